@@ -1,0 +1,1 @@
+"""Shipped model files (weights + JSON model cards); installed as the package musicgen_models."""

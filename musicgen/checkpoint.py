@@ -1,0 +1,170 @@
+"""Model files: ``<name>.safetensors`` (weights) + ``<name>.json`` (the model card).
+
+The card holds everything needed to rebuild and use the model: network config, codec
+parameters, genres with descriptions and render defaults, the dataset fingerprint, metrics,
+training time and hardware, and the licence note for the training data. Loading never runs
+pickled code (safetensors holds only tensors).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from .codec import codec_params
+from .genres import Genre, genre_from_dict, genre_to_dict
+from .midi_io import atomic_write_bytes
+from .model import GenreLSTM, ModelConfig
+
+CARD_FORMAT = "musicgen-model"
+CARD_VERSION = 1
+DEFAULT_MODEL = "musicgen-default"
+REPO_MODELS = Path(__file__).resolve().parent.parent / "models"
+
+def _packaged_models() -> Path:
+    """Where ``pip install .`` put the shipped models (the ``musicgen_models`` package)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("musicgen_models")
+    if spec is None or not spec.submodule_search_locations:
+        return REPO_MODELS
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+PACKAGED_MODELS = _packaged_models()
+DATA_LICENCE = (
+    "Trained on the music21 corpus. Some of its encodings (notably parts of the Essen folk song "
+    "collection and other contributed files) are licensed for non-commercial research use only; "
+    "see music21/corpus/license.txt. Treat output of this model as non-commercial unless you retrain "
+    "on data you may use commercially.")
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to use: the network (eval mode), its genres, and its card."""
+
+    model: GenreLSTM
+    genres: list[Genre]
+    card: dict
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def genre_keys(self) -> list[str]:
+        return [g.key for g in self.genres]
+
+
+def user_models_dir() -> Path:
+    """The per-user model folder (XDG data home)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "musicgen" / "models"
+
+
+def search_path() -> list[Path]:
+    """Folders searched for models, in order: $MUSICGEN_MODELS, user folder, repo/package models."""
+    folders = []
+    if os.environ.get("MUSICGEN_MODELS"):
+        folders.extend(Path(p) for p in os.environ["MUSICGEN_MODELS"].split(os.pathsep) if p)
+    folders.extend([user_models_dir(), REPO_MODELS, PACKAGED_MODELS])
+    return folders
+
+
+def list_models() -> list[Path]:
+    """Card paths of every model on the search path (first occurrence of a name wins)."""
+    found, names = [], set()
+    for folder in search_path():
+        if not folder.is_dir():
+            continue
+        for card in sorted(folder.glob("*.json")):
+            if card.stem not in names and card.with_suffix(".safetensors").is_file():
+                names.add(card.stem)
+                found.append(card)
+    return found
+
+
+def find_model(name_or_path: str | None = None) -> Path:
+    """Resolve a model name or a file path to its card path; ValueError if not found."""
+    name = name_or_path or DEFAULT_MODEL
+    candidate = Path(name)
+    if candidate.suffix in (".json", ".safetensors") or candidate.parent != Path("."):
+        card = candidate.with_suffix(".json")
+        if card.is_file():
+            return card
+        raise ValueError(f"{candidate}: no model file there")
+    for folder in search_path():
+        card = folder / f"{name}.json"
+        if card.is_file():
+            return card
+    places = ", ".join(str(p) for p in search_path())
+    raise ValueError(f"model '{name}' not found (looked in {places})")
+
+
+def save_model(model: GenreLSTM, genres: list[Genre], path, extra_card: dict | None = None) -> Path:
+    """Write weights and card atomically; ``path`` may end in .json, .safetensors or nothing."""
+    path = Path(path)
+    weights_path = path.with_suffix(".safetensors")
+    card_path = path.with_suffix(".json")
+    weights_path.parent.mkdir(parents=True, exist_ok=True)
+    raw = getattr(model, "module", model)  # unwrap DDP
+    raw = getattr(raw, "_orig_mod", raw)  # unwrap torch.compile
+    state = {k: v.detach().to(torch.float32).contiguous().clone() for k, v in raw.state_dict().items()}
+    card = {
+        "format": CARD_FORMAT, "version": CARD_VERSION, "name": path.stem,
+        "config": raw.config.to_dict(), "codec": codec_params(),
+        "genres": [genre_to_dict(g) for g in genres], "licence": DATA_LICENCE,
+        "parameters": raw.num_parameters(),
+    }
+    card.update(extra_card or {})
+    atomic_write_bytes(weights_path, lambda temp: save_file(state, temp, metadata={"format": CARD_FORMAT}))
+    atomic_write_bytes(card_path, lambda temp: Path(temp).write_text(json.dumps(card, indent=2)))
+    return card_path
+
+
+def read_card(path) -> dict:
+    """Read and check a model card; ValueError with the reason if it cannot be used."""
+    path = Path(path).with_suffix(".json")
+    try:
+        card = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{path.name}: model card missing") from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path.name}: model card is damaged ({error})") from None
+    if card.get("format") != CARD_FORMAT:
+        raise ValueError(f"{path.name}: not a musicgen model card")
+    if card.get("version") != CARD_VERSION:
+        raise ValueError(f"{path.name}: model file version {card.get('version')} is not supported "
+                         f"(this musicgen reads version {CARD_VERSION})")
+    if card.get("codec") != codec_params():
+        raise ValueError(f"{path.name}: model was trained with another event codec "
+                         f"(version {card.get('codec', {}).get('codec_version')}); retrain or update musicgen")
+    return card
+
+
+def load_model(name_or_path: str | None = None) -> LoadedModel:
+    """Find and load a model by name or path; ValueError with a one-line reason on any problem."""
+    card_path = find_model(name_or_path)
+    card = read_card(card_path)
+    weights_path = card_path.with_suffix(".safetensors")
+    try:
+        state = load_file(str(weights_path))
+    except FileNotFoundError:
+        raise ValueError(f"{weights_path.name}: weights file missing") from None
+    except Exception as error:  # safetensors raises its own error types for truncated files
+        raise ValueError(f"{weights_path.name}: weights file is damaged or truncated ({error})") from None
+    try:
+        config = ModelConfig(**card["config"])
+        model = GenreLSTM(config)
+        model.load_state_dict(state)
+    except (TypeError, RuntimeError, KeyError) as error:
+        reason = str(error).splitlines()[0]
+        raise ValueError(f"{weights_path.name}: weights do not match the card ({reason})") from None
+    model.eval()
+    genres = [genre_from_dict(g) for g in card["genres"]]
+    return LoadedModel(model, genres, card, card_path)

@@ -1,0 +1,196 @@
+"""Event codec: a Piece <-> a list of integer tokens.
+
+Scheme: TSD-like (time-shift, pitch, duration) with bar markers, chosen over
+Performance-RNN's NOTE_ON/NOTE_OFF/TIME_SHIFT because
+
+* a note is one PITCH token followed by its DURATION token(s), so a sampled sequence can
+  never leave a note dangling (no NOTE_OFF that the network may forget), and
+* polyphony costs no extra time tokens: notes of a chord share one onset, which keeps
+  four-voice chorales only ~2.4 tokens per note (NOTE_ON/OFF needs ~3-4).
+
+Token stream::
+
+    BOS  [BAR] [SHIFT k]... PITCH p DUR d [DUR d2]...  PITCH q DUR e ... [SHIFT k] [BAR] ... EOS
+
+* SHIFT k advances the clock by k steps (k = 1..MAX_SHIFT); longer gaps use several SHIFTs.
+* PITCH p starts a note at the current time; the DUR tokens that follow add up to its length
+  (d = 1..MAX_DURATION steps each), so any length is exact.
+* BAR marks a bar line at the current time. It does not move the clock; it lets the network
+  learn metre and lets generation count and finish bars.
+* Times are in steps of 1/STEPS_PER_BEAT quarter note: tempo is not part of the tokens.
+
+Decoding accepts any token sequence: a PITCH without DUR is dropped, stray DURs are ignored,
+everything after EOS is ignored, and overlapping notes of one pitch are cut (``make_piece``),
+so every sequence decodes to a valid piece.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .notes import MAX_PITCH, MIN_PITCH, STEPS_PER_BEAT, Note, Piece, make_piece
+
+CODEC_VERSION = 1
+MAX_SHIFT = 4 * STEPS_PER_BEAT  # one whole note
+MAX_DURATION = 8 * STEPS_PER_BEAT  # two whole notes
+
+PAD, BOS, EOS, BAR = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class TokenRange:
+    """A block of the vocabulary: tokens ``offset .. offset + (max - min)`` mean values min..max."""
+
+    kind: str
+    min: int
+    max: int
+    offset: int
+
+    def __contains__(self, token: int) -> bool:
+        return self.offset <= token <= self.offset + self.max - self.min
+
+    def token(self, value: int) -> int:
+        assert self.min <= value <= self.max, (self.kind, value)
+        return self.offset + value - self.min
+
+    def value(self, token: int) -> int:
+        return token - self.offset + self.min
+
+
+SPECIAL = ("PAD", "BOS", "EOS", "BAR")
+SHIFT = TokenRange("SHIFT", 1, MAX_SHIFT, len(SPECIAL))
+PITCH = TokenRange("PITCH", MIN_PITCH, MAX_PITCH, SHIFT.offset + MAX_SHIFT)
+DUR = TokenRange("DUR", 1, MAX_DURATION, PITCH.offset + MAX_PITCH - MIN_PITCH + 1)
+VOCAB_SIZE = DUR.offset + MAX_DURATION
+
+
+def codec_params() -> dict:
+    """Parameters that a model or dataset must share with this codec to be compatible."""
+    return {
+        "codec_version": CODEC_VERSION,
+        "steps_per_beat": STEPS_PER_BEAT,
+        "vocab_size": VOCAB_SIZE,
+        "max_shift": MAX_SHIFT,
+        "max_duration": MAX_DURATION,
+        "min_pitch": MIN_PITCH,
+        "max_pitch": MAX_PITCH,
+    }
+
+
+def token_name(token: int) -> str:
+    """Readable name of a token, e.g. ``PITCH_60`` or ``SHIFT_3``."""
+    if 0 <= token < len(SPECIAL):
+        return SPECIAL[token]
+    for block in (SHIFT, PITCH, DUR):
+        if token in block:
+            return f"{block.kind}_{block.value(token)}"
+    raise ValueError(f"token {token} outside the vocabulary of {VOCAB_SIZE}")
+
+
+def _split(amount: int, largest: int) -> list[int]:
+    """``amount`` as parts of at most ``largest`` (largest first)."""
+    parts = [largest] * (amount // largest)
+    if amount % largest:
+        parts.append(amount % largest)
+    return parts
+
+
+def piece_to_tokens(piece: Piece, add_end: bool = True) -> list[int]:
+    """Encode a piece as BOS, events, and (if ``add_end``) EOS."""
+    tokens = [BOS]
+    bars = list(piece.bars)
+    bar_index = 0
+    now = 0
+
+    def advance_to(target: int) -> None:
+        nonlocal now, bar_index
+        while bar_index < len(bars) and bars[bar_index] <= target:
+            bar = bars[bar_index]
+            if bar > now:
+                tokens.extend(SHIFT.token(k) for k in _split(bar - now, MAX_SHIFT))
+                now = bar
+            tokens.append(BAR)
+            bar_index += 1
+        if target > now:
+            tokens.extend(SHIFT.token(k) for k in _split(target - now, MAX_SHIFT))
+            now = target
+
+    for note in sorted(piece.notes):
+        advance_to(note.start)
+        tokens.append(PITCH.token(note.pitch))
+        tokens.extend(DUR.token(k) for k in _split(note.duration, MAX_DURATION))
+    # Close the bars that the notes reach into (a final bar line at the piece's end, if any).
+    while bar_index < len(bars) and bars[bar_index] <= piece.length:
+        advance_to(bars[bar_index])
+    if add_end:
+        tokens.append(EOS)
+    return tokens
+
+
+def tokens_to_piece(tokens) -> Piece:
+    """Decode any token sequence into a valid Piece (see module docstring for the rules)."""
+    raw: list[tuple[int, int, int]] = []
+    bars: list[int] = []
+    now = 0
+    pitch = None  # pitch of the note being read, waiting for its DUR tokens
+    duration = 0
+
+    def flush() -> None:
+        nonlocal pitch, duration
+        if pitch is not None and duration > 0:
+            raw.append((now, pitch, duration))
+        pitch, duration = None, 0
+
+    for token in tokens:
+        token = int(token)
+        if token == EOS:
+            break
+        if token in DUR:
+            if pitch is not None:
+                duration += DUR.value(token)
+            continue
+        flush()
+        if token in SHIFT:
+            now += SHIFT.value(token)
+        elif token in PITCH:
+            pitch = PITCH.value(token)
+        elif token == BAR:
+            if not bars or bars[-1] != now:
+                bars.append(now)
+        elif token in (PAD, BOS):
+            continue
+        else:
+            raise ValueError(f"token {token} outside the vocabulary of {VOCAB_SIZE}")
+    flush()
+    return make_piece(raw, bars)
+
+
+def transpose_tokens(tokens: np.ndarray, semitones: int) -> np.ndarray:
+    """Shift every PITCH token by ``semitones``; caller keeps pitches inside MIN..MAX_PITCH."""
+    out = np.array(tokens, copy=True)
+    is_pitch = (out >= PITCH.offset) & (out < PITCH.offset + MAX_PITCH - MIN_PITCH + 1)
+    out[is_pitch] += semitones
+    return out
+
+
+def pitch_span(tokens: np.ndarray) -> tuple[int, int]:
+    """Lowest and highest MIDI pitch among the tokens, or (0, -1) when there are none."""
+    tokens = np.asarray(tokens)
+    is_pitch = (tokens >= PITCH.offset) & (tokens < PITCH.offset + MAX_PITCH - MIN_PITCH + 1)
+    if not is_pitch.any():
+        return 0, -1
+    values = tokens[is_pitch] - PITCH.offset + MIN_PITCH
+    return int(values.min()), int(values.max())
+
+
+def is_note_token(token: int) -> bool:
+    """True for PITCH tokens (the start of a note)."""
+    return token in PITCH
+
+
+__all__ = [
+    "BAR", "BOS", "EOS", "PAD", "DUR", "PITCH", "SHIFT", "VOCAB_SIZE", "CODEC_VERSION",
+    "Note", "Piece", "piece_to_tokens", "tokens_to_piece", "transpose_tokens", "pitch_span",
+    "token_name", "codec_params",
+]

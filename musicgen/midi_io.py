@@ -1,0 +1,121 @@
+"""MIDI files in and out, via pretty_midi.
+
+Reading merges every non-drum instrument into one stream and converts times to steps through
+the file's own tempo map (ticks / resolution = quarter notes), so the result is tempo-free.
+Writing places steps on a fixed tempo chosen at render time.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import pretty_midi
+
+from .notes import STEPS_PER_BEAT, Piece, make_piece
+
+DEFAULT_VELOCITY = 80
+
+
+def _bars_from_time_signatures(pm: pretty_midi.PrettyMIDI, end_tick: int) -> list[int]:
+    """Bar-line steps from the file's time signatures (4/4 from 0 when it has none)."""
+    signatures = sorted(pm.time_signature_changes, key=lambda ts: ts.time)
+    if not signatures:
+        signatures = [pretty_midi.TimeSignature(4, 4, 0.0)]
+    bars: list[int] = []
+    for index, signature in enumerate(signatures):
+        start = round(pm.time_to_tick(signature.time) / pm.resolution * STEPS_PER_BEAT)
+        if index + 1 < len(signatures):
+            stop = round(pm.time_to_tick(signatures[index + 1].time) / pm.resolution * STEPS_PER_BEAT)
+        else:
+            stop = round(end_tick / pm.resolution * STEPS_PER_BEAT)
+        bar_steps = round(signature.numerator * 4 / signature.denominator * STEPS_PER_BEAT)
+        if bar_steps <= 0:
+            continue
+        bars.extend(range(start, stop + 1, bar_steps))
+    return bars
+
+
+def midi_to_piece(path) -> Piece:
+    """Read a MIDI file into a Piece; raises ValueError naming the file if it is unusable."""
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise ValueError(f"{name}: no such file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pretty_midi warns about odd but readable files
+            pm = pretty_midi.PrettyMIDI(str(path))
+    except Exception as error:  # mido/pretty_midi raise many types for corrupt data
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"{name}: not a readable MIDI file ({reason})") from None
+    raw = []
+    end_tick = 0
+    for instrument in pm.instruments:
+        if instrument.is_drum:
+            continue
+        for note in instrument.notes:
+            start_tick, end = pm.time_to_tick(note.start), pm.time_to_tick(note.end)
+            end_tick = max(end_tick, end)
+            start = round(start_tick / pm.resolution * STEPS_PER_BEAT)
+            duration = round((end - start_tick) / pm.resolution * STEPS_PER_BEAT)
+            raw.append((start, note.pitch, duration))
+    if not raw:
+        raise ValueError(f"{name}: the file holds no notes (drums are ignored)")
+    return make_piece(raw, _bars_from_time_signatures(pm, end_tick), meta={"source": str(path)})
+
+
+def _time_signature_of(piece: Piece) -> tuple[int, int] | None:
+    """The most common bar length of the piece as a time signature, or None."""
+    gaps = [b - a for a, b in zip(piece.bars, piece.bars[1:]) if b > a]
+    if not gaps:
+        return None
+    bar_steps = max(set(gaps), key=gaps.count)
+    if bar_steps % STEPS_PER_BEAT == 0:
+        return bar_steps // STEPS_PER_BEAT, 4
+    if (2 * bar_steps) % STEPS_PER_BEAT == 0:
+        return 2 * bar_steps // STEPS_PER_BEAT, 8
+    return None
+
+
+def piece_to_midi(piece: Piece, tempo: float = 120.0, program: int = 0,
+                  velocity: int = DEFAULT_VELOCITY, transpose: int = 0) -> pretty_midi.PrettyMIDI:
+    """Render a Piece at ``tempo`` quarter notes per minute with one General MIDI ``program``."""
+    if tempo <= 0:
+        raise ValueError(f"tempo must be positive, got {tempo}")
+    seconds_per_step = 60.0 / tempo / STEPS_PER_BEAT
+    pm = pretty_midi.PrettyMIDI(initial_tempo=float(tempo))
+    signature = _time_signature_of(piece)
+    if signature:
+        pm.time_signature_changes.append(pretty_midi.TimeSignature(signature[0], signature[1], 0.0))
+    instrument = pretty_midi.Instrument(program=int(program), name="musicgen")
+    for note in piece.notes:
+        pitch = min(127, max(0, note.pitch + transpose))
+        instrument.notes.append(pretty_midi.Note(
+            velocity=int(velocity), pitch=pitch,
+            start=note.start * seconds_per_step, end=note.end * seconds_per_step))
+    pm.instruments.append(instrument)
+    return pm
+
+
+def atomic_write_bytes(path, write) -> Path:
+    """Call ``write(temp_path)`` then rename the temp file onto ``path`` (no partial files)."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    os.close(handle)
+    try:
+        write(temp)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+    return path
+
+
+def write_midi(piece: Piece, path, tempo: float = 120.0, program: int = 0, transpose: int = 0) -> Path:
+    """Write a Piece as a standard MIDI file atomically."""
+    pm = piece_to_midi(piece, tempo=tempo, program=program, transpose=transpose)
+    return atomic_write_bytes(path, lambda temp: pm.write(temp))

@@ -1,0 +1,108 @@
+"""The network: a genre-conditioned LSTM over codec tokens. Model and config only.
+
+The genre is a weight vector over the known genres (a one-hot vector for one genre, any
+convex mix for a blend). Its embedding ``g`` (a weighted sum of genre vectors) is used twice:
+* it *seeds* the recurrent state: ``(h0, c0)`` of every layer are computed from ``g``
+  (the one-to-many RNN), and
+* it is joined to the token embedding at every step, so the style is not forgotten.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (L, B, H)
+
+
+@dataclass
+class ModelConfig:
+    """Sizes of the network; stored in every model file."""
+
+    vocab_size: int
+    n_genres: int
+    n_layer: int = 2
+    n_hidden: int = 512
+    n_embd: int = 128  # token embedding size
+    genre_dim: int = 32  # genre embedding size
+    dropout: float = 0.2
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def genre_weights(genre, n_genres: int, batch: int | None = None) -> torch.Tensor:
+    """Normalise a genre spec to weights (B, G) or (B, T, G).
+
+    ``genre`` is an index tensor (B,), or weights (B, G) / (B, T, G) whose rows sum to 1.
+    """
+    if not torch.is_tensor(genre):
+        genre = torch.as_tensor(genre)
+    if genre.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+        weights = F.one_hot(genre.long().reshape(-1), n_genres).float()
+    else:
+        weights = genre.float()
+        if weights.dim() == 1:
+            weights = weights.unsqueeze(0)
+    if batch is not None and weights.shape[0] == 1 and batch > 1:
+        weights = weights.expand(batch, *weights.shape[1:])
+    return weights
+
+
+class GenreLSTM(nn.Module):
+    """``forward(tokens, genre, state=None) -> (logits, state)``; ``step`` does one token."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.token_embedding = nn.Embedding(config.vocab_size, config.n_embd)
+        self.genre_embedding = nn.Linear(config.n_genres, config.genre_dim, bias=False)
+        self.seed = nn.Linear(config.genre_dim, 2 * config.n_layer * config.n_hidden)
+        self.lstm = nn.LSTM(config.n_embd + config.genre_dim, config.n_hidden, config.n_layer,
+                            batch_first=True, dropout=config.dropout if config.n_layer > 1 else 0.0)
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.n_hidden, config.vocab_size)
+
+    def embed_genre(self, genre, batch: int | None = None) -> torch.Tensor:
+        """Genre embedding (B, D) or (B, T, D) from indices or weights."""
+        return self.genre_embedding(genre_weights(genre, self.config.n_genres, batch))
+
+    def initial_state(self, genre, batch: int | None = None) -> State:
+        """The genre seed: ``(h0, c0)``, each (L, B, H)."""
+        g = self.embed_genre(genre, batch)
+        if g.dim() == 3:
+            g = g[:, 0]  # a per-step genre seeds the state with its first step
+        L, H = self.config.n_layer, self.config.n_hidden
+        seed = self.seed(g).view(g.shape[0], 2, L, H)  # (B, 2, L, H)
+        h0 = torch.tanh(seed[:, 0]).transpose(0, 1).contiguous()  # (L, B, H)
+        c0 = seed[:, 1].transpose(0, 1).contiguous()  # (L, B, H)
+        return h0, c0
+
+    def forward(self, tokens: torch.Tensor, genre, state: State | None = None):
+        """tokens (B, T) int64 -> logits (B, T, V) and the final state."""
+        B, T = tokens.shape
+        if state is None:
+            state = self.initial_state(genre, B)
+        g = self.embed_genre(genre, B)  # (B, D) or (B, T, D)
+        if g.dim() == 2:
+            g = g.unsqueeze(1).expand(B, T, g.shape[-1])
+        x = torch.cat([self.token_embedding(tokens), g], dim=-1)  # (B, T, E + D)
+        x = self.dropout(x)
+        if x.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+            # oneDNN's bf16 LSTM needs input and state already in bf16 (autocast leaves them fp32)
+            dtype = torch.get_autocast_dtype("cpu")
+            x, state = x.to(dtype), (state[0].to(dtype), state[1].to(dtype))
+        y, state = self.lstm(x, state)  # (B, T, H)
+        logits = self.head(self.dropout(y))  # (B, T, V)
+        return logits, state
+
+    @torch.no_grad()
+    def step(self, token: torch.Tensor, genre, state: State | None = None):
+        """One token per sequence: token (B,) -> logits (B, V) and the new state."""
+        logits, state = self.forward(token.view(-1, 1), genre, state)
+        return logits[:, 0], state
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())

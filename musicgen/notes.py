@@ -1,0 +1,95 @@
+"""Plain containers for symbolic music in beat-relative time.
+
+Times are integers in *steps*: STEPS_PER_BEAT steps make one quarter note (a "beat"),
+so 16ths (3 steps), dotted values and triplets (4 steps) are exact and tempo stays a
+playback choice. Seconds only appear when a piece is rendered (see ``midi_io``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STEPS_PER_BEAT = 12  # 12 per quarter: 16ths (3), 8th triplets (4), 16th triplets (2)
+MIN_PITCH = 21  # A0, lowest piano key
+MAX_PITCH = 108  # C8, highest piano key
+
+
+@dataclass(frozen=True, order=True)
+class Note:
+    """One note: ``start`` and ``duration`` in steps, ``pitch`` as a MIDI number."""
+
+    start: int
+    pitch: int
+    duration: int
+
+    def __post_init__(self) -> None:
+        if not MIN_PITCH <= self.pitch <= MAX_PITCH:
+            raise ValueError(f"pitch {self.pitch} outside {MIN_PITCH}..{MAX_PITCH}")
+        if self.start < 0:
+            raise ValueError(f"note start {self.start} is negative")
+        if self.duration <= 0:
+            raise ValueError(f"note duration {self.duration} is not positive")
+
+    @property
+    def end(self) -> int:
+        """Step at which the note stops sounding."""
+        return self.start + self.duration
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A polyphonic piece: notes sorted by (start, pitch) and bar-line positions in steps.
+
+    ``bars`` holds the step of every bar line (downbeat) in ascending order; it may be empty
+    when the source has no metre. ``primer_end`` marks, for a continued piece, the step where
+    the given primer ends and generated music begins (0 when there is no primer).
+    """
+
+    notes: tuple[Note, ...]
+    bars: tuple[int, ...] = ()
+    primer_end: int = 0
+    meta: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def length(self) -> int:
+        """Steps from 0 to the end of the last sounding note."""
+        return max((n.end for n in self.notes), default=0)
+
+    def pitches(self) -> list[int]:
+        """MIDI pitches of all notes, in order."""
+        return [n.pitch for n in self.notes]
+
+
+def fold_pitch(pitch: int) -> int:
+    """Move a pitch by octaves into the piano range MIN_PITCH..MAX_PITCH."""
+    while pitch < MIN_PITCH:
+        pitch += 12
+    while pitch > MAX_PITCH:
+        pitch -= 12
+    return pitch
+
+
+def make_piece(raw_notes, bars=(), primer_end: int = 0, meta: dict | None = None) -> Piece:
+    """Build a clean Piece from ``(start, pitch, duration)`` triples in steps.
+
+    Pitches are folded into the piano range, durations of 0 become 1 step, duplicate notes
+    (same start and pitch) keep the longer one, and a note that would still sound when the
+    same pitch starts again is cut there, so no MIDI note can get stuck.
+    """
+    by_key: dict[tuple[int, int], int] = {}
+    for start, pitch, duration in raw_notes:
+        start, pitch, duration = max(0, int(start)), fold_pitch(int(pitch)), max(1, int(duration))
+        key = (start, pitch)
+        by_key[key] = max(duration, by_key.get(key, 0))
+    notes: list[Note] = []
+    last_by_pitch: dict[int, int] = {}  # pitch -> index in notes of its latest note
+    for (start, pitch) in sorted(by_key):
+        duration = by_key[(start, pitch)]
+        previous = last_by_pitch.get(pitch)
+        if previous is not None and notes[previous].end > start:
+            old = notes[previous]
+            notes[previous] = Note(old.start, old.pitch, start - old.start)
+        last_by_pitch[pitch] = len(notes)
+        notes.append(Note(start, pitch, duration))
+    notes.sort()
+    clean_bars = tuple(sorted({int(b) for b in bars if b >= 0}))
+    return Piece(tuple(notes), clean_bars, int(primer_end), dict(meta or {}))

@@ -1,0 +1,34 @@
+"""Progress bars for the command line: wrap a generator of Progress-like values."""
+from __future__ import annotations
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+
+def run_with_bar(steps, description: str):
+    """Consume ``steps`` (objects with ``done``, ``total``, ``message``), drawing a bar; returns the last."""
+    last = None
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[message]}"),
+                  transient=False) as bar:
+        task = bar.add_task(description, total=None, message="")
+        for step in steps:
+            bar.update(task, completed=step.done, total=step.total, message=str(step.message)[:60])
+            last = step
+    return last
+
+
+def run_training_bar(steps):
+    """Draw training progress (loss, tokens/s, ETA) and print each epoch's validation line."""
+    last = None
+    with Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("loss {task.fields[loss]:.3f}"), TextColumn("{task.fields[rate]:,.0f} tok/s"),
+                  TextColumn("ETA {task.fields[eta]}"), transient=False) as bar:
+        task = bar.add_task("train", total=None, epoch=0, loss=float("nan"), rate=0.0, eta="?")
+        for step in steps:
+            eta = f"{int(step.eta_seconds // 60)}m{int(step.eta_seconds % 60):02d}s" if step.eta_seconds else "?"
+            bar.update(task, completed=step.done, total=step.total, epoch=step.epoch,
+                       loss=step.loss if step.loss == step.loss else 0.0, rate=step.tokens_per_second, eta=eta)
+            if step.message:
+                bar.console.print(step.message + (f"  {step.valid_nll}" if step.valid_nll else ""))
+            last = step
+    return last

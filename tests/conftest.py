@@ -1,0 +1,68 @@
+"""Shared fixtures: offscreen Qt, a tiny dataset and a tiny trained model (built once per session)."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+
+from musicgen.notes import make_piece
+
+
+@pytest.fixture
+def chorale_like():
+    """A small four-voice piece with a pickup bar, as the codec sees a chorale."""
+    raw = []
+    for beat in range(16):
+        for voice, base in enumerate((48, 55, 64, 72)):
+            raw.append((12 + beat * 12, base + (beat * (voice + 1)) % 7, 12))
+    return make_piece(raw, bars=[0, 12, 60, 108, 156, 204])
+
+
+def synthetic_records(n_per_genre: int = 12):
+    """Two clearly different toy genres: rising 4/4 scale runs in eighths and falling 3/4 arpeggios."""
+    import random
+
+    rng = random.Random(7)
+    records = []
+    for i in range(n_per_genre):
+        base = rng.randint(55, 67)
+        rise = [(k * 6, base + (k % rng.choice((4, 5, 6, 8))) * 2, 6) for k in range(48)]
+        records.append({"genre": "rise", "source": f"rise/{i}", "title": f"Rise {i}", "notes": [list(n) for n in rise],
+                        "bars": list(range(0, 48 * 6 + 1, 48))})
+        step = rng.choice((3, 4, 5))
+        fall = [(k * 12, base + 12 - (k % 3) * step, 12) for k in range(30)]
+        records.append({"genre": "fall", "source": f"fall/{i}", "title": f"Fall {i}", "notes": [list(n) for n in fall],
+                        "bars": list(range(0, 30 * 12 + 1, 36))})
+    return records
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory):
+    """A two-genre synthetic dataset folder (no music21 needed)."""
+    from musicgen.dataset import assemble
+    from musicgen.genres import Genre
+
+    out = tmp_path_factory.mktemp("tiny_dataset")
+    genres = [Genre("rise", "Rising scales", "Toy genre: rising scales in 4/4.", 0, 120),
+              Genre("fall", "Falling arpeggios", "Toy genre: falling arpeggios in 3/4.", 40, 90)]
+    assemble([{"pieces": synthetic_records(), "failed": []}], genres, out, {"source": "synthetic"})
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_dataset, tmp_path_factory):
+    """Path of the card of a baby model trained for a few seconds on ``tiny_dataset``."""
+    import torch
+
+    from musicgen.train import TrainConfig, train
+
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("tiny_model") / "tiny"
+    config = TrainConfig(dataset=str(tiny_dataset), out=str(out), n_layer=2, n_hidden=32, n_embd=16, genre_dim=8,
+                         dropout=0.0, batch_size=4, bptt=32, lr=1e-2, warmup_steps=5, epochs=30, patience=30,
+                         bf16=False, seed=0)
+    for _ in train(config):
+        pass
+    return out.with_suffix(".json")

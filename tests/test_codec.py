@@ -1,0 +1,94 @@
+"""Codec: round trips (hand-made, hypothesis, real corpus pieces) and decoding of any tokens."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from musicgen import codec
+from musicgen.codec import BAR, BOS, EOS, piece_to_tokens, tokens_to_piece
+from musicgen.midi_io import piece_to_midi
+from musicgen.notes import MAX_PITCH, MIN_PITCH, make_piece
+
+
+def assert_same_notes(a, b):
+    assert len(a.notes) == len(b.notes)
+    for x, y in zip(a.notes, b.notes):
+        assert x.pitch == y.pitch
+        assert abs(x.start - y.start) <= 1
+        assert abs(x.duration - y.duration) <= 1
+
+
+def test_round_trip_chorale(chorale_like):
+    tokens = piece_to_tokens(chorale_like)
+    assert tokens[0] == BOS and tokens[-1] == EOS
+    back = tokens_to_piece(tokens)
+    assert_same_notes(chorale_like, back)
+    assert back.bars == chorale_like.bars
+
+
+def test_chord_shares_one_onset():
+    piece = make_piece([(0, 60, 12), (0, 64, 12), (0, 67, 12)])
+    names = [codec.token_name(t) for t in piece_to_tokens(piece)]
+    assert names == ["BOS", "PITCH_60", "DUR_12", "PITCH_64", "DUR_12", "PITCH_67", "DUR_12", "EOS"]
+
+
+def test_long_values_use_several_tokens():
+    piece = make_piece([(200, 60, 250)])
+    tokens = piece_to_tokens(piece)
+    assert sum(1 for t in tokens if t in codec.SHIFT) == 5  # 200 = 4 x 48 + 8
+    assert tokens_to_piece(tokens).notes == piece.notes
+
+
+def test_triplets_and_dotted_values_are_exact():
+    # eighth triplets (4 steps), dotted eighth + sixteenth (9 + 3)
+    piece = make_piece([(0, 60, 4), (4, 62, 4), (8, 64, 4), (12, 65, 9), (21, 67, 3)])
+    assert tokens_to_piece(piece_to_tokens(piece)).notes == piece.notes
+
+
+notes_strategy = st.lists(
+    st.tuples(st.integers(0, 2000), st.integers(MIN_PITCH, MAX_PITCH), st.integers(1, 400)),
+    min_size=0, max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(notes_strategy, st.lists(st.integers(0, 2400), max_size=20))
+def test_round_trip_property(raw, bars):
+    piece = make_piece(raw, bars)
+    back = tokens_to_piece(piece_to_tokens(piece))
+    assert_same_notes(piece, back)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, codec.VOCAB_SIZE - 1), max_size=300))
+def test_any_tokens_decode_to_valid_midi(tokens):
+    piece = tokens_to_piece(tokens)
+    pm = piece_to_midi(piece, tempo=100)
+    notes = pm.instruments[0].notes
+    assert all(n.end > n.start >= 0 for n in notes)
+    starts = [n.start for n in notes]
+    assert starts == sorted(starts)
+    # no stuck notes: a pitch never starts again while it still sounds
+    by_pitch = {}
+    for n in notes:
+        assert by_pitch.get(n.pitch, -1) <= n.start + 1e-9
+        by_pitch[n.pitch] = n.end
+
+
+def test_everything_after_eos_is_ignored():
+    tokens = piece_to_tokens(make_piece([(0, 60, 12)]))
+    more = tokens + [codec.PITCH.token(70), codec.DUR.token(5)]
+    assert tokens_to_piece(more).notes == tokens_to_piece(tokens).notes
+
+
+def test_pitch_without_duration_is_dropped():
+    tokens = [BOS, codec.PITCH.token(60), codec.SHIFT.token(3), codec.PITCH.token(62), codec.DUR.token(6), BAR]
+    piece = tokens_to_piece(tokens)
+    assert [(n.pitch, n.start, n.duration) for n in piece.notes] == [(62, 3, 6)]
+
+
+def test_transpose_tokens_moves_only_pitches(chorale_like):
+    tokens = np.array(piece_to_tokens(chorale_like))
+    up = codec.transpose_tokens(tokens, 2)
+    assert [n.pitch + 2 for n in chorale_like.notes] == [n.pitch for n in tokens_to_piece(up).notes]
+    assert codec.pitch_span(up) == tuple(p + 2 for p in codec.pitch_span(tokens))

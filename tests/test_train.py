@@ -1,0 +1,102 @@
+"""Training: the tiny model learns, checkpoints resume exactly, bad input stops cleanly."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from musicgen.checkpoint import load_model
+from musicgen.dataset import load_dataset
+from musicgen.train import TrainConfig, TrainingError, evaluate_nll, train
+
+
+def test_tiny_model_learns_and_has_card(tiny_model, tiny_dataset):
+    card = json.loads(Path(tiny_model).read_text())
+    history = card["training"]["history"]
+    assert history[-1]["valid_mean"] < history[0]["valid_mean"]
+    assert set(card["metrics"]["valid_nll"]) == {"rise", "fall"}
+    assert card["dataset"]["fingerprint"] == load_dataset(tiny_dataset).fingerprint
+    loaded = load_model(str(tiny_model))
+    assert loaded.genre_keys == ["rise", "fall"]
+
+
+def test_conditioning_matters(tiny_model, tiny_dataset):
+    loaded = load_model(str(tiny_model))
+    dataset = load_dataset(tiny_dataset)
+    pieces = dataset.indices("test")
+    right = evaluate_nll(loaded.model, dataset, pieces)
+    for g in right:
+        wrong = evaluate_nll(loaded.model, dataset, dataset.indices("test", g), genre_override=1 - g)
+        assert right[g] < wrong[g]
+
+
+def _config(tiny_dataset, out, **overrides):
+    values = dict(dataset=str(tiny_dataset), out=str(out), n_layer=1, n_hidden=16, n_embd=8, genre_dim=4,
+                  dropout=0.0, batch_size=4, bptt=16, epochs=2, bf16=False, seed=3, checkpoint_minutes=0.0)
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def test_resume_continues_with_same_step_count(tiny_dataset, tmp_path):
+    # One uninterrupted run ...
+    full = [p for p in train(_config(tiny_dataset, tmp_path / "a" / "m"))]
+    # ... and one stopped mid-epoch (the checkpoint is written every step here), then resumed.
+    partial = train(_config(tiny_dataset, tmp_path / "b" / "m"))
+    for p in partial:
+        if p.done == 7 and not p.message:
+            break
+    partial.close()
+    ckpt = torch.load(tmp_path / "b" / "m.ckpt", weights_only=True)
+    assert ckpt["step"] == 7
+    resumed = [p for p in train(_config(tiny_dataset, tmp_path / "b" / "m"), resume=True)]
+    assert resumed[-1].done == full[-1].done
+    a = torch.load(tmp_path / "a" / "m.ckpt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "b" / "m.ckpt", weights_only=True)["model"]
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=1e-5), key
+
+
+def test_kill_minus_nine_then_resume(tiny_dataset, tmp_path):
+    out = tmp_path / "k" / "m"
+    args = [sys.executable, "-m", "musicgen", "train", "--dataset", str(tiny_dataset), "--out", str(out),
+            "--n-layer", "1", "--n-hidden", "16", "--n-embd", "8", "--genre-dim", "4", "--batch-size", "4",
+            "--bptt", "16", "--epochs", "40", "--no-bf16", "--checkpoint-minutes", "0"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = out.with_suffix(".ckpt")
+    import time
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if ckpt.exists():
+            try:
+                if torch.load(ckpt, weights_only=True)["step"] >= 20:
+                    break
+            except Exception:
+                pass
+        time.sleep(0.2)
+    proc.kill()
+    proc.wait()
+    step_at_kill = torch.load(ckpt, weights_only=True)["step"]
+    assert step_at_kill >= 20
+    config = _config(tiny_dataset, out, epochs=40)
+    progress = train(config, resume=True)
+    first = next(progress)
+    assert first.done == step_at_kill
+    second = next(progress)
+    assert second.done == step_at_kill + 1
+    progress.close()
+
+
+def test_missing_dataset_is_a_clear_error(tmp_path):
+    with pytest.raises(TrainingError, match="no dataset here"):
+        list(train(_config(tmp_path / "nothing", tmp_path / "m")))
+
+
+def test_nan_loss_stops_and_keeps_checkpoint(tiny_dataset, tmp_path):
+    config = _config(tiny_dataset, tmp_path / "m", lr=float("inf"), warmup_steps=1)
+    with pytest.raises(TrainingError, match="loss became"):
+        list(train(config))

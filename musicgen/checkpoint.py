@@ -73,7 +73,11 @@ def search_path() -> list[Path]:
     if os.environ.get("MUSICGEN_MODELS"):
         folders.extend(Path(p) for p in os.environ["MUSICGEN_MODELS"].split(os.pathsep) if p)
     folders.extend([user_models_dir(), REPO_MODELS, PACKAGED_MODELS])
-    return folders
+    unique = []
+    for folder in folders:  # an editable install has REPO_MODELS == PACKAGED_MODELS
+        if folder not in unique:
+            unique.append(folder)
+    return unique
 
 
 def list_models() -> list[Path]:

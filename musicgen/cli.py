@@ -88,6 +88,351 @@ def cmd_train(args) -> None:
     print(f"best model: {config.out}.safetensors / .json (checkpoint {config.out}.ckpt); {last.message}")
 
 
+def cmd_evaluate(args) -> None:
+    """Score a model on held-out pieces: NLL per genre vs an n-gram baseline, and genre identification."""
+    from .checkpoint import load_model
+    from .dataset import DEFAULT_DATASET, load_dataset
+    from .evaluate import evaluate_model, metrics_text, update_card_metrics
+    from .progress import run_with_bar
+
+    try:
+        loaded = load_model(args.model)
+        dataset = load_dataset(args.dataset or DEFAULT_DATASET)
+        last = run_with_bar(evaluate_model(loaded, dataset, args.split, args.order), f"Evaluating {loaded.name}")
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    metrics = last.result
+    print(metrics_text(metrics))
+    where = metrics["evaluated_on"]
+    print(f"\n{where['pieces']} pieces, {where['events']} events, {where['seconds']} s")
+    if not where["same_dataset_as_training"]:
+        print("note: this is not the dataset the model was trained on; its pieces may have been seen in training")
+    if args.no_update_card:
+        return
+    try:
+        update_card_metrics(loaded.path, metrics)  # also stores the Markdown table as metrics_table
+    except (OSError, ValueError) as error:
+        raise UserError(f"{loaded.path}: cannot write the metrics into the model card ({error}); "
+                        "use --no-update-card") from None
+    print(f"metrics written to {loaded.path}")
+
+
+def cmd_report(args) -> None:
+    """Write an HTML report: do generated pieces match their genre's real pieces (features, checks, NLL)?"""
+    from .checkpoint import load_model
+    from .dataset import DEFAULT_DATASET, load_dataset
+    from .progress import run_with_bar
+    from .report import build_report
+
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out} is a file; give a folder for the report")
+    try:
+        loaded = load_model(args.model)
+        dataset = load_dataset(args.dataset or DEFAULT_DATASET)
+        steps = build_report(loaded, dataset, out, pieces_per_genre=args.pieces, seed=args.seed,
+                             temperature=args.temperature, top_p=args.top_p, top_k=args.top_k)
+        last = run_with_bar(steps, f"Report on {loaded.name}")
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    except OSError as error:
+        raise UserError(f"{out}: cannot write the report ({error.strerror or error})") from None
+    metrics = last.result
+    for key, genre in metrics["genres"].items():
+        ratio = "n/a" if genre["mean_ratio"] is None else f"{genre['mean_ratio']:.2f}"
+        checks = genre["checks"]
+        print(f"{key:<12} overlap/ceiling {ratio:>5}   ends by itself {checks['ends_by_itself']['generated']:.0%}"
+              f"   keeps metre {checks['keeps_metre']['generated']:.0%}   in key {checks['in_key']['generated']:.0%}")
+    print(f"report: {out / 'index.html'} ({metrics['seconds']:.0f} s)")
+
+
+RANDOM_SEED_LIMIT = 2**31  # a seed drawn for the user is below this (short enough to retype)
+
+
+def _check_writable(path: Path) -> None:
+    """Fail now, before any work, if ``path`` cannot be written (missing or read-only folder)."""
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UserError(f"{path} is a folder; give a file name")
+    if not folder.is_dir():
+        raise UserError(f"{folder}: output folder does not exist")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UserError(f"{folder}: cannot write there ({error.strerror or error})") from None
+
+
+def _load_model(name_or_path):
+    """Load a model by name or path; UserError with the reason if it cannot be used."""
+    from .checkpoint import load_model
+
+    try:
+        return load_model(name_or_path)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def _request_from_args(args, genre: str, seed: int):
+    """A GenerationRequest from the sampling flags; flags left out keep the request's defaults."""
+    from .generate import GenerationRequest
+
+    flags = {"genre": genre, "seed": seed, "morph_to": args.morph_to, "bars": args.bars, "seconds": args.seconds,
+             "tempo": args.tempo, "key": args.key, "program": args.program, "temperature": args.temperature,
+             "top_k": args.top_k, "top_p": args.top_p, "primer": getattr(args, "primer", None),
+             "max_events": args.max_events}
+    return GenerationRequest(**{name: value for name, value in flags.items() if value is not None})
+
+
+def _consume(steps, description: str):
+    """Run a progress generator: a transient bar on a terminal, silently otherwise; returns the last value."""
+    last = None
+    if not sys.stderr.isatty():
+        for last in steps:
+            pass
+        return last
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    with Progress(TextColumn(f"[bold]{description}"), BarColumn(), TextColumn("{task.fields[message]}"),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=None, message="")
+        for last in steps:
+            bar.update(task, completed=last.done, total=last.total, message=str(last.message)[:40])
+    return last
+
+
+def _minutes(seconds: float) -> str:
+    """``m:ss``."""
+    seconds = round(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def cmd_generate(args) -> None:
+    """Compose one piece in a genre or a blend (e.g. bach=0.7,reel=0.3); write MIDI and optionally WAV."""
+    import secrets
+
+    seed = args.seed if args.seed is not None else secrets.randbelow(RANDOM_SEED_LIMIT)
+    if args.output:
+        _check_writable(Path(args.output))
+    else:
+        _check_writable(Path("piece.mid"))  # the default name lands in the current folder
+    if args.wav:
+        _check_writable(Path(args.wav))
+    from .generate import Generator, validate_request
+
+    loaded = _load_model(args.model)
+    request = _request_from_args(args, args.genre or "", seed)
+    try:
+        validate_request(request, loaded.genre_keys)
+        result = _consume(Generator(loaded).generate(request), "Composing").result
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    genre = request.genre or loaded.genre_keys[0]
+    midi_path = Path(args.output) if args.output else Path(_default_name(genre, seed))
+    result.write_midi(midi_path)
+    audio_note = ""
+    if args.wav:
+        from .audio import render_audio, write_wav
+
+        audio, backend = render_audio(result.to_pretty_midi())
+        write_wav(args.wav, audio)
+        audio_note = f"; audio {args.wav} ({backend})"
+    style = genre + (f" -> {request.morph_to}" if request.morph_to else "")
+    primer_note = " after the primer" if result.piece.primer_end else ""
+    print(f"{midi_path}: {style}, {result.bars_generated} bars{primer_note}, {len(result.piece.notes)} notes, "
+          f"{_minutes(result.duration_seconds)} at {result.tempo:g} bpm, seed {seed}, "
+          f"{result.events_per_second:,.0f} events/s{audio_note}")
+
+
+def _default_name(genre: str, seed: int) -> str:
+    from .batch import piece_file_name
+
+    return piece_file_name(genre, seed)
+
+
+def cmd_batch(args) -> None:
+    """Compose many pieces into a folder with a manifest.jsonl; rerun the same command to resume."""
+    import time
+
+    from .batch import MANIFEST_NAME, plan_batch, run_batch
+    from .progress import run_with_bar
+
+    out_dir = Path(args.out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"{out_dir} is a file, not a folder")
+    existing = out_dir
+    while not existing.exists() and existing != existing.parent:  # the folder is made later, after all checks
+        existing = existing.parent
+    _check_writable(existing / MANIFEST_NAME)
+    if args.workers < 1:
+        raise UserError(f"--workers must be at least 1, got {args.workers}")
+    loaded = _load_model(args.model)
+    template = _request_from_args(args, "", 0)
+    started = time.perf_counter()
+    try:
+        requests = plan_batch(template, args.genre, args.count, args.seed_base, loaded.genre_keys)
+        steps = run_batch(loaded, requests, out_dir, workers=args.workers)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    except OSError as error:
+        raise UserError(f"{out_dir}: cannot create the folder ({error.strerror or error})") from None
+    last = run_with_bar(steps, "Composing")
+    seconds = time.perf_counter() - started
+    rate = f", {last.written / seconds:.1f} pieces/s" if last.written else ""
+    print(f"{out_dir}: {last.done} pieces ({last.written} new, {last.skipped} already there){rate}; "
+          f"manifest {out_dir / MANIFEST_NAME}")
+
+
+def _read_model_card(name_or_path):
+    """Card path and card of a model (no weights loaded); UserError if it cannot be used."""
+    from .checkpoint import find_model, read_card
+
+    try:
+        path = find_model(name_or_path)
+        return path, read_card(path)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def cmd_genres(args) -> None:
+    """List the genres a model can compose, with each one's default instrument and tempo."""
+    import pretty_midi
+
+    from .genres import genre_from_dict
+
+    path, card = _read_model_card(args.model)
+    genres = [genre_from_dict(g) for g in card["genres"]]
+    print(f"Genres of model {path.stem} (use --genre KEY, or a blend such as "
+          f"{genres[0].key}=0.7,{genres[-1].key}=0.3):")
+    print(f"{'key':<12}{'name':<24}{'instrument':<26}{'tempo':>6}  description")
+    for genre in genres:
+        instrument = pretty_midi.program_to_instrument_name(genre.program)
+        print(f"{genre.key:<12}{genre.display_name:<24}{instrument:<26}{genre.tempo:>6}  {genre.description}")
+
+
+def _format_metrics(metrics: dict) -> list[str]:
+    """One line per metric: numbers as they are, per-genre tables as ``genre value`` pairs."""
+    lines = []
+    for name, value in metrics.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            lines.append(f"{name} {value:.4g}")
+        elif isinstance(value, dict) and value and all(isinstance(v, (int, float)) for v in value.values()):
+            lines.append(f"{name}: " + ", ".join(f"{k} {v:.3g}" for k, v in value.items()))
+    return lines
+
+
+def cmd_models(args) -> None:
+    """List the models on the search path: name, file, genres, size, metrics; marks the default."""
+    from .checkpoint import DEFAULT_MODEL, list_models, read_card, search_path
+
+    cards = list_models()
+    if not cards:
+        places = ", ".join(str(p) for p in search_path())
+        print(f"no models found (looked in {places}); train one with `musicgen train`")
+        return
+    for path in cards:
+        marker = "  (default)" if path.stem == DEFAULT_MODEL else ""
+        print(f"{path.stem}{marker}  {path}")
+        try:
+            card = read_card(path)
+        except ValueError as error:
+            print(f"    unusable: {error}")
+            continue
+        genres = ", ".join(g["key"] for g in card.get("genres", []))
+        print(f"    genres: {genres}; {card.get('parameters', 0):,} parameters")
+        for line in _format_metrics(card.get("metrics", {})):
+            print(f"    {line}")
+
+
+def cmd_render(args) -> None:
+    """Render a MIDI file to a WAV file (FluidSynth with a General MIDI soundfont, or a simple synth)."""
+    _check_writable(Path(args.wav))
+    from .audio import render_midi_file
+
+    try:
+        backend = render_midi_file(args.midi, args.wav)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    print(f"{args.wav}: rendered with {backend}")
+
+
+def cmd_play(args) -> None:
+    """Play a MIDI file on a MIDI output port (a synth, a DAW or a device)."""
+    from .midi_out import output_port_names, play_midi_file
+
+    try:
+        if args.list_ports:
+            names = output_port_names()
+            if not names:
+                raise ValueError("no MIDI output ports found; start a software synth or connect a MIDI device")
+            print("\n".join(names))
+            return
+        if not args.midi:
+            raise ValueError("give a MIDI file to play (or --list-ports)")
+        steps = play_midi_file(args.midi, args.port)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    from .progress import run_with_bar
+
+    last = run_with_bar(steps, f"Playing {Path(args.midi).name}")
+    print(f"played {args.midi} on {last.message}")
+
+
+def _add_sampling_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by ``generate`` and ``batch``; left out = the request's (genre's) default."""
+    parser.add_argument("--bars", type=int, help="minimum length in bars (default 16)")
+    parser.add_argument("--seconds", type=float, help="minimum length in seconds (wins over --bars)")
+    parser.add_argument("--tempo", type=float, help="quarter notes per minute (default: the genre's)")
+    parser.add_argument("--key", help="tonic to transpose to: C, F#, Bb ... (default: as composed)")
+    parser.add_argument("--program", type=int, help="General MIDI instrument 0..127 (default: the genre's)")
+    parser.add_argument("--temperature", type=float, help="randomness, > 0 (default 1.0)")
+    parser.add_argument("--top-k", type=int, help="sample among the k likeliest events; 0 = off (default)")
+    parser.add_argument("--top-p", type=float, help="nucleus sampling, in (0, 1]; 1 = off (default 0.95)")
+    parser.add_argument("--morph-to", help="genre or blend the piece moves to by its end")
+    parser.add_argument("--max-events", type=int, help="hard cap on sampled events (default 4000)")
+    parser.add_argument("--model", help="model name or .json path (default: musicgen-default)")
+
+
+def _add_music_commands(commands) -> None:
+    """The composing, listing and listening commands."""
+    generate = commands.add_parser("generate", help=cmd_generate.__doc__, description=cmd_generate.__doc__)
+    generate.add_argument("--genre", help="genre key or blend like bach=0.7,reel=0.3 (default: the model's first)")
+    generate.add_argument("--seed", type=int, help="random seed; same seed and settings = same piece (default: random, printed)")
+    generate.add_argument("-o", "--output", help="MIDI file to write (default: <genre>-<seed>.mid)")
+    generate.add_argument("--wav", help="also render audio to this WAV file")
+    generate.add_argument("--primer", help="MIDI file to continue")
+    _add_sampling_flags(generate)
+    generate.set_defaults(func=cmd_generate)
+
+    batch = commands.add_parser("batch", help=cmd_batch.__doc__, description=cmd_batch.__doc__)
+    batch.add_argument("--genre", default="all", help="'all' (cycle over the model's genres), a genre or a blend")
+    batch.add_argument("--count", type=int, required=True, help="number of pieces")
+    batch.add_argument("--out-dir", required=True, help="folder for the MIDI files and manifest.jsonl")
+    batch.add_argument("--workers", type=int, default=1, help="processes to compose with (default 1)")
+    batch.add_argument("--seed-base", type=int, default=0, help="piece i gets seed SEED_BASE + i (default 0)")
+    _add_sampling_flags(batch)
+    batch.set_defaults(func=cmd_batch)
+
+    genres = commands.add_parser("genres", help=cmd_genres.__doc__, description=cmd_genres.__doc__)
+    genres.add_argument("--model", help="model name or .json path (default: musicgen-default)")
+    genres.set_defaults(func=cmd_genres)
+    models = commands.add_parser("models", help=cmd_models.__doc__, description=cmd_models.__doc__)
+    models.set_defaults(func=cmd_models)
+
+    render = commands.add_parser("render", help=cmd_render.__doc__, description=cmd_render.__doc__)
+    render.add_argument("midi", help="MIDI file to render")
+    render.add_argument("wav", help="WAV file to write")
+    render.set_defaults(func=cmd_render)
+    play = commands.add_parser("play", help=cmd_play.__doc__, description=cmd_play.__doc__)
+    play.add_argument("midi", nargs="?", help="MIDI file to play")
+    play.add_argument("--port", help="output port name, or a unique part of it (default: the first port)")
+    play.add_argument("--list-ports", action="store_true", help="list the MIDI output ports and exit")
+    play.set_defaults(func=cmd_play)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="musicgen", description="Compose music in a chosen style.")
@@ -105,7 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--dataset", help="dataset folder (default: data/corpus)")
     stats.set_defaults(func=cmd_data_stats)
     train_cmd = commands.add_parser("train", help=cmd_train.__doc__)
-    from .train import TrainConfig
+    from .train_config import TrainConfig
     for name, default in TrainConfig().__dict__.items():
         flag = "--" + name.replace("_", "-")
         if isinstance(default, bool):
@@ -115,6 +460,24 @@ def build_parser() -> argparse.ArgumentParser:
             train_cmd.add_argument(flag, dest=name, type=type(default), default=None, help=f"(default {default})")
     train_cmd.add_argument("--resume", action="store_true", help="continue from <out>.ckpt")
     train_cmd.set_defaults(func=cmd_train)
+    evaluate = commands.add_parser("evaluate", help=cmd_evaluate.__doc__)
+    evaluate.add_argument("--model", help="model name or card/weights path (default: musicgen-default)")
+    evaluate.add_argument("--dataset", help="dataset folder (default: data/corpus)")
+    evaluate.add_argument("--split", choices=("test", "valid"), default="test", help="pieces to score (default test)")
+    evaluate.add_argument("--order", type=int, default=5, help="n-gram order of the baseline (default 5)")
+    evaluate.add_argument("--no-update-card", action="store_true", help="do not write the metrics into the model card")
+    evaluate.set_defaults(func=cmd_evaluate)
+    report = commands.add_parser("report", help=cmd_report.__doc__, description=cmd_report.__doc__)
+    report.add_argument("--model", help="model name or card/weights path (default: musicgen-default)")
+    report.add_argument("--dataset", help="dataset folder with the real test pieces (default: data/corpus)")
+    report.add_argument("--pieces", type=int, default=100, help="pieces generated per genre (default 100)")
+    report.add_argument("-o", "--output", default="report", help="folder to write (default: report/)")
+    report.add_argument("--seed", type=int, default=0, help="piece i of genre g gets seed SEED + g*PIECES + i (default 0)")
+    report.add_argument("--temperature", type=float, default=1.0, help="randomness, > 0 (default 1.0)")
+    report.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling, in (0, 1] (default 0.95)")
+    report.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest events; 0 = off (default)")
+    report.set_defaults(func=cmd_report)
+    _add_music_commands(commands)
     return parser
 
 

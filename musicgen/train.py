@@ -27,41 +27,11 @@ import torch.nn.functional as F
 from .checkpoint import save_model
 from .codec import PAD, pitch_span, transpose_tokens
 from .dataset import Dataset, load_dataset
-from .model import GenreLSTM, ModelConfig
+from .model import GenreLSTM
+from .train_config import TrainConfig
 
 MAX_TRANSPOSE = 6  # semitones either way
 CHECKPOINT_FORMAT = 1
-
-
-@dataclass
-class TrainConfig:
-    """Hyper-parameters of a training run (stored in the checkpoint and the model card)."""
-
-    dataset: str = "data/corpus"
-    out: str = "models/musicgen-default"
-    n_layer: int = 2
-    n_hidden: int = 512
-    n_embd: int = 128
-    genre_dim: int = 32
-    dropout: float = 0.2
-    batch_size: int = 32  # streams per process
-    bptt: int = 128  # tokens per window
-    lr: float = 3e-3
-    min_lr: float = 1e-4
-    weight_decay: float = 0.01
-    warmup_steps: int = 200
-    grad_clip: float = 1.0
-    epochs: int = 20
-    patience: int = 3  # epochs without validation improvement before stopping
-    seed: int = 1337
-    bf16: bool = False  # bfloat16 autocast on CPU: oneDNN LSTM backward is ~40x slower in bf16 here
-    checkpoint_minutes: float = 5.0
-    max_train_pieces: int = 0  # 0 = all; small numbers for tests
-    threads: int = 0  # torch threads, 0 = leave default
-
-    def model_config(self, vocab_size: int, n_genres: int) -> ModelConfig:
-        return ModelConfig(vocab_size, n_genres, self.n_layer, self.n_hidden, self.n_embd,
-                           self.genre_dim, self.dropout)
 
 
 @dataclass
@@ -287,7 +257,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
                 logits, new_state = model(x, genre, state)
             loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-100)
             if not torch.isfinite(loss):
-                raise TrainingError(f"loss became {float(loss)} at step {step}; the last checkpoint "
+                raise TrainingError(f"loss became {float(loss.detach())} at step {step}; the last checkpoint "
                                     f"({ckpt_path}) is kept — try a lower --lr")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

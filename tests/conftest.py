@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One torch thread in tests: deterministic, and no OpenMP oversubscription on a shared 2-core machine.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 

@@ -100,3 +100,20 @@ def test_nan_loss_stops_and_keeps_checkpoint(tiny_dataset, tmp_path):
     config = _config(tiny_dataset, tmp_path / "m", lr=float("inf"), warmup_steps=1)
     with pytest.raises(TrainingError, match="loss became"):
         list(train(config))
+
+
+def test_torchrun_two_cpu_processes(tiny_dataset, tmp_path):
+    out = tmp_path / "ddp" / "m"
+    torchrun = Path(sys.executable).with_name("torchrun")
+    args = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "musicgen", "train",
+            "--dataset", str(tiny_dataset), "--out", str(out), "--n-layer", "1", "--n-hidden", "16",
+            "--n-embd", "8", "--genre-dim", "4", "--batch-size", "2", "--bptt", "16", "--epochs", "2",
+            "--no-bf16", "--threads", "1"]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    result = subprocess.run(args, capture_output=True, text=True, timeout=180, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["training"]["hardware"].startswith("2 x ")
+    assert card["training"]["epochs"] >= 1
+    ckpt = torch.load(out.with_suffix(".ckpt"), weights_only=True)
+    assert ckpt["epoch"] == 2

@@ -1,0 +1,163 @@
+"""Sampling speed: events (tokens) per second of the engines in ``musicgen.generate``.
+
+Measured in one run, on one thread unless ``--threads`` says otherwise; each line gives events
+per wall-clock second and, in brackets, per CPU-second of the sampling thread (the machine may be
+shared: CPU time shows the engine's own cost, wall time what a user waits):
+
+* single-stream, fast path (``FastLSTM``, fp32) and its int8 variant, with how closely int8
+  follows fp32 (same most likely token, KL divergence) on a sampled piece;
+* the plain textbook loop: ``GenreLSTM.step`` (``nn.LSTM`` for one token) per event;
+* the naive loop that re-runs the whole prefix on every step (short run: it is quadratic);
+* batch throughput of ``generate_batch`` at B = 1, 8, 32, 128 (events of all rows per second).
+
+Every sampled run masks EOS and asks for more bars than it can reach, so it samples exactly
+the number of events asked for. Usage::
+
+    python benchmarks/sampling.py [--model musicgen-default|PATH] [--events 2000]
+
+The last line is ``single-stream <N> events/s, plain loop <M> events/s, ratio <R>x``.
+Targets for a 2x512 model on one core: >= 2,000 events/s single-stream and >= 5x the plain loop.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import torch
+
+from musicgen.checkpoint import load_model
+from musicgen.codec import BOS
+from musicgen.fast_lstm import FastLSTM
+from musicgen.generate import MAX_BARS, GenerationRequest, Generator
+
+BATCH_SIZES = (1, 8, 32, 128)
+
+
+def _request(events: int, seed: int = 0) -> GenerationRequest:
+    """A request that samples exactly ``events`` tokens (the bar target is out of reach)."""
+    return GenerationRequest(bars=MAX_BARS, max_events=events, seed=seed)
+
+
+class Rate:
+    """Events per wall-clock second, and per CPU second of this thread (robust on a busy machine)."""
+
+    def __init__(self, events: int, wall: float, cpu: float):
+        self.wall = events / wall
+        self.cpu = events / cpu if cpu > 0 else float("nan")
+
+    def __str__(self) -> str:
+        return f"{self.wall:10,.0f} events/s  ({self.cpu:,.0f} per CPU-second)"
+
+
+def _timed(work) -> tuple[int, float, float]:
+    """Run ``work()`` (returns an event count); returns (events, wall seconds, CPU seconds)."""
+    wall, cpu = time.perf_counter(), time.thread_time()
+    events = work()
+    return events, time.perf_counter() - wall, time.thread_time() - cpu
+
+
+def single_stream(generator: Generator, events: int) -> Rate:
+    """Speed of one ``generate`` run (after a short warm-up run)."""
+    for _ in generator.generate(_request(min(events, 100), seed=99)):
+        pass
+
+    def work() -> int:
+        for progress in generator.generate(_request(events)):
+            pass
+        return progress.result.events
+
+    done, wall, cpu = _timed(work)
+    assert done == events, done
+    return Rate(done, wall, cpu)
+
+
+def rerun_prefix(model, events: int) -> Rate:
+    """The naive loop: the whole sequence goes through the network again for every new event."""
+    generator = torch.Generator().manual_seed(0)
+    genre = torch.tensor([0])
+
+    @torch.no_grad()
+    def work() -> int:
+        tokens = torch.tensor([[BOS]])
+        for _ in range(events):
+            logits, _ = model(tokens, genre)  # (1, T, V): no state kept
+            probs = torch.softmax(logits[0, -1], dim=-1)
+            token = torch.multinomial(probs, 1, generator=generator)
+            tokens = torch.cat([tokens, token.view(1, 1)], dim=1)
+        return events
+
+    return Rate(*_timed(work))
+
+
+def batch_throughput(generator: Generator, batch: int, events: int) -> Rate:
+    """Events per second summed over ``batch`` rows sampled together by ``generate_batch``."""
+    generator.generate_batch([_request(min(events, 32), seed=s) for s in range(batch)])  # warm-up
+
+    def work() -> int:
+        return sum(p.events for p in generator.generate_batch([_request(events, seed=s) for s in range(batch)]))
+
+    return Rate(*_timed(work))
+
+
+def int8_agreement(loaded, tokens: list[int]) -> tuple[float, float]:
+    """Feed ``tokens`` to the fp32 and int8 engines: (share of steps with the same most likely
+    token, mean KL divergence of int8's next-token distribution from fp32's in nats)."""
+    weights = torch.zeros(1, len(loaded.genres))
+    weights[0, 0] = 1.0
+    logits = []
+    for engine in (FastLSTM(loaded.model), FastLSTM(loaded.model, int8=True)):
+        with engine.context():
+            engine.set_genre(weights)
+            state = engine.start(weights)
+            steps = []
+            for token in tokens:
+                step_logits, state = engine.step(torch.tensor([token]), state)
+                steps.append(step_logits[0])
+        logits.append(torch.stack(steps))
+    exact, quantized = logits
+    same = (exact.argmax(-1) == quantized.argmax(-1)).float().mean().item()
+    log_p, log_q = torch.log_softmax(exact, -1), torch.log_softmax(quantized, -1)
+    kl = (log_p.exp() * (log_p - log_q)).sum(-1).mean().item()
+    return same, kl
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="model name or card path (default: musicgen-default)")
+    parser.add_argument("--events", type=int, default=2000, help="events per single-stream run")
+    parser.add_argument("--plain-events", type=int, default=300, help="events for the plain loop")
+    parser.add_argument("--prefix-events", type=int, default=200, help="events for the re-run-prefix loop")
+    parser.add_argument("--batch-events", type=int, default=256, help="events per row in the batch runs")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    loaded = load_model(args.model)
+    config = loaded.model.config
+    print(f"model {loaded.name}: {config.n_layer}x{config.n_hidden} LSTM, {loaded.model.num_parameters():,} "
+          f"parameters; torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+
+    fast = Generator(loaded, fast=True)
+    fast_rate = single_stream(fast, args.events)
+    print(f"single-stream fast fp32   {fast_rate}")
+    int8_rate = single_stream(Generator(loaded, fast=True, int8=True), args.events)
+    print(f"single-stream fast int8   {int8_rate}")
+    sample = [BOS] + next(iter(fast.generate_batch([_request(500, seed=1)]))).tokens
+    same, kl = int8_agreement(loaded, sample)
+    print(f"int8 vs fp32 on {len(sample)} events: same most likely token {same:.1%}, mean KL {kl:.2e} nats/event")
+    plain_rate = single_stream(Generator(loaded, fast=False), args.plain_events)
+    print(f"plain loop (model.step)   {plain_rate}")
+    prefix_rate = rerun_prefix(loaded.model, args.prefix_events)
+    print(f"re-run prefix, {args.prefix_events} ev  {prefix_rate}")
+    for batch in BATCH_SIZES:
+        rate = batch_throughput(fast, batch, args.batch_events)
+        print(f"batch B={batch:<4} fp32      {rate}, {rate.wall / batch:,.0f} per row")
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    print(f"single-stream {fast_rate.wall:.0f} events/s, plain loop {plain_rate.wall:.0f} events/s, "
+          f"ratio {fast_rate.wall / plain_rate.wall:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""``musicgen-gui [--model NAME|PATH]``: start the desktop app.
+
+The window appears first; torch and the model load in a background thread afterwards (the
+status bar says "Loading model…"), so the app feels quick even on a slow laptop.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+ORGANISATION = "musicgen"
+APPLICATION = "musicgen-gui"
+ICON_PATH = Path(__file__).resolve().parent / "icon.svg"
+# Qt Multimedia lists every codec library it could not find; that is noise for a musician.
+QUIET_LOGGING = "qt.multimedia.symbolsresolver=false;qt.multimedia.ffmpeg=false"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="musicgen-gui",
+                                     description="Compose music in a chosen style: the desktop app.")
+    parser.add_argument("--model", default=None, metavar="NAME|PATH",
+                        help="model name (searched in $MUSICGEN_MODELS, your model folder and the shipped models) "
+                             "or a path to a model .json/.safetensors file; default: musicgen-default")
+    return parser.parse_args(argv)
+
+
+def create_application(argv: list[str]):
+    """The QApplication with the app's name, icon and theme."""
+    os.environ.setdefault("QT_LOGGING_RULES", QUIET_LOGGING)
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from .theme import apply_theme
+
+    app = QApplication.instance() or QApplication(argv)
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("musicgen")
+    app.setWindowIcon(QIcon(str(ICON_PATH)))
+    apply_theme(app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Show the window, then load the model in the background; returns the exit status."""
+    args = parse_args(argv)
+    app = create_application(sys.argv[:1])
+    from PySide6.QtCore import QSettings, QTimer
+
+    from .main_window import MainWindow
+
+    window = MainWindow(QSettings(ORGANISATION, APPLICATION), model_name=args.model)
+    window.show()
+    QTimer.singleShot(0, window.start)  # after the first paint
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""Batch composition: many pieces into one folder, with a manifest, resumable.
+
+Every piece has a deterministic file name ``<genre>-<seed>.mid`` and one line in
+``manifest.jsonl`` (file, model, genre, seed, every setting, notes, duration). A piece counts as
+done when both its file and its manifest line exist, so rerunning an interrupted batch only
+composes what is missing and never duplicates a line. Pieces are sampled ``CHUNK_SIZE`` at a time
+with ``Generator.generate_batch`` and, with ``workers > 1``, in that many processes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Iterator
+
+from .midi_io import atomic_write_bytes
+
+MANIFEST_NAME = "manifest.jsonl"
+CHUNK_SIZE = 32  # pieces per batched sampling pass
+MAX_COUNT = 100_000  # more pieces than this in one folder is almost surely a typo
+ALL_GENRES = "all"
+
+
+@dataclass
+class BatchProgress:
+    """``done`` of ``total`` pieces exist; ``written`` were composed by this run, ``skipped`` were already there."""
+
+    done: int
+    total: int
+    message: str = ""
+    written: int = 0
+    skipped: int = 0
+
+
+def piece_file_name(genre: str, seed: int) -> str:
+    """``<genre>-<seed>.mid``; a blend ``bach=0.7,reel=0.3`` becomes ``bach0.7+reel0.3``."""
+    safe = genre.replace("=", "").replace(",", "+").replace(" ", "")
+    safe = re.sub(r"[^A-Za-z0-9_.+-]", "_", safe) or "piece"
+    return f"{safe}-{seed}.mid"
+
+
+def plan_batch(template, genre: str, count: int, seed_base: int, genre_keys: list[str]) -> list:
+    """One GenerationRequest per piece: ``template``'s settings, seeds ``seed_base + i``.
+
+    ``genre`` is "all" (cycle over ``genre_keys``), one genre, or a blend.
+    """
+    from .generate import validate_request
+
+    if not 1 <= count <= MAX_COUNT:
+        raise ValueError(f"--count must be between 1 and {MAX_COUNT}, got {count}")
+    genres = list(genre_keys) if genre.strip().lower() == ALL_GENRES else [genre]
+    requests = [replace(template, genre=genres[i % len(genres)], seed=seed_base + i) for i in range(count)]
+    for request in requests[:len(genres)] + requests[-1:]:  # every genre once, and the largest seed
+        validate_request(request, genre_keys)
+    return requests
+
+
+def read_manifest(out_dir) -> dict[str, dict]:
+    """Entries of ``out_dir/manifest.jsonl`` by file name (unreadable lines, e.g. cut by a crash, are ignored)."""
+    path = Path(out_dir) / MANIFEST_NAME
+    entries: dict[str, dict] = {}
+    if not path.is_file():
+        return entries
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("file"), str):
+            entries.setdefault(entry["file"], entry)
+    return entries
+
+
+def _rewrite_manifest(out_dir: Path, entries: dict[str, dict]) -> None:
+    """Write the manifest afresh, atomically, one line per entry (drops broken or duplicate lines)."""
+    text = "".join(json.dumps(entry) + "\n" for entry in entries.values())
+    atomic_write_bytes(out_dir / MANIFEST_NAME, lambda temp: Path(temp).write_text(text, encoding="utf-8"))
+
+
+def _append_manifest(out_dir: Path, entry: dict) -> None:
+    """Append one line and flush it to disk, so a crash loses at most the line being written."""
+    with open(out_dir / MANIFEST_NAME, "a", encoding="utf-8") as manifest:
+        manifest.write(json.dumps(entry) + "\n")
+        manifest.flush()
+        os.fsync(manifest.fileno())
+
+
+def _check_same_settings(entry: dict, request) -> None:
+    """ValueError if a piece already in the folder was made with other settings than ``request``."""
+    made_with = entry.get("request", {})
+    for name, wanted in asdict(request).items():
+        if name in made_with and made_with[name] != wanted and not _same_number(made_with[name], wanted):
+            raise ValueError(f"{entry['file']} in this folder was made with {name} {made_with[name]!r}, "
+                             f"not {wanted!r}; use another --out-dir or the same settings")
+
+
+def _same_number(a, b) -> bool:
+    """True if both are numbers of equal value (JSON turns 1.0 into 1)."""
+    numbers = (int, float)
+    return isinstance(a, numbers) and isinstance(b, numbers) and float(a) == float(b)
+
+
+# --- work done in worker processes (or in-process with workers=1) -------------------------------
+
+_worker_generator = None
+
+
+def _init_worker(model_path: str) -> None:
+    """Per-process setup: one torch thread (the processes are the parallelism), Ctrl+C left to the parent."""
+    import signal
+
+    import torch
+
+    global _worker_generator
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(1)
+    from .checkpoint import load_model
+    from .generate import Generator
+
+    _worker_generator = Generator(load_model(model_path))
+
+
+def _compose_chunk(requests: list, generator=None) -> list[tuple[dict, bytes]]:
+    """Sample ``requests`` in one batched pass; returns (settings, MIDI file bytes) per piece."""
+    import io
+
+    generator = generator or _worker_generator
+    results = []
+    for piece in generator.generate_batch(requests):
+        buffer = io.BytesIO()
+        piece.to_pretty_midi().write(buffer)
+        results.append((piece.settings_dict(), buffer.getvalue()))
+    return results
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def run_batch(loaded, requests: list, out_dir, workers: int = 1) -> Iterator[BatchProgress]:
+    """Compose every request whose file or manifest line is missing in ``out_dir``; yields progress.
+
+    Checks happen now (ValueError before any work); the returned generator does the composing.
+    ``loaded`` is the LoadedModel (worker processes reload it from ``loaded.path``). Stopping the
+    generator early keeps every piece finished so far.
+    """
+    if workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {workers}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = read_manifest(out_dir)
+    names = [piece_file_name(r.genre, r.seed) for r in requests]
+    if len(set(names)) != len(names):
+        raise ValueError("two pieces of this batch would get the same file name; use distinct seeds")
+    todo = []  # (file name, request) of each piece still to compose
+    for name, request in zip(names, requests):
+        if name in manifest:
+            _check_same_settings(manifest[name], request)
+        if not (name in manifest and (out_dir / name).is_file()):
+            todo.append((name, request))
+    manifest_path = out_dir / MANIFEST_NAME
+    lines_on_disk = len(manifest_path.read_text(encoding="utf-8").splitlines()) if manifest_path.is_file() else 0
+    if lines_on_disk != len(manifest):
+        _rewrite_manifest(out_dir, manifest)  # drop a line cut by a crash, or duplicates
+    return _compose(loaded, todo, len(requests), out_dir, manifest, workers)
+
+
+def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, workers: int) -> Iterator[BatchProgress]:
+    """Compose ``todo`` ((file name, request) pairs), writing each file and its manifest line."""
+    skipped = total - len(todo)
+    done, written = skipped, 0
+    yield BatchProgress(done, total, f"{skipped} already there" if skipped else "", written, skipped)
+    if not todo:
+        return
+
+    def save(chunk: list[tuple[str, object]], results: list[tuple[dict, bytes]]) -> None:
+        nonlocal done, written
+        for (name, _), (settings, midi_bytes) in zip(chunk, results):
+            atomic_write_bytes(out_dir / name, lambda temp: Path(temp).write_bytes(midi_bytes))
+            if name not in manifest:
+                request = settings["request"]
+                manifest[name] = {"file": name, "genre": request["genre"], "seed": request["seed"], **settings}
+                _append_manifest(out_dir, manifest[name])
+            done, written = done + 1, written + 1
+
+    if workers == 1:
+        import torch
+
+        from .generate import Generator
+
+        generator = Generator(loaded)
+        threads = torch.get_num_threads()
+        # One thread, as in each worker process: the small per-step matrices gain little from more, and
+        # on a busy machine torch's thread pool can make every step wait (measured 75x slower).
+        torch.set_num_threads(1)
+        try:
+            for chunk in _chunks(todo, CHUNK_SIZE):
+                save(chunk, _compose_chunk([request for _, request in chunk], generator))
+                yield BatchProgress(done, total, f"{written} composed", written, skipped)
+        finally:
+            torch.set_num_threads(threads)
+        return
+
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    chunk_size = max(1, min(CHUNK_SIZE, -(-len(todo) // workers)))  # ceil: every worker gets work
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(str(loaded.path),))
+    try:
+        futures = {pool.submit(_compose_chunk, [request for _, request in chunk]): chunk
+                   for chunk in _chunks(todo, chunk_size)}
+        for future in as_completed(futures):
+            save(futures[future], future.result())
+            yield BatchProgress(done, total, f"{written} composed", written, skipped)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,128 @@
+"""The fast single-step engine computes what GenreLSTM.forward computes."""
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+from musicgen.checkpoint import load_model
+from musicgen.codec import BOS, VOCAB_SIZE
+from musicgen.fast_lstm import FastLSTM, PlainStepper
+from musicgen.model import GenreLSTM, ModelConfig
+
+STEPS = 40
+
+
+def _tokens(batch: int, seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    tokens = torch.randint(4, VOCAB_SIZE, (batch, STEPS), generator=generator)
+    tokens[:, 0] = BOS
+    return tokens
+
+
+def _run_steps(engine, tokens: torch.Tensor, weights: torch.Tensor) -> tuple[torch.Tensor, object]:
+    """Logits (B, T, V) from feeding ``tokens`` one step at a time; weights (B, G) or (B, T, G)."""
+    with engine.context():
+        first = weights[:, 0] if weights.dim() == 3 else weights
+        state = engine.start(first)
+        outputs = []
+        for t in range(tokens.shape[1]):
+            engine.set_genre(weights[:, t] if weights.dim() == 3 else weights)
+            logits, state = engine.step(tokens[:, t], state)
+            outputs.append(logits)
+    return torch.stack(outputs, dim=1), state
+
+
+@pytest.fixture(scope="module")
+def wide_model():
+    """An untrained three-layer model (exercises the fused layers >= 1 and a blend of 3 genres)."""
+    torch.manual_seed(0)
+    return GenreLSTM(ModelConfig(VOCAB_SIZE, n_genres=3, n_layer=3, n_hidden=64, n_embd=24, genre_dim=6)).eval()
+
+
+def test_fp32_logits_match_forward_for_a_batch_of_blends(wide_model):
+    tokens = _tokens(3)
+    weights = torch.tensor([[1.0, 0.0, 0.0], [0.2, 0.5, 0.3], [0.0, 0.0, 1.0]])
+    with torch.no_grad():
+        expected, (h, c) = wide_model(tokens, weights)
+    logits, state = _run_steps(FastLSTM(wide_model), tokens, weights)
+    torch.testing.assert_close(logits, expected, atol=1e-4, rtol=1e-4)
+    fast_h, fast_c = FastLSTM.to_model_state(state)
+    torch.testing.assert_close(fast_h, h, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(fast_c, c, atol=1e-5, rtol=1e-4)
+
+
+def test_fp32_follows_genre_weights_that_change_every_step(wide_model):
+    tokens = _tokens(2, seed=1)
+    fraction = torch.linspace(0, 1, STEPS).view(1, STEPS, 1)
+    start, end = torch.tensor([1.0, 0.0, 0.0]), torch.tensor([0.0, 0.3, 0.7])
+    weights = ((1 - fraction) * start + fraction * end).expand(2, STEPS, 3).contiguous()  # (B, T, G)
+    with torch.no_grad():
+        expected, _ = wide_model(tokens, weights)
+    logits, _ = _run_steps(FastLSTM(wide_model), tokens, weights)
+    torch.testing.assert_close(logits, expected, atol=1e-4, rtol=1e-4)
+
+
+def test_fast_and_plain_agree_on_the_trained_model_after_a_warm_pass(tiny_model):
+    model = load_model(str(tiny_model)).model
+    tokens = _tokens(1, seed=2)
+    weights = torch.tensor([[0.0, 1.0]])
+    with torch.no_grad():
+        expected, _ = model(tokens, weights)
+    results = []
+    for engine in (PlainStepper(model), FastLSTM(model)):
+        with engine.context():
+            state = engine.warm(tokens[:, :10], weights, engine.start(weights))  # one pass over a "primer"
+            engine.set_genre(weights)
+            outputs = []
+            for t in range(10, STEPS):
+                logits, state = engine.step(tokens[:, t], state)
+                outputs.append(logits)
+        results.append(torch.stack(outputs, dim=1))
+    for logits in results:
+        torch.testing.assert_close(logits, expected[:, 10:], atol=1e-4, rtol=1e-4)
+
+
+def test_select_and_concat_keep_rows_apart(wide_model):
+    engine = FastLSTM(wide_model)
+    tokens = _tokens(3, seed=3)
+    weights = torch.eye(3)
+    with engine.context():
+        rows = [engine.start(weights[i:i + 1]) for i in range(3)]
+        state = engine.concat(rows)
+        engine.set_genre(weights)
+        _, state = engine.step(tokens[:, 0], state)
+        kept = engine.select(state, torch.tensor([2, 0]))
+        engine.set_genre(weights[[2, 0]])
+        logits, _ = engine.step(tokens[[2, 0], 1], kept)
+    with torch.no_grad():
+        expected, _ = wide_model(tokens[[2, 0], :2], weights[[2, 0]])
+    torch.testing.assert_close(logits, expected[:, 1], atol=1e-4, rtol=1e-4)
+
+
+def test_int8_is_close_and_mostly_picks_the_same_token(tiny_model):
+    model = load_model(str(tiny_model)).model
+    tokens = _tokens(2, seed=4)
+    weights = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    with torch.no_grad():
+        expected, _ = model(tokens, weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch's quantization deprecation notices are silenced inside
+        engine = FastLSTM(model, int8=True)
+        logits, _ = _run_steps(engine, tokens, weights)
+    scale = expected.abs().max().item()
+    assert (logits - expected).abs().max().item() < 0.05 * scale
+    same_argmax = (logits.argmax(-1) == expected.argmax(-1)).float().mean().item()
+    assert same_argmax >= 0.9
+    assert not torch.equal(logits, expected)  # it really is the quantized path
+
+
+def test_fast_context_restores_onednn_setting(wide_model):
+    before = torch.backends.mkldnn.enabled
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with FastLSTM(wide_model).context():
+            assert not torch.backends.mkldnn.enabled
+            assert torch.is_inference_mode_enabled()
+    assert torch.backends.mkldnn.enabled == before

@@ -1,0 +1,289 @@
+"""Generation: reproducible seeds, lengths and endings, genres, primers, keys, batches, validation."""
+from __future__ import annotations
+
+import json
+import warnings
+
+import mido
+import pretty_midi
+import pytest
+
+from musicgen.checkpoint import load_model
+from musicgen.codec import BAR, EOS, piece_to_tokens
+from musicgen.generate import GenerationRequest, Generator, parse_genre_spec, validate_request
+from musicgen.keys import (estimate_key, key_name, parse_key, smallest_shift, target_tonic,
+                           transpose_piece)
+from musicgen.midi_io import midi_to_piece, write_midi
+from musicgen.notes import STEPS_PER_BEAT, make_piece
+
+GENRES = ["rise", "fall"]
+
+
+@pytest.fixture(scope="module")
+def loaded(tiny_model):
+    return load_model(str(tiny_model))
+
+
+@pytest.fixture(scope="module")
+def generator(loaded):
+    return Generator(loaded)
+
+
+def run(generator: Generator, **settings):
+    """Generate one piece and return the result (the last progress item)."""
+    progress = list(generator.generate(GenerationRequest(**settings)))
+    return progress[-1].result
+
+
+# ----- reproducibility -------------------------------------------------------------------------
+def test_same_seed_gives_byte_identical_midi(generator, tmp_path):
+    first = run(generator, genre="rise", bars=8, seed=42).write_midi(tmp_path / "a.mid")
+    second = run(generator, genre="rise", bars=8, seed=42).write_midi(tmp_path / "b.mid")
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_different_seeds_give_different_music(generator):
+    a = run(generator, genre="rise", bars=8, seed=1)
+    b = run(generator, genre="rise", bars=8, seed=2)
+    assert a.piece.notes != b.piece.notes
+
+
+def test_fast_path_samples_the_same_music_as_the_textbook_loop(loaded, generator):
+    request = dict(genre="fall", bars=4, seed=5, max_events=150)
+    plain = run(Generator(loaded, fast=False), **request)
+    assert run(generator, **request).tokens == plain.tokens
+
+
+# ----- length and endings ----------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(4))
+def test_piece_reaches_the_requested_bars_and_ends_on_a_bar_line_or_eos(generator, seed):
+    result = run(generator, genre=GENRES[seed % 2], bars=6, seed=seed)
+    assert result.bars_generated >= 6  # EOS was masked until then
+    assert result.bars_generated <= 8  # +25 % slack, then cut at the next bar line
+    assert result.tokens.count(EOS) == (1 if result.ended_naturally else 0)
+    assert result.tokens[-1] == (EOS if result.ended_naturally else BAR)
+    assert len(result.piece.bars) >= 7  # the opening bar line and six more
+    if not result.ended_naturally:
+        assert result.piece.length <= result.piece.bars[-1]  # nothing sounds past the final bar line
+
+
+def test_long_request_runs_past_where_the_model_would_stop(generator):
+    # The toy pieces are 6-10 bars long; asking for 24 forces the model on (EOS masked).
+    result = run(generator, genre="fall", bars=24, seed=3, max_events=3000)
+    assert result.bars_generated >= 24
+    assert result.piece.bars[-1] - result.piece.bars[0] >= 24 * STEPS_PER_BEAT  # at least 24 short bars
+
+
+def test_max_events_is_a_hard_cap(generator):
+    result = run(generator, genre="rise", bars=64, seed=0, max_events=50)
+    assert result.events == 50 == len(result.tokens)
+    assert not result.ended_naturally
+
+
+def test_length_in_seconds_at_the_chosen_tempo(generator):
+    result = run(generator, genre="rise", seconds=6.0, tempo=150, seed=4)
+    assert result.tempo == 150
+    assert 6.0 <= result.duration_seconds <= 6.0 * 1.5 + 2.0  # min length, then a bounded run-on
+    assert result.tokens[-1] in (EOS, BAR) or result.duration_seconds >= 6.0 * 1.5
+
+
+# ----- genres ------------------------------------------------------------------------------------
+def test_parse_genre_spec_normalises_and_rejects_unknown_genres():
+    assert parse_genre_spec("rise", GENRES) == {"rise": 1.0}
+    assert parse_genre_spec("", GENRES) == {"rise": 1.0}
+    assert parse_genre_spec("rise=3, fall=1", GENRES) == {"rise": 0.75, "fall": 0.25}
+    assert parse_genre_spec("rise,fall", GENRES) == {"rise": 0.5, "fall": 0.5}
+    with pytest.raises(ValueError, match="unknown genre 'jazz'.*valid genres: rise, fall"):
+        parse_genre_spec("rise=0.5,jazz=0.5", GENRES)
+
+
+def test_blend_and_morph_change_the_music(generator):
+    pure = run(generator, genre="rise", bars=8, seed=7)
+    blend = run(generator, genre="rise=0.5,fall=0.5", bars=8, seed=7)
+    morph = run(generator, genre="rise", morph_to="fall", bars=8, seed=7)
+    assert blend.tokens != pure.tokens
+    assert morph.tokens != pure.tokens
+    # A morph starts exactly as its first genre: the weights only move once the first bar is done.
+    first_bar = pure.tokens.index(BAR, pure.tokens.index(BAR) + 1)
+    assert morph.tokens[:first_bar] == pure.tokens[:first_bar]
+    assert blend.genre_weights == {"rise": 0.5, "fall": 0.5}
+    assert morph.morph_weights == {"fall": 1.0}
+
+
+def test_render_defaults_come_from_the_main_genre_and_can_be_overridden(generator, loaded):
+    fall = loaded.genres[1]
+    result = run(generator, genre="rise=0.3,fall=0.7", bars=2, seed=0)
+    assert (result.tempo, result.program) == (fall.tempo, fall.program)
+    pm = run(generator, genre="fall", bars=2, seed=0, tempo=66, program=73).to_pretty_midi()
+    assert pm.instruments[0].program == 73
+    assert pm.get_tempo_changes()[1][0] == pytest.approx(66)
+
+
+# ----- primer ------------------------------------------------------------------------------------
+def test_primer_notes_come_first_and_primer_end_is_set(generator, chorale_like, tmp_path):
+    path = write_midi(chorale_like, tmp_path / "primer.mid", tempo=100)
+    primer = midi_to_piece(path)
+    primer_tokens = piece_to_tokens(primer, add_end=False)
+    result = run(generator, genre="fall", bars=4, seed=2, primer=str(path))
+    assert result.piece.primer_end == primer.length > 0  # new music starts when the primer stops sounding
+    assert result.piece.notes[:len(primer.notes)] == primer.notes
+    assert all(n.start >= primer.length for n in result.piece.notes[len(primer.notes):])
+    assert len(result.piece.notes) > len(primer.notes)
+    assert result.tokens[:len(primer_tokens)] == primer_tokens
+    assert result.events == len(result.tokens) - result.primer_tokens
+    assert result.bars_generated >= 4  # the length counts the new part only
+
+
+def test_long_primer_keeps_every_note(generator, tmp_path):
+    raw = [(k * 6, 60 + (k * 5) % 12, 6) for k in range(1200)]  # ~2,600 tokens, more than the warm-up cap
+    primer = make_piece(raw, bars=range(0, 1200 * 6 + 1, 48))
+    path = write_midi(primer, tmp_path / "long.mid")
+    result = run(generator, genre="rise", bars=2, seed=0, primer=str(path))
+    assert result.piece.notes[:len(primer.notes)] == midi_to_piece(path).notes
+    assert result.piece.primer_end == 1200 * 6
+
+
+def test_corrupt_primer_is_a_value_error(generator, tmp_path):
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"not midi at all")
+    with pytest.raises(ValueError, match="bad.mid"):
+        run(generator, bars=2, primer=str(bad))
+
+
+# ----- keys --------------------------------------------------------------------------------------
+def test_key_finding_on_a_c_major_scale_and_an_a_minor_melody():
+    c_major = make_piece([(i * 12, p, 12) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72])])
+    assert estimate_key(c_major) == (0, "major")
+    # A natural minor, leaning on A, C and E, with a G# leading note at the cadence.
+    melody = [69, 72, 76, 74, 72, 71, 69, 64, 65, 64, 62, 60, 59, 68, 69, 69]
+    a_minor = make_piece([(i * 12, p, 24 if p % 12 == 9 else 12) for i, p in enumerate(melody)])
+    assert estimate_key(a_minor) == (9, "minor")
+    assert key_name(*estimate_key(a_minor)) == "A minor"
+
+
+def test_key_names_and_shifts():
+    assert parse_key("C") == (0, None)
+    assert parse_key("F#") == (6, None)
+    assert parse_key("Bb") == (10, None)
+    assert parse_key("D minor") == (2, "minor")
+    assert parse_key("ebm") == (3, "minor")
+    assert parse_key("A major") == (9, "major")
+    assert [smallest_shift(0, t) for t in range(12)] == [0, 1, 2, 3, 4, 5, -6, -5, -4, -3, -2, -1]
+    assert target_tonic((2, "minor"), "major") == 5  # D minor asked of a major piece: F major
+    assert target_tonic((0, "major"), "minor") == 9  # C major asked of a minor piece: A minor
+
+
+def test_transposition_moves_the_piece_to_the_requested_tonic(generator):
+    as_generated = run(generator, genre="rise", bars=4, seed=3)
+    tonic, mode = estimate_key(as_generated.piece)
+    target = (tonic + 5) % 12
+    moved = run(generator, genre="rise", bars=4, seed=3, key=key_name(target, "major").split()[0])
+    assert estimate_key(moved.piece) == (target, mode)
+    assert moved.transpose == smallest_shift(tonic, target)
+    assert -6 <= moved.transpose <= 5
+    assert moved.key_result == key_name(target, mode)
+    assert moved.piece == transpose_piece(as_generated.piece, moved.transpose)
+
+
+# ----- batch -------------------------------------------------------------------------------------
+def test_batch_gives_valid_reproducible_pieces_in_request_order(generator):
+    requests = [GenerationRequest(genre="rise", bars=2, seed=0), GenerationRequest(genre="fall", bars=8, seed=1),
+                GenerationRequest(genre="rise", morph_to="fall", bars=4, seed=2, temperature=0.8, top_k=20),
+                GenerationRequest(genre="fall", bars=64, seed=3, max_events=40)]
+    first = generator.generate_batch(requests)
+    second = generator.generate_batch(requests)
+    assert [p.tokens for p in first] == [p.tokens for p in second]
+    assert [p.request for p in first] == requests
+    for piece, request in zip(first, requests):
+        assert piece.events <= request.max_events
+        assert piece.piece.notes
+        if piece.events < request.max_events:
+            assert piece.bars_generated >= request.bars
+            assert piece.tokens[-1] in (EOS, BAR)
+    assert first[3].events == 40  # a row that stops early leaves the others running
+    assert first[1].bars_generated > first[0].bars_generated
+
+
+# ----- progress and cancel -----------------------------------------------------------------------
+def test_progress_counts_up_and_the_last_item_has_the_result(generator):
+    steps = list(generator.generate(GenerationRequest(genre="rise", bars=8, seed=1)))
+    assert all(s.result is None for s in steps[:-1]) and steps[-1].result is not None
+    done = [s.done for s in steps]
+    assert done == sorted(done) and done[-1] == steps[-1].total == 8
+
+
+def test_cancel_by_closing_the_iterator(generator):
+    steps = generator.generate(GenerationRequest(genre="rise", bars=200, seed=1, max_events=50000))
+    next(steps), next(steps)
+    steps.close()  # no exception, no result; the generator can be used again
+    assert run(generator, bars=1, seed=0).piece.notes
+
+
+def test_two_interleaved_generations_do_not_disturb_each_other(generator):
+    requests = [GenerationRequest(genre="rise", morph_to="fall", bars=6, seed=1),
+                GenerationRequest(genre="fall", bars=6, seed=2)]
+    alone = [list(generator.generate(r))[-1].result.tokens for r in requests]
+    first, second = generator.generate(requests[0]), generator.generate(requests[1])
+    results = [None, None]
+    while None in results:
+        for index, steps in enumerate((first, second)):
+            if results[index] is None:
+                step = next(steps)
+                results[index] = step.result.tokens if step.result else None
+    assert results == alone
+
+
+# ----- validation --------------------------------------------------------------------------------
+def test_a_bad_request_in_a_batch_is_named(generator):
+    requests = [GenerationRequest(bars=2), GenerationRequest(bars=2, top_p=2.0)]
+    with pytest.raises(ValueError, match="request 2: top-p"):
+        generator.generate_batch(requests)
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(temperature=0), "temperature"), (dict(temperature=-1.0), "temperature"),
+    (dict(temperature=float("nan")), "temperature"),
+    (dict(top_p=0.0), "top-p"), (dict(top_p=1.5), "top-p"), (dict(top_k=-1), "top-k"),
+    (dict(bars=0), "bars"), (dict(bars=-4), "bars"), (dict(bars=10_000), "bars"), (dict(bars=None), "length"),
+    (dict(seconds=0.0), "seconds"), (dict(seconds=-3.0), "seconds"), (dict(seconds=86_400.0), "seconds"),
+    (dict(max_events=0), "max events"), (dict(max_events=1_000_000), "max events"),
+    (dict(genre="jazz"), "unknown genre 'jazz'.*rise, fall"), (dict(morph_to="polka"), "unknown genre 'polka'"),
+    (dict(genre="rise=lots"), "not a number"), (dict(genre="rise=-1,fall=2"), "zero or positive"),
+    (dict(genre="rise=0,fall=0"), "add up to zero"), (dict(genre="rise,rise"), "twice"),
+    (dict(key="H"), "key 'H'"), (dict(key="C minorish"), "key"),
+    (dict(program=-1), "program"), (dict(program=128), "program"),
+    (dict(tempo=10), "tempo"), (dict(tempo=500), "tempo"),
+    (dict(seed=-1), "seed"), (dict(primer="/no/such/file.mid"), "no such file"),
+])
+def test_bad_settings_are_one_line_value_errors(settings, message, generator):
+    request = GenerationRequest(**settings)
+    with pytest.raises(ValueError, match=message) as error:
+        validate_request(request, GENRES)
+    assert "\n" not in str(error.value)
+    with pytest.raises(ValueError, match=message):
+        next(iter(generator.generate(request)))
+
+
+def test_good_settings_pass_validation():
+    validate_request(GenerationRequest(genre="rise=0.2,fall=0.8", morph_to="fall", seconds=30.0, tempo=90,
+                                       key="D minor", program=0, temperature=0.7, top_k=10, top_p=1.0), GENRES)
+
+
+# ----- output files ------------------------------------------------------------------------------
+def test_midi_opens_cleanly_in_mido_pretty_midi_and_music21(generator, tmp_path):
+    import music21
+
+    result = run(generator, genre="fall", bars=4, seed=8, key="Bb")
+    path = result.write_midi(tmp_path / "out.mid")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        midi = mido.MidiFile(str(path))
+        pm = pretty_midi.PrettyMIDI(str(path))
+    assert len(midi.tracks) >= 1
+    assert len(pm.instruments[0].notes) == len(result.piece.notes)
+    assert pm.get_end_time() == pytest.approx(result.duration_seconds, abs=0.01)
+    score = music21.converter.parse(str(path))
+    assert len(score.flatten().notes) > 0
+    settings = json.loads(json.dumps(result.settings_dict()))
+    assert settings["request"]["key"] == "Bb" and settings["notes"] == len(result.piece.notes)
+    assert settings["key_result"].startswith("Bb ")  # the tonic asked for, in the piece's own mode

@@ -69,7 +69,6 @@ class ControlPanel(QWidget):
     """All generation settings. ``primer_open_requested`` asks the window to pick a MIDI file."""
 
     primer_open_requested = Signal()
-    changed = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -271,7 +270,6 @@ class ControlPanel(QWidget):
         else:
             self.blend_label.setText("")
         self.blend_label.setVisible(bool(self.blend_label.text()))
-        self.changed.emit()
 
     def _bars_changed(self, bars: int) -> None:
         self.bars_spin.setSuffix(" bar" if bars == 1 else " bars")

@@ -233,8 +233,10 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        else:
-            self.resize(*DEFAULT_SIZE)
+        else:  # first run: the default size, shrunk to fit a small laptop screen
+            available = self.screen().availableGeometry()
+            self.resize(min(DEFAULT_SIZE[0], int(available.width() * 0.95)),
+                        min(DEFAULT_SIZE[1], int(available.height() * 0.9)))
         splitter = self.settings.value("window/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)

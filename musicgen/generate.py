@@ -10,8 +10,9 @@ only. EOS is masked until it is reached; after that the piece stops at EOS (a na
 ending), or, if it runs on, at the first bar line past a slack of ``END_SLACK`` (+25 %), so it
 ends on a completed bar. ``max_events`` caps the number of sampled tokens in every case.
 
-A small grammar mask keeps notes whole (after PITCH only DUR; no stray DUR) and never puts
-two bar lines at one time. A piece cut at a bar line has its last notes cut there too.
+A small grammar mask keeps notes whole (after PITCH only DUR; no stray DUR), writes chords
+upwards as the codec does, never puts two bar lines at one time and allows at most ``MAX_GAP``
+steps without a new note, so even greedy decoding keeps making music. A piece cut at a bar line has its last notes cut there too.
 
 Genres: one key, a blend ``"bach=0.7,reel=0.3"`` (weights normalised), or a morph: the weights
 move linearly from the start blend to ``morph_to`` over the requested length.
@@ -38,7 +39,8 @@ import pretty_midi
 import torch
 
 from .checkpoint import LoadedModel
-from .codec import BAR, BOS, DUR, EOS, PAD, PITCH, SHIFT, VOCAB_SIZE, piece_to_tokens, tokens_to_piece
+from .codec import (BAR, BOS, DUR, EOS, MAX_SHIFT, PAD, PITCH, SHIFT, VOCAB_SIZE, piece_to_tokens,
+                    tokens_to_piece)
 from .fast_lstm import FastLSTM, PlainStepper
 from .genres import Genre
 from .keys import key_name, parse_key, transpose_to_key
@@ -56,6 +58,7 @@ END_SLACK = 0.25  # a piece may run on up to 25 % past its length before it is c
 HARD_STOP = 1.5  # without bar lines, a length in seconds stops at 150 % of the request
 PRIMER_MAX_TOKENS = 1500  # the primer's last tokens warm the state (its notes are all kept)
 PROGRESS_EVERY = 32  # tokens sampled between progress reports (and cancel points)
+MAX_GAP = 4 * MAX_SHIFT  # steps (four whole notes) without a new note before a note must come
 UNIFORM_BLOCK = 256  # random numbers drawn at a time per row (one call instead of one per token)
 
 # What may follow the previous token (a tiny grammar that keeps every note whole):
@@ -253,11 +256,13 @@ class _Row:
         self.clock = 0  # steps
         self.last_bar = -1  # step of the latest bar line
         self.bar_length = 0  # steps between the latest two bar lines (0 = not known yet)
-        kind = AFTER_OTHER
+        self.kind = AFTER_OTHER  # grammar state after the latest token
+        self.chord_top = -1  # highest PITCH token started at the current time (-1: none)
+        self.last_onset = 0  # step of the latest note start
         for token in primer_tokens:
-            kind = self._advance_clock(token, kind)
-        self.kind = kind
+            self._follow(token)
         self.start_clock = self.clock
+        self.last_onset = max(self.last_onset, self.clock)  # silence counts from where new music starts
         self.bars_done = 0
         self.events = 0
         self.done = False
@@ -276,19 +281,23 @@ class _Row:
             self._uniforms.reverse()
         return self._uniforms.pop()
 
-    def _advance_clock(self, token: int, kind: int) -> int:
-        """Move the clock and bar line for ``token``; returns the grammar state after it."""
+    def _follow(self, token: int) -> None:
+        """Update clock, bar line, chord and grammar state for ``token``."""
         if token in SHIFT:
             self.clock += SHIFT.value(token)
+            self.chord_top = -1
         elif token == BAR:
             if self.last_bar >= 0:
                 self.bar_length = self.clock - self.last_bar
             self.last_bar = self.clock
         if token in PITCH:
-            return AFTER_PITCH
-        if token in DUR:
-            return AFTER_FULL_DUR if DUR.value(token) == DUR.max else AFTER_OTHER
-        return AFTER_OTHER
+            self.kind = AFTER_PITCH
+            self.chord_top = token
+            self.last_onset = self.clock
+        elif token in DUR:
+            self.kind = AFTER_FULL_DUR if DUR.value(token) == DUR.max else AFTER_OTHER
+        else:
+            self.kind = AFTER_OTHER
 
     @property
     def elapsed(self) -> int:
@@ -301,10 +310,11 @@ class _Row:
         return self.elapsed >= self.target_steps
 
     def mask_id(self) -> int:
-        """Row of the mask table: grammar state, EOS allowed, BAR allowed."""
+        """Row of the mask table (see ``_mask_bias``)."""
         eos_ok = self.length_reached()
         bar_ok = self.clock != self.last_bar  # no second bar line at the same time
-        return self.kind * 4 + eos_ok * 2 + bar_ok
+        shift_ok = self.clock - self.last_onset < MAX_GAP  # no endless silence
+        return self.kind * 8 + eos_ok * 4 + bar_ok * 2 + shift_ok
 
     def weights(self) -> torch.Tensor:
         """Genre weights (G,) at the current point of a morph."""
@@ -330,7 +340,7 @@ class _Row:
             self.done = self.ended_naturally = True
             return False
         new_bar = token == BAR and self.clock > self.start_clock
-        self.kind = self._advance_clock(token, self.kind)
+        self._follow(token)
         if new_bar:
             self.bars_done += 1
         if self.target_bars is not None:
@@ -353,21 +363,26 @@ class _Row:
 
 
 def _mask_bias() -> torch.Tensor:
-    """(12, V): -inf on forbidden tokens, else 0; row = grammar state * 4 + EOS allowed * 2 + BAR allowed."""
-    table = torch.zeros(12, VOCAB_SIZE, dtype=torch.bool)
+    """(24, V): -inf on forbidden tokens, else 0.
+
+    Row = grammar state * 8 + EOS allowed * 4 + BAR allowed * 2 + SHIFT allowed.
+    """
+    table = torch.zeros(24, VOCAB_SIZE, dtype=torch.bool)
     dur = torch.zeros(VOCAB_SIZE, dtype=torch.bool)
     dur[DUR.offset:DUR.offset + DUR.max - DUR.min + 1] = True
     for kind in (AFTER_PITCH, AFTER_FULL_DUR, AFTER_OTHER):
         for eos_ok in (0, 1):
             for bar_ok in (0, 1):
-                row = table[kind * 4 + eos_ok * 2 + bar_ok]
-                row[PAD] = row[BOS] = True
-                row[EOS] = not eos_ok
-                row[BAR] = not bar_ok
-                if kind == AFTER_PITCH:
-                    row |= ~dur
-                elif kind == AFTER_OTHER:
-                    row |= dur
+                for shift_ok in (0, 1):
+                    row = table[kind * 8 + eos_ok * 4 + bar_ok * 2 + shift_ok]
+                    row[PAD] = row[BOS] = True
+                    row[EOS] = not eos_ok
+                    row[BAR] = not bar_ok
+                    row[SHIFT.offset:SHIFT.offset + SHIFT.max - SHIFT.min + 1] = not shift_ok
+                    if kind == AFTER_PITCH:
+                        row |= ~dur
+                    elif kind == AFTER_OTHER:
+                        row |= dur
     return torch.zeros(table.shape).masked_fill(table, float("-inf"))
 
 
@@ -407,6 +422,7 @@ class Generator:
         model = loaded.model.eval()
         self.stepper = FastLSTM(model, int8=int8) if fast else PlainStepper(model)
         self.mask_bias = _mask_bias()  # (12, V)
+        self._vocab = torch.arange(VOCAB_SIZE).unsqueeze(0)  # (1, V)
 
     # ----- settings -----------------------------------------------------------------------
     def _main_genre(self, weights: dict[str, float]) -> Genre:
@@ -426,10 +442,16 @@ class Generator:
     # ----- sampling -------------------------------------------------------------------------
     def _sample(self, logits: torch.Tensor, rows: list[_Row], temperatures: _Temperatures) -> list[int]:
         """One token per row from logits (B, V) after masks, temperature, top-k and top-p."""
+        # Chords go upwards, as the codec writes them: no PITCH at or below the chord's top so far.
+        # This also keeps the clock moving (greedy decoding cannot repeat one note forever).
         if len(rows) == 1:
             logits += self.mask_bias[rows[0].mask_id()]
+            if rows[0].chord_top >= 0:
+                logits[:, PITCH.offset:rows[0].chord_top + 1] = float("-inf")
         else:
             logits += self.mask_bias[[row.mask_id() for row in rows]]
+            tops = torch.tensor([[row.chord_top] for row in rows])  # (B, 1)
+            logits.masked_fill_((self._vocab >= PITCH.offset) & (self._vocab <= tops), float("-inf"))
         if temperatures.tensor is not None:
             logits /= temperatures.tensor
         ordered, order = torch.sort(logits, dim=-1, descending=True)  # (B, V)

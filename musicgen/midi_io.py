@@ -107,6 +107,9 @@ def atomic_write_bytes(path, write) -> Path:
     os.close(handle)
     try:
         write(temp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):

@@ -97,6 +97,8 @@ def build_report(loaded: LoadedModel, dataset: Dataset, out_dir, pieces_per_genr
     check_genres_match(loaded, dataset)
     started = time.time()
     out_dir = Path(out_dir)
+    (out_dir / "figures").mkdir(parents=True, exist_ok=True)  # fails now, not after the long generation
+    (out_dir / "examples").mkdir(parents=True, exist_ok=True)
     keys = dataset.genre_keys
     evaluation = card_evaluation(loaded, dataset)
     test_pieces = len(dataset.indices("test"))
@@ -155,8 +157,6 @@ def build_report(loaded: LoadedModel, dataset: Dataset, out_dir, pieces_per_genr
     ratios = [m["mean_ratio"] for m in metrics["genres"].values() if m["mean_ratio"] is not None]
     metrics["mean_ratio"] = round(float(np.mean(ratios)), 4) if ratios else None
 
-    (out_dir / "figures").mkdir(parents=True, exist_ok=True)
-    (out_dir / "examples").mkdir(parents=True, exist_ok=True)
     figures = {}
     for feature in FEATURES:
         figures[feature.name] = plot_feature(feature, samples, metrics, out_dir)
@@ -168,10 +168,11 @@ def build_report(loaded: LoadedModel, dataset: Dataset, out_dir, pieces_per_genr
     example_files = {key: [write_example(result, key, out_dir) for result in examples[key]] for key in keys}
     metrics["examples"] = example_files
     metrics["seconds"] = round(time.time() - started, 1)
-    write_file(out_dir / "metrics.json",
-                       lambda temp: Path(temp).write_text(json.dumps(json_safe(metrics), indent=1)))
+    text = json.dumps(json_safe(metrics), indent=1)
+    write_file(out_dir / "metrics.json", lambda temp: Path(temp).write_text(text))
     page = report_html(metrics, figures, {key: loaded.genres[g].display_name for g, key in enumerate(keys)})
     write_file(out_dir / "index.html", lambda temp: Path(temp).write_text(page, encoding="utf-8"))
+    remove_stale_files(out_dir, [f for f in figures.values() if f] + [f for fs in example_files.values() for f in fs])
     done += 1
     yield ReportProgress(done, total, f"wrote {out_dir / 'index.html'}", json_safe(metrics))
 
@@ -257,6 +258,15 @@ def write_file(path: Path, write) -> None:
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(path, 0o666 & ~umask)
+
+
+def remove_stale_files(out_dir: Path, current: list[str]) -> None:
+    """Delete figures and examples of an earlier report in the same folder that this one did not write."""
+    keep = {out_dir / relative for relative in current}
+    for pattern in ("figures/*.png", "examples/*.mid"):
+        for path in out_dir.glob(pattern):
+            if path not in keep:
+                path.unlink()
 
 
 def _save(figure, out_dir: Path, name: str) -> str:
@@ -416,87 +426,104 @@ def _table(header: list[str], rows: list[str]) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
-def report_html(metrics: dict, figures: dict, display_names: dict[str, str]) -> str:
-    """The report page; ``figures`` maps names to PNG paths relative to the page."""
-    esc = html.escape
-    genres = metrics["genres"]
-    settings = metrics["settings"]
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>musicgen report: "
-             f"{esc(metrics['model'])}</title><style>{CSS}</style></head><body>",
-             f"<h1>Does the generated music sound like its genre?</h1>",
-             f"<p>Model <code>{esc(metrics['model'])}</code>, {settings['pieces_per_genre']} generated pieces per genre "
-             f"compared with each genre's held-out test pieces. Sampling: temperature {settings['temperature']}, "
-             f"top-p {settings['top_p']}, top-k {settings['top_k'] or 'off'}, seed {settings['seed']}. "
-             f"Created {esc(metrics['created'])}; generation took {metrics['generation']['seconds']:.0f} s "
-             f"({metrics['generation']['events_per_second']:.0f} events/s), the whole report "
-             f"{metrics['seconds']:.0f} s.</p>"]
-    mean = metrics["mean_ratio"]
-    parts.append(f"<h2>At a glance</h2><p>Each number is <b>overlap / ceiling</b>: how much the distribution of a "
-                 f"feature over generated pieces overlaps the one over real pieces, relative to how much two halves "
-                 f"of the real pieces overlap each other. 1.0 means the generated pieces are as close to the genre "
-                 f"as its own pieces are. Mean over genres and features: <b>{'n/a' if mean is None else f'{mean:.2f}'}"
-                 f"</b>.</p>")
-    rows = []
-    for key, genre in genres.items():
-        cells = "".join(_cell(genre["features"][f.name]["ratio"], colour=True) for f in FEATURES)
-        rows.append(f"<tr><td>{esc(display_names.get(key, key))}</td>{cells}"
-                    f"{_cell(genre['mean_ratio'], colour=True)}</tr>")
-    parts.append(_table(["genre"] + [f.title for f in FEATURES] + ["mean"], rows))
+def _row(name: str, cells: str) -> str:
+    return f"<tr><td>{html.escape(name)}</td>{cells}</tr>"
 
-    parts.append("<h2>Checks</h2><p>Share of pieces that <b>end by themselves</b> (the model chose to stop after "
-                 f"the requested length instead of being cut at a bar line 25% past it or at the event cap), <b>keep one metre</b> (equal bars apart "
-                 f"from a pickup, the last bar and bars split at repeats) and <b>stay in key</b> (at least "
-                 f"{IN_KEY_THRESHOLD:.0%} of the sounding time inside the best-fitting major or minor scale). Real "
-                 f"test pieces are the reference; every real piece ends by itself.</p>")
+
+def _percent(value) -> str:
+    return _cell(value, "{:.0%}")
+
+
+def _intro_html(metrics: dict) -> str:
+    settings, generation = metrics["settings"], metrics["generation"]
+    return (f"<h1>Does the generated music sound like its genre?</h1><p>Model <code>{html.escape(metrics['model'])}"
+            f"</code>, {settings['pieces_per_genre']} generated pieces per genre compared with each genre's held-out "
+            f"test pieces. Sampling: temperature {settings['temperature']}, top-p {settings['top_p']}, top-k "
+            f"{settings['top_k'] or 'off'}, seed {settings['seed']}. Created {html.escape(metrics['created'])}; "
+            f"generation took {generation['seconds']:.0f} s ({generation['events_per_second']:.0f} events/s), "
+            f"the whole report {metrics['seconds']:.0f} s.</p>")
+
+
+def _glance_html(metrics: dict, names: dict[str, str]) -> str:
+    mean = "n/a" if metrics["mean_ratio"] is None else f"{metrics['mean_ratio']:.2f}"
+    rows = [_row(names.get(key, key), "".join(_cell(genre["features"][f.name]["ratio"], colour=True) for f in FEATURES)
+                 + _cell(genre["mean_ratio"], colour=True))
+            for key, genre in metrics["genres"].items()]
+    return ("<h2>At a glance</h2><p>Each number is <b>overlap / ceiling</b>: how much the distribution of a feature "
+            "over generated pieces overlaps the one over real pieces, relative to how much two halves of the real "
+            "pieces overlap each other. 1.0 means the generated pieces are as close to the genre as its own pieces "
+            f"are. Mean over genres and features: <b>{mean}</b>.</p>"
+            + _table(["genre"] + [f.title for f in FEATURES] + ["mean"], rows))
+
+
+def _checks_html(metrics: dict, figures: dict, names: dict[str, str]) -> str:
     rows = []
-    for key, genre in genres.items():
+    for key, genre in metrics["genres"].items():
         checks = genre["checks"]
-        rows.append(f"<tr><td>{esc(display_names.get(key, key))}</td><td>{genre['bars_requested']}</td>"
-                    f"{_cell(checks['ends_by_itself']['generated'], '{:.0%}')}"
-                    f"{_cell(checks['keeps_metre']['generated'], '{:.0%}')}{_cell(checks['keeps_metre']['real'], '{:.0%}')}"
-                    f"{_cell(checks['in_key']['generated'], '{:.0%}')}{_cell(checks['in_key']['real'], '{:.0%}')}</tr>")
-    parts.append(_table(["genre", "bars asked for", "ends by itself", "keeps metre", "(real)", "in key", "(real)"],
-                        rows))
-    parts.append(f"<img src='{figures['checks']}' alt='checks'>")
+        rows.append(_row(names.get(key, key), f"<td>{genre['bars_requested']}</td>"
+                         + _percent(checks["ends_by_itself"]["generated"])
+                         + _percent(checks["keeps_metre"]["generated"]) + _percent(checks["keeps_metre"]["real"])
+                         + _percent(checks["in_key"]["generated"]) + _percent(checks["in_key"]["real"])))
+    return ("<h2>Checks</h2><p>Share of pieces that <b>end by themselves</b> (the model chose to stop after the "
+            "requested length instead of being cut at a bar line 25% past it or at the event cap), <b>keep one "
+            "metre</b> (equal bars apart from a pickup, the last bar and bars split at repeats) and <b>stay in "
+            f"key</b> (at least {IN_KEY_THRESHOLD:.0%} of the sounding time inside the best-fitting major or minor "
+            "scale). Real test pieces are the reference; every real piece ends by itself.</p>"
+            + _table(["genre", "bars asked for", "ends by itself", "keeps metre", "(real)", "in key", "(real)"], rows)
+            + f"<img src='{figures['checks']}' alt='checks'>")
 
+
+def _evaluation_html(metrics: dict, figures: dict, names: dict[str, str]) -> str:
     evaluation = metrics["evaluation"]
-    if evaluation:
-        parts.append(f"<h2>Likelihood and genre identification</h2><p>Negative log-likelihood of the test pieces in "
-                     f"nats per event (lower is better; source: {esc(metrics['evaluation_source'])}), next to an n-gram "
-                     f"baseline. Genre ID: each test piece is scored under every genre and the most likely genre "
-                     f"wins; overall accuracy <b>{evaluation['genre_id_accuracy']:.1%}</b>.</p>")
-        rows = []
-        for key in evaluation["test_nll"]:
-            rows.append(f"<tr><td>{esc(display_names.get(key, key))}</td>{_cell(evaluation['test_nll'][key], '{:.3f}')}"
-                        f"{_cell(evaluation.get('baseline_nll', {}).get(key), '{:.3f}')}"
-                        f"{_cell(evaluation['per_genre_accuracy'].get(key), '{:.0%}')}</tr>")
-        parts.append(_table(["genre", "test NLL", "baseline NLL", "genre-ID accuracy"], rows))
-        if figures.get("confusion"):
-            parts.append(f"<img src='{figures['confusion']}' alt='genre-ID confusion matrix'>")
+    if not evaluation:
+        return ""
+    baseline = evaluation.get("baseline_nll", {})
+    rows = [_row(names.get(key, key), _cell(nll, "{:.3f}") + _cell(baseline.get(key), "{:.3f}")
+                 + _percent(evaluation["per_genre_accuracy"].get(key)))
+            for key, nll in evaluation["test_nll"].items()]
+    confusion = ""
+    if figures.get("confusion"):
+        confusion = f"<img src='{figures['confusion']}' alt='genre-ID confusion matrix'>"
+    return ("<h2>Likelihood and genre identification</h2><p>Negative log-likelihood of the test pieces in nats per "
+            f"event (lower is better; source: {html.escape(metrics['evaluation_source'])}), next to an n-gram "
+            "baseline. Genre ID: each test piece is scored under every genre and the most likely genre wins; overall "
+            f"accuracy <b>{evaluation['genre_id_accuracy']:.1%}</b>.</p>"
+            + _table(["genre", "test NLL", "baseline NLL", "genre-ID accuracy"], rows) + confusion)
 
-    parts.append("<h2>Features</h2>")
-    for feature in FEATURES:
-        rows = []
-        for key, genre in genres.items():
-            numbers = genre["features"][feature.name]
-            extra = ""
-            if feature.kind == "scalar":
-                extra = _cell(numbers["real_mean"]) + _cell(numbers["generated_mean"])
-            rows.append(f"<tr><td>{esc(key)}</td>{extra}{_cell(numbers['overlap'])}{_cell(numbers['ceiling'])}"
-                        f"{_cell(numbers['ratio'], colour=True)}</tr>")
-        header = ["genre"] + (["real mean", "generated mean"] if feature.kind == "scalar" else []) + \
-            ["overlap", "ceiling", "ratio"]
-        parts.append(f"<h3>{esc(feature.title)} ({esc(feature.unit)})</h3><p class='note'>"
-                     f"{esc(FEATURE_NOTES[feature.name])}</p><img src='{figures[feature.name]}' "
-                     f"alt='{esc(feature.title)}'>{_table(header, rows)}")
 
-    parts.append("<h2>Listen</h2><p>The first generated pieces of each genre (MIDI):</p><ul>")
+def _feature_html(feature: Feature, metrics: dict, figure: str) -> str:
+    rows = []
+    for key, genre in metrics["genres"].items():
+        numbers = genre["features"][feature.name]
+        means = _cell(numbers["real_mean"]) + _cell(numbers["generated_mean"]) if feature.kind == "scalar" else ""
+        rows.append(_row(key, means + _cell(numbers["overlap"]) + _cell(numbers["ceiling"])
+                         + _cell(numbers["ratio"], colour=True)))
+    header = ["genre"] + (["real mean", "generated mean"] if feature.kind == "scalar" else []) + \
+        ["overlap", "ceiling", "ratio"]
+    return (f"<h3>{html.escape(feature.title)} ({html.escape(feature.unit)})</h3><p class='note'>"
+            f"{html.escape(FEATURE_NOTES[feature.name])}</p><img src='{figure}' alt='{html.escape(feature.title)}'>"
+            + _table(header, rows))
+
+
+def _examples_html(metrics: dict, names: dict[str, str]) -> str:
+    items = []
     for key, files in metrics["examples"].items():
-        links = ", ".join(f"<a href='{esc(f)}'>{esc(Path(f).name)}</a>" for f in files)
-        parts.append(f"<li>{esc(display_names.get(key, key))}: {links}</li>")
-    parts.append("</ul>")
-    parts.append(f"<h2>Method</h2><p class='note'>{esc(METHOD_NOTE)}</p>"
-                 "<p class='note'>All numbers are in <a href='metrics.json'>metrics.json</a>.</p></body></html>")
+        links = ", ".join(f"<a href='{html.escape(f)}'>{html.escape(Path(f).name)}</a>" for f in files)
+        items.append(f"<li>{html.escape(names.get(key, key))}: {links}</li>")
+    return f"<h2>Listen</h2><p>The first generated pieces of each genre (MIDI):</p><ul>{''.join(items)}</ul>"
+
+
+def report_html(metrics: dict, figures: dict, names: dict[str, str]) -> str:
+    """The report page. ``figures`` maps figure names to PNG paths relative to the page; ``names`` maps
+    genre keys to display names."""
+    title = f"musicgen report: {html.escape(metrics['model'])}"
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+             f"<style>{CSS}</style></head><body>",
+             _intro_html(metrics), _glance_html(metrics, names), _checks_html(metrics, figures, names),
+             _evaluation_html(metrics, figures, names), "<h2>Features</h2>"]
+    parts += [_feature_html(feature, metrics, figures[feature.name]) for feature in FEATURES]
+    parts += [_examples_html(metrics, names), f"<h2>Method</h2><p class='note'>{html.escape(METHOD_NOTE)}</p>",
+              "<p class='note'>All numbers are in <a href='metrics.json'>metrics.json</a>.</p></body></html>"]
     return "\n".join(parts)
 
 

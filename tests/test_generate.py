@@ -9,8 +9,8 @@ import pretty_midi
 import pytest
 
 from musicgen.checkpoint import load_model
-from musicgen.codec import BAR, EOS, piece_to_tokens
-from musicgen.generate import GenerationRequest, Generator, parse_genre_spec, validate_request
+from musicgen.codec import BAR, EOS, PITCH, SHIFT, piece_to_tokens
+from musicgen.generate import MAX_GAP, GenerationRequest, Generator, parse_genre_spec, validate_request
 from musicgen.keys import (estimate_key, key_name, parse_key, smallest_shift, target_tonic,
                            transpose_piece)
 from musicgen.midi_io import midi_to_piece, write_midi
@@ -72,6 +72,25 @@ def test_long_request_runs_past_where_the_model_would_stop(generator):
     result = run(generator, genre="fall", bars=24, seed=3, max_events=3000)
     assert result.bars_generated >= 24
     assert result.piece.bars[-1] - result.piece.bars[0] >= 24 * STEPS_PER_BEAT  # at least 24 short bars
+
+
+def test_greedy_decoding_still_makes_music(generator):
+    # top-k 1 always takes the most likely token; the toy model alone would rest forever.
+    result = run(generator, genre="fall", bars=3, seed=0, top_k=1, max_events=600)
+    onsets = sorted({n.start for n in result.piece.notes})
+    assert len(onsets) >= 10
+    assert max(b - a for a, b in zip(onsets, onsets[1:])) <= MAX_GAP
+
+
+def test_chords_are_written_upwards(generator):
+    for result in generator.generate_batch([GenerationRequest(genre=g, bars=6, seed=s) for g in GENRES for s in (1, 2)]):
+        pitches_at = {}
+        for token in result.tokens:
+            if token in SHIFT:
+                pitches_at = {}
+            elif token in PITCH:
+                assert all(token > other for other in pitches_at), "a chord note at or below an earlier one"
+                pitches_at[token] = True
 
 
 def test_max_events_is_a_hard_cap(generator):

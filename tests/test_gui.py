@@ -7,7 +7,7 @@ import wave
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QWheelEvent
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 import gui.main_window
 from gui.controls import blend_spec, split_blend_spec
@@ -72,6 +72,12 @@ def generate(qtbot, window):
     return blocker.args[0]
 
 
+def focus_window(qtbot, window) -> None:
+    """Make the window active so its keyboard shortcuts fire."""
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=WAIT_MS)
+
+
 def pick(combo, key) -> None:
     combo.setCurrentIndex(combo.findData(key))
 
@@ -95,8 +101,13 @@ def test_generate_in_a_chosen_style_shows_the_notes_in_the_roll(qtbot, window, d
     assert window.save_button.isEnabled() and window.generate_button.isEnabled()
     assert dialogs == []
 
-    # A second piece with a new seed; clicking the first in the history brings it back.
-    second = generate(qtbot, window)
+    # A second piece from the keyboard (Ctrl+Return), with a new seed; clicking the first in the history
+    # brings it back.
+    focus_window(qtbot, window)
+    with qtbot.waitSignal(window.piece_ready, timeout=WAIT_MS) as blocker:
+        qtbot.keyClick(window.roll, Qt.Key_Return, Qt.ControlModifier)
+    second = blocker.args[0]
+    assert second.generated.request.seed != generated.request.seed
     assert len(window.history.entries) == 2 and window.roll.piece is second.generated.piece
     window.history.entry_chosen.emit(0)
     assert window.roll.piece is generated.piece
@@ -114,7 +125,8 @@ def test_saved_midi_reloads_with_the_same_notes(qtbot, window, tmp_path, monkeyp
         return str(tmp_path / "my tune"), filters
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)
-    window.save_midi()
+    focus_window(qtbot, window)
+    qtbot.keyClick(window.roll, Qt.Key_S, Qt.ControlModifier)
     assert asked[0].endswith(f"rise-seed{generated.request.seed}.mid")
     saved = tmp_path / "my tune.mid"
     reloaded = midi_to_piece(saved)

@@ -39,7 +39,7 @@ PANEL_COLUMNS = 4  # genres per row of a figure
 DEFAULT_BARS = 16  # generation length when a genre has no test pieces to copy it from
 MIN_BARS = 4
 EXAMPLES_PER_GENRE = 2  # generated MIDI files linked from the report
-GENERATION_BATCH = 50  # pieces per batched generation pass (memory and progress granularity)
+GENERATION_BATCH = 100  # pieces per batched generation pass (speed vs progress granularity)
 REAL_COLOUR, GENERATED_COLOUR = "#4c72b0", "#dd8452"
 EVALUATION_KEYS = ("test_nll", "baseline_nll", "genre_id_accuracy", "per_genre_accuracy", "confusion")
 
@@ -111,26 +111,26 @@ def build_report(loaded: LoadedModel, dataset: Dataset, out_dir, pieces_per_genr
         real = [tokens_to_piece(dataset.piece_tokens(i)) for i in dataset.indices("test", g)]
         samples[key] = GenreSample([], [piece_features(p) for p in real], [], typical_bars(real))
 
+    # One flat list over all genres, sampled in large batches: a batch of 100 rows samples ~4x more
+    # events per second than a batch of 10 on a CPU.
+    requests = [GenerationRequest(genre=key, bars=samples[key].bars, temperature=temperature, top_p=top_p,
+                                  top_k=top_k, seed=seed + g * pieces_per_genre + i)
+                for g, key in enumerate(keys) for i in range(pieces_per_genre)]
     generator = Generator(loaded)
     generation_seconds, events, examples = 0.0, 0, {key: [] for key in keys}
-    for g, key in enumerate(keys):
-        sample = samples[key]
-        for first in range(0, pieces_per_genre, batch_size):
-            count = min(batch_size, pieces_per_genre - first)
-            requests = [GenerationRequest(genre=key, bars=sample.bars, temperature=temperature, top_p=top_p,
-                                          top_k=top_k, seed=seed + g * pieces_per_genre + first + i)
-                        for i in range(count)]
-            tick = time.time()
-            results = generator.generate_batch(requests)
-            generation_seconds += time.time() - tick
-            for result in results:
-                events += result.events
-                sample.generated.append(piece_features(result.piece))
-                sample.ended_naturally.append(bool(result.ended_naturally))
-                if len(examples[key]) < EXAMPLES_PER_GENRE:
-                    examples[key].append(result)
-            done += count
-            yield ReportProgress(done, total, f"generating {key} ({len(sample.generated)}/{pieces_per_genre})")
+    for first in range(0, len(requests), batch_size):
+        tick = time.time()
+        results = generator.generate_batch(requests[first:first + batch_size])
+        generation_seconds += time.time() - tick
+        for result in results:
+            key = result.request.genre
+            events += result.events
+            samples[key].generated.append(piece_features(result.piece))
+            samples[key].ended_naturally.append(bool(result.ended_naturally))
+            if len(examples[key]) < EXAMPLES_PER_GENRE:
+                examples[key].append(result)
+        done += len(results)
+        yield ReportProgress(done, total, f"generated {done} of {len(requests)} pieces")
 
     if evaluation is None:
         base = done

@@ -201,3 +201,15 @@ def test_report_rejects_bad_settings(tiny_model, tiny_dataset, tmp_path):
 
     with pytest.raises(ValueError, match="pieces per genre"):
         next(build_report(load_model(str(tiny_model)), load_dataset(tiny_dataset), tmp_path, pieces_per_genre=0))
+
+
+def test_cli_report_errors_are_one_line(tiny_model, tiny_dataset, tmp_path, capsys):
+    from musicgen.cli import main
+
+    a_file = tmp_path / "taken"
+    a_file.write_text("not a folder")
+    common = ["report", "--model", str(tiny_model), "--dataset", str(tiny_dataset)]
+    assert main(common + ["-o", str(a_file)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert main(common + ["--pieces", "0", "-o", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err.strip() == "musicgen: error: pieces per genre must be at least 1 (got 0)"

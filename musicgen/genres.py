@@ -21,9 +21,9 @@ class Genre:
 # 71 clarinet, 22 harmonica, 75 pan flute, 110 fiddle.
 CORPUS_GENRES: tuple[Genre, ...] = (
     Genre("bach", "Bach chorales", "Four-voice chorale harmonisations by J. S. Bach.", 19, 80),
-    Genre("reel", "Irish reels", "Fast dance tunes in 4/4 with running eighth notes (O'Neill, Ryan).", 40, 112),
-    Genre("jig", "Irish jigs", "Dance tunes in 6/8 with lilting triplet-feel eighths (O'Neill, Ryan).", 40, 112),
-    Genre("hornpipe", "Hornpipes", "Dotted, swung dance tunes in 4/4 (O'Neill, Ryan).", 40, 90),
+    Genre("reel", "Irish reels", "Fast dance tunes in 4/4 with running eighth notes (O'Neill, Ryan).", 40, 180),
+    Genre("jig", "Irish jigs", "Dance tunes in 6/8 with lilting triplet-feel eighths (O'Neill, Ryan).", 40, 170),
+    Genre("hornpipe", "Hornpipes", "Dotted, swung dance tunes in 4/4 (O'Neill, Ryan).", 40, 150),
     Genre("chinese", "Chinese folk songs", "Han Chinese folk melodies, mostly pentatonic (Essen collection).", 73, 84),
     Genre("german", "German folk songs", "German folk song melodies (Essen collection, fixed sample).", 71, 96),
     Genre("scottish", "Scottish airs", "Scottish tunes, airs and marches from Aird's Selection (1782-1803).", 73, 88),

@@ -83,3 +83,17 @@ def test_committed_corpus_has_every_genre_and_round_trips():
     sources = [p["source"] for p in dataset.manifest["pieces"]]
     assert len(sources) == len(set(sources))
     assert np.all(np.diff(dataset.offsets) > 2)
+
+
+def test_training_runs_on_a_midi_folder_dataset(midi_folder, tmp_path):
+    from musicgen.checkpoint import load_model
+    from musicgen.train import TrainConfig, train
+
+    out = tmp_path / "ds3"
+    list(build_midi_folder(midi_folder, out, workers=1))
+    config = TrainConfig(dataset=str(out), out=str(tmp_path / "mine"), n_layer=1, n_hidden=16, n_embd=8,
+                         genre_dim=4, batch_size=4, bptt=16, epochs=1, seed=1)
+    list(train(config))
+    loaded = load_model(str(tmp_path / "mine.json"))
+    assert loaded.genre_keys == ["march", "waltz"]
+    assert loaded.card["dataset"]["pieces"] == 12

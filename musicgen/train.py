@@ -84,6 +84,8 @@ class StreamBatcher:
             shift = rng.randint(*ranges[k])
             self.queues[s].append((pieces[k], shift))
             loads[s] += len(dataset.piece_tokens(pieces[k]))
+        # Windows until the shortest stream has been through its pieces once; streams wrap
+        # around their queue, so the trainer may ask for any fixed number of steps instead.
         self.steps = max(1, min(sum(math.ceil((len(dataset.piece_tokens(p)) - 1) / bptt) for p, _ in q)
                                 for q in self.queues))
 
@@ -239,7 +241,9 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
         model.train()
         state, resumed_stream_state = resumed_stream_state, None
         skip = step - epoch * steps_per_epoch  # >0 only when resuming mid-epoch
-        for i, (x, y, genre, reset) in enumerate(batchers(epoch)):
+        batcher = batchers(epoch)
+        batcher.steps = steps_per_epoch  # every epoch and every rank runs exactly this many steps
+        for i, (x, y, genre, reset) in enumerate(batcher):
             if i >= steps_per_epoch:
                 break
             if i < skip:

@@ -117,3 +117,9 @@ def test_torchrun_two_cpu_processes(tiny_dataset, tmp_path):
     assert card["training"]["epochs"] >= 1
     ckpt = torch.load(out.with_suffix(".ckpt"), weights_only=True)
     assert ckpt["epoch"] == 2
+
+
+def test_every_epoch_has_the_same_number_of_steps(tiny_dataset, tmp_path):
+    steps = [p for p in train(_config(tiny_dataset, tmp_path / "m", epochs=4)) if p.valid_nll]
+    per_epoch = steps[0].done
+    assert [p.done for p in steps] == [per_epoch * (e + 1) for e in range(4)]

@@ -23,7 +23,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup_steps: int = 200
     grad_clip: float = 1.0
-    epochs: int = 12
+    epochs: int = 8
     patience: int = 3  # epochs without validation improvement before stopping
     seed: int = 1337
     bf16: bool = False  # bfloat16 autocast on CPU: oneDNN LSTM backward is ~40x slower in bf16 here

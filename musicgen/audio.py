@@ -7,14 +7,13 @@ pretty_midi's own sine-wave synthesis is the fallback, so rendering always works
 from __future__ import annotations
 
 import inspect
-import warnings
 import wave
 from pathlib import Path
 
 import numpy as np
 import pretty_midi
 
-from .midi_io import atomic_write_bytes
+from .midi_io import atomic_write_bytes, open_midi_file
 
 SAMPLE_RATE = 44100  # samples per second
 PEAK_LEVEL = 0.9  # loudest sample after normalising, in full scale; leaves headroom against clipping
@@ -85,22 +84,8 @@ def write_wav(path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Path:
     return atomic_write_bytes(path, write)
 
 
-def read_midi(path) -> pretty_midi.PrettyMIDI:
-    """Load a MIDI file with its own instruments and tempo; ValueError naming the file if unusable."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pretty_midi warns about odd but readable files
-            return pretty_midi.PrettyMIDI(str(path))
-    except Exception as error:  # mido/pretty_midi raise many types for corrupt data
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"{path.name}: not a readable MIDI file ({reason})") from None
-
-
 def render_midi_file(midi_path, wav_path, sample_rate: int = SAMPLE_RATE) -> str:
     """Render a MIDI file to a WAV file; returns the name of the backend used."""
-    audio, backend = render_audio(read_midi(midi_path), sample_rate)
+    audio, backend = render_audio(open_midi_file(midi_path), sample_rate)
     write_wav(wav_path, audio, sample_rate)
     return backend

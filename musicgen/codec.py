@@ -47,8 +47,13 @@ class TokenRange:
     max: int
     offset: int
 
+    @property
+    def stop(self) -> int:
+        """First token after this block."""
+        return self.offset + self.max - self.min + 1
+
     def __contains__(self, token: int) -> bool:
-        return self.offset <= token <= self.offset + self.max - self.min
+        return self.offset <= token < self.stop
 
     def token(self, value: int) -> int:
         assert self.min <= value <= self.max, (self.kind, value)
@@ -60,9 +65,9 @@ class TokenRange:
 
 SPECIAL = ("PAD", "BOS", "EOS", "BAR")
 SHIFT = TokenRange("SHIFT", 1, MAX_SHIFT, len(SPECIAL))
-PITCH = TokenRange("PITCH", MIN_PITCH, MAX_PITCH, SHIFT.offset + MAX_SHIFT)
-DUR = TokenRange("DUR", 1, MAX_DURATION, PITCH.offset + MAX_PITCH - MIN_PITCH + 1)
-VOCAB_SIZE = DUR.offset + MAX_DURATION
+PITCH = TokenRange("PITCH", MIN_PITCH, MAX_PITCH, SHIFT.stop)
+DUR = TokenRange("DUR", 1, MAX_DURATION, PITCH.stop)
+VOCAB_SIZE = DUR.stop
 
 
 def codec_params() -> dict:
@@ -88,7 +93,7 @@ def token_name(token: int) -> str:
     raise ValueError(f"token {token} outside the vocabulary of {VOCAB_SIZE}")
 
 
-def _split(amount: int, largest: int) -> list[int]:
+def split_steps(amount: int, largest: int) -> list[int]:
     """``amount`` as parts of at most ``largest`` (largest first)."""
     parts = [largest] * (amount // largest)
     if amount % largest:
@@ -108,18 +113,18 @@ def piece_to_tokens(piece: Piece, add_end: bool = True) -> list[int]:
         while bar_index < len(bars) and bars[bar_index] <= target:
             bar = bars[bar_index]
             if bar > now:
-                tokens.extend(SHIFT.token(k) for k in _split(bar - now, MAX_SHIFT))
+                tokens.extend(SHIFT.token(k) for k in split_steps(bar - now, MAX_SHIFT))
                 now = bar
             tokens.append(BAR)
             bar_index += 1
         if target > now:
-            tokens.extend(SHIFT.token(k) for k in _split(target - now, MAX_SHIFT))
+            tokens.extend(SHIFT.token(k) for k in split_steps(target - now, MAX_SHIFT))
             now = target
 
     for note in sorted(piece.notes):
         advance_to(note.start)
         tokens.append(PITCH.token(note.pitch))
-        tokens.extend(DUR.token(k) for k in _split(note.duration, MAX_DURATION))
+        tokens.extend(DUR.token(k) for k in split_steps(note.duration, MAX_DURATION))
     # Close the bars that the notes reach into (a final bar line at the piece's end, if any).
     while bar_index < len(bars) and bars[bar_index] <= piece.length:
         advance_to(bars[bar_index])
@@ -169,7 +174,7 @@ def tokens_to_piece(tokens) -> Piece:
 def transpose_tokens(tokens: np.ndarray, semitones: int) -> np.ndarray:
     """Shift every PITCH token by ``semitones``; caller keeps pitches inside MIN..MAX_PITCH."""
     out = np.array(tokens, copy=True)
-    is_pitch = (out >= PITCH.offset) & (out < PITCH.offset + MAX_PITCH - MIN_PITCH + 1)
+    is_pitch = (out >= PITCH.offset) & (out < PITCH.stop)
     out[is_pitch] += semitones
     return out
 
@@ -177,7 +182,7 @@ def transpose_tokens(tokens: np.ndarray, semitones: int) -> np.ndarray:
 def pitch_span(tokens: np.ndarray) -> tuple[int, int]:
     """Lowest and highest MIDI pitch among the tokens, or (0, -1) when there are none."""
     tokens = np.asarray(tokens)
-    is_pitch = (tokens >= PITCH.offset) & (tokens < PITCH.offset + MAX_PITCH - MIN_PITCH + 1)
+    is_pitch = (tokens >= PITCH.offset) & (tokens < PITCH.stop)
     if not is_pitch.any():
         return 0, -1
     values = tokens[is_pitch] - PITCH.offset + MIN_PITCH

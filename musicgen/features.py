@@ -54,6 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import keys
 from .keys import MAJOR, estimate_key, key_name
 from .notes import STEPS_PER_BEAT, Piece
 
@@ -146,10 +147,7 @@ def length_histogram(steps) -> np.ndarray:
 
 def pitch_class_histogram(piece: Piece) -> np.ndarray:
     """Share of sounding time per pitch class C..B (12,), duration-weighted; zeros without notes."""
-    weights = np.zeros(12)
-    for note in piece.notes:
-        weights[note.pitch % 12] += note.duration
-    return _normalised(weights)
+    return _normalised(np.asarray(keys.pitch_class_histogram(piece), dtype=float))
 
 
 def top_voice(piece: Piece) -> list[int]:

@@ -40,7 +40,7 @@ import torch
 
 from .checkpoint import LoadedModel
 from .codec import (BAR, BOS, DUR, EOS, MAX_SHIFT, PAD, PITCH, SHIFT, VOCAB_SIZE, piece_to_tokens,
-                    tokens_to_piece)
+                    split_steps, tokens_to_piece)
 from .fast_lstm import FastLSTM, PlainStepper
 from .genres import Genre
 from .keys import key_name, parse_key, transpose_to_key
@@ -226,11 +226,8 @@ def _primer_tokens(primer: Piece) -> list[int]:
     new music starts where the primer stops sounding."""
     tokens = piece_to_tokens(primer, add_end=False)
     clock = sum(SHIFT.value(t) for t in tokens if t in SHIFT)
-    gap = primer.length - clock  # steps
-    while gap > 0:
-        shift = min(gap, SHIFT.max)
-        tokens.append(SHIFT.token(shift))
-        gap -= shift
+    gap = max(0, primer.length - clock)  # steps
+    tokens.extend(SHIFT.token(k) for k in split_steps(gap, MAX_SHIFT))
     return tokens
 
 
@@ -369,7 +366,7 @@ def _mask_bias() -> torch.Tensor:
     """
     table = torch.zeros(24, VOCAB_SIZE, dtype=torch.bool)
     dur = torch.zeros(VOCAB_SIZE, dtype=torch.bool)
-    dur[DUR.offset:DUR.offset + DUR.max - DUR.min + 1] = True
+    dur[DUR.offset:DUR.stop] = True
     for kind in (AFTER_PITCH, AFTER_FULL_DUR, AFTER_OTHER):
         for eos_ok in (0, 1):
             for bar_ok in (0, 1):
@@ -378,7 +375,7 @@ def _mask_bias() -> torch.Tensor:
                     row[PAD] = row[BOS] = True
                     row[EOS] = not eos_ok
                     row[BAR] = not bar_ok
-                    row[SHIFT.offset:SHIFT.offset + SHIFT.max - SHIFT.min + 1] = not shift_ok
+                    row[SHIFT.offset:SHIFT.stop] = not shift_ok
                     if kind == AFTER_PITCH:
                         row |= ~dur
                     elif kind == AFTER_OTHER:
@@ -421,7 +418,7 @@ class Generator:
         self.genre_keys = [g.key for g in self.genres]
         model = loaded.model.eval()
         self.stepper = FastLSTM(model, int8=int8) if fast else PlainStepper(model)
-        self.mask_bias = _mask_bias()  # (12, V)
+        self.mask_bias = _mask_bias()  # (24, V)
         self._vocab = torch.arange(VOCAB_SIZE).unsqueeze(0)  # (1, V)
 
     # ----- settings -----------------------------------------------------------------------

@@ -37,19 +37,26 @@ def _bars_from_time_signatures(pm: pretty_midi.PrettyMIDI, end_tick: int) -> lis
     return bars
 
 
+def open_midi_file(path, reader=pretty_midi.PrettyMIDI):
+    """Open a MIDI file with ``reader`` (pretty_midi's PrettyMIDI, or e.g. mido's MidiFile);
+    ValueError naming the file if it is missing or unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pretty_midi warns about odd but readable files
+            return reader(str(path))
+    except Exception as error:  # mido/pretty_midi raise many types for corrupt data
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"{path.name}: not a readable MIDI file ({reason})") from None
+
+
 def midi_to_piece(path) -> Piece:
     """Read a MIDI file into a Piece; raises ValueError naming the file if it is unusable."""
     path = Path(path)
     name = path.name
-    if not path.is_file():
-        raise ValueError(f"{name}: no such file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pretty_midi warns about odd but readable files
-            pm = pretty_midi.PrettyMIDI(str(path))
-    except Exception as error:  # mido/pretty_midi raise many types for corrupt data
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"{name}: not a readable MIDI file ({reason})") from None
+    pm = open_midi_file(path)
     raw = []
     end_tick = 0
     for instrument in pm.instruments:

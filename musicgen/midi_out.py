@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator
+
+from .midi_io import open_midi_file
 
 INSTALL_HINT = "MIDI playback needs python-rtmidi: pip install python-rtmidi (or hear the piece with `musicgen render`)"
 NO_PORTS_HINT = ("start a software synth (e.g. `fluidsynth -a pulseaudio -m alsa_seq <soundfont.sf2>`) or connect "
@@ -84,27 +85,15 @@ def choose_port(requested: str | None, available: list[str]) -> str:
     raise ValueError(f"no MIDI output port named '{requested}' (available: {listing})")
 
 
-def load_midi_file(path):
-    """Read a MIDI file with mido; ValueError naming the file if it is missing or corrupt."""
-    import mido
-
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
-    try:
-        return mido.MidiFile(str(path))
-    except Exception as error:  # mido raises OSError, EOFError, KeyError... on corrupt data
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"{path.name}: not a readable MIDI file ({reason})") from None
-
-
 def play_midi_file(path, port: str | None = None) -> Iterator[PlaybackProgress]:
     """Check the file and open the port now, then return a generator that plays it in real time.
 
     The generator yields progress in seconds. Stopping early (closing the generator, Ctrl+C)
     silences every note: the port is opened with ``autoreset`` so "all notes off" goes out on close.
     """
-    midi = load_midi_file(path)
+    from mido import MidiFile
+
+    midi = open_midi_file(path, MidiFile)
     name = choose_port(port, output_port_names())
     mido = _backend()
     try:

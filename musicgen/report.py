@@ -19,7 +19,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,9 +168,9 @@ def build_report(loaded: LoadedModel, dataset: Dataset, out_dir, pieces_per_genr
     metrics["examples"] = example_files
     metrics["seconds"] = round(time.time() - started, 1)
     text = json.dumps(json_safe(metrics), indent=1)
-    write_file(out_dir / "metrics.json", lambda temp: Path(temp).write_text(text))
+    atomic_write_bytes(out_dir / "metrics.json", lambda temp: Path(temp).write_text(text))
     page = report_html(metrics, figures, {key: loaded.genres[g].display_name for g, key in enumerate(keys)})
-    write_file(out_dir / "index.html", lambda temp: Path(temp).write_text(page, encoding="utf-8"))
+    atomic_write_bytes(out_dir / "index.html", lambda temp: Path(temp).write_text(page, encoding="utf-8"))
     remove_stale_files(out_dir, [f for f in figures.values() if f] + [f for fs in example_files.values() for f in fs])
     done += 1
     yield ReportProgress(done, total, f"wrote {out_dir / 'index.html'}", json_safe(metrics))
@@ -248,16 +247,8 @@ def json_safe(value):
 def write_example(result, key: str, out_dir: Path) -> str:
     """Write one generated piece as MIDI under ``examples/``; returns its path relative to ``out_dir``."""
     relative = f"examples/{key}-seed{result.request.seed}.mid"
-    write_file(out_dir / relative, lambda temp: result.to_pretty_midi().write(temp))
+    result.write_midi(out_dir / relative)
     return relative
-
-
-def write_file(path: Path, write) -> None:
-    """Atomic write, then the usual permissions (the temp file is private) so the report can be shared."""
-    atomic_write_bytes(path, write)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def remove_stale_files(out_dir: Path, current: list[str]) -> None:
@@ -271,7 +262,7 @@ def remove_stale_files(out_dir: Path, current: list[str]) -> None:
 
 def _save(figure, out_dir: Path, name: str) -> str:
     relative = f"figures/{name}.png"
-    write_file(out_dir / relative, lambda temp: figure.savefig(temp, format="png", dpi=DPI))
+    atomic_write_bytes(out_dir / relative, lambda temp: figure.savefig(temp, format="png", dpi=DPI))
     return relative
 
 

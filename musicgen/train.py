@@ -54,15 +54,14 @@ class TrainingError(Exception):
 
 def transpose_ranges(dataset: Dataset, pieces: list[int]) -> list[tuple[int, int]]:
     """Allowed transpositions per piece: stay inside its genre's pitch span, at most +-MAX_TRANSPOSE."""
+    piece_spans = [pitch_span(dataset.piece_tokens(i)) for i in pieces]
     spans: dict[int, tuple[int, int]] = {}
-    for i in pieces:
-        lo, hi = pitch_span(dataset.piece_tokens(i))
+    for i, (lo, hi) in zip(pieces, piece_spans):
         g = int(dataset.genre[i])
         old = spans.get(g, (999, -1))
         spans[g] = (min(old[0], lo), max(old[1], hi))
     ranges = []
-    for i in pieces:
-        lo, hi = pitch_span(dataset.piece_tokens(i))
+    for i, (lo, hi) in zip(pieces, piece_spans):
         g_lo, g_hi = spans[int(dataset.genre[i])]
         ranges.append((max(-MAX_TRANSPOSE, g_lo - lo), min(MAX_TRANSPOSE, g_hi - hi)) if hi >= lo else (0, 0))
     return ranges

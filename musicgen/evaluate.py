@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 
 from .checkpoint import LoadedModel
-from .codec import PAD
 from .dataset import SPLITS, Dataset
 from .midi_io import atomic_write_bytes
 from .ngram import DEFAULT_ORDER, NGramModel
+from .train import IGNORE, next_token_batch
 
 TOKEN_BUDGET = 1 << 16  # tokens per LSTM forward pass (rows x time); logits take ~60 MB
 DIGITS = 4  # decimals kept in the model card
@@ -58,17 +58,11 @@ def piece_batches(dataset: Dataset, pieces: list[int], rows_per_piece: int,
 def nats_under_every_genre(model, dataset: Dataset, batch: list[int], n_genres: int) -> np.ndarray:
     """Total NLL in nats of each piece's ``tokens[1:]`` under each genre's conditioning; (B, G)."""
     model.eval()
-    seqs = [dataset.piece_tokens(i) for i in batch]
-    T = max(len(s) for s in seqs) - 1
-    x = torch.full((len(batch), T), PAD, dtype=torch.long)
-    y = torch.full((len(batch), T), -100, dtype=torch.long)  # -100: ignored by the loss
-    for b, s in enumerate(seqs):
-        x[b, :len(s) - 1] = torch.from_numpy(s[:-1])
-        y[b, :len(s) - 1] = torch.from_numpy(s[1:])
+    x, y = next_token_batch(dataset, batch)
     x, y = x.repeat_interleave(n_genres, 0), y.repeat_interleave(n_genres, 0)  # (B*G, T): piece-major
     genre = torch.arange(n_genres).repeat(len(batch))  # (B*G,)
     logits, _ = model(x, genre)  # (B*G, T, V)
-    nats = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=-100, reduction="none").sum(1)
+    nats = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=IGNORE, reduction="none").sum(1)
     return nats.view(len(batch), n_genres).double().numpy()
 
 

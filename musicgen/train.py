@@ -31,6 +31,7 @@ from .model import GenreLSTM
 from .train_config import TrainConfig
 
 MAX_TRANSPOSE = 6  # semitones either way
+IGNORE = -100  # target value that cross_entropy skips (padding)
 CHECKPOINT_FORMAT = 1
 
 
@@ -92,7 +93,7 @@ class StreamBatcher:
         cursors = [(0, None, 0) for _ in range(self.batch)]  # (queue index, tokens, position)
         for _ in range(self.steps):
             x = np.full((self.batch, self.bptt), PAD, dtype=np.int64)
-            y = np.full((self.batch, self.bptt), -100, dtype=np.int64)  # -100: ignored by the loss
+            y = np.full((self.batch, self.bptt), IGNORE, dtype=np.int64)
             genre = np.zeros(self.batch, dtype=np.int64)
             reset = np.zeros(self.batch, dtype=bool)
             for b in range(self.batch):
@@ -113,6 +114,19 @@ class StreamBatcher:
             yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(genre), torch.from_numpy(reset)
 
 
+def next_token_batch(dataset: Dataset, pieces: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Whole pieces padded to one length: inputs x = tokens[:-1] (PAD after the end) and targets
+    y = tokens[1:] (IGNORE after the end), each (B, T) int64."""
+    seqs = [dataset.piece_tokens(i) for i in pieces]
+    T = max(len(s) for s in seqs) - 1
+    x = torch.full((len(pieces), T), PAD, dtype=torch.long)
+    y = torch.full((len(pieces), T), IGNORE, dtype=torch.long)
+    for b, s in enumerate(seqs):
+        x[b, :len(s) - 1] = torch.from_numpy(s[:-1])
+        y[b, :len(s) - 1] = torch.from_numpy(s[1:])
+    return x, y
+
+
 @torch.no_grad()
 def evaluate_nll(model: GenreLSTM, dataset: Dataset, pieces: list[int], genre_override=None,
                  batch: int = 32) -> dict[int, float]:
@@ -122,17 +136,11 @@ def evaluate_nll(model: GenreLSTM, dataset: Dataset, pieces: list[int], genre_ov
     order = sorted(pieces, key=lambda i: len(dataset.piece_tokens(i)))
     for start in range(0, len(order), batch):
         chunk = order[start:start + batch]
-        seqs = [dataset.piece_tokens(i) for i in chunk]
-        T = max(len(s) for s in seqs) - 1
-        x = torch.full((len(chunk), T), PAD, dtype=torch.long)
-        y = torch.full((len(chunk), T), -100, dtype=torch.long)
-        for b, s in enumerate(seqs):
-            x[b, :len(s) - 1] = torch.from_numpy(s[:-1])
-            y[b, :len(s) - 1] = torch.from_numpy(s[1:])
+        x, y = next_token_batch(dataset, chunk)
         genre = torch.tensor([int(dataset.genre[i]) if genre_override is None else genre_override for i in chunk])
         logits, _ = model(x, genre)
-        nll = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=-100, reduction="none").sum(1)
-        counts = (y != -100).sum(1)
+        nll = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=IGNORE, reduction="none").sum(1)
+        counts = (y != IGNORE).sum(1)
         for b, i in enumerate(chunk):
             total = totals.setdefault(int(dataset.genre[i]), [0.0, 0])
             total[0] += float(nll[b])
@@ -258,7 +266,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
                 group["lr"] = _lr_at(step, total_steps, config)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
                 logits, new_state = model(x, genre, state)
-            loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-100)
+            loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=IGNORE)
             if not torch.isfinite(loss):
                 raise TrainingError(f"loss became {float(loss.detach())} at step {step}; the last checkpoint "
                                     f"({ckpt_path}) is kept — try a lower --lr")
@@ -268,7 +276,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
             optimizer.step()
             state = (new_state[0].detach().float(), new_state[1].detach().float())
             step += 1
-            tokens_seen += int((y != -100).sum()) * world
+            tokens_seen += int((y != IGNORE).sum()) * world
             rate = tokens_seen / max(1e-9, time.time() - rate_start)
             steps_this_run += 1
             eta = (total_steps - step) * (time.time() - rate_start) / steps_this_run

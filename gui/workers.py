@@ -97,7 +97,7 @@ class GenerationWorker(QObject):
 
     def _generate(self):
         """The finished GeneratedPiece, or None when cancelled."""
-        from musicgen.generate import GenerationRequest
+        from musicgen.request import GenerationRequest
 
         steps = self.generator.generate(GenerationRequest(**self.request_fields))
         last_emit = 0.0

@@ -46,7 +46,7 @@ def plan_batch(template, genre: str, count: int, seed_base: int, genre_keys: lis
 
     ``genre`` is "all" (cycle over ``genre_keys``), one genre, or a blend.
     """
-    from .generate import validate_request
+    from .request import validate_request
 
     if not 1 <= count <= MAX_COUNT:
         raise ValueError(f"--count must be between 1 and {MAX_COUNT}, got {count}")

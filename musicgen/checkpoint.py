@@ -19,11 +19,10 @@ from .codec import codec_params
 from .genres import Genre, genre_from_dict, genre_to_dict
 from .midi_io import atomic_write_bytes
 from .model import GenreLSTM, ModelConfig
+from .paths import DEFAULT_MODEL, REPO_MODELS, user_models_dir
 
 CARD_FORMAT = "musicgen-model"
 CARD_VERSION = 1
-DEFAULT_MODEL = "musicgen-default"
-REPO_MODELS = Path(__file__).resolve().parent.parent / "models"
 
 def _packaged_models() -> Path:
     """Where ``pip install .`` put the shipped models (the ``musicgen_models`` package)."""
@@ -59,12 +58,6 @@ class LoadedModel:
     @property
     def genre_keys(self) -> list[str]:
         return [g.key for g in self.genres]
-
-
-def user_models_dir() -> Path:
-    """The per-user model folder (XDG data home)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "musicgen" / "models"
 
 
 def search_path() -> list[Path]:

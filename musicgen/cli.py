@@ -177,9 +177,11 @@ def _load_model(name_or_path):
 
 def _request_from_args(args, genre: str, seed: int):
     """A GenerationRequest from the sampling flags; flags left out keep the request's defaults."""
-    from .generate import GenerationRequest
+    from .request import GenerationRequest
 
     flags = {"genre": genre, "seed": seed, "morph_to": args.morph_to, "bars": args.bars, "seconds": args.seconds,
+             "meter": args.meter, "form": args.form, "part_bars": args.part_bars,
+             "style_strength": args.style_strength,
              "tempo": args.tempo, "key": args.key, "program": args.program, "temperature": args.temperature,
              "top_k": args.top_k, "top_p": args.top_p, "primer": getattr(args, "primer", None),
              "max_events": args.max_events}
@@ -221,7 +223,8 @@ def cmd_generate(args) -> None:
         _check_writable(Path("piece.mid"))  # the default name lands in the current folder
     if args.wav:
         _check_writable(Path(args.wav))
-    from .generate import Generator, validate_request
+    from .generate import Generator
+    from .request import validate_request
 
     loaded = _load_model(args.model)
     request = _request_from_args(args, args.genre or "", seed)
@@ -242,9 +245,14 @@ def cmd_generate(args) -> None:
         audio_note = f"; audio {args.wav} ({backend})"
     style = genre + (f" -> {request.morph_to}" if request.morph_to else "")
     primer_note = " after the primer" if result.piece.primer_end else ""
-    print(f"{midi_path}: {style}, {result.bars_generated} bars{primer_note}, {len(result.piece.notes)} notes, "
-          f"{_minutes(result.duration_seconds)} at {result.tempo:g} bpm, seed {seed}, "
-          f"{result.events_per_second:,.0f} events/s{audio_note}")
+    pickup_note = " + pickup" if result.piece.pickup and not result.piece.primer_end else ""
+    form_note = f", form {result.form}" if result.form != "free" else ""
+    ending = "ends by itself" if result.ended_naturally else "ended at its last bar line"
+    print(f"{midi_path}: {style}, {result.bars_generated} bars of {result.meter}{pickup_note}{primer_note}{form_note}, "
+          f"{len(result.piece.notes)} notes, {_minutes(result.duration_seconds)} at {result.tempo:g} bpm, "
+          f"seed {seed}, {ending}, {result.events_per_second:,.0f} events/s{audio_note}")
+    if result.stop_reason:
+        print(f"warning: {result.stop_reason}", file=sys.stderr)
 
 
 def _default_name(genre: str, seed: int) -> str:
@@ -383,8 +391,15 @@ def cmd_play(args) -> None:
 
 def _add_sampling_flags(parser: argparse.ArgumentParser) -> None:
     """Flags shared by ``generate`` and ``batch``; left out = the request's (genre's) default."""
-    parser.add_argument("--bars", type=int, help="minimum length in bars (default 16)")
-    parser.add_argument("--seconds", type=float, help="minimum length in seconds (wins over --bars)")
+    parser.add_argument("--bars", type=int, help="length in whole bars, after any pickup (default: the form's "
+                        "length: 32 for AABB dances in 8-bar parts, 16 for through-composed pieces)")
+    parser.add_argument("--seconds", type=float, help="length in seconds at the tempo, rounded to whole bars (wins over --bars)")
+    parser.add_argument("--meter", help="time signature such as 6/8, 3/4, 4/4 (default: the genre's most common)")
+    parser.add_argument("--form", help="AABB (default for reels, jigs, hornpipes), AB, ABAC, any letters A-H, "
+                        "or free (through-composed; default for the other genres)")
+    parser.add_argument("--part-bars", type=int, help="bars per part of the form (default 8, or --bars / parts)")
+    parser.add_argument("--style-strength", type=float, help="genre guidance 0..4: how strongly the style is "
+                        "pushed away from the average of all genres (default 0)")
     parser.add_argument("--tempo", type=float, help="quarter notes per minute (default: the genre's)")
     parser.add_argument("--key", help="tonic to transpose to: C, F#, Bb ... (default: as composed)")
     parser.add_argument("--program", type=int, help="General MIDI instrument 0..127 (default: the genre's)")
@@ -392,7 +407,7 @@ def _add_sampling_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-k", type=int, help="sample among the k likeliest events; 0 = off (default)")
     parser.add_argument("--top-p", type=float, help="nucleus sampling, in (0, 1]; 1 = off (default 0.95)")
     parser.add_argument("--morph-to", help="genre or blend the piece moves to by its end")
-    parser.add_argument("--max-events", type=int, help="hard cap on sampled events (default 4000)")
+    parser.add_argument("--max-events", type=int, help="cap on sampled events (default: from the length, 48 per beat)")
     parser.add_argument("--model", help="model name or .json path (default: musicgen-default)")
 
 

@@ -8,15 +8,21 @@ Performance-RNN's NOTE_ON/NOTE_OFF/TIME_SHIFT because
 * polyphony costs no extra time tokens: notes of a chord share one onset, which keeps
   four-voice chorales only ~2.4 tokens per note (NOTE_ON/OFF needs ~3-4).
 
-Token stream::
+Token stream (codec version 2)::
 
-    BOS  [BAR] [SHIFT k]... PITCH p DUR d [DUR d2]...  PITCH q DUR e ... [SHIFT k] [BAR] ... EOS
+    BOS METER_6/8 [pickup notes] BAR [SHIFT k]... PITCH p DUR d [DUR d2]... PITCH q DUR e ...
+        BAR [METER_m] ... LAST_BAR ... BAR EOS
 
+* METER m gives the time signature (one of ``meter.METERS``): right after BOS, and after the
+  BAR where it changes.
+* Notes before the first BAR are a pickup (a partial bar 0); bar 1 starts at the first BAR.
+* LAST_BAR marks a bar line that starts the last bar of a part: of a strain (before a repeat
+  sign or a double bar of the source) and always of the piece, so the network learns to write a
+  cadence there. At the piece's end the BAR after it closes the piece and EOS follows.
 * SHIFT k advances the clock by k steps (k = 1..MAX_SHIFT); longer gaps use several SHIFTs.
 * PITCH p starts a note at the current time; the DUR tokens that follow add up to its length
   (d = 1..MAX_DURATION steps each), so any length is exact.
-* BAR marks a bar line at the current time. It does not move the clock; it lets the network
-  learn metre and lets generation count and finish bars.
+* BAR marks a bar line at the current time. It does not move the clock.
 * Times are in steps of 1/STEPS_PER_BEAT quarter note: tempo is not part of the tokens.
 
 Decoding accepts any token sequence: a PITCH without DUR is dropped, stray DURs are ignored,
@@ -29,13 +35,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .meter import METERS, known_meter
 from .notes import MAX_PITCH, MIN_PITCH, STEPS_PER_BEAT, Note, Piece, make_piece
 
-CODEC_VERSION = 1
+CODEC_VERSION = 2
 MAX_SHIFT = 4 * STEPS_PER_BEAT  # one whole note
 MAX_DURATION = 8 * STEPS_PER_BEAT  # two whole notes
 
-PAD, BOS, EOS, BAR = 0, 1, 2, 3
+PAD, BOS, EOS, BAR, LAST_BAR = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -63,8 +70,9 @@ class TokenRange:
         return token - self.offset + self.min
 
 
-SPECIAL = ("PAD", "BOS", "EOS", "BAR")
-SHIFT = TokenRange("SHIFT", 1, MAX_SHIFT, len(SPECIAL))
+SPECIAL = ("PAD", "BOS", "EOS", "BAR", "LAST_BAR")
+METER = TokenRange("METER", 0, len(METERS) - 1, len(SPECIAL))  # value = index into METERS
+SHIFT = TokenRange("SHIFT", 1, MAX_SHIFT, METER.stop)
 PITCH = TokenRange("PITCH", MIN_PITCH, MAX_PITCH, SHIFT.stop)
 DUR = TokenRange("DUR", 1, MAX_DURATION, PITCH.stop)
 VOCAB_SIZE = DUR.stop
@@ -80,13 +88,27 @@ def codec_params() -> dict:
         "max_duration": MAX_DURATION,
         "min_pitch": MIN_PITCH,
         "max_pitch": MAX_PITCH,
+        "meters": [f"{n}/{d}" for n, d in METERS],
     }
+
+
+def meter_token(meter: tuple[int, int]) -> int:
+    """The METER token of a time signature (an unknown one maps to a known one, ``known_meter``)."""
+    return METER.token(METERS.index(known_meter(meter)))
+
+
+def token_meter(token: int) -> tuple[int, int]:
+    """The time signature ``(numerator, denominator)`` of a METER token."""
+    return METERS[METER.value(token)]
 
 
 def token_name(token: int) -> str:
     """Readable name of a token, e.g. ``PITCH_60`` or ``SHIFT_3``."""
     if 0 <= token < len(SPECIAL):
         return SPECIAL[token]
+    if token in METER:
+        numerator, denominator = token_meter(token)
+        return f"METER_{numerator}/{denominator}"
     for block in (SHIFT, PITCH, DUR):
         if token in block:
             return f"{block.kind}_{block.value(token)}"
@@ -102,9 +124,20 @@ def split_steps(amount: int, largest: int) -> list[int]:
 
 
 def piece_to_tokens(piece: Piece, add_end: bool = True) -> list[int]:
-    """Encode a piece as BOS, events, and (if ``add_end``) EOS."""
+    """Encode a piece as BOS, METER, events and (if ``add_end``) LAST_BAR ... closing BAR, EOS.
+
+    The final bar is marked only when ``add_end`` is set and the piece has a closing bar line
+    (its last bar line at or after the last note's end).
+    """
     tokens = [BOS]
     bars = list(piece.bars)
+    meters = {step: (numerator, denominator) for step, numerator, denominator in piece.meters}
+    first_meter = min(meters) if meters else None
+    if first_meter is not None:
+        tokens.append(meter_token(meters.pop(first_meter)))
+    last_bars = set(piece.last_bars)
+    if add_end and len(bars) >= 2 and bars[-1] >= piece.length:
+        last_bars.add(bars[-2])  # the final bar of the piece
     bar_index = 0
     now = 0
 
@@ -115,7 +148,9 @@ def piece_to_tokens(piece: Piece, add_end: bool = True) -> list[int]:
             if bar > now:
                 tokens.extend(SHIFT.token(k) for k in split_steps(bar - now, MAX_SHIFT))
                 now = bar
-            tokens.append(BAR)
+            tokens.append(LAST_BAR if bar in last_bars and bar != bars[-1] else BAR)
+            if bar in meters:
+                tokens.append(meter_token(meters.pop(bar)))
             bar_index += 1
         if target > now:
             tokens.extend(SHIFT.token(k) for k in split_steps(target - now, MAX_SHIFT))
@@ -125,8 +160,8 @@ def piece_to_tokens(piece: Piece, add_end: bool = True) -> list[int]:
         advance_to(note.start)
         tokens.append(PITCH.token(note.pitch))
         tokens.extend(DUR.token(k) for k in split_steps(note.duration, MAX_DURATION))
-    # Close the bars that the notes reach into (a final bar line at the piece's end, if any).
-    while bar_index < len(bars) and bars[bar_index] <= piece.length:
+    # Close the bars that the notes reach into (and the closing bar line at the piece's end).
+    while bar_index < len(bars) and bars[bar_index] <= piece.end:
         advance_to(bars[bar_index])
     if add_end:
         tokens.append(EOS)
@@ -137,6 +172,8 @@ def tokens_to_piece(tokens) -> Piece:
     """Decode any token sequence into a valid Piece (see module docstring for the rules)."""
     raw: list[tuple[int, int, int]] = []
     bars: list[int] = []
+    last_bars: list[int] = []
+    meters: list[tuple[int, int, int]] = []
     now = 0
     pitch = None  # pitch of the note being read, waiting for its DUR tokens
     duration = 0
@@ -160,15 +197,19 @@ def tokens_to_piece(tokens) -> Piece:
             now += SHIFT.value(token)
         elif token in PITCH:
             pitch = PITCH.value(token)
-        elif token == BAR:
+        elif token in (BAR, LAST_BAR):
             if not bars or bars[-1] != now:
                 bars.append(now)
+            if token == LAST_BAR:
+                last_bars.append(now)
+        elif token in METER:
+            meters.append((now, *token_meter(token)))
         elif token in (PAD, BOS):
             continue
         else:
             raise ValueError(f"token {token} outside the vocabulary of {VOCAB_SIZE}")
     flush()
-    return make_piece(raw, bars)
+    return make_piece(raw, bars, meters=meters, last_bars=last_bars)
 
 
 def transpose_tokens(tokens: np.ndarray, semitones: int) -> np.ndarray:
@@ -195,7 +236,8 @@ def is_note_token(token: int) -> bool:
 
 
 __all__ = [
-    "BAR", "BOS", "EOS", "PAD", "DUR", "PITCH", "SHIFT", "VOCAB_SIZE", "CODEC_VERSION",
+    "BAR", "BOS", "EOS", "LAST_BAR", "PAD", "DUR", "METER", "PITCH", "SHIFT", "VOCAB_SIZE", "CODEC_VERSION",
+    "meter_token", "token_meter",
     "Note", "Piece", "piece_to_tokens", "tokens_to_piece", "transpose_tokens", "pitch_span",
     "token_name", "codec_params",
 ]

@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .meter import meter_text
 from .notes import STEPS_PER_BEAT, make_piece
 
-EXTRACT_VERSION = 1  # bump when the way notes are read from music21 changes
+EXTRACT_VERSION = 4  # bump when the way notes are read from music21 changes
 ABC_CHUNK = 60  # tunes parsed together in one music21 call
 GERMAN_SAMPLE = 1000
 PALESTRINA_SAMPLE = 200
@@ -145,8 +146,13 @@ def plan_units() -> list[Unit]:
     return units
 
 
-def score_to_raw(score) -> tuple[list[tuple[int, int, int]], list[int]]:
-    """Notes ``(start, pitch, duration)`` in steps and bar-line steps of a music21 score."""
+PART_END_BARLINES = ("double", "final", "light-light", "light-heavy", "heavy-light", "heavy-heavy")
+
+
+def score_to_raw(score) -> tuple[list[tuple[int, int, int]], list[tuple[int, tuple[int, int]]], list[int]]:
+    """Notes ``(start, pitch, duration)`` in steps, measures ``(start step, time signature)``
+    (the first part's; 4/4 where the score gives no signature) and the steps where a part ends
+    (a measure closed by a repeat sign or a double bar)."""
     stripped = score.stripTies()
     raw = []
     for element in stripped.flatten().notes:
@@ -157,17 +163,32 @@ def score_to_raw(score) -> tuple[list[tuple[int, int, int]], list[int]]:
         for pitch in element.pitches:
             raw.append((start, pitch.midi, duration))
     parts = list(stripped.parts) or [stripped]
-    bars = [round(float(m.offset) * STEPS_PER_BEAT) for m in parts[0].getElementsByClass("Measure")]
-    return raw, bars
+    measures, part_ends = [], []
+    meter = (4, 4)
+    for measure in parts[0].getElementsByClass("Measure"):
+        signature = measure.timeSignature
+        if signature is not None and signature.numerator and signature.denominator:
+            meter = (int(signature.numerator), int(signature.denominator))
+        start = round(float(measure.offset) * STEPS_PER_BEAT)
+        measures.append((start, meter))
+        barline = measure.rightBarline
+        if barline is not None and (type(barline).__name__ == "Repeat" or barline.type in PART_END_BARLINES):
+            part_ends.append(start + round(float(measure.duration.quarterLength) * STEPS_PER_BEAT))
+    return raw, measures, part_ends
 
 
 def _piece_record(score, genre: str, source: str, title: str) -> dict:
-    raw, bars = score_to_raw(score)
-    piece = make_piece(raw, bars)
+    raw, measures, part_ends = score_to_raw(score)
+    piece = make_piece(raw)
     if len(piece.notes) < MIN_NOTES:
         raise ValueError(f"only {len(piece.notes)} notes")
+    source_meters = sorted({meter_text(m) for _, m in measures})
+    # Bar lines are laid out later (``dataset.assemble``, ``meter.regular_bars``) from the source's
+    # own measures, so a change of that rule needs no new parse.
     return {"genre": genre, "source": source, "title": title,
-            "notes": [[n.start, n.pitch, n.duration] for n in piece.notes], "bars": list(piece.bars)}
+            "notes": [[n.start, n.pitch, n.duration] for n in piece.notes],
+            "measures": [[start, m[0], m[1]] for start, m in measures], "part_ends": part_ends,
+            "source_meter": " ".join(source_meters)}
 
 
 def read_unit(unit: Unit) -> dict:

@@ -22,23 +22,16 @@ import numpy as np
 
 from .codec import VOCAB_SIZE, codec_params, piece_to_tokens
 from .genres import CORPUS_GENRES, Genre, genre_from_dict, genre_to_dict
+from .meter import dance_time_scale, meter_text, regular_bars
+from .paths import DEFAULT_DATASET
+from .progress import Progress
 from .midi_io import atomic_write_bytes, midi_to_piece
 from .notes import make_piece
 
 SPLITS = ("train", "valid", "test")
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
 SPLIT_SEED = 1234
-DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "data" / "corpus"
 MIDI_SUFFIXES = (".mid", ".midi", ".MID", ".MIDI")
-
-
-@dataclass
-class Progress:
-    """A step of a long job: ``done`` of ``total`` units, with a short message."""
-
-    done: int
-    total: int
-    message: str = ""
 
 
 @dataclass
@@ -139,12 +132,29 @@ def assemble(results: list[dict], genres: list[Genre], out_dir: Path, extra: dic
     _assign_splits(records, keys)
     all_tokens, offsets, manifest_pieces = [], [0], []
     for record in records:
-        piece = make_piece([tuple(n) for n in record["notes"]], record["bars"])
+        notes = [tuple(n) for n in record["notes"]]
+        if "measures" in record:  # a score: whole bars of the genre's metre on a regular grid
+            scale = dance_time_scale(record["genre"], [duration for _, _, duration in notes])
+            notes = [(start * scale, pitch, duration * scale) for start, pitch, duration in notes]
+            end = max(start + duration for start, _, duration in notes)
+            measures = [(start * scale, (numerator, denominator)) for start, numerator, denominator in record["measures"]]
+            bars, meters, record["grid_fit"] = regular_bars(measures, end, record["genre"])
+            last_bars = part_last_bars(bars, [step * scale for step in record.get("part_ends", [])])
+            record["time_scale"] = scale
+        else:  # a MIDI file: its own bar lines and time signatures
+            bars, meters, last_bars = record["bars"], record.get("meters", ()), ()
+        piece = make_piece(notes, bars, meters=meters, last_bars=last_bars)
         tokens = piece_to_tokens(piece)
         all_tokens.append(np.asarray(tokens, dtype=np.int16))
         offsets.append(offsets[-1] + len(tokens))
+        meter = piece.meter_at(piece.pickup)
         manifest_pieces.append({"source": record["source"], "title": record["title"], "genre": record["genre"],
-                                "split": record["split"], "notes": len(piece.notes), "tokens": len(tokens)})
+                                "split": record["split"], "notes": len(piece.notes), "tokens": len(tokens),
+                                "meter": meter_text(meter) if meter else "", "pickup": piece.pickup,
+                                "bars": max(0, len(piece.bars) - 1), "strain_ends": len(piece.last_bars),
+                                "source_meter": record.get("source_meter", ""),
+                                "grid_fit": record.get("grid_fit", 1.0),
+                                "time_scale": record.get("time_scale", 1)})
     assert VOCAB_SIZE < np.iinfo(np.int16).max
     arrays = {
         "tokens": np.concatenate(all_tokens) if all_tokens else np.zeros(0, np.int16),
@@ -158,10 +168,31 @@ def assemble(results: list[dict], genres: list[Genre], out_dir: Path, extra: dic
         "format": "musicgen-dataset", "codec": codec_params(),
         "genres": [genre_to_dict(g) for g in genres],
         "stats": {"pieces": len(records), "duplicates_removed": duplicates, "failed": len(failed), **extra},
+        "meters": meter_counts(manifest_pieces, keys),
         "failed": failed, "pieces": manifest_pieces,
     }
     _atomic_json(out_dir / "dataset.json", manifest)
     return manifest["stats"]
+
+
+def part_last_bars(bars: list[int], part_ends: list[int]) -> list[int]:
+    """The bar lines that start the bar in which each part ends (``part_ends`` in steps)."""
+    starts = []
+    for end in part_ends:
+        before = [bar for bar in bars[:-1] if bar < end]
+        if before:
+            starts.append(before[-1])
+    return sorted(set(starts))
+
+
+def meter_counts(pieces: list[dict], genre_keys: list[str]) -> dict[str, dict[str, int]]:
+    """Per genre, how many pieces are written in each metre (most common first)."""
+    counts: dict[str, dict[str, int]] = {key: {} for key in genre_keys}
+    for piece in pieces:
+        if piece.get("meter"):
+            table = counts[piece["genre"]]
+            table[piece["meter"]] = table.get(piece["meter"], 0) + 1
+    return {key: dict(sorted(table.items(), key=lambda item: -item[1])) for key, table in counts.items()}
 
 
 def _save_npz(temp: str, arrays: dict) -> None:
@@ -203,7 +234,9 @@ def read_midi_unit(unit: MidiUnit) -> dict:
         return {"pieces": [], "failed": [[unit.path, str(error)]]}
     return {"pieces": [{"genre": unit.genre, "source": unit.path, "title": Path(unit.path).stem,
                         "notes": [[n.start, n.pitch, n.duration] for n in piece.notes],
-                        "bars": list(piece.bars)}], "failed": []}
+                        "bars": list(piece.bars), "meters": [list(m) for m in piece.meters],
+                        "source_meter": " ".join(sorted({f"{n}/{d}" for _, n, d in piece.meters}))}],
+            "failed": []}
 
 
 def build_midi_folder(midi_dir, out_dir, workers: int = 2) -> Iterator[Progress]:

@@ -9,9 +9,9 @@ Two engines with one interface (``context``, ``start``, ``warm``, ``set_genre``,
   embedding and the input projection recomputed on every token):
 
   - layer 0's input projection is a table: ``token_embedding @ W_ih[:, :E].T + b_ih + b_hh``
-    (V, 4H), so a token's contribution is one row lookup; the genre's part
-    ``g @ W_ih[:, E:].T`` (B, 4H) is a bias recomputed only when the genre weights change
-    (a morph), not per token;
+    (V, 4H), so a token's contribution is one row lookup;
+  - every layer's genre part ``g @ W_ih[:, genre columns].T`` (B, 4H) is a bias recomputed only
+    when the genre weights change (a morph), not per token;
   - layers >= 1 do one fused matmul ``[x, h] @ [W_ih, W_hh].T`` with ``torch.addmm``;
   - gate rows are reordered to (i, f, o, g) so one sigmoid covers three gates;
   - oneDNN is off and autograd is off (``inference_mode``) inside ``context()``.
@@ -110,33 +110,36 @@ class FastLSTM(PlainStepper):
         self.int8 = int8
         self.n_layer, self.hidden = config.n_layer, config.n_hidden
         H, E = config.n_hidden, config.n_embd
-        lstm = model.lstm
 
-        def weight(name: str) -> torch.Tensor:
-            return _reorder_gates(getattr(lstm, name).detach().float(), H)
+        def weight(layer: int, name: str) -> torch.Tensor:
+            return _reorder_gates(getattr(model.layers[layer], name).detach().float(), H)
 
         with torch.no_grad():
-            w_ih0 = weight("weight_ih_l0")  # (4H, E + D)
+            w_ih0 = weight(0, "weight_ih_l0")  # (4H, E + D)
             # Token part of layer 0's input projection, with both biases: (V, 4H).
-            self.token_gates = torch.addmm(weight("bias_ih_l0") + weight("bias_hh_l0"),
+            self.token_gates = torch.addmm(weight(0, "bias_ih_l0") + weight(0, "bias_hh_l0"),
                                            model.token_embedding.weight.detach().float(),
                                            w_ih0[:, :E].t()).contiguous()
-            self.genre_to_gates = w_ih0[:, E:].t().contiguous()  # (D, 4H)
             self.genre_embedding = model.genre_embedding.weight.detach().float().t().contiguous()  # (G, D)
-            self.w_hh0 = weight("weight_hh_l0").t().contiguous()  # (H, 4H)
-            self.w_cat, self.b_cat = [None], [None]  # layers >= 1: (2H, 4H) and (4H,)
+            self.w_hh0 = weight(0, "weight_hh_l0").t().contiguous()  # (H, 4H)
+            # Per layer: the genre's columns of the input weights (D, 4H) and the biases (4H,)
+            # (layer 0's biases are in token_gates already).
+            self.genre_to_gates = [w_ih0[:, E:].t().contiguous()]
+            self.biases = [torch.zeros(4 * H)]
+            self.w_cat = [None]  # layers >= 1: [W_ih(x part), W_hh] as (2H, 4H)
             for layer in range(1, self.n_layer):
-                joined = torch.cat([weight(f"weight_ih_l{layer}"), weight(f"weight_hh_l{layer}")], dim=1)
-                self.w_cat.append(joined.t().contiguous())
-                self.b_cat.append(weight(f"bias_ih_l{layer}") + weight(f"bias_hh_l{layer}"))
+                w_ih = weight(layer, "weight_ih_l0")  # (4H, H + D)
+                self.w_cat.append(torch.cat([w_ih[:, :H], weight(layer, "weight_hh_l0")], dim=1).t().contiguous())
+                self.genre_to_gates.append(w_ih[:, H:].t().contiguous())
+                self.biases.append(weight(layer, "bias_ih_l0") + weight(layer, "bias_hh_l0"))
             self.head_w = model.head.weight.detach().float().t().contiguous()  # (H, V)
             self.head_b = model.head.bias.detach().float().clone()  # (V,)
             if int8:
                 self.q_hh0 = _quantize_linear(self.w_hh0.t(), None)
-                self.q_cat = [None] + [_quantize_linear(self.w_cat[layer].t(), self.b_cat[layer])
+                self.q_cat = [None] + [_quantize_linear(self.w_cat[layer].t(), None)
                                        for layer in range(1, self.n_layer)]
                 self.q_head = _quantize_linear(self.head_w.t(), self.head_b)
-        self.genre_gates = torch.zeros(1, 4 * H)  # (B, 4H), set by set_genre
+        self.genre_gates = [torch.zeros(1, 4 * H)] * self.n_layer  # per layer (B, 4H), set by set_genre
 
     def context(self):
         """Inference mode with oneDNN off: the fast path's matmuls are plain BLAS calls."""
@@ -150,10 +153,11 @@ class FastLSTM(PlainStepper):
         return stack
 
     def set_genre(self, weights: torch.Tensor) -> None:
-        """Fold the genre's share of layer 0's input projection into a bias (B, 4H)."""
+        """Fold the genre's share of every layer's input projection (and the biases of layers
+        >= 1) into one bias per layer, each (B, 4H)."""
         super().set_genre(weights)
         g = weights.float() @ self.genre_embedding  # (B, D)
-        self.genre_gates = g @ self.genre_to_gates  # (B, 4H)
+        self.genre_gates = [torch.addmm(bias, g, w) for bias, w in zip(self.biases, self.genre_to_gates)]
 
     @staticmethod
     def to_layers(state: State) -> LayerState:
@@ -189,17 +193,18 @@ class FastLSTM(PlainStepper):
         for layer, (h, c) in enumerate(state):
             if layer == 0:
                 gates = self.token_gates.index_select(0, tokens)  # (B, 4H): token part + biases
-                gates += self.genre_gates
+                gates += self.genre_gates[0]
                 if self.int8:
                     gates += torch.ops.quantized.linear_dynamic(h, self.q_hh0, True)
                 else:
                     gates.addmm_(h, self.w_hh0)
             else:
                 joined = torch.cat([x, h], dim=1)  # (B, 2H)
-                if self.int8:  # the bias is packed with the weights
+                if self.int8:
                     gates = torch.ops.quantized.linear_dynamic(joined, self.q_cat[layer], True)
+                    gates += self.genre_gates[layer]
                 else:
-                    gates = torch.addmm(self.b_cat[layer], joined, self.w_cat[layer])  # (B, 4H)
+                    gates = torch.addmm(self.genre_gates[layer], joined, self.w_cat[layer])  # (B, 4H)
             i, f, o = gates[:, :3 * H].sigmoid_().chunk(3, dim=1)
             candidate = gates[:, 3 * H:].tanh_()
             c = torch.addcmul(f * c, i, candidate)  # c' = f c + i g

@@ -1,234 +1,59 @@
-"""Sampling new music from a trained model: requests in, pieces out.
+"""Sampling new music from a trained model: requests in (``musicgen.request``), pieces out.
 
 The sampler feeds one token at a time and carries the LSTM state (the prefix is never run
-again). Each step: logits -> grammar and length masks -> temperature -> top-k -> top-p ->
-one draw from the request's own seeded ``torch.Generator`` (nothing global is touched, so the
-same request gives a byte-identical MIDI file).
+again). Each step: logits -> style guidance -> grammar and bar masks -> temperature -> top-k ->
+top-p -> one draw from the request's own seeded ``torch.Generator`` (nothing global is touched,
+so the same request gives a byte-identical MIDI file).
 
-Length and endings: the requested length (bars, or seconds at the tempo) counts new music
-only. EOS is masked until it is reached; after that the piece stops at EOS (a natural
-ending), or, if it runs on, at the first bar line past a slack of ``END_SLACK`` (+25 %), so it
-ends on a completed bar. ``max_events`` caps the number of sampled tokens in every case.
+Metre, length and form (``request.plan_request``): the piece starts with BOS and the METER token
+of its metre; the network may write a pickup before the first bar line; after that every bar has
+exactly the metre's length (no SHIFT crosses a bar line, and the bar line is written when the
+clock reaches it). A form's new parts are sampled in order; a repeated part is fed back through
+the network note for note (so the state carries on) and appears twice in the piece. The bar that
+ends the last sampled part is announced with LAST_BAR, as in the training data, so the network
+writes its cadence there; at the closing bar line it may choose EOS: ``ended_naturally`` records
+whether it did (it is ended there in any case). Every part sampled anew ends with a LAST_BAR bar,
+as strains do in the training data. ``max_events`` follows from the length; when it
+still stops a piece early, ``stop_reason`` says so.
 
-A small grammar mask keeps notes whole (after PITCH only DUR; no stray DUR), writes chords
-upwards as the codec does, never puts two bar lines at one time and allows at most ``MAX_GAP``
-steps without a new note, so even greedy decoding keeps making music. A piece cut at a bar line has its last notes cut there too.
+Style strength W (classifier-free-style guidance over genres): every row with W > 0 has a
+companion row that sees the same tokens under the even blend of all genres; the row's logits
+become ``l + W (l - l_even)``.
 
-Genres: one key, a blend ``"bach=0.7,reel=0.3"`` (weights normalised), or a morph: the weights
-move linearly from the start blend to ``morph_to`` over the requested length.
+Genres: one key, a blend ``"bach=0.7,reel=0.3"``, or a morph: the weights move linearly from
+the start blend to ``morph_to`` over the piece's bars.
 
-Primer: its last ``PRIMER_MAX_TOKENS`` tokens warm the state in one forward pass; the result
-holds all its notes, then the new ones from ``piece.primer_end`` (where the primer stops
-sounding). Render choices that are not in the tokens: tempo and General MIDI program (genre
-defaults of the main genre unless set) and key (``musicgen.keys``: the whole piece moves to the
-requested tonic by the smallest shift, keeping its mode).
-
-Reproducibility holds per engine: the fp32 fast path, the int8 path and the plain loop compute
-slightly different logits, so a rare draw may differ between them.
+Primer: its last ``PRIMER_MAX_TOKENS`` tokens warm the state; the piece holds all its notes, then
+the new bars from ``piece.primer_end`` (the primer's next bar line), in the primer's metre.
+Render choices that are not in the tokens: tempo, General MIDI program and key.
 """
 from __future__ import annotations
 
 import bisect
 import math
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from collections import deque
 from typing import Iterator
 
-import pretty_midi
 import torch
 
 from .checkpoint import LoadedModel
-from .codec import (BAR, BOS, DUR, EOS, MAX_SHIFT, PAD, PITCH, SHIFT, VOCAB_SIZE, piece_to_tokens,
-                    split_steps, tokens_to_piece)
+from .codec import (BAR, BOS, EOS, LAST_BAR, MAX_SHIFT, PITCH, SHIFT, VOCAB_SIZE, meter_token,
+                    piece_to_tokens, split_steps, tokens_to_piece)
 from .fast_lstm import FastLSTM, PlainStepper
 from .genres import Genre
-from .keys import key_name, parse_key, transpose_to_key
-from .midi_io import midi_to_piece, piece_to_midi, write_midi
-from .notes import STEPS_PER_BEAT, Piece, make_piece
+from .grammar import AFTER_PITCH, Follower, MaskKey, allowed
+from .keys import key_name, transpose_to_key
+from .meter import DANCE_METERS, Meter, bar_steps, meter_text, parse_meter
+from .midi_io import midi_to_piece
+from .notes import Piece, make_piece
+from .request import (GeneratedPiece, GenerationRequest, Plan, main_genre, parse_genre_spec,
+                      plan_request, validate_request, weights_text)
 
-MAX_BARS = 512
-MAX_SECONDS = 1800.0  # 30 minutes
-MAX_EVENTS = 100_000
-MIN_TEMPO, MAX_TEMPO = 20.0, 400.0  # quarter notes per minute
-MAX_TEMPERATURE = 10.0  # beyond this the distribution is flat noise
-MAX_SEED = 2**63 - 1
-MAX_PROGRAM = 127
-END_SLACK = 0.25  # a piece may run on up to 25 % past its length before it is cut at a bar line
-HARD_STOP = 1.5  # without bar lines, a length in seconds stops at 150 % of the request
 PRIMER_MAX_TOKENS = 1500  # the primer's last tokens warm the state (its notes are all kept)
 PROGRESS_EVERY = 32  # tokens sampled between progress reports (and cancel points)
 MAX_GAP = 4 * MAX_SHIFT  # steps (four whole notes) without a new note before a note must come
 UNIFORM_BLOCK = 256  # random numbers drawn at a time per row (one call instead of one per token)
-
-# What may follow the previous token (a tiny grammar that keeps every note whole):
-AFTER_PITCH = 0  # only DUR (a note needs its length)
-AFTER_FULL_DUR = 1  # a DUR of the maximum length: another DUR may extend the note, or anything
-AFTER_OTHER = 2  # no DUR (a stray DUR is ignored by the decoder, a wasted token)
-
-
-@dataclass
-class GenerationRequest:
-    """Everything that decides a generated piece (see module docstring)."""
-
-    genre: str = ""  # "reel", a blend "bach=0.7,reel=0.3", or "" = the model's first genre
-    morph_to: str | None = None  # genre/blend the piece moves to by its end (morph)
-    bars: int | None = 16  # minimum length in bars ...
-    seconds: float | None = None  # ... or in seconds at `tempo` (wins over bars when set)
-    tempo: float | None = None  # quarter notes per minute; None = genre default (Genre.tempo)
-    key: str | None = None  # tonic to transpose the result to: "C", "F#", "Bb"...; None = as generated
-    program: int | None = None  # General MIDI program 0..127; None = genre default (Genre.program)
-    temperature: float = 1.0
-    top_k: int = 0  # 0 = off
-    top_p: float = 0.95  # 1.0 = off
-    seed: int = 0
-    primer: str | None = None  # MIDI file to continue
-    max_events: int = 4000  # hard cap on sampled tokens
-
-
-def parse_genre_spec(spec: str, genre_keys: list[str]) -> dict[str, float]:
-    """``"reel"`` or ``"bach=0.7,reel=0.3"`` -> weights summing to 1 ("" = the first genre).
-
-    A part without ``=`` weighs 1, so ``"bach,reel"`` is an even blend.
-    """
-    valid = ", ".join(genre_keys)
-    if spec is None or not str(spec).strip():
-        return {genre_keys[0]: 1.0}
-    weights: dict[str, float] = {}
-    for part in str(spec).split(","):
-        name, _, value = part.partition("=")
-        name = name.strip().lower()
-        if name not in genre_keys:
-            raise ValueError(f"unknown genre '{name}' in '{spec}'; valid genres: {valid}")
-        if name in weights:
-            raise ValueError(f"genre '{name}' appears twice in '{spec}'")
-        try:
-            weight = float(value) if value.strip() else 1.0
-        except ValueError:
-            raise ValueError(f"genre weight '{value.strip()}' for '{name}' is not a number") from None
-        if not math.isfinite(weight) or weight < 0:
-            raise ValueError(f"genre weight for '{name}' must be zero or positive, got {value.strip()}")
-        weights[name] = weight
-    total = sum(weights.values())
-    if total <= 0:
-        raise ValueError(f"genre weights in '{spec}' add up to zero")
-    return {name: weight / total for name, weight in weights.items() if weight > 0}
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_whole(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def validate_request(request: GenerationRequest, genre_keys: list[str]) -> None:
-    """Check every setting; raise ValueError with one line naming the first problem."""
-    parse_genre_spec(request.genre, genre_keys)
-    if request.morph_to is not None:
-        parse_genre_spec(request.morph_to, genre_keys)
-    r = request
-    if not _is_number(r.temperature) or not 0 < r.temperature <= MAX_TEMPERATURE:
-        raise ValueError(f"temperature must be above 0 and at most {MAX_TEMPERATURE:g}, got {r.temperature}")
-    if not _is_number(r.top_p) or not 0 < r.top_p <= 1:
-        raise ValueError(f"top-p must be above 0 and at most 1, got {r.top_p}")
-    if not _is_whole(r.top_k) or r.top_k < 0:
-        raise ValueError(f"top-k must be a whole number, 0 (off) or more, got {r.top_k}")
-    if r.seconds is not None:
-        if not _is_number(r.seconds) or not 0 < r.seconds <= MAX_SECONDS:
-            raise ValueError(f"length in seconds must be above 0 and at most {MAX_SECONDS:g}, got {r.seconds}")
-    elif r.bars is None:
-        raise ValueError("give a length: bars or seconds")
-    elif not _is_whole(r.bars) or not 1 <= r.bars <= MAX_BARS:
-        raise ValueError(f"length in bars must be a whole number from 1 to {MAX_BARS}, got {r.bars}")
-    if not _is_whole(r.max_events) or not 1 <= r.max_events <= MAX_EVENTS:
-        raise ValueError(f"max events must be a whole number from 1 to {MAX_EVENTS}, got {r.max_events}")
-    if r.tempo is not None and (not _is_number(r.tempo) or not MIN_TEMPO <= r.tempo <= MAX_TEMPO):
-        raise ValueError(f"tempo must be from {MIN_TEMPO:g} to {MAX_TEMPO:g} quarter notes per minute, got {r.tempo}")
-    if r.key is not None:
-        parse_key(r.key)
-    if r.program is not None and (not _is_whole(r.program) or not 0 <= r.program <= MAX_PROGRAM):
-        raise ValueError(f"instrument program must be a whole number from 0 to {MAX_PROGRAM}, got {r.program}")
-    if not _is_whole(r.seed) or not 0 <= r.seed <= MAX_SEED:
-        raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {r.seed}")
-    if r.primer is not None and not Path(r.primer).is_file():
-        raise ValueError(f"primer {r.primer}: no such file")
-
-
-def _weights_text(weights: dict[str, float]) -> str:
-    return ",".join(f"{k}={v:.3g}" for k, v in weights.items())
-
-
-@dataclass
-class GeneratedPiece:
-    """A finished piece with the settings that made it."""
-
-    piece: Piece  # final notes (after key transposition); piece.primer_end > 0 with a primer
-    request: GenerationRequest
-    tokens: list[int]  # primer tokens (if any), then the sampled ones
-    tempo: float  # quarter notes per minute
-    program: int  # General MIDI program 0..127
-    transpose: int  # semitones applied for `key`
-    events: int  # tokens sampled (primer excluded)
-    seconds_taken: float  # wall-clock time of sampling
-    ended_naturally: bool  # stopped at EOS after the minimum length
-    model_name: str = ""
-    genre_weights: dict = field(default_factory=dict)  # start blend, normalised
-    morph_weights: dict | None = None  # end blend of a morph
-    key_detected: str = ""  # key of the piece as generated, e.g. "A minor"
-    key_result: str = ""  # key after transposition
-    bars_generated: int = 0  # bar lines completed by the new music
-    primer_tokens: int = 0  # how many of `tokens` come from the primer
-
-    @property
-    def events_per_second(self) -> float:
-        return self.events / self.seconds_taken if self.seconds_taken > 0 else 0.0
-
-    @property
-    def duration_seconds(self) -> float:
-        """Length of the piece at ``tempo``, in seconds."""
-        return self.piece.length * 60.0 / self.tempo / STEPS_PER_BEAT
-
-    def to_pretty_midi(self) -> pretty_midi.PrettyMIDI:
-        return piece_to_midi(self.piece, tempo=self.tempo, program=self.program)
-
-    def write_midi(self, path) -> Path:
-        """Write the piece as a standard MIDI file (atomically)."""
-        return write_midi(self.piece, path, tempo=self.tempo, program=self.program)
-
-    def settings_dict(self) -> dict:
-        """Every setting, the outcome and the note count, as JSON-able values."""
-        return {
-            "model": self.model_name, "request": asdict(self.request),
-            "genre_weights": dict(self.genre_weights), "morph_weights": self.morph_weights,
-            "tempo": self.tempo, "program": self.program, "transpose": self.transpose,
-            "key_detected": self.key_detected, "key_result": self.key_result,
-            "events": self.events, "seconds_taken": round(self.seconds_taken, 3),
-            "events_per_second": round(self.events_per_second, 1), "ended_naturally": self.ended_naturally,
-            "notes": len(self.piece.notes), "bars_generated": self.bars_generated,
-            "primer_end": self.piece.primer_end, "duration_seconds": round(self.duration_seconds, 3),
-        }
-
-
-@dataclass
-class GenerationProgress:
-    """A report from ``Generator.generate``: ``done`` of ``total`` bars (or seconds); the last has ``result``."""
-
-    done: int
-    total: int
-    message: str = ""
-    result: GeneratedPiece | None = None
-
-
-def _primer_tokens(primer: Piece) -> list[int]:
-    """The primer's tokens (no EOS), with time shifts up to the end of its last note, so the
-    new music starts where the primer stops sounding."""
-    tokens = piece_to_tokens(primer, add_end=False)
-    clock = sum(SHIFT.value(t) for t in tokens if t in SHIFT)
-    gap = max(0, primer.length - clock)  # steps
-    tokens.extend(SHIFT.token(k) for k in split_steps(gap, MAX_SHIFT))
-    return tokens
 
 
 def _weight_vector(weights: dict[str, float], genre_keys: list[str]) -> torch.Tensor:
@@ -236,40 +61,104 @@ def _weight_vector(weights: dict[str, float], genre_keys: list[str]) -> torch.Te
     return torch.tensor([weights.get(k, 0.0) for k in genre_keys], dtype=torch.float32)
 
 
-class _Row:
-    """Sampling state of one sequence: settings, random generator, clock and bar count."""
+def _primer_prefix(primer: Piece, meter: Meter) -> list[int]:
+    """The primer's tokens (no end), padded with rests to its next bar line, which is written:
+    new music starts on a downbeat in the primer's metre."""
+    tokens = piece_to_tokens(primer, add_end=False)
+    follower = Follower()
+    for token in tokens:
+        follower.follow(token)
+    if follower.meter is None:
+        tokens.insert(1, meter_token(meter))
+        follower.meter = meter
+    if follower.last_bar < 0:  # no bar lines at all: the primer's end is the first one
+        tokens.extend(SHIFT.token(k) for k in split_steps(max(0, primer.length - follower.clock), MAX_SHIFT))
+        return tokens + [BAR]
+    while follower.clock < primer.length or follower.last_bar != follower.clock:
+        target = follower.next_bar_line
+        for k in split_steps(target - follower.clock, MAX_SHIFT):
+            tokens.append(SHIFT.token(k))
+            follower.follow(tokens[-1])
+        tokens.append(BAR)
+        follower.follow(BAR)
+    return tokens
 
-    def __init__(self, request: GenerationRequest, blend: dict[str, float], end_blend: dict[str, float] | None,
-                 genre_keys: list[str], tempo: float, primer_tokens: list[int]):
-        self.request = request
+
+class _Row:
+    """Sampling state of one piece: settings, plan, random stream, position, parts."""
+
+    def __init__(self, request: GenerationRequest, plan: Plan, blend: dict, end_blend: dict | None,
+                 genre_keys: list[str], tempo: float, prefix: list[int], primed: bool):
+        self.request, self.plan = request, plan
         self.generator = torch.Generator().manual_seed(request.seed)
         self._uniforms: list[float] = []
         self.blend, self.end_blend = blend, end_blend
         self.start_weights = _weight_vector(blend, genre_keys)  # (G,)
-        self.end_weights = None if end_blend is None else _weight_vector(end_blend, genre_keys)  # (G,)
+        self.end_weights = None if end_blend is None else _weight_vector(end_blend, genre_keys)
         self.tempo = tempo
-        self.primer_tokens = primer_tokens
-        self.tokens = list(primer_tokens)
-        self.clock = 0  # steps
-        self.last_bar = -1  # step of the latest bar line
-        self.bar_length = 0  # steps between the latest two bar lines (0 = not known yet)
-        self.kind = AFTER_OTHER  # grammar state after the latest token
-        self.chord_top = -1  # highest PITCH token started at the current time (-1: none)
-        self.last_onset = 0  # step of the latest note start
-        for token in primer_tokens:
-            self._follow(token)
-        self.start_clock = self.clock
-        self.last_onset = max(self.last_onset, self.clock)  # silence counts from where new music starts
-        self.bars_done = 0
+        self.primed = primed
+        self.follower = Follower()
+        self.tokens: list[int] = []
+        for token in prefix:
+            self._take(token)
+        self.prefix_tokens = len(prefix)
+        self.start_clock = self.follower.clock
+        self.follower.last_onset = self.follower.clock  # silence counts from where new music starts
+        # Bars of new music begun: a primer ends on its (written) next bar line, which starts bar 1.
+        self.bars_begun = 1 if primed else 0
+        self.part_starts: list[tuple[int, int]] = [(self.start_clock, len(self.tokens))] if primed else []
+        self.forced: deque[int] = deque()
         self.events = 0
         self.done = False
         self.ended_naturally = False
+        self.decided = False  # the EOS decision at the closing bar line has been taken
+        self.closing = False  # at a closing bar line, waiting for the EOS decision
+        self.stop_reason = ""
         self.morph = 0.0  # 0 = start blend, 1 = end blend
-        if request.seconds is not None:
-            self.target_steps = round(request.seconds * tempo / 60.0 * STEPS_PER_BEAT)
-            self.target_bars = None
-        else:
-            self.target_steps, self.target_bars = None, request.bars
+        self.companion = request.style_strength > 0
+
+    # ----- the plan ------------------------------------------------------------------------
+    @property
+    def decision_bar(self) -> int:
+        """Bar number (1-based) whose start is the closing bar line where EOS is decided: after
+        the last sampled part when only its repeats follow, else after the whole piece."""
+        parts = self.plan.parts
+        last_new = max(parts.index(letter) for letter in set(parts))
+        if all(letter == parts[last_new] for letter in parts[last_new:]):
+            return (last_new + 1) * self.plan.part_bars + 1
+        return self.plan.bars + 1
+
+    def _bar_token(self, number: int) -> int:
+        """The token for the bar line that starts bar ``number`` (1-based): LAST_BAR for the last
+        bar of a part sampled anew (as the training data marks a strain's end), else BAR."""
+        if number > self.plan.bars or number % self.plan.part_bars:
+            return BAR
+        index = (number - 1) // self.plan.part_bars
+        return LAST_BAR if self.plan.parts.index(self.plan.parts[index]) == index else BAR
+
+    def _begin_bar(self) -> None:
+        """Bookkeeping at a bar line of new music: part starts, repeats, the closing bar line."""
+        self.bars_begun += 1
+        number = self.bars_begun  # the bar this line starts
+        part_bars = self.plan.part_bars
+        if number == self.decision_bar and not self.decided:
+            self.closing = True
+        if number > self.plan.bars:
+            return
+        if (number - 1) % part_bars == 0:
+            index = (number - 1) // part_bars
+            self.part_starts.append((self.follower.clock, len(self.tokens)))
+            letter = self.plan.parts[index]
+            first = self.plan.parts.index(letter)
+            if first < index:  # a repeat: the first occurrence's tokens, note for note
+                begin = self.part_starts[first][1]
+                end = self.part_starts[first + 1][1] - 1  # up to (not with) its closing bar line
+                self.forced.extend(self.tokens[begin:end])
+
+    # ----- position and masks --------------------------------------------------------------
+    def _take(self, token: int) -> None:
+        self.tokens.append(token)
+        self.follower.follow(token)
 
     def uniform(self) -> float:
         """The next uniform number in [0, 1) of this row's seeded stream (drawn in blocks)."""
@@ -278,40 +167,22 @@ class _Row:
             self._uniforms.reverse()
         return self._uniforms.pop()
 
-    def _follow(self, token: int) -> None:
-        """Update clock, bar line, chord and grammar state for ``token``."""
-        if token in SHIFT:
-            self.clock += SHIFT.value(token)
-            self.chord_top = -1
-        elif token == BAR:
-            if self.last_bar >= 0:
-                self.bar_length = self.clock - self.last_bar
-            self.last_bar = self.clock
-        if token in PITCH:
-            self.kind = AFTER_PITCH
-            self.chord_top = token
-            self.last_onset = self.clock
-        elif token in DUR:
-            self.kind = AFTER_FULL_DUR if DUR.value(token) == DUR.max else AFTER_OTHER
-        else:
-            self.kind = AFTER_OTHER
-
-    @property
-    def elapsed(self) -> int:
-        """Steps of new music so far."""
-        return self.clock - self.start_clock
-
-    def length_reached(self) -> bool:
-        if self.target_bars is not None:
-            return self.bars_done >= self.target_bars
-        return self.elapsed >= self.target_steps
-
-    def mask_id(self) -> int:
-        """Row of the mask table (see ``_mask_bias``)."""
-        eos_ok = self.length_reached()
-        bar_ok = self.clock != self.last_bar  # no second bar line at the same time
-        shift_ok = self.clock - self.last_onset < MAX_GAP  # no endless silence
-        return self.kind * 8 + eos_ok * 4 + bar_ok * 2 + shift_ok
+    def mask_key(self) -> MaskKey:
+        """What may come next (the grammar, the bar grid, the plan)."""
+        f = self.follower
+        if f.kind == AFTER_PITCH:
+            return MaskKey(AFTER_PITCH)
+        quiet = f.clock - f.last_onset >= MAX_GAP  # no endless silence: a note must come
+        if self.closing:  # the EOS decision: anything the grammar allows, EOS among it
+            return MaskKey(f.kind, shift_room=0 if quiet else MAX_SHIFT, eos=True)
+        if f.last_bar < 0 or (not self.primed and self.bars_begun == 0):  # the pickup, before bar 1
+            room = f.bar_length - 1 - f.clock
+            return MaskKey(f.kind, bar=self._bar_token(1), bar_due=room <= 0,
+                           shift_room=0 if quiet else max(0, room))
+        nxt = f.next_bar_line
+        if f.clock >= nxt:
+            return MaskKey(f.kind, bar=self._bar_token(self.bars_begun + 1), bar_due=True)
+        return MaskKey(f.kind, shift_room=0 if quiet else nxt - f.clock)
 
     def weights(self) -> torch.Tensor:
         """Genre weights (G,) at the current point of a morph."""
@@ -320,37 +191,46 @@ class _Row:
         return (1.0 - self.morph) * self.start_weights + self.morph * self.end_weights
 
     def progress(self) -> float:
-        """Fraction 0..1 of the requested length done (in bars: whole bars plus the current
-        bar's share, judged by the length of the bar before it)."""
-        if self.target_bars is None:
-            return min(1.0, self.elapsed / max(1, self.target_steps))
-        bars = self.bars_done
-        if self.bar_length > 0 and self.clock > self.start_clock:
-            bars += min(1.0, (self.clock - self.last_bar) / self.bar_length)
-        return min(1.0, bars / self.target_bars)
+        """Fraction 0..1 of the planned bars done (whole bars plus the current bar's share)."""
+        f = self.follower
+        bars = max(0, self.bars_begun - 1)
+        if self.bars_begun and f.bar_length:
+            bars += min(1.0, max(0, f.clock - f.last_bar) / f.bar_length)
+        return min(1.0, bars / self.plan.bars)
 
-    def advance(self, token: int) -> bool:
-        """Take a sampled token; decide whether to stop; returns True when the genre weights moved."""
-        self.tokens.append(token)
-        self.events += 1
-        if token == EOS:
-            self.done = self.ended_naturally = True
+    def advance(self, sampled: int | None) -> bool:
+        """Take the next token (``sampled``, or the forced one); returns True when the genre
+        weights moved (a morph)."""
+        if self.closing:
+            self.closing, self.decided = False, True
+            self.ended_naturally = sampled == EOS
+            self.events += 1
+            if self.bars_begun > self.plan.bars:
+                self.tokens.append(EOS)
+                self.done = True
+                return False
+            sampled = None  # the repeats follow: the decision token is not written
+        if self.forced:
+            token = self.forced.popleft()
+        elif sampled is None:
             return False
-        new_bar = token == BAR and self.clock > self.start_clock
-        self._follow(token)
-        if new_bar:
-            self.bars_done += 1
-        if self.target_bars is not None:
-            slack_bars = math.ceil(self.target_bars * (1 + END_SLACK))
-            if new_bar and self.bars_done >= slack_bars:
-                self.done = True
         else:
-            if new_bar and self.elapsed >= self.target_steps * (1 + END_SLACK):
-                self.done = True
-            if token in SHIFT and self.elapsed >= self.target_steps * HARD_STOP:
-                self.done = True
-        if self.events >= self.request.max_events:
+            token = sampled
+            self.events += 1
+        if token == EOS:  # only reachable through the closing decision above
+            self.tokens.append(EOS)
             self.done = True
+            return False
+        self._take(token)
+        if token in (BAR, LAST_BAR):
+            self._begin_bar()
+            if self.bars_begun > self.plan.bars and self.decided:
+                self.tokens.append(EOS)  # the repeats are over: the piece ends here
+                self.done = True
+        if self.events >= self.plan.max_events and not self.done:
+            self.done = True
+            self.stop_reason = (f"stopped at the event cap ({self.plan.max_events} events) in bar "
+                                f"{max(1, self.bars_begun)} of {self.plan.bars}")
         if self.end_weights is not None and not self.done:
             morph = self.progress()
             if morph != self.morph:
@@ -358,37 +238,10 @@ class _Row:
                 return True
         return False
 
-
-def _mask_bias() -> torch.Tensor:
-    """(24, V): -inf on forbidden tokens, else 0.
-
-    Row = grammar state * 8 + EOS allowed * 4 + BAR allowed * 2 + SHIFT allowed.
-    """
-    table = torch.zeros(24, VOCAB_SIZE, dtype=torch.bool)
-    dur = torch.zeros(VOCAB_SIZE, dtype=torch.bool)
-    dur[DUR.offset:DUR.stop] = True
-    for kind in (AFTER_PITCH, AFTER_FULL_DUR, AFTER_OTHER):
-        for eos_ok in (0, 1):
-            for bar_ok in (0, 1):
-                for shift_ok in (0, 1):
-                    row = table[kind * 8 + eos_ok * 4 + bar_ok * 2 + shift_ok]
-                    row[PAD] = row[BOS] = True
-                    row[EOS] = not eos_ok
-                    row[BAR] = not bar_ok
-                    row[SHIFT.offset:SHIFT.stop] = not shift_ok
-                    if kind == AFTER_PITCH:
-                        row |= ~dur
-                    elif kind == AFTER_OTHER:
-                        row |= dur
-    return torch.zeros(table.shape).masked_fill(table, float("-inf"))
-
-
-class _Temperatures:
-    """Temperatures of the active rows as a (B, 1) tensor, or None when all are 1."""
-
-    def __init__(self, rows: list[_Row]):
-        values = [[row.request.temperature] for row in rows]
-        self.tensor = None if all(v == [1.0] for v in values) else torch.tensor(values, dtype=torch.float32)
+    @property
+    def needs_sample(self) -> bool:
+        """False when the next token is forced (a repeat being replayed)."""
+        return self.closing or not self.forced
 
 
 def _draw(cdf: list[float], order: list[int], request: GenerationRequest, uniform: float) -> int:
@@ -418,107 +271,160 @@ class Generator:
         self.genre_keys = [g.key for g in self.genres]
         model = loaded.model.eval()
         self.stepper = FastLSTM(model, int8=int8) if fast else PlainStepper(model)
-        self.mask_bias = _mask_bias()  # (24, V)
+        self._bias: dict[MaskKey, torch.Tensor] = {}  # mask rows (V,), built on first use
         self._vocab = torch.arange(VOCAB_SIZE).unsqueeze(0)  # (1, V)
+        # Metres of the training pieces per genre (most common first), from the model card.
+        self.genre_meters: dict[str, dict[str, int]] = dict(loaded.card.get("meters") or {})
+        self.even_weights = torch.full((len(self.genres),), 1.0 / len(self.genres))  # (G,)
 
     # ----- settings -----------------------------------------------------------------------
-    def _main_genre(self, weights: dict[str, float]) -> Genre:
-        """The genre with the largest weight (the first listed on a tie)."""
-        best = max(weights.values())
-        key = next(k for k in self.genre_keys if weights.get(k, 0.0) == best)
-        return self.genres[self.genre_keys.index(key)]
+    def default_meter(self, genre: str) -> Meter:
+        """The genre's most common metre in the model's training data (4/4 if unknown)."""
+        counts = self.genre_meters.get(genre) or {}
+        if counts:
+            return parse_meter(max(counts, key=counts.get))
+        return DANCE_METERS.get(genre, (4, 4))
+
+    def known_meters(self) -> list[str]:
+        """Metres the model saw in training (any genre), most pieces first."""
+        totals: dict[str, int] = {}
+        for counts in self.genre_meters.values():
+            for meter, count in counts.items():
+                totals[meter] = totals.get(meter, 0) + count
+        return sorted(totals, key=lambda m: -totals[m])
+
+    def _meter_for(self, request: GenerationRequest, genre: str) -> Meter:
+        if request.meter is None:
+            return self.default_meter(genre)
+        meter = parse_meter(request.meter)
+        known = self.known_meters()
+        if known and meter_text(meter) not in known:
+            raise ValueError(f"this model never saw metre {meter_text(meter)}; it knows {', '.join(known)}")
+        return meter
 
     def _make_row(self, request: GenerationRequest) -> _Row:
         validate_request(request, self.genre_keys)
         start = parse_genre_spec(request.genre, self.genre_keys)
         end = parse_genre_spec(request.morph_to, self.genre_keys) if request.morph_to is not None else None
-        tempo = float(request.tempo if request.tempo is not None else self._main_genre(start).tempo)
-        primer_tokens = _primer_tokens(midi_to_piece(request.primer)) if request.primer is not None else []
-        return _Row(request, start, end, self.genre_keys, tempo, primer_tokens)
+        genre = self.genres[self.genre_keys.index(main_genre(start, self.genre_keys))]
+        tempo = float(request.tempo if request.tempo is not None else genre.tempo)
+        meter = self._meter_for(request, genre.key)
+        prefix = [BOS, meter_token(meter)]
+        if request.primer is not None:
+            primer = midi_to_piece(request.primer)
+            primer_meter = primer.meter_at(primer.end) or meter
+            if request.meter is not None and primer_meter != meter:
+                raise ValueError(f"the primer is in {meter_text(primer_meter)}; --meter {request.meter} does not fit it")
+            meter = primer_meter
+            prefix = _primer_prefix(primer, meter)
+        plan = plan_request(request, genre.key, meter, tempo)
+        return _Row(request, plan, start, end, self.genre_keys, tempo, prefix, request.primer is not None)
 
     # ----- sampling -------------------------------------------------------------------------
-    def _sample(self, logits: torch.Tensor, rows: list[_Row], temperatures: _Temperatures) -> list[int]:
-        """One token per row from logits (B, V) after masks, temperature, top-k and top-p."""
-        # Chords go upwards, as the codec writes them: no PITCH at or below the chord's top so far.
-        # This also keeps the clock moving (greedy decoding cannot repeat one note forever).
+    def _mask(self, key: MaskKey) -> torch.Tensor:
+        """Additive mask row (V,): 0 where allowed, -inf elsewhere (cached per key)."""
+        row = self._bias.get(key)
+        if row is None:
+            row = torch.zeros(VOCAB_SIZE).masked_fill_(torch.from_numpy(~allowed(key)), float("-inf"))
+            self._bias[key] = row
+        return row
+
+    def _sample(self, logits: torch.Tensor, rows: list[_Row]) -> list[int | None]:
+        """One token per row from logits (B, V) after masks, temperature, top-k and top-p
+        (None for rows whose next token is forced)."""
+        keys = [row.mask_key() for row in rows]
         if len(rows) == 1:
-            logits += self.mask_bias[rows[0].mask_id()]
-            if rows[0].chord_top >= 0:
-                logits[:, PITCH.offset:rows[0].chord_top + 1] = float("-inf")
+            logits += self._mask(keys[0])
+            top = rows[0].follower.chord_top
+            if top >= 0:  # chords go upwards, as the codec writes them
+                logits[:, PITCH.offset:top + 1] = float("-inf")
         else:
-            logits += self.mask_bias[[row.mask_id() for row in rows]]
-            tops = torch.tensor([[row.chord_top] for row in rows])  # (B, 1)
+            logits += torch.stack([self._mask(key) for key in keys])
+            tops = torch.tensor([[row.follower.chord_top] for row in rows])  # (B, 1)
             logits.masked_fill_((self._vocab >= PITCH.offset) & (self._vocab <= tops), float("-inf"))
-        if temperatures.tensor is not None:
-            logits /= temperatures.tensor
+        temperatures = [row.request.temperature for row in rows]
+        if any(t != 1.0 for t in temperatures):
+            logits /= torch.tensor(temperatures).unsqueeze(1)
         ordered, order = torch.sort(logits, dim=-1, descending=True)  # (B, V)
         cdf = torch.softmax(ordered, dim=-1).cumsum_(dim=-1)
         # Per-row work in Python on two lists: cheaper than a dozen tensor ops per step at small B.
-        return [_draw(row_cdf, row_order, row.request, row.uniform())
+        return [_draw(row_cdf, row_order, row.request, row.uniform()) if row.needs_sample else None
                 for row, row_cdf, row_order in zip(rows, cdf.tolist(), order.tolist())]
+
+    def _layout(self, rows: list[_Row]) -> tuple[torch.Tensor, list[int], list[float]]:
+        """Batch layout: the rows, then one companion per row with style strength. Returns the
+        genre weights (B', G), the row position of each companion and its strength."""
+        partners = [i for i, row in enumerate(rows) if row.companion]
+        weights = [row.weights() for row in rows] + [self.even_weights] * len(partners)
+        return torch.stack(weights), partners, [rows[i].request.style_strength for i in partners]
 
     def _run(self, rows: list[_Row]) -> Iterator[None]:
         """Sample all rows together, one batched step per token; yields every PROGRESS_EVERY steps."""
         stepper = self.stepper
-        states, feed = [], []
+        states = []
         with stepper.context():
-            for row in rows:
-                weights = row.weights().unsqueeze(0)  # (1, G)
+            starts = [(row, row.weights()) for row in rows]
+            starts += [(row, self.even_weights) for row in rows if row.companion]
+            for row, weights in starts:
+                weights = weights.unsqueeze(0)  # (1, G)
                 state = stepper.start(weights)
-                warm = row.primer_tokens[-PRIMER_MAX_TOKENS:] or [BOS]
-                if len(warm) > 1:  # one pass over the primer; its last token is the first step
+                warm = row.tokens[-PRIMER_MAX_TOKENS:]
+                if len(warm) > 1:  # one pass over the prefix; its last token is the first step
                     state = stepper.warm(torch.tensor([warm[:-1]]), weights, state)
                 states.append(state)
-                feed.append(warm[-1])
             state = stepper.concat(states)
-        active = list(range(len(rows)))
-        active_rows = rows
-        temperatures = _Temperatures(active_rows)
-        tokens = torch.tensor(feed)
+        active = list(rows)
+        weights, partners, strengths = self._layout(active)
         while active:
             with stepper.context():
                 # Set again after every pause: another iterator may have used the engine meanwhile.
-                stepper.set_genre(torch.stack([row.weights() for row in active_rows]))
+                stepper.set_genre(weights)
                 for _ in range(PROGRESS_EVERY):
+                    fed = [row.tokens[-1] for row in active]
+                    tokens = torch.tensor(fed + [fed[i] for i in partners])
                     logits, state = stepper.step(tokens, state)
-                    sampled = self._sample(logits, active_rows, temperatures)
-                    keep, genre_moved = [], False
-                    for position, (row, token) in enumerate(zip(active_rows, sampled)):
+                    if partners:
+                        guided = logits[:len(active)].clone()
+                        index = torch.tensor(partners)
+                        scale = torch.tensor(strengths).unsqueeze(1)
+                        guided[index] += scale * (guided[index] - logits[len(active):])
+                        logits = guided
+                    sampled = self._sample(logits, active)
+                    genre_moved = False
+                    for row, token in zip(active, sampled):
                         genre_moved |= row.advance(token)
-                        if not row.done:
-                            keep.append(position)
-                    if len(keep) < len(active):
-                        active = [active[p] for p in keep]
-                        active_rows = [rows[i] for i in active]
+                    if any(row.done for row in active):
+                        keep = [i for i, row in enumerate(active) if not row.done]
+                        keep_partners = [len(active) + k for k, i in enumerate(partners) if not active[i].done]
+                        active = [active[i] for i in keep]
                         if not active:
                             break
-                        state = stepper.select(state, torch.tensor(keep))
-                        temperatures = _Temperatures(active_rows)
+                        state = stepper.select(state, torch.tensor(keep + keep_partners))
                         genre_moved = True
                     if genre_moved:
-                        stepper.set_genre(torch.stack([row.weights() for row in active_rows]))
-                    if len(active) == 1 == len(tokens):
-                        tokens.fill_(active_rows[0].tokens[-1])  # (1,): no new tensor per step
-                    else:
-                        tokens = torch.tensor([rows[i].tokens[-1] for i in active])
+                        weights, partners, strengths = self._layout(active)
+                        stepper.set_genre(weights)
             yield
 
     def _finish(self, row: _Row, seconds_taken: float) -> GeneratedPiece:
         """Decode, transpose and package one row."""
-        request = row.request
+        request, plan = row.request, row.plan
         piece = tokens_to_piece(row.tokens)
+        end = row.follower.last_bar if row.done and not row.stop_reason else None
         notes = [(n.start, n.pitch, n.duration) for n in piece.notes]
-        if row.events and row.tokens[-1] == BAR:
-            # Cut at a bar line: the last bar is complete, so nothing may sound past it.
-            end = row.clock
-            notes = [(start, pitch, min(duration, end - start)) for start, pitch, duration in notes if start < end]
-        primer_end = row.start_clock if row.primer_tokens else 0
-        meta = {"model": self.loaded.name, "genre": _weights_text(row.blend)}
-        piece = make_piece(notes, piece.bars, primer_end, meta)
+        if end is not None and end > row.start_clock:  # nothing sounds past the closing bar line
+            notes = [(s, p, min(d, end - s)) for s, p, d in notes if s < end]
+        primer_end = row.start_clock if row.primed else 0
+        parts = []
+        for index, (step, _) in enumerate(row.part_starts[:plan.bars // plan.part_bars]):
+            stop = row.part_starts[index + 1][0] if index + 1 < len(row.part_starts) else row.follower.clock
+            parts.append({"label": plan.parts[index], "start": step, "end": stop})
+        meta = {"model": self.loaded.name, "genre": weights_text(row.blend), "form": plan.form, "parts": parts}
+        piece = make_piece(notes, piece.bars, primer_end, meta, piece.meters)
         transpose, detected, result = 0, None, None
         if request.key is not None:
             piece, transpose, detected, result = transpose_to_key(piece, request.key)
-        main = self._main_genre(row.blend)
+        main = self.genres[self.genre_keys.index(main_genre(row.blend, self.genre_keys))]
         return GeneratedPiece(
             piece=piece, request=request, tokens=row.tokens, tempo=row.tempo,
             program=int(request.program if request.program is not None else main.program),
@@ -526,27 +432,32 @@ class Generator:
             ended_naturally=row.ended_naturally, model_name=self.loaded.name, genre_weights=dict(row.blend),
             morph_weights=None if row.end_blend is None else dict(row.end_blend),
             key_detected=key_name(*detected) if detected else "", key_result=key_name(*result) if result else "",
-            bars_generated=row.bars_done, primer_tokens=len(row.primer_tokens))
+            bars_generated=max(0, min(row.bars_begun - 1, plan.bars)), bars_requested=plan.bars,
+            primer_tokens=row.prefix_tokens if row.primed else 0, meter=meter_text(plan.meter),
+            form=plan.form, parts=parts, stop_reason=row.stop_reason)
 
-    def generate(self, request: GenerationRequest) -> Iterator[GenerationProgress]:
-        """Sample one piece, yielding progress; the last item carries the result.
+    def generate(self, request: GenerationRequest) -> Iterator:
+        """Sample one piece, yielding ``Progress`` in bars; returns the ``GeneratedPiece``
+        (the generator's return value; ``run_job`` and the GUI worker deliver it).
 
         Stop iterating (or ``.close()`` the iterator) to cancel. Raises ValueError for a bad request.
         """
+        from .progress import Progress
+
         began = time.perf_counter()
         row = self._make_row(request)
-        in_seconds = request.seconds is not None
-        total = math.ceil(request.seconds) if in_seconds else request.bars
-        unit = "s" if in_seconds else "bars"
-        yield GenerationProgress(0, total, "warming up on the primer" if row.primer_tokens else "starting")
+        total = row.plan.bars
+        yield Progress(0, total, "warming up on the primer" if row.primed else "starting")
         for _ in self._run([row]):
             done = min(total, int(row.progress() * total))
-            yield GenerationProgress(done, total, f"{done}/{total} {unit}, {row.events} events")
+            yield Progress(done, total, f"bar {done}/{total}, {row.events} events")
         result = self._finish(row, time.perf_counter() - began)
-        ending = "ended naturally" if result.ended_naturally else "stopped at a bar line"
-        if row.events >= request.max_events and not result.ended_naturally:
-            ending = "stopped at max events"
-        yield GenerationProgress(total, total, f"{result.events} events, {ending}", result)
+        ending = "ended by itself" if result.ended_naturally else "ended at its closing bar line"
+        if result.stop_reason:
+            ending = result.stop_reason
+        yield Progress(total, total, f"{result.bars_generated} bars of {result.meter}, {result.events} events, {ending}",
+                       result)
+        return result
 
     def generate_batch(self, requests: list[GenerationRequest]) -> list[GeneratedPiece]:
         """Sample several pieces in one batched pass (one step for all rows per token), in request order."""
@@ -563,3 +474,14 @@ class Generator:
             pass
         seconds = time.perf_counter() - began
         return [self._finish(row, seconds) for row in rows]
+
+
+def generate_piece(generator: Generator, request: GenerationRequest) -> GeneratedPiece:
+    """Run ``generator.generate`` to the end and return its piece (no progress shown)."""
+    result = None
+    for progress in generator.generate(request):
+        result = progress.result or result
+    return result
+
+
+__all__ = ["Generator", "GenerationRequest", "GeneratedPiece", "generate_piece", "bar_steps"]

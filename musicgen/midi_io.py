@@ -16,25 +16,45 @@ import pretty_midi
 from .notes import STEPS_PER_BEAT, Piece, make_piece
 
 DEFAULT_VELOCITY = 80
+MAX_NUMERATOR = 255  # a MIDI time signature stores its numerator in one byte
 
 
-def _bars_from_time_signatures(pm: pretty_midi.PrettyMIDI, end_tick: int) -> list[int]:
-    """Bar-line steps from the file's time signatures (4/4 from 0 when it has none)."""
+def _bars_and_meters(pm: pretty_midi.PrettyMIDI, end_tick: int) -> tuple[list[int], list[tuple[int, int, int]]]:
+    """Bar-line steps and metre changes ``(step, numerator, denominator)`` from the file's time
+    signatures (4/4 from 0 when it has none). A first signature that lasts one short bar before
+    another signature is a pickup (how musicgen and many notation programs write one): it becomes
+    a partial bar 0 in the metre that follows."""
     signatures = sorted(pm.time_signature_changes, key=lambda ts: ts.time)
     if not signatures:
         signatures = [pretty_midi.TimeSignature(4, 4, 0.0)]
-    bars: list[int] = []
+    segments = []  # (start step, stop step, numerator, denominator, bar steps)
     for index, signature in enumerate(signatures):
         start = round(pm.time_to_tick(signature.time) / pm.resolution * STEPS_PER_BEAT)
         if index + 1 < len(signatures):
             stop = round(pm.time_to_tick(signatures[index + 1].time) / pm.resolution * STEPS_PER_BEAT)
         else:
-            stop = round(end_tick / pm.resolution * STEPS_PER_BEAT)
-        bar_steps = round(signature.numerator * 4 / signature.denominator * STEPS_PER_BEAT)
-        if bar_steps <= 0:
-            continue
-        bars.extend(range(start, stop + 1, bar_steps))
-    return bars
+            stop = max(start, round(end_tick / pm.resolution * STEPS_PER_BEAT))
+        length = round(signature.numerator * 4 / signature.denominator * STEPS_PER_BEAT)
+        if length > 0 and stop >= start:
+            segments.append((start, stop, signature.numerator, signature.denominator, length))
+    if not segments:
+        segments = [(0, round(end_tick / pm.resolution * STEPS_PER_BEAT), 4, 4, 4 * STEPS_PER_BEAT)]
+    pickup = (len(segments) >= 2 and segments[0][0] == 0 and segments[0][1] == segments[0][4]
+              and segments[0][4] < segments[1][4])
+    if pickup:
+        segments = segments[1:]
+    bars: list[int] = []
+    meters = [(0 if i == 0 else start, numerator, denominator)
+              for i, (start, _, numerator, denominator, _) in enumerate(segments)]
+    for index, (start, stop, _, _, length) in enumerate(segments):
+        last = index + 1 == len(segments)
+        position = start
+        while position < stop or (last and position == stop):
+            bars.append(position)
+            position += length
+        if last and bars[-1] < stop:
+            bars.append(position)  # close the bar the last note reaches into
+    return bars, meters
 
 
 def open_midi_file(path, reader=pretty_midi.PrettyMIDI):
@@ -70,20 +90,47 @@ def midi_to_piece(path) -> Piece:
             raw.append((start, note.pitch, duration))
     if not raw:
         raise ValueError(f"{name}: the file holds no notes (drums are ignored)")
-    return make_piece(raw, _bars_from_time_signatures(pm, end_tick), meta={"source": str(path)})
+    bars, meters = _bars_and_meters(pm, end_tick)
+    return make_piece(raw, bars, meta={"source": str(path)}, meters=meters)
 
 
 def _time_signature_of(piece: Piece) -> tuple[int, int] | None:
-    """The most common bar length of the piece as a time signature, or None."""
+    """The most common bar length of a piece without metre tokens, as a time signature a MIDI
+    file can hold (numerator 1..255), or None."""
     gaps = [b - a for a, b in zip(piece.bars, piece.bars[1:]) if b > a]
     if not gaps:
         return None
     bar_steps = max(set(gaps), key=gaps.count)
-    if bar_steps % STEPS_PER_BEAT == 0:
-        return bar_steps // STEPS_PER_BEAT, 4
-    if (2 * bar_steps) % STEPS_PER_BEAT == 0:
-        return 2 * bar_steps // STEPS_PER_BEAT, 8
+    for denominator, unit in ((4, STEPS_PER_BEAT), (8, STEPS_PER_BEAT // 2), (16, STEPS_PER_BEAT // 4)):
+        if bar_steps % unit == 0 and 1 <= bar_steps // unit <= MAX_NUMERATOR:
+            return bar_steps // unit, denominator
     return None
+
+
+def pickup_signature(steps: int) -> tuple[int, int] | None:
+    """A time signature exactly ``steps`` long for a pickup bar (6 steps -> 1/8), or None."""
+    for denominator, unit in ((4, STEPS_PER_BEAT), (8, STEPS_PER_BEAT // 2), (16, STEPS_PER_BEAT // 4)):
+        if steps > 0 and steps % unit == 0 and steps // unit <= MAX_NUMERATOR:
+            return steps // unit, denominator
+    return None
+
+
+def time_signatures(piece: Piece) -> list[tuple[int, int, int]]:
+    """``(step, numerator, denominator)`` to write: the pickup as its own short bar, then the
+    piece's metres (or one guessed from its bar lines when it has none)."""
+    meters = list(piece.meters)
+    if not meters:
+        guessed = _time_signature_of(piece)
+        meters = [(0, *guessed)] if guessed else []
+    if not meters:
+        return []
+    pickup = piece.pickup
+    written = []
+    if pickup > 0 and pickup_signature(pickup):
+        written.append((0, *pickup_signature(pickup)))
+        first = (pickup, meters[0][1], meters[0][2])
+        meters = [first] + [m for m in meters[1:] if m[0] > pickup]
+    return written + meters
 
 
 def piece_to_midi(piece: Piece, tempo: float = 120.0, program: int = 0,
@@ -93,9 +140,8 @@ def piece_to_midi(piece: Piece, tempo: float = 120.0, program: int = 0,
         raise ValueError(f"tempo must be positive, got {tempo}")
     seconds_per_step = 60.0 / tempo / STEPS_PER_BEAT
     pm = pretty_midi.PrettyMIDI(initial_tempo=float(tempo))
-    signature = _time_signature_of(piece)
-    if signature:
-        pm.time_signature_changes.append(pretty_midi.TimeSignature(signature[0], signature[1], 0.0))
+    for step, numerator, denominator in time_signatures(piece):
+        pm.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, step * seconds_per_step))
     instrument = pretty_midi.Instrument(program=int(program), name="musicgen")
     for note in piece.notes:
         pitch = min(127, max(0, note.pitch + transpose))

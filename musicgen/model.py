@@ -4,7 +4,11 @@ The genre is a weight vector over the known genres (a one-hot vector for one gen
 convex mix for a blend). Its embedding ``g`` (a weighted sum of genre vectors) is used twice:
 * it *seeds* the recurrent state: ``(h0, c0)`` of every layer are computed from ``g``
   (the one-to-many RNN), and
-* it is joined to the token embedding at every step, so the style is not forgotten.
+* it is joined to the input of every layer at every step (not only the first layer's), so
+  the style is not forgotten and every layer can shape it.
+
+The layers are single-layer ``nn.LSTM`` modules (``layers[i]``) because each one takes the genre
+embedding as part of its input: layer 0 sees ``[token embedding, g]``, layer i ``[h_(i-1), g]``.
 """
 from __future__ import annotations
 
@@ -24,10 +28,10 @@ class ModelConfig:
     vocab_size: int
     n_genres: int
     n_layer: int = 2
-    n_hidden: int = 512
+    n_hidden: int = 384
     n_embd: int = 128  # token embedding size
     genre_dim: int = 32  # genre embedding size
-    dropout: float = 0.2
+    dropout: float = 0.25
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,8 +64,9 @@ class GenreLSTM(nn.Module):
         self.token_embedding = nn.Embedding(config.vocab_size, config.n_embd)
         self.genre_embedding = nn.Linear(config.n_genres, config.genre_dim, bias=False)
         self.seed = nn.Linear(config.genre_dim, 2 * config.n_layer * config.n_hidden)
-        self.lstm = nn.LSTM(config.n_embd + config.genre_dim, config.n_hidden, config.n_layer,
-                            batch_first=True, dropout=config.dropout if config.n_layer > 1 else 0.0)
+        inputs = [config.n_embd] + [config.n_hidden] * (config.n_layer - 1)
+        self.layers = nn.ModuleList(nn.LSTM(size + config.genre_dim, config.n_hidden, batch_first=True)
+                                    for size in inputs)
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.n_hidden, config.vocab_size)
 
@@ -88,15 +93,21 @@ class GenreLSTM(nn.Module):
         g = self.embed_genre(genre, B)  # (B, D) or (B, T, D)
         if g.dim() == 2:
             g = g.unsqueeze(1).expand(B, T, g.shape[-1])
-        x = torch.cat([self.token_embedding(tokens), g], dim=-1)  # (B, T, E + D)
-        x = self.dropout(x)
+        x = self.dropout(self.token_embedding(tokens))  # (B, T, E)
+        h0, c0 = state
         if x.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
             # oneDNN's bf16 LSTM needs input and state already in bf16 (autocast leaves them fp32)
             dtype = torch.get_autocast_dtype("cpu")
-            x, state = x.to(dtype), (state[0].to(dtype), state[1].to(dtype))
-        y, state = self.lstm(x, state)  # (B, T, H)
-        logits = self.head(self.dropout(y))  # (B, T, V)
-        return logits, state
+            x, g, h0, c0 = x.to(dtype), g.to(dtype), h0.to(dtype), c0.to(dtype)
+        hs, cs = [], []
+        for layer, lstm in enumerate(self.layers):
+            if layer > 0:
+                x = self.dropout(x)
+            x, (h, c) = lstm(torch.cat([x, g], dim=-1), (h0[layer:layer + 1], c0[layer:layer + 1]))  # (B, T, H)
+            hs.append(h)
+            cs.append(c)
+        logits = self.head(self.dropout(x))  # (B, T, V)
+        return logits, (torch.cat(hs), torch.cat(cs))
 
     @torch.no_grad()
     def step(self, token: torch.Tensor, genre, state: State | None = None):

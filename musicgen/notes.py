@@ -48,11 +48,32 @@ class Piece:
     bars: tuple[int, ...] = ()
     primer_end: int = 0
     meta: dict = field(default_factory=dict, compare=False)
+    meters: tuple[tuple[int, int, int], ...] = ()  # (step, numerator, denominator) at each change
+    last_bars: tuple[int, ...] = ()  # bar lines that start the last bar of a part (a strain's end)
 
     @property
     def length(self) -> int:
         """Steps from 0 to the end of the last sounding note."""
         return max((n.end for n in self.notes), default=0)
+
+    @property
+    def end(self) -> int:
+        """Steps from 0 to the end of the piece: its last note or its closing bar line."""
+        return max(self.length, self.bars[-1] if self.bars else 0)
+
+    @property
+    def pickup(self) -> int:
+        """Steps before the first bar line (a partial bar 0, the anacrusis); 0 when none."""
+        return self.bars[0] if self.bars else 0
+
+    def meter_at(self, step: int) -> tuple[int, int] | None:
+        """The time signature ``(numerator, denominator)`` in force at ``step``, or None."""
+        current = None
+        for start, numerator, denominator in self.meters:
+            if start > step and current is not None:
+                break
+            current = (numerator, denominator)
+        return current
 
     def pitches(self) -> list[int]:
         """MIDI pitches of all notes, in order."""
@@ -68,7 +89,8 @@ def fold_pitch(pitch: int) -> int:
     return pitch
 
 
-def make_piece(raw_notes, bars=(), primer_end: int = 0, meta: dict | None = None) -> Piece:
+def make_piece(raw_notes, bars=(), primer_end: int = 0, meta: dict | None = None, meters=(),
+               last_bars=()) -> Piece:
     """Build a clean Piece from ``(start, pitch, duration)`` triples in steps.
 
     Pitches are folded into the piano range, durations of 0 become 1 step, duplicate notes
@@ -92,4 +114,9 @@ def make_piece(raw_notes, bars=(), primer_end: int = 0, meta: dict | None = None
         notes.append(Note(start, pitch, duration))
     notes.sort()
     clean_bars = tuple(sorted({int(b) for b in bars if b >= 0}))
-    return Piece(tuple(notes), clean_bars, int(primer_end), dict(meta or {}))
+    by_step: dict[int, tuple[int, int]] = {}
+    for step, numerator, denominator in meters:  # a later change at the same step wins
+        by_step[max(0, int(step))] = (int(numerator), int(denominator))
+    clean_meters = tuple((step, *by_step[step]) for step in sorted(by_step))
+    clean_last = tuple(sorted({int(b) for b in last_bars} & set(clean_bars)))
+    return Piece(tuple(notes), clean_bars, int(primer_end), dict(meta or {}), clean_meters, clean_last)

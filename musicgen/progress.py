@@ -1,13 +1,31 @@
-"""Progress bars for the command line: wrap a generator of Progress-like values."""
+"""Progress of long jobs: one ``Progress`` type, and a progress bar for the command line.
+
+Long work in the core library is a generator that yields ``Progress`` values; the CLI wraps it in
+``run_with_bar`` (rich), the GUI worker re-emits each value as a signal.
+"""
 from __future__ import annotations
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Progress:
+    """A step of a long job: ``done`` of ``total`` units, a short message, and on the last step
+    of some jobs their ``result``."""
+
+    done: int
+    total: int
+    message: str = ""
+    result: Any = None
 
 
 def run_with_bar(steps, description: str):
     """Consume ``steps`` (objects with ``done``, ``total``, ``message``), drawing a bar; returns the last."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     last = None
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+    with Bar(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[message]}"),
                   transient=False) as bar:
         task = bar.add_task(description, total=None, message="")
@@ -19,8 +37,10 @@ def run_with_bar(steps, description: str):
 
 def run_training_bar(steps):
     """Draw training progress (loss, tokens/s, ETA) and print each epoch's validation line."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn
+
     last = None
-    with Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
+    with Bar(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("loss {task.fields[loss]:.3f}"), TextColumn("{task.fields[rate]:,.0f} tok/s"),
                   TextColumn("ETA {task.fields[eta]}"), transient=False) as bar:
         task = bar.add_task("train", total=None, epoch=0, loss=float("nan"), rate=0.0, eta="?")

@@ -87,7 +87,8 @@ def build_report(loaded: LoadedModel, dataset: Dataset, out_dir, pieces_per_genr
                  batch_size: int = GENERATION_BATCH) -> Iterator[ReportProgress]:
     """Generate, measure and write the report to ``out_dir``; yields progress, the last with the metrics."""
     from .evaluate import check_genres_match, evaluate_model
-    from .generate import GenerationRequest, Generator
+    from .generate import Generator
+    from .request import GenerationRequest
 
     if pieces_per_genre < 1:
         raise ValueError(f"pieces per genre must be at least 1 (got {pieces_per_genre})")

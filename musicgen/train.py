@@ -300,6 +300,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
                                  "hardware": hardware_summary(world), "history": history},
                     "dataset": {"path": config.dataset, "fingerprint": dataset.fingerprint,
                                 "pieces": int(len(dataset.genre)), "tokens": int(len(dataset.tokens))},
+                    "meters": dataset.manifest.get("meters", {}),
                     "metrics": {"valid_nll": valid_by_key}})
         else:
             bad_epochs += 1

@@ -2,15 +2,18 @@
 flags without importing torch."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from .paths import DEFAULT_DATASET, user_models_dir
 
 
 @dataclass
 class TrainConfig:
     """Hyper-parameters of a training run (stored in the checkpoint and the model card)."""
 
-    dataset: str = "data/corpus"
-    out: str = "models/musicgen-default"
+    dataset: str = str(DEFAULT_DATASET)
+    # Never the shipped model: a run without --out writes to the user's model folder.
+    out: str = field(default_factory=lambda: str(user_models_dir() / "my-model"))
     n_layer: int = 2
     n_hidden: int = 384
     n_embd: int = 128

@@ -19,11 +19,11 @@ def chorale_like():
     for beat in range(16):
         for voice, base in enumerate((48, 55, 64, 72)):
             raw.append((12 + beat * 12, base + (beat * (voice + 1)) % 7, 12))
-    return make_piece(raw, bars=[0, 12, 60, 108, 156, 204])
+    return make_piece(raw, bars=[12, 60, 108, 156, 204], meters=[(0, 4, 4)])
 
 
 def synthetic_records(n_per_genre: int = 12):
-    """Two clearly different toy genres: rising 4/4 scale runs in eighths and falling 3/4 arpeggios."""
+    """Two clearly different toy genres: rising 4/4 scale runs in eighths and falling 6/8 arpeggios."""
     import random
 
     rng = random.Random(7)
@@ -32,11 +32,11 @@ def synthetic_records(n_per_genre: int = 12):
         base = rng.randint(55, 67)
         rise = [(k * 6, base + (k % rng.choice((4, 5, 6, 8))) * 2, 6) for k in range(48)]
         records.append({"genre": "rise", "source": f"rise/{i}", "title": f"Rise {i}", "notes": [list(n) for n in rise],
-                        "bars": list(range(0, 48 * 6 + 1, 48))})
+                        "bars": list(range(0, 48 * 6 + 1, 48)), "meters": [[0, 4, 4]]})
         step = rng.choice((3, 4, 5))
         fall = [(k * 12, base + 12 - (k % 3) * step, 12) for k in range(30)]
         records.append({"genre": "fall", "source": f"fall/{i}", "title": f"Fall {i}", "notes": [list(n) for n in fall],
-                        "bars": list(range(0, 30 * 12 + 1, 36))})
+                        "bars": list(range(0, 30 * 12 + 1, 36)), "meters": [[0, 6, 8]]})
     return records
 
 
@@ -48,7 +48,7 @@ def tiny_dataset(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("tiny_dataset")
     genres = [Genre("rise", "Rising scales", "Toy genre: rising scales in 4/4.", 0, 120),
-              Genre("fall", "Falling arpeggios", "Toy genre: falling arpeggios in 3/4.", 40, 90)]
+              Genre("fall", "Falling arpeggios", "Toy genre: falling arpeggios in 6/8.", 40, 90)]
     assemble([{"pieces": synthetic_records(), "failed": []}], genres, out, {"source": "synthetic"})
     return out
 

@@ -92,3 +92,44 @@ def test_transpose_tokens_moves_only_pitches(chorale_like):
     up = codec.transpose_tokens(tokens, 2)
     assert [n.pitch + 2 for n in chorale_like.notes] == [n.pitch for n in tokens_to_piece(up).notes]
     assert codec.pitch_span(up) == tuple(p + 2 for p in codec.pitch_span(tokens))
+
+
+# ----- codec version 2: metre, pickup, strain ends -----------------------------------------------
+
+def _tune(meter, bar, pickup, bars=4):
+    """A one-voice tune in ``meter`` with a pickup of ``pickup`` steps and ``bars`` whole bars."""
+    step = 6  # eighth notes: they fill every bar and pickup used here exactly
+    raw = [(t, 60 + (t // step) % 7, step) for t in range(0, pickup + bars * bar, step)]
+    lines = [pickup + k * bar for k in range(bars + 1)]
+    return make_piece(raw, lines, meters=[(0, *meter)])
+
+
+def test_round_trips_in_six_eight_three_four_four_four_with_pickups():
+    for meter, bar in (((6, 8), 36), ((3, 4), 36), ((4, 4), 48)):
+        for pickup in (0, 6, 12):
+            piece = _tune(meter, bar, pickup)
+            tokens = piece_to_tokens(piece)
+            assert codec.token_name(tokens[1]) == f"METER_{meter[0]}/{meter[1]}"
+            back = tokens_to_piece(tokens)
+            assert back.notes == piece.notes and back.bars == piece.bars
+            assert back.meters == ((0, *meter),) and back.pickup == pickup
+            assert tokens[-2:] == [BAR, EOS]  # the closing bar line, then the end
+            assert codec.LAST_BAR in tokens  # the final bar is announced
+
+
+def test_a_change_of_metre_is_written_after_its_bar_line():
+    raw = [(0, 60, 36), (36, 62, 36), (72, 64, 48), (120, 65, 48)]
+    piece = make_piece(raw, [0, 36, 72, 120, 168], meters=[(0, 3, 4), (72, 4, 4)])
+    names = [codec.token_name(t) for t in piece_to_tokens(piece)]
+    at = names.index("METER_4/4")
+    assert names[at - 1] == "BAR" and names[1] == "METER_3/4"
+    assert tokens_to_piece(piece_to_tokens(piece)).meters == piece.meters
+
+
+def test_strain_ends_round_trip_as_last_bars():
+    piece = _tune((4, 4), 48, 12, bars=8)
+    marked = make_piece([(n.start, n.pitch, n.duration) for n in piece.notes], piece.bars,
+                        meters=piece.meters, last_bars=[piece.bars[3]])
+    tokens = piece_to_tokens(marked)
+    assert tokens.count(codec.LAST_BAR) == 2  # the strain's end and the piece's final bar
+    assert tokens_to_piece(tokens).last_bars == (piece.bars[3], piece.bars[-2])

@@ -1,0 +1,139 @@
+"""The codec's token grammar: which token may follow which, and a clock that follows a stream.
+
+It lives with the vocabulary (as MidiTok's tokenizers own theirs), so the sampler's masks and any
+check of a token stream use one table. Pure Python and numpy, no torch.
+
+* ``Follower`` reads tokens one by one and keeps the musical position: clock (steps), the latest
+  bar line, the metre in force and its bar length, the chord being written, the grammar state.
+* ``allowed(key)`` gives the boolean mask (V,) of tokens allowed in a ``MaskKey`` situation; the
+  sampler caches one row per key.
+
+Rules (the codec writes every piece this way, so they cost the network nothing):
+  after PITCH only DUR (a note needs its length); after a DUR of the maximum length another DUR
+  may extend the note; no stray DUR otherwise; chords are written upwards (no PITCH at or below
+  the chord's highest pitch so far at this time); bar lines and metres only where the
+  sampler's plan puts them (``MaskKey``); SHIFTs never cross the next bar line.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .codec import (BAR, BOS, DUR, EOS, LAST_BAR, MAX_SHIFT, METER, PAD, PITCH, SHIFT, VOCAB_SIZE,
+                    token_meter)
+from .meter import Meter, bar_steps
+
+AFTER_PITCH = 0  # only DUR (a note needs its length)
+AFTER_FULL_DUR = 1  # a DUR of the maximum length: another DUR may extend the note, or anything
+AFTER_OTHER = 2  # no DUR (a stray DUR is ignored by the decoder, a wasted token)
+
+
+@dataclass(frozen=True)
+class MaskKey:
+    """What the sampler allows at one step, besides the grammar state ``kind``.
+
+    ``bar``: which bar token may come: None, BAR or LAST_BAR; ``bar_due``: it must come now (only
+    it, or a DUR extending a long note). ``shift_room``: the largest SHIFT allowed (0 = none;
+    MAX_SHIFT or more = any). ``notes``: PITCH allowed. ``eos``: EOS allowed. Chords upwards is
+    applied by the sampler (it depends on the chord's top pitch, not cached here).
+    """
+
+    kind: int
+    bar: int | None = None
+    bar_due: bool = False
+    shift_room: int = 0
+    notes: bool = True
+    eos: bool = False
+
+
+def allowed(key: MaskKey) -> np.ndarray:
+    """Boolean mask (V,) of the tokens allowed in the situation ``key``."""
+    mask = np.zeros(VOCAB_SIZE, dtype=bool)
+    if key.kind == AFTER_PITCH:
+        mask[DUR.offset:DUR.stop] = True
+        return mask
+    if key.kind == AFTER_FULL_DUR:
+        mask[DUR.offset:DUR.stop] = True
+    if key.bar is not None:
+        mask[key.bar] = True
+        if key.bar_due:
+            return mask  # a bar line is due: nothing else moves past it
+    if key.eos:
+        mask[EOS] = True
+    room = min(key.shift_room, MAX_SHIFT)
+    if room > 0:
+        mask[SHIFT.offset:SHIFT.offset + room] = True
+    if key.notes:
+        mask[PITCH.offset:PITCH.stop] = True
+    return mask
+
+
+class Follower:
+    """The musical position after each token of a stream (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.clock = 0  # steps
+        self.last_bar = -1  # step of the latest bar line (-1: none yet)
+        self.bar_lines = 0  # bar lines seen
+        self.meter: Meter | None = None  # time signature in force
+        self.kind = AFTER_OTHER  # grammar state after the latest token
+        self.chord_top = -1  # highest PITCH token started at the current time (-1: none)
+        self.last_onset = 0  # step of the latest note start
+
+    @property
+    def bar_length(self) -> int:
+        """Steps in a bar of the metre in force (0 when no metre is known)."""
+        return bar_steps(self.meter) if self.meter else 0
+
+    @property
+    def next_bar_line(self) -> int | None:
+        """Step of the next bar line on the metre's grid (None before the first bar line)."""
+        if self.last_bar < 0 or not self.meter:
+            return None
+        return self.last_bar + self.bar_length
+
+    def follow(self, token: int) -> None:
+        """Update the position for ``token``."""
+        if token in SHIFT:
+            self.clock += SHIFT.value(token)
+            self.chord_top = -1
+        elif token in (BAR, LAST_BAR):
+            if self.last_bar != self.clock:
+                self.bar_lines += 1
+            self.last_bar = self.clock
+        elif token in METER:
+            self.meter = token_meter(token)
+        if token in PITCH:
+            self.kind = AFTER_PITCH
+            self.chord_top = token
+            self.last_onset = self.clock
+        elif token in DUR:
+            self.kind = AFTER_FULL_DUR if DUR.value(token) == DUR.max else AFTER_OTHER
+        else:
+            self.kind = AFTER_OTHER
+
+
+def check_stream(tokens) -> list[str]:
+    """Grammar errors of a token stream (empty when it follows the rules a sampled stream keeps)."""
+    errors = []
+    follower = Follower()
+    for index, token in enumerate(tokens):
+        token = int(token)
+        if token in (PAD,):
+            errors.append(f"{index}: PAD inside a piece")
+        if follower.kind == AFTER_PITCH and token not in DUR:
+            errors.append(f"{index}: a note without a duration")
+        if follower.kind == AFTER_OTHER and token in DUR and index > 0:
+            errors.append(f"{index}: a duration without a note")
+        nxt = follower.next_bar_line
+        if token in SHIFT and nxt is not None and follower.clock + SHIFT.value(token) > nxt:
+            errors.append(f"{index}: a time shift across the bar line at step {nxt}")
+        if token in (BAR, LAST_BAR) and nxt is not None and follower.clock != nxt:
+            errors.append(f"{index}: a bar line at step {follower.clock}, expected {nxt}")
+        if token == EOS:
+            break
+        if token == BOS and index > 0:
+            errors.append(f"{index}: BOS inside a piece")
+        follower.follow(token)
+    return errors

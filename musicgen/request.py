@@ -1,0 +1,282 @@
+"""What a user asks for and what they get back: ``GenerationRequest`` and ``GeneratedPiece``.
+
+Torch-free, so the CLI, the batch runner, the GUI and the sampler share one definition of every
+setting, its limits and its checks (``validate_request``) without loading the network.
+
+Length and form: a piece is ``bars`` whole bars of its metre (plus a pickup, if the model writes
+one). A form such as ``"AABB"`` splits it into parts of ``part_bars`` bars; each new letter is
+sampled, each repeated letter repeats its part note for note. ``None`` settings take the genre's
+defaults: the metre most common in its training pieces, AABB in 8-bar parts for the dance genres,
+through-composed (``"free"``) 16 bars for the others.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .keys import parse_key
+from .meter import Meter, bars_for_seconds, parse_meter
+
+MAX_BARS = 512
+MAX_SECONDS = 1800.0  # 30 minutes
+MAX_EVENTS = 200_000
+MIN_TEMPO, MAX_TEMPO = 20.0, 400.0  # quarter notes per minute
+MAX_TEMPERATURE = 10.0  # beyond this the distribution is flat noise
+MAX_SEED = 2**63 - 1
+MAX_PROGRAM = 127
+MAX_STYLE_STRENGTH = 4.0
+DEFAULT_FREE_BARS = 16  # a through-composed piece without a length
+DEFAULT_PART_BARS = 8  # a strain of a dance tune
+FREE = "free"
+FORMS = ("AABB", "AB", "ABAC", FREE)  # offered in menus; any letters A-H work
+DANCE_FORM = "AABB"
+DANCE_GENRES = ("reel", "jig", "hornpipe")
+EVENTS_PER_BEAT = 48  # generous cap: a 4-voice chorale uses ~12 tokens per beat
+
+
+@dataclass
+class GenerationRequest:
+    """Everything that decides a generated piece (see the module docstring)."""
+
+    genre: str = ""  # "reel", a blend "bach=0.7,reel=0.3", or "" = the model's first genre
+    morph_to: str | None = None  # genre/blend the piece moves to by its end (morph)
+    bars: int | None = None  # whole bars; None = the form's length
+    seconds: float | None = None  # length in seconds at `tempo`, rounded to whole bars (wins over bars)
+    meter: str | None = None  # "6/8"; None = the genre's most common metre
+    form: str | None = None  # "AABB", "AB", "ABAC", "free"; None = genre default
+    part_bars: int | None = None  # bars per part of a form; None = bars / parts, or 8
+    tempo: float | None = None  # quarter notes per minute; None = genre default (Genre.tempo)
+    key: str | None = None  # tonic to transpose the result to: "C", "F#m", "Bb"...; None = as generated
+    program: int | None = None  # General MIDI program 0..127; None = genre default (Genre.program)
+    temperature: float = 1.0
+    top_k: int = 0  # 0 = off
+    top_p: float = 0.95  # 1.0 = off
+    style_strength: float = 0.0  # genre guidance W: logits + W (logits - logits of the even blend)
+    seed: int = 0
+    primer: str | None = None  # MIDI file to continue
+    max_events: int | None = None  # cap on sampled tokens; None = from the length
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A request's length and form made concrete: ``parts`` letters, ``part_bars`` bars each."""
+
+    meter: Meter
+    form: str  # "AABB", or "free"
+    parts: str  # letters of the parts in order ("A" for a free piece)
+    part_bars: int
+    max_events: int
+
+    @property
+    def bars(self) -> int:
+        """Whole bars of the piece (after the pickup)."""
+        return len(self.parts) * self.part_bars
+
+
+def parse_genre_spec(spec: str, genre_keys: list[str]) -> dict[str, float]:
+    """``"reel"`` or ``"bach=0.7,reel=0.3"`` -> weights summing to 1 ("" = the first genre).
+
+    A part without ``=`` weighs 1, so ``"bach,reel"`` is an even blend.
+    """
+    valid = ", ".join(genre_keys)
+    if spec is None or not str(spec).strip():
+        return {genre_keys[0]: 1.0}
+    weights: dict[str, float] = {}
+    for part in str(spec).split(","):
+        name, _, value = part.partition("=")
+        name = name.strip().lower()
+        if name not in genre_keys:
+            raise ValueError(f"unknown genre '{name}' in '{spec}'; valid genres: {valid}")
+        if name in weights:
+            raise ValueError(f"genre '{name}' appears twice in '{spec}'")
+        try:
+            weight = float(value) if value.strip() else 1.0
+        except ValueError:
+            raise ValueError(f"genre weight '{value.strip()}' for '{name}' is not a number") from None
+        if not math.isfinite(weight) or weight < 0:
+            raise ValueError(f"genre weight for '{name}' must be zero or positive, got {value.strip()}")
+        weights[name] = weight
+    total = sum(weights.values())
+    if total <= 0:
+        raise ValueError(f"genre weights in '{spec}' add up to zero")
+    return {name: weight / total for name, weight in weights.items() if weight > 0}
+
+
+def main_genre(weights: dict[str, float], genre_keys: list[str]) -> str:
+    """The genre with the largest weight (the first listed on a tie)."""
+    best = max(weights.values())
+    return next(k for k in genre_keys if weights.get(k, 0.0) == best)
+
+
+def parse_form(text: str) -> str:
+    """``"aabb"`` -> ``"AABB"``; ``"free"`` stays; ValueError for anything else."""
+    form = str(text).strip()
+    if form.lower() in (FREE, "through", "through-composed"):
+        return FREE
+    if not re.fullmatch(r"[A-Ha-h]{1,16}", form):
+        raise ValueError(f"form '{text}' must be letters A-H such as AABB, AB, ABAC, or 'free'")
+    form = form.upper()
+    if form[0] != "A":
+        raise ValueError(f"form '{text}' must start with part A")
+    return form
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_request(request: GenerationRequest, genre_keys: list[str]) -> None:
+    """Check every setting; raise ValueError with one line naming the first problem."""
+    parse_genre_spec(request.genre, genre_keys)
+    if request.morph_to is not None:
+        parse_genre_spec(request.morph_to, genre_keys)
+    r = request
+    if not _is_number(r.temperature) or not 0 < r.temperature <= MAX_TEMPERATURE:
+        raise ValueError(f"temperature must be above 0 and at most {MAX_TEMPERATURE:g}, got {r.temperature}")
+    if not _is_number(r.top_p) or not 0 < r.top_p <= 1:
+        raise ValueError(f"top-p must be above 0 and at most 1, got {r.top_p}")
+    if not _is_whole(r.top_k) or r.top_k < 0:
+        raise ValueError(f"top-k must be a whole number, 0 (off) or more, got {r.top_k}")
+    if not _is_number(r.style_strength) or not 0 <= r.style_strength <= MAX_STYLE_STRENGTH:
+        raise ValueError(f"style strength must be from 0 to {MAX_STYLE_STRENGTH:g}, got {r.style_strength}")
+    if r.seconds is not None and (not _is_number(r.seconds) or not 0 < r.seconds <= MAX_SECONDS):
+        raise ValueError(f"length in seconds must be above 0 and at most {MAX_SECONDS:g}, got {r.seconds}")
+    if r.bars is not None and (not _is_whole(r.bars) or not 1 <= r.bars <= MAX_BARS):
+        raise ValueError(f"length in bars must be a whole number from 1 to {MAX_BARS}, got {r.bars}")
+    if r.part_bars is not None and (not _is_whole(r.part_bars) or not 1 <= r.part_bars <= MAX_BARS):
+        raise ValueError(f"bars per part must be a whole number from 1 to {MAX_BARS}, got {r.part_bars}")
+    if r.meter is not None:
+        parse_meter(r.meter)
+    if r.form is not None:
+        parse_form(r.form)
+    if r.max_events is not None and (not _is_whole(r.max_events) or not 1 <= r.max_events <= MAX_EVENTS):
+        raise ValueError(f"max events must be a whole number from 1 to {MAX_EVENTS}, got {r.max_events}")
+    if r.tempo is not None and (not _is_number(r.tempo) or not MIN_TEMPO <= r.tempo <= MAX_TEMPO):
+        raise ValueError(f"tempo must be from {MIN_TEMPO:g} to {MAX_TEMPO:g} quarter notes per minute, got {r.tempo}")
+    if r.key is not None:
+        parse_key(r.key)
+    if r.program is not None and (not _is_whole(r.program) or not 0 <= r.program <= MAX_PROGRAM):
+        raise ValueError(f"instrument program must be a whole number from 0 to {MAX_PROGRAM}, got {r.program}")
+    if not _is_whole(r.seed) or not 0 <= r.seed <= MAX_SEED:
+        raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {r.seed}")
+    if r.primer is not None and not Path(r.primer).is_file():
+        raise ValueError(f"primer {r.primer}: no such file")
+    if r.primer is not None and r.form is not None and parse_form(r.form) != FREE:
+        raise ValueError("a continued primer is through-composed: leave --form out (or use 'free')")
+
+
+def plan_request(request: GenerationRequest, genre: str, meter: Meter, tempo: float) -> Plan:
+    """The concrete length and form of a valid request for main genre ``genre`` in ``meter``.
+
+    ValueError when bars, form and part bars contradict each other.
+    """
+    r = request
+    asked_form = parse_form(r.form) if r.form is not None else None
+    form = asked_form or (DANCE_FORM if genre in DANCE_GENRES and r.primer is None else FREE)
+    bars = bars_for_seconds(r.seconds, tempo, meter) if r.seconds is not None else r.bars
+    if form == FREE:
+        total = bars or r.part_bars or DEFAULT_FREE_BARS
+        parts, part_bars = "A", total
+    else:
+        parts = form
+        if r.part_bars is not None:
+            part_bars = r.part_bars
+            if bars is not None and bars != len(parts) * part_bars and r.seconds is None:
+                raise ValueError(f"--bars {bars} does not fit form {form} with {part_bars}-bar parts "
+                                 f"({len(parts) * part_bars} bars)")
+        elif bars is None:
+            part_bars = DEFAULT_PART_BARS
+        elif bars % len(parts) == 0:
+            part_bars = bars // len(parts)
+        elif asked_form is None:  # the genre's default form does not fit: through-composed
+            form, parts, part_bars = FREE, "A", bars
+        else:
+            raise ValueError(f"{bars} bars cannot be split into the {len(parts)} equal parts of form {form}")
+    if len(parts) * part_bars > MAX_BARS:
+        raise ValueError(f"the piece would have {len(parts) * part_bars} bars; at most {MAX_BARS}")
+    beats = len(parts) * part_bars * meter[0] * 4 / meter[1]
+    max_events = r.max_events or min(MAX_EVENTS, int(500 + beats * EVENTS_PER_BEAT))
+    return Plan(meter, form, parts, part_bars, max_events)
+
+
+def weights_text(weights: dict[str, float]) -> str:
+    """``{"bach": 0.7, "reel": 0.3}`` -> ``"bach=0.7,reel=0.3"``."""
+    return ",".join(f"{k}={v:.3g}" for k, v in weights.items())
+
+
+@dataclass
+class GeneratedPiece:
+    """A finished piece with the settings that made it."""
+
+    piece: "Piece"  # final notes (after key transposition); piece.primer_end > 0 with a primer
+    request: GenerationRequest
+    tokens: list[int]  # primer tokens (if any), then the sampled (and repeated) ones
+    tempo: float  # quarter notes per minute
+    program: int  # General MIDI program 0..127
+    transpose: int  # semitones applied for `key`
+    events: int  # tokens sampled (primer and repeated parts excluded)
+    seconds_taken: float  # wall-clock time of sampling
+    ended_naturally: bool  # the network chose EOS at the closing bar line of its last part
+    model_name: str = ""
+    genre_weights: dict = field(default_factory=dict)  # start blend, normalised
+    morph_weights: dict | None = None  # end blend of a morph
+    key_detected: str = ""  # key of the piece as generated, e.g. "A minor"
+    key_result: str = ""  # key after transposition
+    bars_generated: int = 0  # whole bars of new music
+    bars_requested: int = 0  # whole bars the plan asked for
+    primer_tokens: int = 0  # how many of `tokens` come from the primer
+    meter: str = ""  # "6/8"
+    form: str = ""  # "AABB" or "free"
+    parts: list = field(default_factory=list)  # [{"label": "A", "start": step, "end": step}, ...]
+    stop_reason: str = ""  # "" when the piece is complete, else why it stopped early
+    style_fit: float | None = None  # the style critic's score, when one was asked for
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds_taken if self.seconds_taken > 0 else 0.0
+
+    @property
+    def duration_seconds(self) -> float:
+        """Length of the piece at ``tempo``, in seconds."""
+        from .notes import STEPS_PER_BEAT
+
+        return self.piece.end * 60.0 / self.tempo / STEPS_PER_BEAT
+
+    @property
+    def complete(self) -> bool:
+        """True when the piece has every bar it was asked for."""
+        return not self.stop_reason
+
+    def to_pretty_midi(self):
+        """The piece as a ``pretty_midi.PrettyMIDI`` at its tempo and instrument."""
+        from .midi_io import piece_to_midi
+
+        return piece_to_midi(self.piece, tempo=self.tempo, program=self.program)
+
+    def write_midi(self, path) -> Path:
+        """Write the piece as a standard MIDI file (atomically)."""
+        from .midi_io import write_midi
+
+        return write_midi(self.piece, path, tempo=self.tempo, program=self.program)
+
+    def settings_dict(self) -> dict:
+        """Every setting, the outcome and the note count, as JSON-able values."""
+        return {
+            "model": self.model_name, "request": asdict(self.request),
+            "genre_weights": dict(self.genre_weights), "morph_weights": self.morph_weights,
+            "tempo": self.tempo, "program": self.program, "transpose": self.transpose,
+            "key_detected": self.key_detected, "key_result": self.key_result,
+            "meter": self.meter, "form": self.form, "parts": list(self.parts),
+            "events": self.events, "seconds_taken": round(self.seconds_taken, 3),
+            "events_per_second": round(self.events_per_second, 1), "ended_naturally": self.ended_naturally,
+            "notes": len(self.piece.notes), "bars_generated": self.bars_generated,
+            "bars_requested": self.bars_requested, "pickup": self.piece.pickup,
+            "stop_reason": self.stop_reason, "style_fit": self.style_fit,
+            "primer_end": self.piece.primer_end, "duration_seconds": round(self.duration_seconds, 3),
+        }

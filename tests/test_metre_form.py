@@ -1,0 +1,85 @@
+"""Metre, exact length, endings and form of generated pieces, read back from the MIDI files."""
+from __future__ import annotations
+
+import mido
+import pytest
+
+from musicgen.checkpoint import load_model
+from musicgen.generate import Generator, generate_piece
+from musicgen.grammar import check_stream
+from musicgen.midi_io import midi_to_piece
+from musicgen.request import GenerationRequest, plan_request
+
+
+@pytest.fixture(scope="module")
+def generator(tiny_model):
+    return Generator(load_model(tiny_model))
+
+
+def _time_signatures(path):
+    return [(m.numerator, m.denominator) for track in mido.MidiFile(path).tracks for m in track
+            if m.type == "time_signature"]
+
+
+@pytest.mark.parametrize("genre", ["rise", "fall"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bars_asked_are_the_bars_in_the_file(generator, tmp_path, genre, seed):
+    result = generate_piece(generator, GenerationRequest(genre=genre, bars=16, seed=seed))
+    assert result.bars_generated == 16 and result.complete
+    assert check_stream(result.tokens) == []
+    path = result.write_midi(tmp_path / "piece.mid")
+    back = midi_to_piece(path)
+    bar = {"rise": 48, "fall": 36}[genre]
+    assert back.meters[0][1:] == {"rise": (4, 4), "fall": (6, 8)}[genre]
+    assert back.pickup == result.piece.pickup < bar
+    # 16 whole bars after the pickup, every one of the metre's length, the last note inside them
+    assert list(back.bars) == [back.pickup + k * bar for k in range(17)]
+    assert max(n.end for n in back.notes) <= back.bars[-1]
+
+
+def test_a_six_eight_piece_writes_a_six_eight_time_signature(generator, tmp_path):
+    result = generate_piece(generator, GenerationRequest(genre="rise", meter="6/8", bars=8, seed=4))
+    assert result.meter == "6/8"  # rise is 4/4 in its data; 6/8 comes from the other genre
+    path = result.write_midi(tmp_path / "jig.mid")
+    signatures = _time_signatures(path)
+    assert signatures[-1] == (6, 8)
+    assert len(signatures) == (2 if result.piece.pickup else 1)  # a pickup is its own short bar first
+    assert list(midi_to_piece(path).bars)[-1] == result.piece.pickup + 8 * 36
+
+
+def test_aabb_repeats_each_part_note_for_note(generator):
+    result = generate_piece(generator, GenerationRequest(genre="rise", form="AABB", part_bars=4, seed=5))
+    assert result.form == "AABB" and result.bars_generated == 16
+    parts = result.parts
+    assert [p["label"] for p in parts] == list("AABB")
+
+    def notes_of(part):
+        return [(n.start - part["start"], n.pitch, n.duration) for n in result.piece.notes
+                if part["start"] <= n.start < part["end"]]
+
+    assert notes_of(parts[0]) == notes_of(parts[1]) and notes_of(parts[0])
+    assert notes_of(parts[2]) == notes_of(parts[3]) and notes_of(parts[2]) != notes_of(parts[0])
+
+
+def test_form_and_length_must_agree(generator):
+    with pytest.raises(ValueError, match="does not fit form AABB"):
+        generate_piece(generator, GenerationRequest(genre="rise", form="AABB", part_bars=8, bars=16))
+    with pytest.raises(ValueError, match="cannot be split"):
+        generate_piece(generator, GenerationRequest(genre="rise", form="ABAC", bars=10))
+    with pytest.raises(ValueError, match="not one the codec knows"):
+        generate_piece(generator, GenerationRequest(genre="rise", meter="7/4"))
+    with pytest.raises(ValueError, match="never saw metre 3/4"):
+        generate_piece(generator, GenerationRequest(genre="rise", meter="3/4"))
+
+
+def test_seconds_round_to_whole_bars(generator):
+    # 10 s at 120 quarter notes per minute = 20 beats = 5 bars of 4/4
+    request = GenerationRequest(genre="rise", seconds=10.0, tempo=120, seed=1)
+    assert plan_request(request, "rise", (4, 4), 120).bars == 5
+    assert generate_piece(generator, request).bars_generated == 5
+
+
+def test_the_event_cap_is_reported_not_silent(generator):
+    result = generate_piece(generator, GenerationRequest(genre="rise", bars=64, max_events=50, seed=2))
+    assert not result.complete and "event cap" in result.stop_reason
+    assert result.bars_generated < 64

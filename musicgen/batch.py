@@ -91,6 +91,8 @@ def _check_same_settings(entry: dict, request) -> None:
     """ValueError if a piece already in the folder was made with other settings than ``request``."""
     made_with = entry.get("request", {})
     for name, wanted in asdict(request).items():
+        if name == "seed" and "planned_seed" in entry:  # resampled (--max-copied): the file name holds the plan
+            wanted = entry["planned_seed"]
         if name in made_with and made_with[name] != wanted and not _same_number(made_with[name], wanted):
             raise ValueError(f"{entry['file']} in this folder was made with {name} {made_with[name]!r}, "
                              f"not {wanted!r}; use another --out-dir or the same settings")
@@ -105,33 +107,50 @@ def _same_number(a, b) -> bool:
 # --- work done in worker processes (or in-process with workers=1) -------------------------------
 
 _worker_generator = None
+_worker_index = None  # the OriginalityIndex of the model's training data, or None
 
 
-def _init_worker(model_path: str) -> None:
+def _init_worker(model_path: str, dataset_path: str | None = None) -> None:
     """Per-process setup: one torch thread (the processes are the parallelism), Ctrl+C left to the parent."""
     import signal
 
     import torch
 
-    global _worker_generator
+    global _worker_generator, _worker_index
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(1)
     from .checkpoint import load_model
     from .generate import Generator
 
     _worker_generator = Generator(load_model(model_path))
+    if dataset_path is not None:
+        from .originality import load_index
+
+        _worker_index = load_index(dataset_path=dataset_path)  # from the cache the parent wrote
 
 
-def _compose_chunk(requests: list, generator=None) -> list[tuple[dict, bytes]]:
-    """Sample ``requests`` in one batched pass; returns (settings, MIDI file bytes) per piece."""
+def _compose_chunk(requests: list, generator=None, index=None, max_copied: int | None = None) -> list[tuple[dict, bytes]]:
+    """Sample ``requests`` in one batched pass (resampling copies over ``max_copied`` notes);
+    returns (settings with the originality fields, MIDI file bytes) per piece."""
     import io
 
-    generator = generator or _worker_generator
+    from .originality import compose_original
+
+    generator, index = generator or _worker_generator, index or _worker_index
+    if index is None:
+        taken = [(piece, None, 0) for piece in generator.generate_batch(requests)]
+    else:
+        taken = compose_original(generator.generate_batch, requests, index, max_copied)
     results = []
-    for piece in generator.generate_batch(requests):
+    for request, (piece, found, resampled) in zip(requests, taken):
         buffer = io.BytesIO()
         piece.to_pretty_midi().write(buffer)
-        results.append((piece.settings_dict(), buffer.getvalue()))
+        settings = piece.settings_dict()
+        if found is not None:
+            settings.update(found.manifest_fields())
+        if max_copied is not None:
+            settings.update(max_copied=max_copied, planned_seed=request.seed, resampled=resampled)
+        results.append((settings, buffer.getvalue()))
     return results
 
 
@@ -139,15 +158,20 @@ def _chunks(items: list, size: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def run_batch(loaded, requests: list, out_dir, workers: int = 1) -> Iterator[BatchProgress]:
+def run_batch(loaded, requests: list, out_dir, workers: int = 1, max_copied: int | None = None) -> Iterator[BatchProgress]:
     """Compose every request whose file or manifest line is missing in ``out_dir``; yields progress.
 
     Checks happen now (ValueError before any work); the returned generator does the composing.
     ``loaded`` is the LoadedModel (worker processes reload it from ``loaded.path``). Stopping the
-    generator early keeps every piece finished so far.
+    generator early keeps every piece finished so far. Each manifest line gets the piece's longest
+    run shared with a training piece (``copied_notes``, ``copied_share``, ``copied_from``); with
+    ``max_copied``, a piece over that many notes is resampled with another seed (``originality``).
     """
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
+    if max_copied is not None and max_copied < 1:
+        raise ValueError(f"--max-copied must be at least 1 note, got {max_copied}")
+    index = _originality_index(loaded, max_copied)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(out_dir)
@@ -164,10 +188,27 @@ def run_batch(loaded, requests: list, out_dir, workers: int = 1) -> Iterator[Bat
     lines_on_disk = len(manifest_path.read_text(encoding="utf-8").splitlines()) if manifest_path.is_file() else 0
     if lines_on_disk != len(manifest):
         _rewrite_manifest(out_dir, manifest)  # drop a line cut by a crash, or duplicates
-    return _compose(loaded, todo, len(requests), out_dir, manifest, workers)
+    return _compose(loaded, todo, len(requests), out_dir, manifest, workers, index, max_copied)
 
 
-def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, workers: int) -> Iterator[BatchProgress]:
+def _originality_index(loaded, max_copied: int | None):
+    """The index of the model's training pieces; None (a warning, no copied_* fields) when that
+    dataset is not here, unless ``max_copied`` needs it (then ValueError)."""
+    import warnings
+
+    from .originality import load_index
+
+    try:
+        return load_index(loaded)
+    except ValueError as error:
+        if max_copied is not None:
+            raise ValueError(f"--max-copied needs the model's training data: {error}") from None
+        warnings.warn(f"pieces are not checked for copying: {error}")
+        return None
+
+
+def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, workers: int,
+             index=None, max_copied: int | None = None) -> Iterator[BatchProgress]:
     """Compose ``todo`` ((file name, request) pairs), writing each file and its manifest line."""
     skipped = total - len(todo)
     done, written = skipped, 0
@@ -197,7 +238,7 @@ def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, work
         torch.set_num_threads(1)
         try:
             for chunk in _chunks(todo, CHUNK_SIZE):
-                save(chunk, _compose_chunk([request for _, request in chunk], generator))
+                save(chunk, _compose_chunk([request for _, request in chunk], generator, index, max_copied))
                 yield BatchProgress(done, total, f"{written} composed", written, skipped)
         finally:
             torch.set_num_threads(threads)
@@ -208,9 +249,10 @@ def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, work
 
     chunk_size = max(1, min(CHUNK_SIZE, -(-len(todo) // workers)))  # ceil: every worker gets work
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(str(loaded.path),))
+                               initializer=_init_worker,
+                               initargs=(str(loaded.path), index.dataset_path if index is not None else None))
     try:
-        futures = {pool.submit(_compose_chunk, [request for _, request in chunk]): chunk
+        futures = {pool.submit(_compose_chunk, [request for _, request in chunk], None, None, max_copied): chunk
                    for chunk in _chunks(todo, chunk_size)}
         for future in as_completed(futures):
             save(futures[future], future.result())

@@ -282,7 +282,7 @@ def cmd_batch(args) -> None:
     started = time.perf_counter()
     try:
         requests = plan_batch(template, args.genre, args.count, args.seed_base, loaded.genre_keys)
-        steps = run_batch(loaded, requests, out_dir, workers=args.workers)
+        steps = run_batch(loaded, requests, out_dir, workers=args.workers, max_copied=args.max_copied)
     except ValueError as error:
         raise UserError(str(error)) from None
     except OSError as error:
@@ -303,6 +303,51 @@ def _read_model_card(name_or_path):
         return path, read_card(path)
     except ValueError as error:
         raise UserError(str(error)) from None
+
+
+def cmd_regenerate(args) -> None:
+    """Compose bars anew (e.g. --bars 5-8 or 5-end) in a MIDI file; every other note stays as it was."""
+    from .generate import Generator
+    from .regenerate import parse_bar_range, regenerate
+
+    _check_writable(Path(args.output))
+    loaded = _load_model(args.model)
+    try:
+        first, last = parse_bar_range(args.bars)
+        steps = regenerate(Generator(loaded), args.midi, first, last, seed=args.seed, genre=args.genre,
+                           style_strength=args.style_strength, candidates=args.candidates)
+        result = _consume(steps, "Regenerating").result
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    result.write_midi(args.output)
+    first, last = result.piece.meta["regenerated_bars"]
+    print(f"{args.output}: bars {first}-{last} of {args.midi} composed anew "
+          f"({weights_text_of(result)}, seed {result.request.seed}, best of {args.candidates} candidates)")
+
+
+def weights_text_of(result) -> str:
+    """The genre blend of a result, for messages."""
+    from .request import weights_text
+
+    return weights_text(result.genre_weights)
+
+
+def cmd_originality(args) -> None:
+    """Compare a MIDI file with the model's training pieces: the longest run of melody notes it shares
+    with one of them (in any key), and which piece that is."""
+    from .midi_io import midi_to_piece
+    from .originality import load_index
+
+    card = None if args.dataset else _read_model_card(args.model)[1]
+    try:
+        piece = midi_to_piece(args.midi)
+        index = load_index(card, args.dataset)
+        found = index.check(piece)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    against = f"dataset {args.dataset}" if args.dataset else f"model {card.get('name', args.model)}"
+    print(f"{args.midi}: {found.melody_notes} melody notes, compared with {index.pieces} training pieces of {against}")
+    print(f"longest shared run: {found.notes} notes ({found.share:.0%} of the piece) with {found.source or 'none'}")
 
 
 def cmd_genres(args) -> None:
@@ -428,8 +473,22 @@ def _add_music_commands(commands) -> None:
     batch.add_argument("--out-dir", required=True, help="folder for the MIDI files and manifest.jsonl")
     batch.add_argument("--workers", type=int, default=1, help="processes to compose with (default 1)")
     batch.add_argument("--seed-base", type=int, default=0, help="piece i gets seed SEED_BASE + i (default 0)")
+    batch.add_argument("--max-copied", type=int, help="resample (another seed, in the manifest) any piece that shares "
+                       "a run of more than this many melody notes with a training piece (default: keep every piece)")
     _add_sampling_flags(batch)
     batch.set_defaults(func=cmd_batch)
+
+    regen = commands.add_parser("regenerate", help=cmd_regenerate.__doc__, description=cmd_regenerate.__doc__)
+    regen.add_argument("midi", help="MIDI file to rework (any MIDI file with bar lines)")
+    regen.add_argument("--bars", required=True, help="bars to compose anew: 5-8, 5-end or 5 (bar 1 = first whole bar)")
+    regen.add_argument("-o", "--output", required=True, help="MIDI file to write")
+    regen.add_argument("--genre", help="genre or blend (default: the genre the model finds likeliest for the file)")
+    regen.add_argument("--seed", type=int, default=0, help="seed of the first candidate (default 0)")
+    regen.add_argument("--style-strength", type=float, default=0.0, help="genre guidance 0..4 (default 0)")
+    regen.add_argument("--candidates", type=int, default=4,
+                       help="passages sampled; the one that leads best into the kept bars wins (default 4)")
+    regen.add_argument("--model", help="model name or .json path (default: musicgen-default)")
+    regen.set_defaults(func=cmd_regenerate)
 
     genres = commands.add_parser("genres", help=cmd_genres.__doc__, description=cmd_genres.__doc__)
     genres.add_argument("--model", help="model name or .json path (default: musicgen-default)")
@@ -446,6 +505,12 @@ def _add_music_commands(commands) -> None:
     play.add_argument("--port", help="output port name, or a unique part of it (default: the first port)")
     play.add_argument("--list-ports", action="store_true", help="list the MIDI output ports and exit")
     play.set_defaults(func=cmd_play)
+
+    originality = commands.add_parser("originality", help=cmd_originality.__doc__, description=cmd_originality.__doc__)
+    originality.add_argument("midi", help="MIDI file to check")
+    originality.add_argument("--model", help="model whose training pieces to compare with (default: musicgen-default)")
+    originality.add_argument("--dataset", help="compare with this dataset folder's training split instead")
+    originality.set_defaults(func=cmd_originality)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -52,7 +52,8 @@ from .request import (GeneratedPiece, GenerationRequest, Plan, main_genre, parse
 
 PRIMER_MAX_TOKENS = 1500  # the primer's last tokens warm the state (its notes are all kept)
 PROGRESS_EVERY = 32  # tokens sampled between progress reports (and cancel points)
-MAX_GAP = 4 * MAX_SHIFT  # steps (four whole notes) without a new note before a note must come
+MAX_GAP = 4 * MAX_SHIFT  # steps (four whole notes) without a new note before a note must come ...
+GAP_BARS = 2  # ... or two bars of the metre, whichever is shorter
 UNIFORM_BLOCK = 256  # random numbers drawn at a time per row (one call instead of one per token)
 
 
@@ -88,7 +89,8 @@ class _Row:
     """Sampling state of one piece: settings, plan, random stream, position, parts."""
 
     def __init__(self, request: GenerationRequest, plan: Plan, blend: dict, end_blend: dict | None,
-                 genre_keys: list[str], tempo: float, prefix: list[int], primed: bool):
+                 genre_keys: list[str], tempo: float, prefix: list[int], primed: bool,
+                 open_end: bool = False, strain_ends: frozenset = frozenset()):
         self.request, self.plan = request, plan
         self.generator = torch.Generator().manual_seed(request.seed)
         self._uniforms: list[float] = []
@@ -116,6 +118,9 @@ class _Row:
         self.stop_reason = ""
         self.morph = 0.0  # 0 = start blend, 1 = end blend
         self.companion = request.style_strength > 0
+        # A passage inside a piece (regenerate): it stops at the bar line after its last bar, with
+        # no ending, and marks the strain ends the piece had there (bar numbers of the passage).
+        self.open_end, self.strain_ends = open_end, strain_ends
 
     # ----- the plan ------------------------------------------------------------------------
     @property
@@ -131,6 +136,8 @@ class _Row:
     def _bar_token(self, number: int) -> int:
         """The token for the bar line that starts bar ``number`` (1-based): LAST_BAR for the last
         bar of a part sampled anew (as the training data marks a strain's end), else BAR."""
+        if self.open_end:
+            return LAST_BAR if number in self.strain_ends else BAR
         if number > self.plan.bars or number % self.plan.part_bars:
             return BAR
         index = (number - 1) // self.plan.part_bars
@@ -141,6 +148,9 @@ class _Row:
         self.bars_begun += 1
         number = self.bars_begun  # the bar this line starts
         part_bars = self.plan.part_bars
+        if self.open_end:
+            self.done = number > self.plan.bars
+            return
         if number == self.decision_bar and not self.decided:
             self.closing = True
         if number > self.plan.bars:
@@ -172,7 +182,8 @@ class _Row:
         f = self.follower
         if f.kind == AFTER_PITCH:
             return MaskKey(AFTER_PITCH)
-        quiet = f.clock - f.last_onset >= MAX_GAP  # no endless silence: a note must come
+        gap = min(MAX_GAP, GAP_BARS * f.bar_length) if f.bar_length else MAX_GAP
+        quiet = f.clock - f.last_onset >= gap  # no endless silence: a note must come
         if self.closing:  # the EOS decision: anything the grammar allows, EOS among it
             return MaskKey(f.kind, shift_room=0 if quiet else MAX_SHIFT, eos=True)
         if f.last_bar < 0 or (not self.primed and self.bars_begun == 0):  # the pickup, before bar 1
@@ -458,6 +469,14 @@ class Generator:
         yield Progress(total, total, f"{result.bars_generated} bars of {result.meter}, {result.events} events, {ending}",
                        result)
         return result
+
+    def sample_rows(self, rows: list[_Row]) -> list[GeneratedPiece]:
+        """Sample prepared rows together (see ``musicgen.regenerate``); pieces in row order."""
+        began = time.perf_counter()
+        for _ in self._run(rows):
+            pass
+        seconds = time.perf_counter() - began
+        return [self._finish(row, seconds) for row in rows]
 
     def generate_batch(self, requests: list[GenerationRequest]) -> list[GeneratedPiece]:
         """Sample several pieces in one batched pass (one step for all rows per token), in request order."""

@@ -6,16 +6,16 @@ Writing places steps on a fixed tempo chosen at render time.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import pretty_midi
 
+from .files import atomic_write_bytes  # noqa: F401  (its home is files.py; kept here for older imports)
 from .notes import STEPS_PER_BEAT, Piece, make_piece
 
 DEFAULT_VELOCITY = 80
+ALL_NOTES_OFF = 123  # MIDI controller that marks the end of the last bar
 MAX_NUMERATOR = 255  # a MIDI time signature stores its numerator in one byte
 
 
@@ -148,27 +148,11 @@ def piece_to_midi(piece: Piece, tempo: float = 120.0, program: int = 0,
         instrument.notes.append(pretty_midi.Note(
             velocity=int(velocity), pitch=pitch,
             start=note.start * seconds_per_step, end=note.end * seconds_per_step))
+    if piece.bars and piece.bars[-1] > piece.length:
+        # The file lasts to the closing bar line (a final rest included), as a DAW should show it.
+        instrument.control_changes.append(pretty_midi.ControlChange(ALL_NOTES_OFF, 0, piece.bars[-1] * seconds_per_step))
     pm.instruments.append(instrument)
     return pm
-
-
-def atomic_write_bytes(path, write) -> Path:
-    """Call ``write(temp_path)`` then rename the temp file onto ``path`` (no partial files)."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    os.close(handle)
-    try:
-        write(temp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-    return path
 
 
 def write_midi(piece: Piece, path, tempo: float = 120.0, program: int = 0, transpose: int = 0) -> Path:

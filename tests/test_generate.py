@@ -10,7 +10,8 @@ import pytest
 
 from musicgen.checkpoint import load_model
 from musicgen.codec import BAR, EOS, PITCH, SHIFT, piece_to_tokens
-from musicgen.generate import MAX_GAP, GenerationRequest, Generator, parse_genre_spec, validate_request
+from musicgen.generate import MAX_GAP, Generator
+from musicgen.request import GenerationRequest, parse_genre_spec, validate_request
 from musicgen.keys import (estimate_key, key_name, parse_key, smallest_shift, target_tonic,
                            transpose_piece)
 from musicgen.midi_io import midi_to_piece, write_midi
@@ -56,30 +57,28 @@ def test_fast_path_samples_the_same_music_as_the_textbook_loop(loaded, generator
 
 # ----- length and endings ----------------------------------------------------------------------
 @pytest.mark.parametrize("seed", range(4))
-def test_piece_reaches_the_requested_bars_and_ends_on_a_bar_line_or_eos(generator, seed):
+def test_piece_has_exactly_the_requested_bars_and_ends_at_its_closing_bar_line(generator, seed):
     result = run(generator, genre=GENRES[seed % 2], bars=6, seed=seed)
-    assert result.bars_generated >= 6  # EOS was masked until then
-    assert result.bars_generated <= 8  # +25 % slack, then cut at the next bar line
-    assert result.tokens.count(EOS) == (1 if result.ended_naturally else 0)
-    assert result.tokens[-1] == (EOS if result.ended_naturally else BAR)
-    assert len(result.piece.bars) >= 7  # the opening bar line and six more
-    if not result.ended_naturally:
-        assert result.piece.length <= result.piece.bars[-1]  # nothing sounds past the final bar line
+    assert result.bars_generated == 6 == result.bars_requested and result.complete
+    assert result.tokens.count(EOS) == 1 and result.tokens[-1] == EOS
+    assert result.tokens[-2] == BAR  # the closing bar line comes right before the end
+    assert len(result.piece.bars) == 7  # bar 1's line, five more, and the closing one
+    assert result.piece.length <= result.piece.bars[-1]  # nothing sounds past the final bar line
 
 
 def test_long_request_runs_past_where_the_model_would_stop(generator):
-    # The toy pieces are 6-10 bars long; asking for 24 forces the model on (EOS masked).
-    result = run(generator, genre="fall", bars=24, seed=3, max_events=3000)
-    assert result.bars_generated >= 24
-    assert result.piece.bars[-1] - result.piece.bars[0] >= 24 * STEPS_PER_BEAT  # at least 24 short bars
+    # The toy pieces are 6-10 bars long; asking for 24 forces the model on.
+    result = run(generator, genre="fall", bars=24, seed=3)
+    assert result.bars_generated == 24 and result.complete
+    assert result.piece.bars[-1] - result.piece.bars[0] == 24 * 36  # 24 bars of 6/8
 
 
 def test_greedy_decoding_still_makes_music(generator):
     # top-k 1 always takes the most likely token; the toy model alone would rest forever.
-    result = run(generator, genre="fall", bars=3, seed=0, top_k=1, max_events=600)
-    onsets = sorted({n.start for n in result.piece.notes})
-    assert len(onsets) >= 10
-    assert max(b - a for a, b in zip(onsets, onsets[1:])) <= MAX_GAP
+    result = run(generator, genre="fall", bars=12, seed=0, top_k=1)
+    onsets = [0] + sorted({n.start for n in result.piece.notes}) + [result.piece.end]
+    assert len(onsets) >= 6
+    assert max(b - a for a, b in zip(onsets, onsets[1:])) <= min(MAX_GAP, 2 * 36) + 36  # two bars of rest at most
 
 
 def test_chords_are_written_upwards(generator):
@@ -95,15 +94,16 @@ def test_chords_are_written_upwards(generator):
 
 def test_max_events_is_a_hard_cap(generator):
     result = run(generator, genre="rise", bars=64, seed=0, max_events=50)
-    assert result.events == 50 == len(result.tokens)
-    assert not result.ended_naturally
+    assert result.events == 50 == len(result.tokens) - 2  # BOS and METER are not sampled
+    assert not result.ended_naturally and not result.complete
 
 
 def test_length_in_seconds_at_the_chosen_tempo(generator):
     result = run(generator, genre="rise", seconds=6.0, tempo=150, seed=4)
     assert result.tempo == 150
-    assert 6.0 <= result.duration_seconds <= 6.0 * 1.5 + 2.0  # min length, then a bounded run-on
-    assert result.tokens[-1] in (EOS, BAR) or result.duration_seconds >= 6.0 * 1.5
+    # 6 s at 150 quarter notes a minute = 15 beats, rounded to 4 bars of 4/4 (6.4 s), plus any pickup
+    assert result.bars_generated == 4
+    assert result.duration_seconds == pytest.approx((4 * 48 + result.piece.pickup) / 12 * 60 / 150)
 
 
 # ----- genres ------------------------------------------------------------------------------------
@@ -144,18 +144,21 @@ def test_primer_notes_come_first_and_primer_end_is_set(generator, chorale_like, 
     primer = midi_to_piece(path)
     primer_tokens = piece_to_tokens(primer, add_end=False)
     result = run(generator, genre="fall", bars=4, seed=2, primer=str(path))
-    assert result.piece.primer_end == primer.length > 0  # new music starts when the primer stops sounding
+    # new music starts on the primer's next bar line, in its metre (4/4: 48-step bars)
+    assert result.piece.primer_end == primer.bars[-1] >= primer.length > 0
+    assert result.meter == "4/4"
     assert result.piece.notes[:len(primer.notes)] == primer.notes
     assert all(n.start >= primer.length for n in result.piece.notes[len(primer.notes):])
     assert len(result.piece.notes) > len(primer.notes)
     assert result.tokens[:len(primer_tokens)] == primer_tokens
     assert result.events == len(result.tokens) - result.primer_tokens
-    assert result.bars_generated >= 4  # the length counts the new part only
+    assert result.bars_generated == 4  # the length counts the new part only
+    assert result.piece.bars[-1] == result.piece.primer_end + 4 * 48
 
 
 def test_long_primer_keeps_every_note(generator, tmp_path):
     raw = [(k * 6, 60 + (k * 5) % 12, 6) for k in range(1200)]  # ~2,600 tokens, more than the warm-up cap
-    primer = make_piece(raw, bars=range(0, 1200 * 6 + 1, 48))
+    primer = make_piece(raw, bars=range(0, 1200 * 6 + 1, 48), meters=[(0, 4, 4)])
     path = write_midi(primer, tmp_path / "long.mid")
     result = run(generator, genre="rise", bars=2, seed=0, primer=str(path))
     assert result.piece.notes[:len(primer.notes)] == midi_to_piece(path).notes
@@ -214,11 +217,11 @@ def test_batch_gives_valid_reproducible_pieces_in_request_order(generator):
     assert [p.tokens for p in first] == [p.tokens for p in second]
     assert [p.request for p in first] == requests
     for piece, request in zip(first, requests):
-        assert piece.events <= request.max_events
+        assert piece.events <= (request.max_events or 10**9)
         assert piece.piece.notes
-        if piece.events < request.max_events:
-            assert piece.bars_generated >= request.bars
-            assert piece.tokens[-1] in (EOS, BAR)
+        if piece.complete:
+            assert piece.bars_generated == request.bars
+            assert piece.tokens[-1] == EOS
     assert first[3].events == 40  # a row that stops early leaves the others running
     assert first[1].bars_generated > first[0].bars_generated
 
@@ -263,9 +266,12 @@ def test_a_bad_request_in_a_batch_is_named(generator):
     (dict(temperature=0), "temperature"), (dict(temperature=-1.0), "temperature"),
     (dict(temperature=float("nan")), "temperature"),
     (dict(top_p=0.0), "top-p"), (dict(top_p=1.5), "top-p"), (dict(top_k=-1), "top-k"),
-    (dict(bars=0), "bars"), (dict(bars=-4), "bars"), (dict(bars=10_000), "bars"), (dict(bars=None), "length"),
+    (dict(bars=0), "bars"), (dict(bars=-4), "bars"), (dict(bars=10_000), "bars"), (dict(part_bars=0), "per part"),
+    (dict(meter="5/7"), "metre"), (dict(meter="fast"), "metre"), (dict(form="XYZ"), "form"),
+    (dict(form="BA"), "start with part A"), (dict(style_strength=-1.0), "style strength"),
+    (dict(style_strength=9.0), "style strength"), (dict(primer="/no/such/file.mid"), "no such file"),
     (dict(seconds=0.0), "seconds"), (dict(seconds=-3.0), "seconds"), (dict(seconds=86_400.0), "seconds"),
-    (dict(max_events=0), "max events"), (dict(max_events=1_000_000), "max events"),
+    (dict(max_events=0), "max events"), (dict(max_events=10_000_000), "max events"),
     (dict(genre="jazz"), "unknown genre 'jazz'.*rise, fall"), (dict(morph_to="polka"), "unknown genre 'polka'"),
     (dict(genre="rise=lots"), "not a number"), (dict(genre="rise=-1,fall=2"), "zero or positive"),
     (dict(genre="rise=0,fall=0"), "add up to zero"), (dict(genre="rise,rise"), "twice"),

@@ -1,14 +1,16 @@
-"""Background work: loading the model, generating, rendering audio. Each worker lives in its own QThread.
+"""Background work: one generic worker that runs any job of ``gui.jobs`` in its own QThread.
 
-Workers import the torch-using parts of musicgen themselves (inside ``run``), so the window can show
-before torch is loaded. They never touch widgets: they report through signals named as events and
-catch their own exceptions. Every worker emits ``done`` last, which ends its thread.
+A job is a generator that yields ``musicgen.progress.Progress`` and returns its result (or yields
+a last Progress carrying ``.result``, as the core's generators do). The worker re-emits progress
+as signals, checks ``abort_requested`` between steps (cooperative cancel: the job is closed, so
+sampling stops at once), delivers the result, and catches the job's exceptions. It never touches
+widgets. Every worker emits ``done`` last, which ends its thread.
 """
 from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
+from typing import Callable, Iterator
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -33,49 +35,23 @@ def start_in_thread(worker: QObject, parent: QObject) -> QThread:
     return thread
 
 
-class ModelLoader(QObject):
-    """Loads a model and builds its Generator; ``loaded(generator, model_name)`` or ``failed(message)``."""
-
-    loaded = Signal(object, str)
-    failed = Signal(str)
-    done = Signal()
-
-    def __init__(self, model_name: str | None):
-        super().__init__()
-        self.model_name = model_name
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            from musicgen.checkpoint import load_model
-            from musicgen.generate import Generator
-
-            loaded = load_model(self.model_name)
-            generator = Generator(loaded)
-            self.loaded.emit(generator, loaded.name)
-        except Exception as error:  # a worker reports every failure instead of dying silently
-            self.failed.emit(describe_error(error))
-        finally:
-            self.done.emit()
-
-
-class GenerationWorker(QObject):
-    """Runs ``generator.generate(request)``; cancel with ``request_abort()`` (checked between steps)."""
+class JobWorker(QObject):
+    """Runs ``job()`` (a generator of Progress); ``finished(result)``, ``failed(message)`` or ``cancelled``."""
 
     progressed = Signal(int, int, str)  # done, total, message
-    finished = Signal(object)  # GeneratedPiece
+    finished = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
     done = Signal()
 
-    def __init__(self, generator, request_fields: dict):
+    def __init__(self, job: Callable[[], Iterator], kind: str = ""):
         super().__init__()
-        self.generator = generator
-        self.request_fields = dict(request_fields)
+        self.job = job
+        self.kind = kind  # what the job is, for the window ("generate", "audio", ...)
         self._abort = threading.Event()
 
     def request_abort(self) -> None:
-        """Ask the worker to stop at the next step (safe to call from any thread)."""
+        """Ask the job to stop at its next step (safe to call from any thread)."""
         self._abort.set()
 
     @property
@@ -85,61 +61,33 @@ class GenerationWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            result = self._generate()
-            if result is None:
-                self.cancelled.emit()
-            else:
+            finished, result = self._run_job()
+            if finished:
                 self.finished.emit(result)
-        except Exception as error:
+            else:
+                self.cancelled.emit()
+        except Exception as error:  # a worker reports every failure instead of dying silently
             self.failed.emit(describe_error(error))
         finally:
             self.done.emit()
 
-    def _generate(self):
-        """The finished GeneratedPiece, or None when cancelled."""
-        from musicgen.request import GenerationRequest
-
-        steps = self.generator.generate(GenerationRequest(**self.request_fields))
-        last_emit = 0.0
+    def _run_job(self) -> tuple[bool, object]:
+        """(True, result) when the job ran to its end, (False, None) when it was cancelled."""
+        steps = self.job()
+        result, last_emit = None, 0.0
         try:
-            for progress in steps:
+            while True:
                 if self._abort.is_set():
-                    return None
+                    return False, None
+                try:
+                    progress = next(steps)
+                except StopIteration as stop:
+                    return True, stop.value if stop.value is not None else result
                 if progress.result is not None:
-                    self.progressed.emit(progress.total, progress.total, progress.message)
-                    return progress.result
+                    result = progress.result
                 now = time.monotonic()
-                if now - last_emit >= PROGRESS_INTERVAL_S:
+                if now - last_emit >= PROGRESS_INTERVAL_S or progress.done >= progress.total:
                     last_emit = now
                     self.progressed.emit(progress.done, progress.total, progress.message)
         finally:
-            steps.close()  # stops sampling at once when cancelled
-        if self._abort.is_set():
-            return None
-        raise ValueError("the generator stopped without producing a piece")
-
-
-class AudioRenderWorker(QObject):
-    """Renders a GeneratedPiece to a WAV file; ``finished(path, backend)`` or ``failed(path, message)``."""
-
-    finished = Signal(str, str)
-    failed = Signal(str, str)
-    done = Signal()
-
-    def __init__(self, generated, path: Path):
-        super().__init__()
-        self.generated = generated
-        self.path = Path(path)
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            from musicgen.audio import render_audio, write_wav
-
-            audio, backend = render_audio(self.generated.to_pretty_midi())
-            write_wav(self.path, audio)
-            self.finished.emit(str(self.path), backend)
-        except Exception as error:
-            self.failed.emit(str(self.path), describe_error(error))
-        finally:
-            self.done.emit()
+            steps.close()  # a cancelled job stops at once

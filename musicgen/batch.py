@@ -91,8 +91,8 @@ def _check_same_settings(entry: dict, request) -> None:
     """ValueError if a piece already in the folder was made with other settings than ``request``."""
     made_with = entry.get("request", {})
     for name, wanted in asdict(request).items():
-        if name == "seed" and "planned_seed" in entry:  # resampled (--max-copied): the file name holds the plan
-            wanted = entry["planned_seed"]
+        if name == "seed" and "planned_seed" in entry:  # resampled (--max-copied): compare the planned seed
+            made_with = {**made_with, "seed": entry["planned_seed"]}
         if name in made_with and made_with[name] != wanted and not _same_number(made_with[name], wanted):
             raise ValueError(f"{entry['file']} in this folder was made with {name} {made_with[name]!r}, "
                              f"not {wanted!r}; use another --out-dir or the same settings")
@@ -108,15 +108,16 @@ def _same_number(a, b) -> bool:
 
 _worker_generator = None
 _worker_index = None  # the OriginalityIndex of the model's training data, or None
+_worker_critic = None  # the StyleCritic for --best-of, or None
 
 
-def _init_worker(model_path: str, dataset_path: str | None = None) -> None:
+def _init_worker(model_path: str, dataset_path: str | None = None, critic_data: dict | None = None) -> None:
     """Per-process setup: one torch thread (the processes are the parallelism), Ctrl+C left to the parent."""
     import signal
 
     import torch
 
-    global _worker_generator, _worker_index
+    global _worker_generator, _worker_index, _worker_critic
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(1)
     from .checkpoint import load_model
@@ -127,20 +128,31 @@ def _init_worker(model_path: str, dataset_path: str | None = None) -> None:
         from .originality import load_index
 
         _worker_index = load_index(dataset_path=dataset_path)  # from the cache the parent wrote
+    if critic_data is not None:
+        from .critic import StyleCritic
+
+        _worker_critic = StyleCritic.from_dict(critic_data)
 
 
-def _compose_chunk(requests: list, generator=None, index=None, max_copied: int | None = None) -> list[tuple[dict, bytes]]:
-    """Sample ``requests`` in one batched pass (resampling copies over ``max_copied`` notes);
-    returns (settings with the originality fields, MIDI file bytes) per piece."""
+def _compose_chunk(requests: list, generator=None, index=None, max_copied: int | None = None, critic=None,
+                   best_of: int | None = None) -> list[tuple[dict, bytes]]:
+    """Sample ``requests`` in one batched pass (resampling copies over ``max_copied`` notes; with
+    ``best_of``, the best of that many candidates by the critic's style fit); returns (settings with the
+    originality and style-fit fields, MIDI file bytes) per piece."""
     import io
 
     from .originality import compose_original
 
-    generator, index = generator or _worker_generator, index or _worker_index
+    generator, index, critic = generator or _worker_generator, index or _worker_index, critic or _worker_critic
+    generate_batch = generator.generate_batch
+    if best_of is not None:
+        from .critic import best_of as keep_best
+
+        generate_batch = keep_best(generate_batch, critic, best_of)
     if index is None:
-        taken = [(piece, None, 0) for piece in generator.generate_batch(requests)]
+        taken = [(piece, None, 0) for piece in generate_batch(requests)]
     else:
-        taken = compose_original(generator.generate_batch, requests, index, max_copied)
+        taken = compose_original(generate_batch, requests, index, max_copied)
     results = []
     for request, (piece, found, resampled) in zip(requests, taken):
         buffer = io.BytesIO()
@@ -150,6 +162,8 @@ def _compose_chunk(requests: list, generator=None, index=None, max_copied: int |
             settings.update(found.manifest_fields())
         if max_copied is not None:
             settings.update(max_copied=max_copied, planned_seed=request.seed, resampled=resampled)
+        if best_of is not None:  # the kept candidate's seed is in settings["request"]
+            settings.update(best_of=best_of, planned_seed=request.seed)
         results.append((settings, buffer.getvalue()))
     return results
 
@@ -244,18 +258,17 @@ def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, work
             torch.set_num_threads(threads)
         return
 
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from .workers import run_in_processes
 
     chunk_size = max(1, min(CHUNK_SIZE, -(-len(todo) // workers)))  # ceil: every worker gets work
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker,
+    chunks = _chunks(todo, chunk_size)
+    # Workers stop at once on Ctrl+C and never outlive this process (musicgen.workers).
+    results = run_in_processes(_compose_chunk, [([request for _, request in chunk], None, None, max_copied)
+                                                for chunk in chunks], workers, initializer=_init_worker,
                                initargs=(str(loaded.path), index.dataset_path if index is not None else None))
     try:
-        futures = {pool.submit(_compose_chunk, [request for _, request in chunk], None, None, max_copied): chunk
-                   for chunk in _chunks(todo, chunk_size)}
-        for future in as_completed(futures):
-            save(futures[future], future.result())
+        for number, chunk_results in results:
+            save(chunks[number], chunk_results)
             yield BatchProgress(done, total, f"{written} composed", written, skipped)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        results.close()

@@ -68,14 +68,18 @@ def cmd_train(args) -> None:
     """Train a genre-conditioned LSTM on a dataset; keeps the best model and a resumable checkpoint."""
     from dataclasses import fields
 
-    from .train import TrainConfig, TrainingError, train
+    from .train import TrainConfig, TrainingError, resume_config, train
 
-    config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)
-                            if getattr(args, f.name, None) is not None})
+    given = {f.name for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    config = TrainConfig(**{name: getattr(args, name) for name in given})
     if config.epochs <= 0 or config.batch_size <= 0 or config.bptt <= 1 or config.lr <= 0:
         raise UserError("--epochs, --batch-size, --lr must be positive and --bptt at least 2")
     quiet = os.environ.get("RANK", "0") != "0"
     try:
+        if args.resume:
+            config, note = resume_config(config, given)
+            if not quiet:
+                print(note)
         steps = train(config, resume=args.resume)
         if quiet:
             for _ in steps:
@@ -213,7 +217,7 @@ def _minutes(seconds: float) -> str:
 
 
 def cmd_generate(args) -> None:
-    """Compose one piece in a genre or a blend (e.g. bach=0.7,reel=0.3); write MIDI and optionally WAV."""
+    """Compose one piece in a genre or a blend (e.g. bach=0.7,reel=0.3); write MIDI, optionally WAV and a score."""
     import secrets
 
     seed = args.seed if args.seed is not None else secrets.randbelow(RANDOM_SEED_LIMIT)
@@ -223,6 +227,7 @@ def cmd_generate(args) -> None:
         _check_writable(Path("piece.mid"))  # the default name lands in the current folder
     if args.wav:
         _check_writable(Path(args.wav))
+    _check_score_outputs(args)
     from .generate import Generator
     from .request import validate_request
 
@@ -230,19 +235,21 @@ def cmd_generate(args) -> None:
     request = _request_from_args(args, args.genre or "", seed)
     try:
         validate_request(request, loaded.genre_keys)
+        _check_abc_genre(args, request, loaded.genre_keys)
         result = _consume(Generator(loaded).generate(request), "Composing").result
     except ValueError as error:
         raise UserError(str(error)) from None
     genre = request.genre or loaded.genre_keys[0]
     midi_path = Path(args.output) if args.output else Path(_default_name(genre, seed))
-    result.write_midi(midi_path)
+    result.write_midi(midi_path, flat_velocity=args.flat_velocity)
     audio_note = ""
     if args.wav:
         from .audio import render_audio, write_wav
 
-        audio, backend = render_audio(result.to_pretty_midi())
+        audio, backend = render_audio(result.to_pretty_midi(args.flat_velocity))
         write_wav(args.wav, audio)
         audio_note = f"; audio {args.wav} ({backend})"
+    audio_note += _write_scores(args, result)
     style = genre + (f" -> {request.morph_to}" if request.morph_to else "")
     primer_note = " after the primer" if result.piece.primer_end else ""
     pickup_note = " + pickup" if result.piece.pickup and not result.piece.primer_end else ""
@@ -253,6 +260,63 @@ def cmd_generate(args) -> None:
           f"seed {seed}, {ending}, {result.events_per_second:,.0f} events/s{audio_note}")
     if result.stop_reason:
         print(f"warning: {result.stop_reason}", file=sys.stderr)
+
+
+def _check_score_outputs(args) -> None:
+    """Check the --musicxml and --abc file names and folders before any work."""
+    from .files import check_output
+
+    for path, kind in ((args.musicxml, "musicxml"), (args.abc, "abc")):
+        if path:
+            try:
+                check_output(path, kind)
+            except ValueError as error:
+                raise UserError(str(error)) from None
+
+
+def _check_abc_genre(args, request, genre_keys) -> None:
+    """Refuse --abc for a genre written in several voices before composing (ABC holds one voice)."""
+    from .notation.voices import voices_for_genre
+    from .request import main_genre, parse_genre_spec
+
+    if not args.abc:
+        return
+    genre = main_genre(parse_genre_spec(request.genre, genre_keys), genre_keys)
+    if voices_for_genre(genre) > 1:
+        raise UserError(f"--abc writes one-voice tunes; {genre} is written in {voices_for_genre(genre)} voices: "
+                        "use --musicxml")
+
+
+def _write_scores(args, result) -> str:
+    """Write the --musicxml and --abc scores of a generated piece; the note for the summary line."""
+    from .notation import export_score
+
+    written = []
+    for path in (args.musicxml, args.abc):
+        if path:
+            try:
+                export_score(result, path)
+            except ValueError as error:
+                raise UserError(str(error)) from None
+            written.append(str(path))
+    return f"; score {', '.join(written)}" if written else ""
+
+
+def cmd_score(args) -> None:
+    """Write the score of a MIDI file as MusicXML (.musicxml/.xml) or ABC (.abc)."""
+    from .files import check_distinct, check_output
+    from .notation import export_score, midi_score_source, score_format
+
+    try:
+        check_output(args.score, score_format(args.score))
+        check_distinct({"IN": args.midi, "OUT": args.score})
+        source = midi_score_source(args.midi, args.genre)
+        export_score(source, args.score, title=args.title)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    voices = source.meta["voices"]
+    print(f"{args.score}: score of {args.midi} in {voices} voice{'s' if voices > 1 else ''}, "
+          f"{len(source.notes)} notes")
 
 
 def _default_name(genre: str, seed: int) -> str:
@@ -464,6 +528,10 @@ def _add_music_commands(commands) -> None:
     generate.add_argument("-o", "--output", help="MIDI file to write (default: <genre>-<seed>.mid)")
     generate.add_argument("--wav", help="also render audio to this WAV file")
     generate.add_argument("--primer", help="MIDI file to continue")
+    generate.add_argument("--musicxml", help="also write the score as MusicXML (.musicxml or .xml)")
+    generate.add_argument("--abc", help="also write the score as ABC (.abc; one-voice genres)")
+    generate.add_argument("--flat-velocity", action="store_true",
+                          help="every note at velocity 80 (default: accents by metre and phrase)")
     _add_sampling_flags(generate)
     generate.set_defaults(func=cmd_generate)
 
@@ -496,6 +564,13 @@ def _add_music_commands(commands) -> None:
     models = commands.add_parser("models", help=cmd_models.__doc__, description=cmd_models.__doc__)
     models.set_defaults(func=cmd_models)
 
+    score = commands.add_parser("score", help=cmd_score.__doc__, description=cmd_score.__doc__)
+    score.add_argument("midi", help="MIDI file to read")
+    score.add_argument("score", help="score file to write: .musicxml, .xml or .abc")
+    score.add_argument("--genre", help="write it in this genre's voices (bach, palestrina: 4; others: 1) "
+                       "(default: one voice unless the file has several tracks or chords)")
+    score.add_argument("--title", help="title on the score (default: the file name)")
+    score.set_defaults(func=cmd_score)
     render = commands.add_parser("render", help=cmd_render.__doc__, description=cmd_render.__doc__)
     render.add_argument("midi", help="MIDI file to render")
     render.add_argument("wav", help="WAV file to write")
@@ -571,6 +646,10 @@ def main(argv=None) -> int:
         print(f"musicgen: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        if argv is None:  # run from a shell: a further Ctrl+C while exiting must not print a traceback
+            import signal
+
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("musicgen: interrupted; finished work is kept", file=sys.stderr)
         return 130
     return 0

@@ -16,9 +16,10 @@ Token stream (codec version 2)::
 * METER m gives the time signature (one of ``meter.METERS``): right after BOS, and after the
   BAR where it changes.
 * Notes before the first BAR are a pickup (a partial bar 0); bar 1 starts at the first BAR.
-* LAST_BAR marks a bar line that starts the last bar of a part: of a strain (before a repeat
-  sign or a double bar of the source) and always of the piece, so the network learns to write a
-  cadence there. At the piece's end the BAR after it closes the piece and EOS follows.
+* PART_BAR marks a bar line that starts the last bar of an inner part (a strain, ending before a
+  repeat sign or a double bar of the source); LAST_BAR the one that starts the piece's final bar.
+  So the network learns to write a cadence there, and knows which ending is the last one. The BAR
+  after the final bar closes the piece and EOS follows.
 * SHIFT k advances the clock by k steps (k = 1..MAX_SHIFT); longer gaps use several SHIFTs.
 * PITCH p starts a note at the current time; the DUR tokens that follow add up to its length
   (d = 1..MAX_DURATION steps each), so any length is exact.
@@ -42,7 +43,8 @@ CODEC_VERSION = 2
 MAX_SHIFT = 4 * STEPS_PER_BEAT  # one whole note
 MAX_DURATION = 8 * STEPS_PER_BEAT  # two whole notes
 
-PAD, BOS, EOS, BAR, LAST_BAR = 0, 1, 2, 3, 4
+PAD, BOS, EOS, BAR, LAST_BAR, PART_BAR = 0, 1, 2, 3, 4, 5
+BAR_TOKENS = (BAR, PART_BAR, LAST_BAR)  # every token that writes a bar line
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class TokenRange:
         return token - self.offset + self.min
 
 
-SPECIAL = ("PAD", "BOS", "EOS", "BAR", "LAST_BAR")
+SPECIAL = ("PAD", "BOS", "EOS", "BAR", "LAST_BAR", "PART_BAR")
 METER = TokenRange("METER", 0, len(METERS) - 1, len(SPECIAL))  # value = index into METERS
 SHIFT = TokenRange("SHIFT", 1, MAX_SHIFT, METER.stop)
 PITCH = TokenRange("PITCH", MIN_PITCH, MAX_PITCH, SHIFT.stop)
@@ -136,8 +138,7 @@ def piece_to_tokens(piece: Piece, add_end: bool = True) -> list[int]:
     if first_meter is not None:
         tokens.append(meter_token(meters.pop(first_meter)))
     last_bars = set(piece.last_bars)
-    if add_end and len(bars) >= 2 and bars[-1] >= piece.length:
-        last_bars.add(bars[-2])  # the final bar of the piece
+    final_bar = bars[-2] if add_end and len(bars) >= 2 and bars[-1] >= piece.length else None
     bar_index = 0
     now = 0
 
@@ -148,7 +149,10 @@ def piece_to_tokens(piece: Piece, add_end: bool = True) -> list[int]:
             if bar > now:
                 tokens.extend(SHIFT.token(k) for k in split_steps(bar - now, MAX_SHIFT))
                 now = bar
-            tokens.append(LAST_BAR if bar in last_bars and bar != bars[-1] else BAR)
+            if bar == final_bar:
+                tokens.append(LAST_BAR)
+            else:
+                tokens.append(PART_BAR if bar in last_bars and bar != bars[-1] else BAR)
             if bar in meters:
                 tokens.append(meter_token(meters.pop(bar)))
             bar_index += 1
@@ -197,10 +201,10 @@ def tokens_to_piece(tokens) -> Piece:
             now += SHIFT.value(token)
         elif token in PITCH:
             pitch = PITCH.value(token)
-        elif token in (BAR, LAST_BAR):
+        elif token in BAR_TOKENS:
             if not bars or bars[-1] != now:
                 bars.append(now)
-            if token == LAST_BAR:
+            if token != BAR:
                 last_bars.append(now)
         elif token in METER:
             meters.append((now, *token_meter(token)))
@@ -236,7 +240,7 @@ def is_note_token(token: int) -> bool:
 
 
 __all__ = [
-    "BAR", "BOS", "EOS", "LAST_BAR", "PAD", "DUR", "METER", "PITCH", "SHIFT", "VOCAB_SIZE", "CODEC_VERSION",
+    "BAR", "BAR_TOKENS", "BOS", "EOS", "LAST_BAR", "PART_BAR", "PAD", "DUR", "METER", "PITCH", "SHIFT", "VOCAB_SIZE", "CODEC_VERSION",
     "meter_token", "token_meter",
     "Note", "Piece", "piece_to_tokens", "tokens_to_piece", "transpose_tokens", "pitch_span",
     "token_name", "codec_params",

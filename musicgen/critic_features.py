@@ -220,7 +220,7 @@ class FeatureSpace:
         # Durations, and the melody's rhythm.
         parts.append(length_histogram(durations.tolist()) if len(durations) else np.zeros(len(LENGTH_CLASSES)))
         top = top_voice_notes(starts, pitches, ends)
-        melody, melody_starts, melody_durations = pitches[top], starts[top], durations[top]
+        melody, melody_starts = pitches[top], starts[top]
         ioi = np.diff(melody_starts)
         parts.append(length_histogram(ioi.tolist()) if len(ioi) else np.zeros(len(LENGTH_CLASSES)))
         parts.append(_pair_shares(ioi))
@@ -284,7 +284,7 @@ class FeatureSpace:
         melody_starts, melody_durations = starts[top], durations[top].astype(float)
         typical = float(np.median(melody_durations))
         bar_end_lengths, phrase4, phrase2, other = [], [], [], []
-        for position, (start, index) in enumerate(rhythm.full_bars):
+        for start, index in rhythm.full_bars:
             inside = (melody_starts >= start) & (melody_starts < start + rhythm.bar)
             if not inside.any():
                 continue

@@ -23,7 +23,7 @@ from .checkpoint import LoadedModel
 from .dataset import SPLITS, Dataset
 from .midi_io import atomic_write_bytes
 from .ngram import DEFAULT_ORDER, NGramModel
-from .train import IGNORE, next_token_batch
+from .scoring import IGNORE, next_token_batch
 
 TOKEN_BUDGET = 1 << 16  # tokens per LSTM forward pass (rows x time); logits take ~60 MB
 DIGITS = 4  # decimals kept in the model card

@@ -12,8 +12,8 @@ clock reaches it). A form's new parts are sampled in order; a repeated part is f
 the network note for note (so the state carries on) and appears twice in the piece. The bar that
 ends the last sampled part is announced with LAST_BAR, as in the training data, so the network
 writes its cadence there; at the closing bar line it may choose EOS: ``ended_naturally`` records
-whether it did (it is ended there in any case). Every part sampled anew ends with a LAST_BAR bar,
-as strains do in the training data. ``max_events`` follows from the length; when it
+whether it did (it is ended there in any case). Every other part sampled anew ends with a
+PART_BAR bar, as strains do in the training data. ``max_events`` follows from the length; when it
 still stops a piece early, ``stop_reason`` says so.
 
 Style strength W (classifier-free-style guidance over genres): every row with W > 0 has a
@@ -30,229 +30,27 @@ Render choices that are not in the tokens: tempo, General MIDI program and key.
 from __future__ import annotations
 
 import bisect
-import math
 import time
-from collections import deque
 from typing import Iterator
 
 import torch
 
 from .checkpoint import LoadedModel
-from .codec import (BAR, BOS, EOS, LAST_BAR, MAX_SHIFT, PITCH, SHIFT, VOCAB_SIZE, meter_token,
-                    piece_to_tokens, split_steps, tokens_to_piece)
+from .codec import (BOS, PITCH, VOCAB_SIZE, meter_token,
+                    tokens_to_piece)
 from .fast_lstm import FastLSTM, PlainStepper
+from .piece_state import PieceState, primer_prefix
 from .genres import Genre
-from .grammar import AFTER_PITCH, Follower, MaskKey, allowed
+from .grammar import MaskKey, allowed
 from .keys import key_name, transpose_to_key
 from .meter import DANCE_METERS, Meter, bar_steps, meter_text, parse_meter
 from .midi_io import midi_to_piece
-from .notes import Piece, make_piece
-from .request import (GeneratedPiece, GenerationRequest, Plan, main_genre, parse_genre_spec,
+from .notes import make_piece
+from .request import (GeneratedPiece, GenerationRequest, main_genre, parse_genre_spec,
                       plan_request, validate_request, weights_text)
 
 PRIMER_MAX_TOKENS = 1500  # the primer's last tokens warm the state (its notes are all kept)
 PROGRESS_EVERY = 32  # tokens sampled between progress reports (and cancel points)
-MAX_GAP = 4 * MAX_SHIFT  # steps (four whole notes) without a new note before a note must come ...
-GAP_BARS = 2  # ... or two bars of the metre, whichever is shorter
-UNIFORM_BLOCK = 256  # random numbers drawn at a time per row (one call instead of one per token)
-
-
-def _weight_vector(weights: dict[str, float], genre_keys: list[str]) -> torch.Tensor:
-    """Genre weights as a vector (G,) in the model's genre order."""
-    return torch.tensor([weights.get(k, 0.0) for k in genre_keys], dtype=torch.float32)
-
-
-def _primer_prefix(primer: Piece, meter: Meter) -> list[int]:
-    """The primer's tokens (no end), padded with rests to its next bar line, which is written:
-    new music starts on a downbeat in the primer's metre."""
-    tokens = piece_to_tokens(primer, add_end=False)
-    follower = Follower()
-    for token in tokens:
-        follower.follow(token)
-    if follower.meter is None:
-        tokens.insert(1, meter_token(meter))
-        follower.meter = meter
-    if follower.last_bar < 0:  # no bar lines at all: the primer's end is the first one
-        tokens.extend(SHIFT.token(k) for k in split_steps(max(0, primer.length - follower.clock), MAX_SHIFT))
-        return tokens + [BAR]
-    while follower.clock < primer.length or follower.last_bar != follower.clock:
-        target = follower.next_bar_line
-        for k in split_steps(target - follower.clock, MAX_SHIFT):
-            tokens.append(SHIFT.token(k))
-            follower.follow(tokens[-1])
-        tokens.append(BAR)
-        follower.follow(BAR)
-    return tokens
-
-
-class _Row:
-    """Sampling state of one piece: settings, plan, random stream, position, parts."""
-
-    def __init__(self, request: GenerationRequest, plan: Plan, blend: dict, end_blend: dict | None,
-                 genre_keys: list[str], tempo: float, prefix: list[int], primed: bool,
-                 open_end: bool = False, strain_ends: frozenset = frozenset()):
-        self.request, self.plan = request, plan
-        self.generator = torch.Generator().manual_seed(request.seed)
-        self._uniforms: list[float] = []
-        self.blend, self.end_blend = blend, end_blend
-        self.start_weights = _weight_vector(blend, genre_keys)  # (G,)
-        self.end_weights = None if end_blend is None else _weight_vector(end_blend, genre_keys)
-        self.tempo = tempo
-        self.primed = primed
-        self.follower = Follower()
-        self.tokens: list[int] = []
-        for token in prefix:
-            self._take(token)
-        self.prefix_tokens = len(prefix)
-        self.start_clock = self.follower.clock
-        self.follower.last_onset = self.follower.clock  # silence counts from where new music starts
-        # Bars of new music begun: a primer ends on its (written) next bar line, which starts bar 1.
-        self.bars_begun = 1 if primed else 0
-        self.part_starts: list[tuple[int, int]] = [(self.start_clock, len(self.tokens))] if primed else []
-        self.forced: deque[int] = deque()
-        self.events = 0
-        self.done = False
-        self.ended_naturally = False
-        self.decided = False  # the EOS decision at the closing bar line has been taken
-        self.closing = False  # at a closing bar line, waiting for the EOS decision
-        self.stop_reason = ""
-        self.morph = 0.0  # 0 = start blend, 1 = end blend
-        self.companion = request.style_strength > 0
-        # A passage inside a piece (regenerate): it stops at the bar line after its last bar, with
-        # no ending, and marks the strain ends the piece had there (bar numbers of the passage).
-        self.open_end, self.strain_ends = open_end, strain_ends
-
-    # ----- the plan ------------------------------------------------------------------------
-    @property
-    def decision_bar(self) -> int:
-        """Bar number (1-based) whose start is the closing bar line where EOS is decided: after
-        the last sampled part when only its repeats follow, else after the whole piece."""
-        parts = self.plan.parts
-        last_new = max(parts.index(letter) for letter in set(parts))
-        if all(letter == parts[last_new] for letter in parts[last_new:]):
-            return (last_new + 1) * self.plan.part_bars + 1
-        return self.plan.bars + 1
-
-    def _bar_token(self, number: int) -> int:
-        """The token for the bar line that starts bar ``number`` (1-based): LAST_BAR for the last
-        bar of a part sampled anew (as the training data marks a strain's end), else BAR."""
-        if self.open_end:
-            return LAST_BAR if number in self.strain_ends else BAR
-        if number > self.plan.bars or number % self.plan.part_bars:
-            return BAR
-        index = (number - 1) // self.plan.part_bars
-        return LAST_BAR if self.plan.parts.index(self.plan.parts[index]) == index else BAR
-
-    def _begin_bar(self) -> None:
-        """Bookkeeping at a bar line of new music: part starts, repeats, the closing bar line."""
-        self.bars_begun += 1
-        number = self.bars_begun  # the bar this line starts
-        part_bars = self.plan.part_bars
-        if self.open_end:
-            self.done = number > self.plan.bars
-            return
-        if number == self.decision_bar and not self.decided:
-            self.closing = True
-        if number > self.plan.bars:
-            return
-        if (number - 1) % part_bars == 0:
-            index = (number - 1) // part_bars
-            self.part_starts.append((self.follower.clock, len(self.tokens)))
-            letter = self.plan.parts[index]
-            first = self.plan.parts.index(letter)
-            if first < index:  # a repeat: the first occurrence's tokens, note for note
-                begin = self.part_starts[first][1]
-                end = self.part_starts[first + 1][1] - 1  # up to (not with) its closing bar line
-                self.forced.extend(self.tokens[begin:end])
-
-    # ----- position and masks --------------------------------------------------------------
-    def _take(self, token: int) -> None:
-        self.tokens.append(token)
-        self.follower.follow(token)
-
-    def uniform(self) -> float:
-        """The next uniform number in [0, 1) of this row's seeded stream (drawn in blocks)."""
-        if not self._uniforms:
-            self._uniforms = torch.rand(UNIFORM_BLOCK, generator=self.generator, dtype=torch.float64).tolist()
-            self._uniforms.reverse()
-        return self._uniforms.pop()
-
-    def mask_key(self) -> MaskKey:
-        """What may come next (the grammar, the bar grid, the plan)."""
-        f = self.follower
-        if f.kind == AFTER_PITCH:
-            return MaskKey(AFTER_PITCH)
-        gap = min(MAX_GAP, GAP_BARS * f.bar_length) if f.bar_length else MAX_GAP
-        quiet = f.clock - f.last_onset >= gap  # no endless silence: a note must come
-        if self.closing:  # the EOS decision: anything the grammar allows, EOS among it
-            return MaskKey(f.kind, shift_room=0 if quiet else MAX_SHIFT, eos=True)
-        if f.last_bar < 0 or (not self.primed and self.bars_begun == 0):  # the pickup, before bar 1
-            room = f.bar_length - 1 - f.clock
-            return MaskKey(f.kind, bar=self._bar_token(1), bar_due=room <= 0,
-                           shift_room=0 if quiet else max(0, room))
-        nxt = f.next_bar_line
-        if f.clock >= nxt:
-            return MaskKey(f.kind, bar=self._bar_token(self.bars_begun + 1), bar_due=True)
-        return MaskKey(f.kind, shift_room=0 if quiet else nxt - f.clock)
-
-    def weights(self) -> torch.Tensor:
-        """Genre weights (G,) at the current point of a morph."""
-        if self.end_weights is None:
-            return self.start_weights
-        return (1.0 - self.morph) * self.start_weights + self.morph * self.end_weights
-
-    def progress(self) -> float:
-        """Fraction 0..1 of the planned bars done (whole bars plus the current bar's share)."""
-        f = self.follower
-        bars = max(0, self.bars_begun - 1)
-        if self.bars_begun and f.bar_length:
-            bars += min(1.0, max(0, f.clock - f.last_bar) / f.bar_length)
-        return min(1.0, bars / self.plan.bars)
-
-    def advance(self, sampled: int | None) -> bool:
-        """Take the next token (``sampled``, or the forced one); returns True when the genre
-        weights moved (a morph)."""
-        if self.closing:
-            self.closing, self.decided = False, True
-            self.ended_naturally = sampled == EOS
-            self.events += 1
-            if self.bars_begun > self.plan.bars:
-                self.tokens.append(EOS)
-                self.done = True
-                return False
-            sampled = None  # the repeats follow: the decision token is not written
-        if self.forced:
-            token = self.forced.popleft()
-        elif sampled is None:
-            return False
-        else:
-            token = sampled
-            self.events += 1
-        if token == EOS:  # only reachable through the closing decision above
-            self.tokens.append(EOS)
-            self.done = True
-            return False
-        self._take(token)
-        if token in (BAR, LAST_BAR):
-            self._begin_bar()
-            if self.bars_begun > self.plan.bars and self.decided:
-                self.tokens.append(EOS)  # the repeats are over: the piece ends here
-                self.done = True
-        if self.events >= self.plan.max_events and not self.done:
-            self.done = True
-            self.stop_reason = (f"stopped at the event cap ({self.plan.max_events} events) in bar "
-                                f"{max(1, self.bars_begun)} of {self.plan.bars}")
-        if self.end_weights is not None and not self.done:
-            morph = self.progress()
-            if morph != self.morph:
-                self.morph = morph
-                return True
-        return False
-
-    @property
-    def needs_sample(self) -> bool:
-        """False when the next token is forced (a repeat being replayed)."""
-        return self.closing or not self.forced
 
 
 def _draw(cdf: list[float], order: list[int], request: GenerationRequest, uniform: float) -> int:
@@ -313,7 +111,7 @@ class Generator:
             raise ValueError(f"this model never saw metre {meter_text(meter)}; it knows {', '.join(known)}")
         return meter
 
-    def _make_row(self, request: GenerationRequest) -> _Row:
+    def _make_row(self, request: GenerationRequest) -> PieceState:
         validate_request(request, self.genre_keys)
         start = parse_genre_spec(request.genre, self.genre_keys)
         end = parse_genre_spec(request.morph_to, self.genre_keys) if request.morph_to is not None else None
@@ -327,9 +125,9 @@ class Generator:
             if request.meter is not None and primer_meter != meter:
                 raise ValueError(f"the primer is in {meter_text(primer_meter)}; --meter {request.meter} does not fit it")
             meter = primer_meter
-            prefix = _primer_prefix(primer, meter)
+            prefix = primer_prefix(primer, meter)
         plan = plan_request(request, genre.key, meter, tempo)
-        return _Row(request, plan, start, end, self.genre_keys, tempo, prefix, request.primer is not None)
+        return PieceState(request, plan, start, end, self.genre_keys, tempo, prefix, request.primer is not None)
 
     # ----- sampling -------------------------------------------------------------------------
     def _mask(self, key: MaskKey) -> torch.Tensor:
@@ -340,7 +138,7 @@ class Generator:
             self._bias[key] = row
         return row
 
-    def _sample(self, logits: torch.Tensor, rows: list[_Row]) -> list[int | None]:
+    def _sample(self, logits: torch.Tensor, rows: list[PieceState]) -> list[int | None]:
         """One token per row from logits (B, V) after masks, temperature, top-k and top-p
         (None for rows whose next token is forced)."""
         keys = [row.mask_key() for row in rows]
@@ -362,14 +160,14 @@ class Generator:
         return [_draw(row_cdf, row_order, row.request, row.uniform()) if row.needs_sample else None
                 for row, row_cdf, row_order in zip(rows, cdf.tolist(), order.tolist())]
 
-    def _layout(self, rows: list[_Row]) -> tuple[torch.Tensor, list[int], list[float]]:
+    def _layout(self, rows: list[PieceState]) -> tuple[torch.Tensor, list[int], list[float]]:
         """Batch layout: the rows, then one companion per row with style strength. Returns the
         genre weights (B', G), the row position of each companion and its strength."""
         partners = [i for i, row in enumerate(rows) if row.companion]
         weights = [row.weights() for row in rows] + [self.even_weights] * len(partners)
         return torch.stack(weights), partners, [rows[i].request.style_strength for i in partners]
 
-    def _run(self, rows: list[_Row]) -> Iterator[None]:
+    def _run(self, rows: list[PieceState]) -> Iterator[None]:
         """Sample all rows together, one batched step per token; yields every PROGRESS_EVERY steps."""
         stepper = self.stepper
         states = []
@@ -417,7 +215,7 @@ class Generator:
                         stepper.set_genre(weights)
             yield
 
-    def _finish(self, row: _Row, seconds_taken: float) -> GeneratedPiece:
+    def _finish(self, row: PieceState, seconds_taken: float) -> GeneratedPiece:
         """Decode, transpose and package one row."""
         request, plan = row.request, row.plan
         piece = tokens_to_piece(row.tokens)
@@ -470,7 +268,7 @@ class Generator:
                        result)
         return result
 
-    def sample_rows(self, rows: list[_Row]) -> list[GeneratedPiece]:
+    def sample_rows(self, rows: list[PieceState]) -> list[GeneratedPiece]:
         """Sample prepared rows together (see ``musicgen.regenerate``); pieces in row order."""
         began = time.perf_counter()
         for _ in self._run(rows):

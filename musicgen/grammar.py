@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .codec import (BAR, BOS, DUR, EOS, LAST_BAR, MAX_SHIFT, METER, PAD, PITCH, SHIFT, VOCAB_SIZE,
+from .codec import (BAR_TOKENS, BOS, DUR, EOS, MAX_SHIFT, METER, PAD, PITCH, SHIFT, VOCAB_SIZE,
                     token_meter)
 from .meter import Meter, bar_steps
 
@@ -33,7 +33,7 @@ AFTER_OTHER = 2  # no DUR (a stray DUR is ignored by the decoder, a wasted token
 class MaskKey:
     """What the sampler allows at one step, besides the grammar state ``kind``.
 
-    ``bar``: which bar token may come: None, BAR or LAST_BAR; ``bar_due``: it must come now (only
+    ``bar``: which bar token may come: None, BAR, PART_BAR or LAST_BAR; ``bar_due``: it must come now (only
     it, or a DUR extending a long note). ``shift_room``: the largest SHIFT allowed (0 = none;
     MAX_SHIFT or more = any). ``notes``: PITCH allowed. ``eos``: EOS allowed. Chords upwards is
     applied by the sampler (it depends on the chord's top pitch, not cached here).
@@ -98,7 +98,7 @@ class Follower:
         if token in SHIFT:
             self.clock += SHIFT.value(token)
             self.chord_top = -1
-        elif token in (BAR, LAST_BAR):
+        elif token in BAR_TOKENS:
             if self.last_bar != self.clock:
                 self.bar_lines += 1
             self.last_bar = self.clock
@@ -129,7 +129,7 @@ def check_stream(tokens) -> list[str]:
         nxt = follower.next_bar_line
         if token in SHIFT and nxt is not None and follower.clock + SHIFT.value(token) > nxt:
             errors.append(f"{index}: a time shift across the bar line at step {nxt}")
-        if token in (BAR, LAST_BAR) and nxt is not None and follower.clock != nxt:
+        if token in BAR_TOKENS and nxt is not None and follower.clock != nxt:
             errors.append(f"{index}: a bar line at step {follower.clock}, expected {nxt}")
         if token == EOS:
             break

@@ -2,7 +2,7 @@
 
 Reading merges every non-drum instrument into one stream and converts times to steps through
 the file's own tempo map (ticks / resolution = quarter notes), so the result is tempo-free.
-Writing places steps on a fixed tempo chosen at render time.
+Writing places steps on a fixed tempo chosen at render time, in one track or one per voice.
 """
 from __future__ import annotations
 
@@ -134,28 +134,40 @@ def time_signatures(piece: Piece) -> list[tuple[int, int, int]]:
 
 
 def piece_to_midi(piece: Piece, tempo: float = 120.0, program: int = 0,
-                  velocity: int = DEFAULT_VELOCITY, transpose: int = 0) -> pretty_midi.PrettyMIDI:
-    """Render a Piece at ``tempo`` quarter notes per minute with one General MIDI ``program``."""
+                  velocity: int = DEFAULT_VELOCITY, transpose: int = 0, voices: int = 1,
+                  shaped: bool = False) -> pretty_midi.PrettyMIDI:
+    """Render a Piece at ``tempo`` quarter notes per minute with one General MIDI ``program``: one
+    track, or with ``voices`` > 1 one named track per voice ("Soprano" ... "Bass", split by
+    ``notation.voices.separate_voices``); ``shaped`` gives accents and phrase arcs
+    (``musicgen.velocity``) instead of ``velocity`` on every note."""
+    from .notation.voices import separate_voices, voice_names
+    from .velocity import shaped_velocities
+
     if tempo <= 0:
         raise ValueError(f"tempo must be positive, got {tempo}")
     seconds_per_step = 60.0 / tempo / STEPS_PER_BEAT
     pm = pretty_midi.PrettyMIDI(initial_tempo=float(tempo))
     for step, numerator, denominator in time_signatures(piece):
         pm.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, step * seconds_per_step))
-    instrument = pretty_midi.Instrument(program=int(program), name="musicgen")
-    for note in piece.notes:
-        pitch = min(127, max(0, note.pitch + transpose))
-        instrument.notes.append(pretty_midi.Note(
-            velocity=int(velocity), pitch=pitch,
-            start=note.start * seconds_per_step, end=note.end * seconds_per_step))
+    loudness = dict(zip(piece.notes, shaped_velocities(piece))) if shaped else {}
+    tracks = separate_voices(piece, voices) if voices > 1 else [list(piece.notes)]
+    for notes, name in zip(tracks, voice_names(voices) if voices > 1 else ("musicgen",)):
+        instrument = pretty_midi.Instrument(program=int(program), name=name)
+        for note in notes:
+            pitch = min(127, max(0, note.pitch + transpose))
+            instrument.notes.append(pretty_midi.Note(
+                velocity=int(loudness.get(note, velocity)), pitch=pitch,
+                start=note.start * seconds_per_step, end=note.end * seconds_per_step))
+        pm.instruments.append(instrument)
     if piece.bars and piece.bars[-1] > piece.length:
         # The file lasts to the closing bar line (a final rest included), as a DAW should show it.
-        instrument.control_changes.append(pretty_midi.ControlChange(ALL_NOTES_OFF, 0, piece.bars[-1] * seconds_per_step))
-    pm.instruments.append(instrument)
+        pm.instruments[0].control_changes.append(
+            pretty_midi.ControlChange(ALL_NOTES_OFF, 0, piece.bars[-1] * seconds_per_step))
     return pm
 
 
-def write_midi(piece: Piece, path, tempo: float = 120.0, program: int = 0, transpose: int = 0) -> Path:
-    """Write a Piece as a standard MIDI file atomically."""
-    pm = piece_to_midi(piece, tempo=tempo, program=program, transpose=transpose)
+def write_midi(piece: Piece, path, tempo: float = 120.0, program: int = 0, transpose: int = 0,
+               voices: int = 1, shaped: bool = False) -> Path:
+    """Write a Piece as a standard MIDI file atomically (``voices`` and ``shaped`` as in piece_to_midi)."""
+    pm = piece_to_midi(piece, tempo=tempo, program=program, transpose=transpose, voices=voices, shaped=shaped)
     return atomic_write_bytes(path, lambda temp: pm.write(temp))

@@ -12,29 +12,13 @@ embedding as part of its input: layer 0 sees ``[token embedding, g]``, layer i `
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .model_config import ModelConfig  # the sizes, torch-free so the CLI reads defaults cheaply
+
 State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (L, B, H)
-
-
-@dataclass
-class ModelConfig:
-    """Sizes of the network; stored in every model file."""
-
-    vocab_size: int
-    n_genres: int
-    n_layer: int = 2
-    n_hidden: int = 384
-    n_embd: int = 128  # token embedding size
-    genre_dim: int = 32  # genre embedding size
-    dropout: float = 0.25
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def genre_weights(genre, n_genres: int, batch: int | None = None) -> torch.Tensor:

@@ -18,8 +18,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .codec import BAR, BOS, LAST_BAR, METER, piece_to_tokens
-from .generate import Generator, _Row
+from .codec import BAR, BAR_TOKENS, BOS, METER, piece_to_tokens
+from .generate import Generator
+from .piece_state import PieceState
 from .midi_io import midi_to_piece, open_midi_file
 from .notes import STEPS_PER_BEAT, Piece, make_piece
 from .progress import Progress
@@ -95,7 +96,7 @@ def _suffix_tokens(piece: Piece, region_end: int) -> list[int]:
                          last_bars=[b - region_end for b in piece.last_bars if b >= region_end])
     tokens = piece_to_tokens(shifted, add_end=True)
     # Drop BOS, METER and the bar line at the passage's end (the candidate writes that one).
-    assert tokens[0] == BOS and tokens[1] in METER and tokens[2] in (BAR, LAST_BAR), tokens[:3]
+    assert tokens[0] == BOS and tokens[1] in METER and tokens[2] in BAR_TOKENS, tokens[:3]
     return tokens[3:]
 
 
@@ -155,7 +156,7 @@ def regenerate(generator: Generator, source, first_bar: int, last_bar: int | Non
     to_the_end = last == whole_bars
     meter = piece.meter_at(region_start) or (4, 4)
     prefix = piece_to_tokens(_sub_piece(piece, 0, region_start), add_end=False)
-    if prefix[-1] not in (BAR, LAST_BAR):  # the bar line at the passage's start must be written
+    if prefix[-1] not in BAR_TOKENS:  # the bar line at the passage's start must be written
         prefix = prefix + [BAR]
     if genre is not None:
         blend = parse_genre_spec(genre, generator.genre_keys)
@@ -173,7 +174,7 @@ def regenerate(generator: Generator, source, first_bar: int, last_bar: int | Non
     rows = []
     for k in range(candidates):
         row_request = GenerationRequest(**{**request.__dict__, "seed": seed + k})
-        rows.append(_Row(row_request, plan, blend, None, generator.genre_keys, tempo, prefix, True,
+        rows.append(PieceState(row_request, plan, blend, None, generator.genre_keys, tempo, prefix, True,
                          open_end=not to_the_end, strain_ends=strain_ends))
     sampled = generator.sample_rows(rows)
     yield Progress(candidates, candidates + 1, "scoring how each candidate leads into the kept bars")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .keys import parse_key
 from .meter import Meter, bars_for_seconds, parse_meter
+from .notes import STEPS_PER_BEAT, Piece
 
 MAX_BARS = 512
 MAX_SECONDS = 1800.0  # 30 minutes
@@ -214,7 +215,7 @@ def weights_text(weights: dict[str, float]) -> str:
 class GeneratedPiece:
     """A finished piece with the settings that made it."""
 
-    piece: "Piece"  # final notes (after key transposition); piece.primer_end > 0 with a primer
+    piece: Piece  # final notes (after key transposition); piece.primer_end > 0 with a primer
     request: GenerationRequest
     tokens: list[int]  # primer tokens (if any), then the sampled (and repeated) ones
     tempo: float  # quarter notes per minute
@@ -244,8 +245,6 @@ class GeneratedPiece:
     @property
     def duration_seconds(self) -> float:
         """Length of the piece at ``tempo``, in seconds."""
-        from .notes import STEPS_PER_BEAT
-
         return self.piece.end * 60.0 / self.tempo / STEPS_PER_BEAT
 
     @property
@@ -253,17 +252,29 @@ class GeneratedPiece:
         """True when the piece has every bar it was asked for."""
         return not self.stop_reason
 
-    def to_pretty_midi(self):
-        """The piece as a ``pretty_midi.PrettyMIDI`` at its tempo and instrument."""
+    @property
+    def voices(self) -> int:
+        """Voices (MIDI tracks, score parts) of the main genre: 4 for chorales and Palestrina, else 1."""
+        from .notation.voices import voices_for_genre
+
+        weights = self.genre_weights or {}
+        return voices_for_genre(max(weights, key=weights.get) if weights else self.request.genre)
+
+    def to_pretty_midi(self, flat_velocity: bool = False):
+        """The piece as a ``pretty_midi.PrettyMIDI`` at its tempo and instrument, one track per
+        voice, velocities shaped by metre and phrase (all 80 with ``flat_velocity``)."""
         from .midi_io import piece_to_midi
 
-        return piece_to_midi(self.piece, tempo=self.tempo, program=self.program)
+        return piece_to_midi(self.piece, tempo=self.tempo, program=self.program, voices=self.voices,
+                             shaped=not flat_velocity)
 
-    def write_midi(self, path) -> Path:
-        """Write the piece as a standard MIDI file (atomically)."""
-        from .midi_io import write_midi
+    def write_midi(self, path, flat_velocity: bool = False) -> Path:
+        """Write the piece as a standard MIDI file (atomically); tracks and velocities as in
+        ``to_pretty_midi``."""
+        from .files import atomic_write_bytes
 
-        return write_midi(self.piece, path, tempo=self.tempo, program=self.program)
+        pm = self.to_pretty_midi(flat_velocity)
+        return atomic_write_bytes(path, lambda temp: pm.write(temp))
 
     def settings_dict(self) -> dict:
         """Every setting, the outcome and the note count, as JSON-able values."""

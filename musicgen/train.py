@@ -28,10 +28,10 @@ from .checkpoint import save_model
 from .codec import PAD, pitch_span, transpose_tokens
 from .dataset import Dataset, load_dataset
 from .model import GenreLSTM
+from .scoring import IGNORE, evaluate_nll
 from .train_config import TrainConfig
 
 MAX_TRANSPOSE = 6  # semitones either way
-IGNORE = -100  # target value that cross_entropy skips (padding)
 CHECKPOINT_FORMAT = 1
 
 
@@ -114,40 +114,6 @@ class StreamBatcher:
             yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(genre), torch.from_numpy(reset)
 
 
-def next_token_batch(dataset: Dataset, pieces: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Whole pieces padded to one length: inputs x = tokens[:-1] (PAD after the end) and targets
-    y = tokens[1:] (IGNORE after the end), each (B, T) int64."""
-    seqs = [dataset.piece_tokens(i) for i in pieces]
-    T = max(len(s) for s in seqs) - 1
-    x = torch.full((len(pieces), T), PAD, dtype=torch.long)
-    y = torch.full((len(pieces), T), IGNORE, dtype=torch.long)
-    for b, s in enumerate(seqs):
-        x[b, :len(s) - 1] = torch.from_numpy(s[:-1])
-        y[b, :len(s) - 1] = torch.from_numpy(s[1:])
-    return x, y
-
-
-@torch.no_grad()
-def evaluate_nll(model: GenreLSTM, dataset: Dataset, pieces: list[int], genre_override=None,
-                 batch: int = 32) -> dict[int, float]:
-    """Mean NLL in nats per event (predicting every token after BOS) per genre index."""
-    model.eval()
-    totals: dict[int, list[float]] = {}
-    order = sorted(pieces, key=lambda i: len(dataset.piece_tokens(i)))
-    for start in range(0, len(order), batch):
-        chunk = order[start:start + batch]
-        x, y = next_token_batch(dataset, chunk)
-        genre = torch.tensor([int(dataset.genre[i]) if genre_override is None else genre_override for i in chunk])
-        logits, _ = model(x, genre)
-        nll = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=IGNORE, reduction="none").sum(1)
-        counts = (y != IGNORE).sum(1)
-        for b, i in enumerate(chunk):
-            total = totals.setdefault(int(dataset.genre[i]), [0.0, 0])
-            total[0] += float(nll[b])
-            total[1] += int(counts[b])
-    return {g: s / max(1, n) for g, (s, n) in totals.items()}
-
-
 def _lr_at(step: int, total: int, config: TrainConfig) -> float:
     if step < config.warmup_steps:
         return config.lr * (step + 1) / config.warmup_steps
@@ -159,6 +125,31 @@ def _atomic_torch_save(obj, path: Path) -> None:
     temp = path.with_name(path.name + ".tmp")
     torch.save(obj, temp)
     os.replace(temp, path)
+
+
+def resume_config(config: TrainConfig, given: set[str]) -> tuple[TrainConfig, str]:
+    """The config of a resumed run: network sizes from ``<out>.ckpt`` (as nanoGPT does, so a
+    resumed run never builds another network). ``given`` names the flags the user set; one that
+    contradicts the checkpoint is a TrainingError. Returns the config and a line saying what was taken."""
+    from dataclasses import replace
+
+    from .train_config import MODEL_SIZES
+
+    ckpt_path = Path(config.out).with_suffix(".ckpt")
+    if not ckpt_path.is_file():
+        raise TrainingError(f"{ckpt_path}: no checkpoint to resume from")
+    try:
+        stored = torch.load(ckpt_path, weights_only=True)["train_config"]
+    except Exception as error:  # a damaged or foreign file: torch raises many kinds
+        raise TrainingError(f"{ckpt_path}: not a readable musicgen checkpoint ({type(error).__name__})") from None
+    sizes = {name: stored[name] for name in MODEL_SIZES if name in stored}
+    for name, value in sizes.items():
+        if name in given and getattr(config, name) != value:
+            flag = "--" + name.replace("_", "-")
+            raise TrainingError(f"{flag} {getattr(config, name)} conflicts with the checkpoint's {value}; "
+                                f"a resumed run keeps its network (drop the flag or train anew)")
+    summary = ", ".join(f"{name}={value}" for name, value in sizes.items())
+    return replace(config, **sizes), f"resuming {ckpt_path.name}: network sizes from the checkpoint ({summary})"
 
 
 def hardware_summary(world: int) -> str:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .model_config import ModelConfig
 from .paths import DEFAULT_DATASET, user_models_dir
+
+MODEL_SIZES = ("n_layer", "n_hidden", "n_embd", "genre_dim", "dropout")  # fields that shape the network
 
 
 @dataclass
@@ -14,11 +17,12 @@ class TrainConfig:
     dataset: str = str(DEFAULT_DATASET)
     # Never the shipped model: a run without --out writes to the user's model folder.
     out: str = field(default_factory=lambda: str(user_models_dir() / "my-model"))
-    n_layer: int = 2
-    n_hidden: int = 384
-    n_embd: int = 128
-    genre_dim: int = 32
-    dropout: float = 0.25
+    # Network sizes: defaults from ModelConfig (one source); a resumed run takes them from its checkpoint.
+    n_layer: int = ModelConfig.n_layer
+    n_hidden: int = ModelConfig.n_hidden
+    n_embd: int = ModelConfig.n_embd
+    genre_dim: int = ModelConfig.genre_dim
+    dropout: float = ModelConfig.dropout
     batch_size: int = 32  # streams per process
     bptt: int = 128  # tokens per window
     lr: float = 3e-3
@@ -36,7 +40,5 @@ class TrainConfig:
 
     def model_config(self, vocab_size: int, n_genres: int):
         """The network's ModelConfig for this run."""
-        from .model import ModelConfig
-
         return ModelConfig(vocab_size, n_genres, self.n_layer, self.n_hidden, self.n_embd,
                            self.genre_dim, self.dropout)

@@ -12,6 +12,13 @@ import pytest
 from musicgen.notes import make_piece
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Caches (originality index, style critic) go to a folder of this test run, not ~/.cache."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+
+
 @pytest.fixture
 def chorale_like():
     """A small four-voice piece with a pickup bar, as the codec sees a chorale."""

@@ -17,7 +17,7 @@ from musicgen.dataset import assemble, load_dataset
 from musicgen.evaluate import evaluate_model, metrics_markdown, update_card_metrics
 from musicgen.genres import Genre
 from musicgen.ngram import NGramModel
-from musicgen.train import evaluate_nll
+from musicgen.scoring import evaluate_nll
 
 from conftest import synthetic_records
 

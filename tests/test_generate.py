@@ -10,7 +10,8 @@ import pytest
 
 from musicgen.checkpoint import load_model
 from musicgen.codec import BAR, EOS, PITCH, SHIFT, piece_to_tokens
-from musicgen.generate import MAX_GAP, Generator
+from musicgen.generate import Generator
+from musicgen.piece_state import MAX_GAP
 from musicgen.request import GenerationRequest, parse_genre_spec, validate_request
 from musicgen.keys import (estimate_key, key_name, parse_key, smallest_shift, target_tonic,
                            transpose_piece)

@@ -12,7 +12,8 @@ import torch
 
 from musicgen.checkpoint import load_model
 from musicgen.dataset import load_dataset
-from musicgen.train import TrainConfig, TrainingError, evaluate_nll, train
+from musicgen.scoring import evaluate_nll
+from musicgen.train import TrainConfig, TrainingError, train
 
 
 def test_tiny_model_learns_and_has_card(tiny_model, tiny_dataset):
@@ -123,3 +124,26 @@ def test_every_epoch_has_the_same_number_of_steps(tiny_dataset, tmp_path):
     steps = [p for p in train(_config(tiny_dataset, tmp_path / "m", epochs=4)) if p.valid_nll]
     per_epoch = steps[0].done
     assert [p.done for p in steps] == [per_epoch * (e + 1) for e in range(4)]
+
+
+def test_resume_takes_the_network_from_the_checkpoint_and_refuses_a_conflict(tiny_dataset, tmp_path):
+    from musicgen.train import TrainConfig, TrainingError, resume_config, train
+
+    out = tmp_path / "m"
+    config = TrainConfig(dataset=str(tiny_dataset), out=str(out), n_hidden=24, n_embd=8, genre_dim=4,
+                         batch_size=4, bptt=16, epochs=1, warmup_steps=2)
+    for _ in train(config):
+        pass
+    resumed, note = resume_config(TrainConfig(dataset=str(tiny_dataset), out=str(out)), set())
+    assert (resumed.n_hidden, resumed.n_embd, resumed.genre_dim) == (24, 8, 4) and "n_hidden=24" in note
+    with pytest.raises(TrainingError, match="--n-hidden 64 conflicts with the checkpoint's 24"):
+        resume_config(TrainConfig(dataset=str(tiny_dataset), out=str(out), n_hidden=64), {"n_hidden"})
+
+
+def test_training_without_out_never_writes_the_shipped_model(monkeypatch, tmp_path):
+    from musicgen.paths import REPO_MODELS
+    from musicgen.train_config import TrainConfig
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    out = TrainConfig().out
+    assert out.startswith(str(tmp_path)) and not out.startswith(str(REPO_MODELS))

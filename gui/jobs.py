@@ -1,0 +1,301 @@
+"""The app's long jobs as plain generators: each yields ``Progress`` and returns its result.
+
+``workers.JobWorker`` runs any of them in a thread (re-emitting progress as signals, checking for
+Cancel between steps), so there is one worker class and no Qt here. Every job imports the heavy
+parts of musicgen (torch among them) itself, when it first runs, inside the worker's thread.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from musicgen.progress import Progress
+
+from .takes import Take, TakeStore, fingerprint_of
+
+MAX_VOICE_COLOURS = 6  # voices told apart in the roll at most
+STEREO_SPREAD = 0.6  # pan of the outer voices: -0.6 (left) .. +0.6 (right); 1.0 would be hard left/right
+PCM_FULL_SCALE = 32767
+
+
+@dataclass
+class ModelInfo:
+    """What the settings panel needs from the loaded model (computed in the worker)."""
+
+    name: str
+    genres: list  # musicgen.genres.Genre, in model order
+    default_meters: dict[str, str]  # genre key -> "6/8"
+    known_meters: list[str]  # every metre the model saw, most pieces first
+    instrument_names: list[str]  # the 128 General MIDI names
+    features: dict[str, str] = field(default_factory=dict)  # feature -> "" when available, else why not
+
+
+@dataclass
+class TakeDraft:
+    """What the window knows about a take before it exists."""
+
+    title: str
+    primer_summary: str = ""
+    parent: str | None = None
+    reworked: tuple[int, int] | None = None
+
+
+@dataclass
+class TakeResult:
+    """A job's new take, or the existing take it duplicates (then ``take`` is None)."""
+
+    take: Take | None
+    duplicate_of: str | None = None
+    notes: list[str] = field(default_factory=list)  # analyses that could not run, one line each
+
+
+def missing_feature(module: str, attribute: str | None = None) -> str:
+    """"" when ``module`` (and its ``attribute``) can be imported, else a line saying it is missing."""
+    try:
+        if importlib.util.find_spec(module) is None:
+            return f"{module} is not part of this version of musicgen"
+        if attribute is not None and not hasattr(importlib.import_module(module), attribute):
+            return f"{module}.{attribute} is not part of this version of musicgen"
+    except ImportError as error:
+        return f"{module} cannot be loaded ({error})"
+    return ""
+
+
+def load_model(model_name: str | None):
+    """Load a model; returns (Generator, TakeAnalyser, ModelInfo)."""
+    yield Progress(0, 1, "loading the model")
+    from pretty_midi import program_to_instrument_name
+
+    from musicgen.checkpoint import load_model as load
+    from musicgen.generate import Generator
+    from musicgen.meter import meter_text
+
+    loaded = load(model_name)
+    generator = Generator(loaded)
+    features = {"regenerate": missing_feature("musicgen.regenerate", "regenerate"),
+                "score": missing_feature("musicgen.notation", "export_score"),
+                "voices": missing_feature("musicgen.notation.voices", "separate_voices"),
+                "style fit": missing_feature("musicgen.critic", "load_critic"),
+                "originality": missing_feature("musicgen.originality", "load_index")}
+    info = ModelInfo(loaded.name, list(generator.genres),
+                     {g.key: meter_text(generator.default_meter(g.key)) for g in generator.genres},
+                     generator.known_meters(), [program_to_instrument_name(p) for p in range(128)], features)
+    return generator, TakeAnalyser(loaded, features), info
+
+
+class TakeAnalyser:
+    """Voices, style fit and originality of new takes; the critic and the index load on first use."""
+
+    def __init__(self, loaded_model, features: dict[str, str]):
+        self.loaded = loaded_model
+        self.features = features
+        self._critic = self._index = None
+        self._tried: set[str] = set()
+        self.problems: dict[str, str] = {}  # analysis -> why it is off
+
+    def _dataset_path(self):
+        """The model's training dataset folder when it is on this machine (else the default corpus)."""
+        recorded = (self.loaded.card.get("dataset") or {}).get("path")
+        return recorded if recorded and (Path(recorded) / "dataset.json").is_file() else None
+
+    def _load(self, name: str, loader):
+        if name not in self._tried and not self.features.get(name):
+            self._tried.add(name)
+            try:
+                return loader()
+            except (ValueError, OSError) as error:
+                self.problems[name] = f"{name} is off: {error}"
+        return None
+
+    def critic(self):
+        if self._critic is None:
+            self._critic = self._load("style fit", self._load_critic)
+        return self._critic
+
+    def index(self):
+        if self._index is None:
+            self._index = self._load("originality", self._load_index)
+        return self._index
+
+    def _load_critic(self):
+        from musicgen.critic import load_critic
+
+        return load_critic(self._dataset_path())
+
+    def _load_index(self):
+        from musicgen.originality import load_index
+
+        return load_index(self.loaded)
+
+    def voices(self, generated) -> tuple[tuple[int, ...] | None, tuple[str, ...]]:
+        """The voice of each note (top voice 0) and the voices' names; None for a single line."""
+        if self.features.get("voices"):
+            return None, ()
+        from musicgen.notation.voices import max_polyphony, separate_voices, voice_names, voices_for_genre
+
+        count = max(voices_for_genre(generated.request.genre), min(MAX_VOICE_COLOURS, max_polyphony(generated.piece)))
+        if count < 2:
+            return None, ()
+        voice_of = {note: index for index, notes in enumerate(separate_voices(generated.piece, count)) for note in notes}
+        return tuple(voice_of[note] for note in generated.piece.notes), tuple(voice_names(count))
+
+    def analyse(self, generated, take: Take) -> list[str]:
+        """Fill the take's voices, originality and (when None) ``generated.style_fit``; returns problems."""
+        take.voices, take.voice_names = self.voices(generated)
+        critic = self.critic()
+        if critic is not None and generated.style_fit is None:
+            try:
+                generated.style_fit = round(critic.style_fit(generated.piece, generated.request.genre or
+                                                             self.loaded.genre_keys[0]), 3)
+            except ValueError as error:
+                self.problems["style fit"] = f"style fit is off: {error}"
+        index = self.index()
+        if index is not None and generated.piece.notes:
+            found = index.check(generated.piece)
+            take.originality = {"notes": found.notes, "share": round(found.share, 3), "source": found.source}
+        return list(self.problems.values())
+
+
+def relay(steps):
+    """Pass a core generator's progress on (without its result) and return its result."""
+    result = None
+    for progress in steps:
+        if progress.result is not None:
+            result = progress.result
+            progress = Progress(progress.done, progress.total, progress.message)
+        yield progress
+    return result
+
+
+def finish_take(generated, analyser: TakeAnalyser | None, draft: TakeDraft, store: TakeStore,
+                known: dict[str, str]):
+    """Analyse and store a new piece as a take, unless the same music is a take already."""
+    fingerprint = fingerprint_of(generated)
+    if fingerprint in known:
+        return TakeResult(None, duplicate_of=known[fingerprint])
+    yield Progress(1, 1, "listening to the take (voices, style fit, originality)")
+    take = Take(store.new_id(), generated, draft.title, primer_summary=draft.primer_summary, parent=draft.parent,
+                reworked=draft.reworked, fingerprint=fingerprint)
+    notes = analyser.analyse(generated, take) if analyser is not None else []
+    store.save(take)
+    return TakeResult(take, notes=notes)
+
+
+def generate_take(generator, analyser, fields: dict, draft: TakeDraft, store: TakeStore, known: dict[str, str]):
+    """Generate from GenerationRequest ``fields`` and store the take."""
+    from musicgen.request import GenerationRequest
+
+    generated = yield from relay(generator.generate(GenerationRequest(**fields)))
+    if generated is None:
+        raise ValueError("the generator stopped without producing a piece")
+    return (yield from finish_take(generated, analyser, draft, store, known))
+
+
+def regenerate_take(generator, analyser, take: Take, first: int, last: int | None, seed: int,
+                    style_strength: float, draft: TakeDraft, store: TakeStore, known: dict[str, str]):
+    """New bars ``first..last`` for ``take`` (every other note kept), stored as a new take."""
+    from musicgen.regenerate import regenerate
+
+    source = take.generated if take.generated.tokens else str(take.midi_path)
+    steps = regenerate(generator, source, first, last, seed=seed, style_strength=style_strength)
+    generated = yield from relay(steps)
+    return (yield from finish_take(generated, analyser, draft, store, known))
+
+
+def load_takes(store: TakeStore):
+    """Every stored take and the folders that could not be read."""
+    yield Progress(0, 1, "reading your takes")
+    return store.load_all()
+
+
+def check_primer(path: str):
+    """Parse a MIDI file to continue; returns (path, summary such as "212 notes, 8 bars")."""
+    yield Progress(0, 1, f"reading {Path(path).name}")
+    from musicgen.midi_io import midi_to_piece
+
+    piece = midi_to_piece(path)
+    bars = max(0, len(piece.bars) - 1)
+    return path, f"{len(piece.notes)} notes" + (f", {bars} bars" if bars else "")
+
+
+def render_audio(generated, path: Path, voices: tuple[int, ...] | None = None, stereo: bool = False):
+    """Render a take to a WAV file (stereo: its voices spread left to right); returns (path, backend)."""
+    yield Progress(0, 1, "rendering the sound")
+    from musicgen.audio import render_audio as render
+    from musicgen.audio import write_wav
+
+    if not stereo:
+        audio, backend = render(generated.to_pretty_midi())
+        write_wav(path, audio)
+        return str(path), backend
+    import numpy as np
+
+    from musicgen.midi_io import piece_to_midi
+    from musicgen.notes import make_piece
+
+    piece = generated.piece
+    count = max(voices) + 1 if voices else 1
+    channels = []
+    for voice in range(count):
+        notes = [(n.start, n.pitch, n.duration) for n, v in zip(piece.notes, voices or [0] * len(piece.notes))
+                 if v == voice]
+        part = make_piece(notes, piece.bars, piece.primer_end, piece.meta, piece.meters)
+        audio, backend = render(piece_to_midi(part, tempo=generated.tempo, program=generated.program))
+        channels.append(audio)
+        yield Progress(voice + 1, count + 1, f"rendered voice {voice + 1} of {count}")
+    length = max(len(a) for a in channels)
+    mix = np.zeros((length, 2))
+    for voice, audio in enumerate(channels):
+        pan = 0.0 if count == 1 else STEREO_SPREAD * (2 * voice / (count - 1) - 1)  # top voice on the left
+        angle = (pan + 1) * math.pi / 4  # equal-power pan law
+        mix[:len(audio), 0] += audio * math.cos(angle)
+        mix[:len(audio), 1] += audio * math.sin(angle)
+    write_stereo_wav(path, mix)
+    return str(path), backend
+
+
+def write_stereo_wav(path: Path, samples) -> None:
+    """Write float samples (N, 2) as a 16-bit stereo WAV, normalised to a 0.9 peak, atomically."""
+    import numpy as np
+
+    from musicgen.audio import SAMPLE_RATE, normalise
+    from musicgen.files import atomic_write_bytes
+
+    pcm = np.round(np.clip(normalise(samples), -1, 1) * PCM_FULL_SCALE).astype("<i2")  # (N, 2) interleaved
+
+    def write(temp: str) -> None:
+        with wave.open(temp, "wb") as out:
+            out.setnchannels(2)
+            out.setsampwidth(2)
+            out.setframerate(SAMPLE_RATE)
+            out.writeframes(pcm.tobytes())
+
+    atomic_write_bytes(path, write)
+
+
+def export_score(generated, path: str, title: str):
+    """Write MusicXML or ABC (by the file's ending); returns the path."""
+    yield Progress(0, 1, f"writing {Path(path).name}")
+    from musicgen.notation import export_score as export
+
+    return str(export(generated, path, title=title))
+
+
+def list_midi_ports():
+    """Names of the system's MIDI output ports; ValueError saying why there are none."""
+    yield Progress(0, 1, "looking for MIDI ports")
+    from musicgen.midi_out import output_port_names
+
+    return output_port_names()
+
+
+def play_to_port(midi_path: Path, port: str):
+    """Send a take's MIDI file to a MIDI output port in real time; yields seconds played."""
+    from musicgen.midi_out import play_midi_file
+
+    for played in play_midi_file(midi_path, port):
+        yield Progress(played.done, played.total, played.message)
+    return port

@@ -1,0 +1,223 @@
+"""The sampling state of one piece: its plan (metre, bars, form), position, repeats and ending.
+
+``generate.Generator`` samples many ``PieceState`` rows in one batch; each row decides what may
+come next (``mask_key``: the codec's grammar and the bar grid), takes the next token
+(``advance``: a sampled one, or a forced one when a part repeats) and keeps the bookkeeping a
+musician sees in the result: bars done, parts, whether the network ended the piece itself.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import torch
+
+from .codec import BAR, BAR_TOKENS, EOS, LAST_BAR, MAX_SHIFT, PART_BAR, SHIFT, meter_token, piece_to_tokens, split_steps
+from .grammar import AFTER_PITCH, Follower, MaskKey
+from .meter import Meter
+from .notes import Piece
+from .request import GenerationRequest, Plan
+
+MAX_GAP = 4 * MAX_SHIFT  # steps (four whole notes) without a new note before a note must come ...
+GAP_BARS = 2  # ... or two bars of the metre, whichever is shorter
+UNIFORM_BLOCK = 256  # random numbers drawn at a time per row (one call instead of one per token)
+
+
+def weight_vector(weights: dict[str, float], genre_keys: list[str]) -> torch.Tensor:
+    """Genre weights as a vector (G,) in the model's genre order."""
+    return torch.tensor([weights.get(k, 0.0) for k in genre_keys], dtype=torch.float32)
+
+
+def primer_prefix(primer: Piece, meter: Meter) -> list[int]:
+    """The primer's tokens (no end), padded with rests to its next bar line, which is written:
+    new music starts on a downbeat in the primer's metre."""
+    tokens = piece_to_tokens(primer, add_end=False)
+    follower = Follower()
+    for token in tokens:
+        follower.follow(token)
+    if follower.meter is None:
+        tokens.insert(1, meter_token(meter))
+        follower.meter = meter
+    if follower.last_bar < 0:  # no bar lines at all: the primer's end is the first one
+        tokens.extend(SHIFT.token(k) for k in split_steps(max(0, primer.length - follower.clock), MAX_SHIFT))
+        return tokens + [BAR]
+    while follower.clock < primer.length or follower.last_bar != follower.clock:
+        target = follower.next_bar_line
+        for k in split_steps(target - follower.clock, MAX_SHIFT):
+            tokens.append(SHIFT.token(k))
+            follower.follow(tokens[-1])
+        tokens.append(BAR)
+        follower.follow(BAR)
+    return tokens
+
+
+class PieceState:
+    """Sampling state of one piece: settings, plan, random stream, position, parts."""
+
+    def __init__(self, request: GenerationRequest, plan: Plan, blend: dict, end_blend: dict | None,
+                 genre_keys: list[str], tempo: float, prefix: list[int], primed: bool,
+                 open_end: bool = False, strain_ends: frozenset = frozenset()):
+        self.request, self.plan = request, plan
+        self.generator = torch.Generator().manual_seed(request.seed)
+        self._uniforms: list[float] = []
+        self.blend, self.end_blend = blend, end_blend
+        self.start_weights = weight_vector(blend, genre_keys)  # (G,)
+        self.end_weights = None if end_blend is None else weight_vector(end_blend, genre_keys)
+        self.tempo = tempo
+        self.primed = primed
+        self.follower = Follower()
+        self.tokens: list[int] = []
+        for token in prefix:
+            self._take(token)
+        self.prefix_tokens = len(prefix)
+        self.start_clock = self.follower.clock
+        self.follower.last_onset = self.follower.clock  # silence counts from where new music starts
+        # Bars of new music begun: a primer ends on its (written) next bar line, which starts bar 1.
+        self.bars_begun = 1 if primed else 0
+        self.part_starts: list[tuple[int, int]] = [(self.start_clock, len(self.tokens))] if primed else []
+        self.forced: deque[int] = deque()
+        self.events = 0
+        self.done = False
+        self.ended_naturally = False
+        self.decided = False  # the EOS decision at the closing bar line has been taken
+        self.closing = False  # at a closing bar line, waiting for the EOS decision
+        self.stop_reason = ""
+        self.morph = 0.0  # 0 = start blend, 1 = end blend
+        self.companion = request.style_strength > 0
+        # A passage inside a piece (regenerate): it stops at the bar line after its last bar, with
+        # no ending, and marks the strain ends the piece had there (bar numbers of the passage).
+        self.open_end, self.strain_ends = open_end, strain_ends
+
+    # ----- the plan ------------------------------------------------------------------------
+    @property
+    def decision_bar(self) -> int:
+        """Bar number (1-based) whose start is the closing bar line where EOS is decided: after
+        the last sampled part when only its repeats follow, else after the whole piece."""
+        parts = self.plan.parts
+        last_new = max(parts.index(letter) for letter in set(parts))
+        if all(letter == parts[last_new] for letter in parts[last_new:]):
+            return (last_new + 1) * self.plan.part_bars + 1
+        return self.plan.bars + 1
+
+    def _bar_token(self, number: int) -> int:
+        """The token for the bar line that starts bar ``number`` (1-based): for the last bar of a
+        part sampled anew, LAST_BAR when only its repeats follow (the ending), else PART_BAR (a
+        strain's end, as the training data marks it); BAR otherwise."""
+        if self.open_end:
+            return PART_BAR if number in self.strain_ends else BAR
+        if number > self.plan.bars or number % self.plan.part_bars:
+            return BAR
+        if number == self.decision_bar - 1:
+            return LAST_BAR
+        index = (number - 1) // self.plan.part_bars
+        return PART_BAR if self.plan.parts.index(self.plan.parts[index]) == index else BAR
+
+    def _begin_bar(self) -> None:
+        """Bookkeeping at a bar line of new music: part starts, repeats, the closing bar line."""
+        self.bars_begun += 1
+        number = self.bars_begun  # the bar this line starts
+        part_bars = self.plan.part_bars
+        if self.open_end:
+            self.done = number > self.plan.bars
+            return
+        if number == self.decision_bar and not self.decided:
+            self.closing = True
+        if number > self.plan.bars:
+            return
+        if (number - 1) % part_bars == 0:
+            index = (number - 1) // part_bars
+            self.part_starts.append((self.follower.clock, len(self.tokens)))
+            letter = self.plan.parts[index]
+            first = self.plan.parts.index(letter)
+            if first < index:  # a repeat: the first occurrence's tokens, note for note
+                begin = self.part_starts[first][1]
+                end = self.part_starts[first + 1][1] - 1  # up to (not with) its closing bar line
+                self.forced.extend(self.tokens[begin:end])
+
+    # ----- position and masks --------------------------------------------------------------
+    def _take(self, token: int) -> None:
+        self.tokens.append(token)
+        self.follower.follow(token)
+
+    def uniform(self) -> float:
+        """The next uniform number in [0, 1) of this row's seeded stream (drawn in blocks)."""
+        if not self._uniforms:
+            self._uniforms = torch.rand(UNIFORM_BLOCK, generator=self.generator, dtype=torch.float64).tolist()
+            self._uniforms.reverse()
+        return self._uniforms.pop()
+
+    def mask_key(self) -> MaskKey:
+        """What may come next (the grammar, the bar grid, the plan)."""
+        f = self.follower
+        if f.kind == AFTER_PITCH:
+            return MaskKey(AFTER_PITCH)
+        gap = min(MAX_GAP, GAP_BARS * f.bar_length) if f.bar_length else MAX_GAP
+        quiet = f.clock - f.last_onset >= gap  # no endless silence: a note must come
+        if self.closing:  # the EOS decision: anything the grammar allows, EOS among it
+            return MaskKey(f.kind, shift_room=0 if quiet else MAX_SHIFT, eos=True)
+        if f.last_bar < 0 or (not self.primed and self.bars_begun == 0):  # the pickup, before bar 1
+            room = f.bar_length - 1 - f.clock
+            return MaskKey(f.kind, bar=self._bar_token(1), bar_due=room <= 0,
+                           shift_room=0 if quiet else max(0, room))
+        nxt = f.next_bar_line
+        if f.clock >= nxt:
+            return MaskKey(f.kind, bar=self._bar_token(self.bars_begun + 1), bar_due=True)
+        return MaskKey(f.kind, shift_room=0 if quiet else nxt - f.clock)
+
+    def weights(self) -> torch.Tensor:
+        """Genre weights (G,) at the current point of a morph."""
+        if self.end_weights is None:
+            return self.start_weights
+        return (1.0 - self.morph) * self.start_weights + self.morph * self.end_weights
+
+    def progress(self) -> float:
+        """Fraction 0..1 of the planned bars done (whole bars plus the current bar's share)."""
+        f = self.follower
+        bars = max(0, self.bars_begun - 1)
+        if self.bars_begun and f.bar_length:
+            bars += min(1.0, max(0, f.clock - f.last_bar) / f.bar_length)
+        return min(1.0, bars / self.plan.bars)
+
+    def advance(self, sampled: int | None) -> bool:
+        """Take the next token (``sampled``, or the forced one); returns True when the genre
+        weights moved (a morph)."""
+        if self.closing:
+            self.closing, self.decided = False, True
+            self.ended_naturally = sampled == EOS
+            self.events += 1
+            if self.bars_begun > self.plan.bars:
+                self.tokens.append(EOS)
+                self.done = True
+                return False
+            sampled = None  # the repeats follow: the decision token is not written
+        if self.forced:
+            token = self.forced.popleft()
+        elif sampled is None:
+            return False
+        else:
+            token = sampled
+            self.events += 1
+        if token == EOS:  # only reachable through the closing decision above
+            self.tokens.append(EOS)
+            self.done = True
+            return False
+        self._take(token)
+        if token in BAR_TOKENS:
+            self._begin_bar()
+            if self.bars_begun > self.plan.bars and self.decided:
+                self.tokens.append(EOS)  # the repeats are over: the piece ends here
+                self.done = True
+        if self.events >= self.plan.max_events and not self.done:
+            self.done = True
+            self.stop_reason = (f"stopped at the event cap ({self.plan.max_events} events) in bar "
+                                f"{max(1, self.bars_begun)} of {self.plan.bars}")
+        if self.end_weights is not None and not self.done:
+            morph = self.progress()
+            if morph != self.morph:
+                self.morph = morph
+                return True
+        return False
+
+    @property
+    def needs_sample(self) -> bool:
+        """False when the next token is forced (a repeat being replayed)."""
+        return self.closing or not self.forced

@@ -1,12 +1,16 @@
 """``musicgen-gui [--model NAME|PATH]``: start the desktop app.
 
 The window appears first; torch and the model load in a background thread afterwards (the
-status bar says "Loading model…"), so the app feels quick even on a slow laptop.
+status bar says "Loading model…"), so the app feels quick even on a slow laptop. Ctrl+C in the
+terminal (SIGINT) and SIGTERM close the window as File > Quit does: jobs are stopped, settings
+saved and the temporary folder removed.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -43,6 +47,34 @@ def create_application(argv: list[str]):
     return app
 
 
+def quit_on_signals(app, window) -> None:
+    """Close ``window`` and quit ``app`` on SIGINT or SIGTERM.
+
+    Python runs its signal handlers only between bytecodes, and Qt's event loop is C++: the signal
+    is written to a socket (``signal.set_wakeup_fd``) that a QSocketNotifier watches, so the loop
+    wakes at once and the window closes from the GUI thread."""
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    for end in (reader, writer):
+        end.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: None)  # the wake-up byte does the work; no KeyboardInterrupt in a slot
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Read, app)
+
+    def on_signal() -> None:
+        try:
+            reader.recv(64)
+        except OSError:
+            pass
+        window.close()
+        app.quit()
+
+    notifier.activated.connect(on_signal)
+    app._signal_sockets = (reader, writer, notifier)  # kept alive with the app
+
+
 def main(argv: list[str] | None = None) -> int:
     """Show the window, then load the model in the background; returns the exit status."""
     args = parse_args(argv)
@@ -52,9 +84,16 @@ def main(argv: list[str] | None = None) -> int:
     from .main_window import MainWindow
 
     window = MainWindow(QSettings(ORGANISATION, APPLICATION), model_name=args.model)
+    quit_on_signals(app, window)
     window.show()
     QTimer.singleShot(0, window.start)  # after the first paint
-    return app.exec()
+    status = app.exec()
+    window.close()  # already closed unless the app quit another way; closing twice is harmless
+    if window.unfinished_jobs:  # a job that ignored Cancel past the deadline: do not wait for it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status
 
 
 if __name__ == "__main__":

@@ -1,233 +1,204 @@
-"""The main window: settings on the left, the piano roll and transport in the middle, the session history on
-the right. It wires widgets to background workers and never computes music itself.
+"""The main window: settings on the left, the take (roll, transport, take tools) in the middle, the takes
+on the right. It wires widgets to background jobs and never computes music itself.
+
+From 800x600 up everything stays usable: the settings scroll, the window shows one side panel at a
+time when narrower than ``COMPACT_WIDTH`` (View menu or the header's Settings / Takes buttons), and
+long titles are shortened with "…".
 """
 from __future__ import annotations
 
 import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QThread, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QPushButton, QScrollArea, QSplitter, QStyle, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QDeadlineTimer, QSettings, QStandardPaths, Qt, QThread, Signal
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
+                               QPushButton, QScrollArea, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
-from musicgen.notes import STEPS_PER_BEAT
-
-from .controls import ControlPanel, split_blend_spec
-from .history import HistoryEntry, HistoryPanel, format_duration
+from . import jobs, window_menus
+from .controls import ControlPanel
+from .elided_label import ElidedLabel
+from .file_actions import FileActions, midi_paths_in
+from .history import HistoryPanel
+from .music_text import bar_span
 from .piano_roll import PianoRoll
-from .playback import NO_DEVICE_MESSAGE, AudioPlayer, Status, audio_output_available
-from .workers import AudioRenderWorker, GenerationWorker, ModelLoader, start_in_thread
+from .playback import NO_DEVICE_MESSAGE, audio_output_available
+from .playback_control import PlaybackControl
+from .take_commands import AddTake, DeleteTake, RenameTake, StarTake, UseSettings
+from .takes import Take, TakeStore
+from .transport import TakeTools, TransportBar
+from .workers import JobReport, JobWorker, start_in_thread
 
-MIDI_SUFFIXES = (".mid", ".midi")
-SIDEBAR_WIDTH = 330  # px
-HISTORY_WIDTH = 250
+SIDEBAR_WIDTH, SIDEBAR_MIN_WIDTH = 300, 250  # px
+HISTORY_WIDTH, HISTORY_MIN_WIDTH = 260, 200
+COMPACT_WIDTH = 1100  # px: narrower windows show one side panel at a time
 DEFAULT_SIZE = (1440, 880)
-NO_MODEL_TOOLTIP = "No model loaded \u2014 start the app with --model NAME or PATH"
+CLOSE_DEADLINE_MS = 10_000  # closing waits this long for background jobs, then quits anyway
+TAKES_FOLDER = "takes"
 
 
-def midi_paths_in(mime_data) -> list[str]:
-    """Local MIDI files among dragged URLs."""
-    paths = [url.toLocalFile() for url in mime_data.urls() if url.isLocalFile()] if mime_data.hasUrls() else []
-    return [p for p in paths if p.lower().endswith(MIDI_SUFFIXES)]
-
-
-def suggested_file_name(generated, suffix: str) -> str:
-    """Default file name: genre key(s) and seed, e.g. "reel-seed7.mid" or "reel-bach-seed7.mid"."""
-    first, second, _ = split_blend_spec(generated.request.genre)
-    keys = [k for k in (first, second) if k] or ["piece"]
-    return f"{'-'.join(keys)}-seed{generated.request.seed}{suffix}"
-
-
-def file_error_text(error: Exception, path: Path) -> str:
-    """One line for a failed save: the folder and the system's reason."""
-    if isinstance(error, OSError):
-        reason = error.strerror or str(error)
-        return f"Could not write to {path.parent}: {reason}."
-    return f"Could not write {path.name}: {error}"
+def takes_folder(settings: QSettings) -> Path:
+    """Where takes are kept: next to an INI settings file (tests, screenshots), else the user data folder."""
+    if settings.format() == QSettings.IniFormat:
+        return Path(settings.fileName()).parent / TAKES_FOLDER
+    return Path(QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)) / TAKES_FOLDER
 
 
 class MainWindow(QMainWindow):
-    """The app window. Call ``start()`` after ``show()`` to detect audio and load the model in the background."""
+    """The app window. Call ``start()`` after ``show()`` to read the takes, find the audio output and load
+    the model in the background."""
 
     model_ready = Signal()
     model_failed = Signal(str)
-    piece_ready = Signal(object)  # HistoryEntry of a new piece
-    audio_ready = Signal(str)  # WAV path of the current piece
-    generation_stopped = Signal(str)  # "finished", "cancelled" or "failed"
+    takes_loaded = Signal()
+    piece_ready = Signal(object)  # the new Take
+    audio_ready = Signal(str)  # WAV path of the current take
+    generation_stopped = Signal(str)  # "finished", "duplicate", "cancelled" or "failed"
 
-    def __init__(self, settings: QSettings, model_name: str | None = None, has_audio_device: bool | None = None):
+    def __init__(self, settings: QSettings, model_name: str | None = None, has_audio_device: bool | None = None,
+                 data_dir=None):
         super().__init__()
         self.settings = settings
         self.model_name = model_name
-        self.generator = None  # musicgen.generate.Generator once loaded
+        self.store = TakeStore(Path(data_dir) if data_dir is not None else takes_folder(settings))
+        self.generator = self.analyser = self.model_info = None  # from the model job
+        self.features: dict[str, str] = {}  # optional feature -> "" or why it is off
         self._model_failed = False
-        self.current: HistoryEntry | None = None
+        self.current: Take | None = None
         self._has_audio_device = has_audio_device
-        self._jobs: dict[QThread, object] = {}  # running threads -> their workers (kept alive here)
-        self._generation: GenerationWorker | None = None
-        self._rendering: dict[str, int] = {}  # WAV path being rendered -> history index
+        self._jobs: dict[QThread, tuple[JobWorker, JobReport]] = {}  # running threads, kept alive here
+        self.unfinished_jobs: list[QThread] = []  # still running when the window closed
+        self._generation: JobWorker | None = None
+        self._rendering: set[str] = set()  # ids of takes whose sound is being rendered
         self._temp_dir = Path(tempfile.mkdtemp(prefix="musicgen-gui-"))
-        self.player: AudioPlayer | None = None
+        self._remove_temp = weakref.finalize(self, shutil.rmtree, str(self._temp_dir), ignore_errors=True)
+        self._history_auto_hidden = False
+        self._closed = False
+        self.undo_stack = QUndoStack(self)
+        self.files = FileActions(self)
         self.setWindowTitle("musicgen")
         self.setAcceptDrops(True)
         self._build_ui()
-        self._build_actions()
+        window_menus.build_menus(self)
         self._restore_window()
         self._set_busy(False)
 
     # --- construction --------------------------------------------------------------------------
     def _build_ui(self) -> None:
         self.controls = ControlPanel()
-        self.controls.primer_open_requested.connect(self.open_primer)
+        self.controls.primer_open_requested.connect(self.files.open_primer)
+        self.controls.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        controls_scroll = QScrollArea()
+        controls_scroll.setWidget(self.controls)
+        controls_scroll.setWidgetResizable(True)
+        controls_scroll.setFrameShape(QScrollArea.NoFrame)
+        controls_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.generate_button = QPushButton("Generate")
         self.generate_button.setObjectName("generate")
-        self.generate_button.setToolTip("Compose a new piece with these settings (Ctrl+G)")
         self.generate_button.clicked.connect(self.generate)
         self.progress_bar = QProgressBar()
-        self.progress_bar.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop composing (Esc)")
         self.cancel_button.clicked.connect(self.cancel_generation)
-        self.progress_label = QLabel("")
+        self.progress_label = ElidedLabel("")
         self.progress_label.setObjectName("hint")
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress_bar, 1)
         progress_row.addWidget(self.cancel_button)
-
-        sidebar_content = QWidget()
-        sidebar_layout = QVBoxLayout(sidebar_content)
-        sidebar_layout.setContentsMargins(10, 4, 10, 10)
-        sidebar_layout.addWidget(self.controls)
-        sidebar_layout.addSpacing(6)
+        self.sidebar = QWidget()
+        sidebar_layout = QVBoxLayout(self.sidebar)
+        sidebar_layout.setContentsMargins(10, 4, 6, 8)
+        sidebar_layout.addWidget(controls_scroll, 1)  # the settings scroll; Generate stays in view below
         sidebar_layout.addWidget(self.generate_button)
         sidebar_layout.addLayout(progress_row)
         sidebar_layout.addWidget(self.progress_label)
-        sidebar_layout.addStretch(1)
-        sidebar = QScrollArea()
-        sidebar.setWidget(sidebar_content)
-        sidebar.setWidgetResizable(True)
-        sidebar.setFrameShape(QScrollArea.NoFrame)
-        sidebar.setMinimumWidth(SIDEBAR_WIDTH)
-        sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.sidebar.setMinimumWidth(SIDEBAR_MIN_WIDTH)
 
         self.roll = PianoRoll()
-        self.roll.seek_requested.connect(self._seek_to_step)
-        self.piece_title = QLabel("No piece yet")
+        self.roll.drag_requested.connect(lambda: self.files.drag_current_take(self.roll))
+        self.piece_title = ElidedLabel("No piece yet")
         self.piece_title.setObjectName("pieceTitle")
-        self.piece_details = QLabel("Choose a style on the left and press Generate.")
+        self.piece_details = ElidedLabel("Choose a style on the left and press Generate.")
         self.piece_details.setObjectName("hint")
+        self.settings_button = QToolButton()
+        self.settings_button.setText("Settings")
+        self.history_button = QToolButton()
+        self.history_button.setText("Takes")
         self.save_button = QPushButton("Save MIDI\u2026")
-        self.save_button.setToolTip("Save the piece as a MIDI file (Ctrl+S)")
-        self.save_button.clicked.connect(self.save_midi)
-        self.export_button = QPushButton("Export WAV\u2026")
-        self.export_button.setToolTip("Save the piece as a WAV audio file (Ctrl+E)")
-        self.export_button.clicked.connect(self.export_wav)
+        self.save_button.setToolTip("Save the piece as a MIDI file (Ctrl+S); or drag the notes onto a DAW or folder")
+        self.save_button.clicked.connect(self.files.save_midi)
+        self.export_button = QToolButton()
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.InstantPopup)
+        self.export_menu = QMenu(self.export_button)
+        self.export_button.setMenu(self.export_menu)
         header = QHBoxLayout()
         titles = QVBoxLayout()
         titles.setSpacing(2)
         titles.addWidget(self.piece_title)
         titles.addWidget(self.piece_details)
+        header.addWidget(self.settings_button)
         header.addLayout(titles, 1)
-        header.addWidget(self.save_button)
-        header.addWidget(self.export_button)
+        for widget in (self.save_button, self.export_button, self.history_button):
+            header.addWidget(widget)
 
-        style = self.style()
-        self.play_button = QPushButton(style.standardIcon(QStyle.SP_MediaPlay), "Play")
-        self.play_button.setToolTip("Play / pause (Space)")
-        self.play_button.clicked.connect(self.toggle_playback)
-        self.play_button.setMinimumWidth(96)
-        self.stop_button = QPushButton(style.standardIcon(QStyle.SP_MediaStop), "Stop")
-        self.stop_button.clicked.connect(self.stop_playback)
-        self.time_label = QLabel("0:00 / 0:00")
-        self.time_label.setMinimumWidth(90)
+        self.transport = TransportBar()
+        self.transport.zoom_out_button.clicked.connect(self.roll.zoom_out)
+        self.transport.zoom_fit_button.clicked.connect(self.roll.zoom_to_fit)
+        self.transport.zoom_in_button.clicked.connect(self.roll.zoom_in)
+        self.play_button, self.stop_button = self.transport.play_button, self.transport.stop_button
+        self.time_label = self.transport.time_label
+        self.playback = PlaybackControl(self.run_job, self.roll, self.transport, self)
+        self.playback.changed.connect(self._update_actions)
+        self.playback.failed.connect(lambda title, message: self._playback_failed(title, message))
+        self.playback.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.play_button.clicked.connect(self.playback.toggle)
+        self.stop_button.clicked.connect(self.playback.stop)
+        self.roll.seek_requested.connect(self.playback.seek_to_step)
+        self.take_tools = TakeTools()
+        self.take_tools.regenerate_requested.connect(self.regenerate_bars)
+        self.take_tools.continue_requested.connect(self.continue_take)
+        self.take_tools.bind_undo(self.undo_stack)
         self.audio_label = QLabel("")
         self.audio_label.setObjectName("noAudio")
         self.audio_label.setWordWrap(True)
         self.audio_label.hide()
-        zoom_out = QToolButton()
-        zoom_out.setText("\u2212")
-        zoom_out.setToolTip("Zoom out (Ctrl+wheel, Ctrl+-)")
-        zoom_out.clicked.connect(self.roll.zoom_out)
-        zoom_fit = QToolButton()
-        zoom_fit.setText("Fit")
-        zoom_fit.setToolTip("Show the whole piece (Ctrl+0)")
-        zoom_fit.clicked.connect(self.roll.zoom_to_fit)
-        zoom_in = QToolButton()
-        zoom_in.setText("+")
-        zoom_in.setToolTip("Zoom in (Ctrl+wheel, Ctrl++)")
-        zoom_in.clicked.connect(self.roll.zoom_in)
-        transport = QHBoxLayout()
-        transport.addWidget(self.play_button)
-        transport.addWidget(self.stop_button)
-        transport.addWidget(self.time_label)
-        transport.addStretch(1)
-        zoom_caption = QLabel("Zoom")
-        zoom_caption.setObjectName("hint")
-        transport.addWidget(zoom_caption)
-        transport.addWidget(zoom_out)
-        transport.addWidget(zoom_fit)
-        transport.addWidget(zoom_in)
-
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(8, 8, 8, 8)
         centre_layout.addLayout(header)
         centre_layout.addWidget(self.roll, 1)
-        centre_layout.addLayout(transport)
+        centre_layout.addWidget(self.transport)
+        centre_layout.addWidget(self.take_tools)
         centre_layout.addWidget(self.audio_label)
 
         self.history = HistoryPanel()
-        self.history.entry_chosen.connect(self.show_entry)
-        history_box = QWidget()
-        history_layout = QVBoxLayout(history_box)
+        self.history.take_chosen.connect(self.show_take)
+        self.history.use_settings_requested.connect(self.use_settings_of)
+        self.history.star_requested.connect(lambda take_id: self._push(StarTake, take_id))
+        self.history.rename_requested.connect(self.rename_take)
+        self.history.delete_requested.connect(lambda take_id: self._push(DeleteTake, take_id))
+        self.history_box = QWidget()
+        history_layout = QVBoxLayout(self.history_box)
         history_layout.setContentsMargins(6, 8, 10, 8)
         history_layout.addWidget(self.history)
-        history_box.setMinimumWidth(180)
+        self.history_box.setMinimumWidth(HISTORY_MIN_WIDTH)
 
         self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.addWidget(sidebar)
-        self.splitter.addWidget(centre)
-        self.splitter.addWidget(history_box)
+        for widget in (self.sidebar, centre, self.history_box):
+            self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setCollapsible(1, False)
-        self.splitter.setSizes([SIDEBAR_WIDTH + 20, DEFAULT_SIZE[0] - SIDEBAR_WIDTH - HISTORY_WIDTH, HISTORY_WIDTH])
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([SIDEBAR_WIDTH, DEFAULT_SIZE[0] - SIDEBAR_WIDTH - HISTORY_WIDTH, HISTORY_WIDTH])
         self.setCentralWidget(self.splitter)
-
-        self.model_label = QLabel("Model: loading\u2026")
-        self.speed_label = QLabel("")
+        self.model_label = ElidedLabel("Model: loading\u2026")
+        self.model_label.setMinimumWidth(120)
+        self.speed_label = ElidedLabel("")
+        self.speed_label.setMinimumWidth(200)
         self.statusBar().addPermanentWidget(self.speed_label)
         self.statusBar().addPermanentWidget(self.model_label)
-
-    def _build_actions(self) -> None:
-        def action(text, slot, shortcuts=(), menu=None):
-            act = QAction(text, self)
-            act.setShortcuts([QKeySequence(s) for s in shortcuts])
-            act.setShortcutContext(Qt.WindowShortcut)
-            act.triggered.connect(slot)
-            self.addAction(act)
-            if menu is not None:
-                menu.addAction(act)
-            return act
-
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_primer_action = action("Continue a MIDI file\u2026", self.open_primer, ["Ctrl+O"], file_menu)
-        self.save_action = action("Save MIDI\u2026", self.save_midi, [QKeySequence.Save], file_menu)
-        self.export_action = action("Export WAV\u2026", self.export_wav, ["Ctrl+E"], file_menu)
-        file_menu.addSeparator()
-        action("Quit", self.close, [QKeySequence.Quit], file_menu)
-        music_menu = self.menuBar().addMenu("&Music")
-        self.generate_action = action("Generate", self.generate, ["Ctrl+G", "Ctrl+Return"], music_menu)
-        self.cancel_action = action("Cancel generation", self.cancel_generation, ["Esc"], music_menu)
-        music_menu.addSeparator()
-        self.play_action = action("Play / Pause", self.toggle_playback, ["Space"], music_menu)
-        self.stop_action = action("Stop", self.stop_playback, ["Ctrl+."], music_menu)
-        view_menu = self.menuBar().addMenu("&View")
-        action("Zoom in", self.roll.zoom_in, [QKeySequence.ZoomIn, "Ctrl+="], view_menu)
-        action("Zoom out", self.roll.zoom_out, [QKeySequence.ZoomOut], view_menu)
-        action("Show whole piece", self.roll.zoom_to_fit, ["Ctrl+0"], view_menu)
 
     def _restore_window(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -240,44 +211,90 @@ class MainWindow(QMainWindow):
         splitter = self.settings.value("window/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
+        self.sidebar.show()
+        self.history_box.show()
+        self._fit_panels()
 
-    # --- start-up ------------------------------------------------------------------------------
+    # --- side panels ---------------------------------------------------------------------------
+    @property
+    def compact(self) -> bool:
+        return self.width() < COMPACT_WIDTH
+
+    def set_panel_visible(self, panel: QWidget, visible: bool) -> None:
+        """Show or hide a side panel; in a compact window showing one hides the other."""
+        other = self.history_box if panel is self.sidebar else self.sidebar
+        if visible and self.compact:
+            other.hide()
+        panel.setVisible(visible)
+        if panel is self.history_box:
+            self._history_auto_hidden = False
+        self._sync_panel_buttons()
+
+    def _fit_panels(self) -> None:
+        """Keep at most one side panel in a compact window; bring the takes back when it is wide again."""
+        if self.compact and self.sidebar.isVisibleTo(self) and self.history_box.isVisibleTo(self):
+            self.history_box.hide()
+            self._history_auto_hidden = True
+        elif not self.compact and self._history_auto_hidden:
+            self.history_box.show()
+            self._history_auto_hidden = False
+        self.speed_label.setVisible(not self.compact)
+        self._sync_panel_buttons()
+
+    def _sync_panel_buttons(self) -> None:
+        for widget, action in ((self.sidebar, self.settings_panel_action), (self.history_box, self.history_panel_action)):
+            action.setChecked(widget.isVisibleTo(self))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_panels()
+
+    # --- start-up and jobs ---------------------------------------------------------------------
     def start(self) -> None:
-        """Find the audio output and load the model in the background (the window is already up)."""
+        """Read the takes, find the audio output and load the model in the background."""
         if self._has_audio_device is None:
             self._has_audio_device = audio_output_available()
-        self.player = AudioPlayer(self._has_audio_device, self)
-        self.player.state_changed.connect(self._update_actions)
-        self.player.position_changed.connect(self._show_position)
-        self.player.failed.connect(self._on_playback_failed)
+        self.playback.start(self._has_audio_device)
         if not self._has_audio_device:
             self.audio_label.setText(f"\u26a0 {NO_DEVICE_MESSAGE}")
             self.audio_label.show()
         self.statusBar().showMessage("Loading model\u2026")
-        loader = ModelLoader(self.model_name)
-        loader.loaded.connect(self._on_model_loaded)
-        loader.failed.connect(self._on_model_failed)
-        self._start_job(loader)
+        self.run_job(lambda: jobs.load_takes(self.store), "takes", self._on_takes_loaded,
+                     lambda message: self.show_error("Could not read your takes", message))
+        self.run_job(lambda: jobs.load_model(self.model_name), "model", self._on_model_loaded, self._on_model_failed)
+        self.playback.list_ports()
         self._update_actions()
 
-    def _start_job(self, worker) -> QThread:
+    def run_job(self, job, kind: str, on_finished=None, on_failed=None, on_progress=None, on_cancelled=None) -> JobWorker:
+        """Run ``job`` (a ``gui.jobs`` generator function) in its own thread; callbacks run in the GUI thread."""
+        worker = JobWorker(job, kind)
+        report = JobReport(on_finished, on_failed, on_progress, on_cancelled, self)
+        report.connect_to(worker)
         thread = start_in_thread(worker, self)
-        self._jobs[thread] = worker
+        self._jobs[thread] = (worker, report)
         thread.finished.connect(self._forget_finished_jobs)
-        return thread
+        return worker
 
     def _forget_finished_jobs(self) -> None:
         for thread in [t for t in self._jobs if t.isFinished()]:
-            del self._jobs[thread]
+            _, report = self._jobs.pop(thread)
+            report.deleteLater()
             thread.deleteLater()
 
-    def _on_model_loaded(self, generator, model_name: str) -> None:
-        from pretty_midi import program_to_instrument_name  # already imported by the loader thread
+    def _on_takes_loaded(self, result) -> None:
+        takes, problems = result
+        for take in takes:
+            self.history.add(take, select=False)
+        if problems:
+            self.statusBar().showMessage(f"{len(problems)} stored takes could not be read: {problems[0]}", 10000)
+        self.takes_loaded.emit()
 
-        self.generator = generator
-        self.controls.set_genres(generator.genres, [program_to_instrument_name(p) for p in range(128)])
+    def _on_model_loaded(self, result) -> None:
+        self.generator, self.analyser, self.model_info = result
+        self.features = dict(self.model_info.features)
+        self.controls.set_model(self.model_info)
         self.controls.restore_settings(self.settings)
-        self.model_label.setText(f"Model: {model_name} \u00b7 {len(generator.genres)} styles")
+        self.model_label.setText(f"Model: {self.model_info.name} \u00b7 {len(self.model_info.genres)} styles")
         self.statusBar().showMessage("Ready \u2014 pick a style and press Generate.", 8000)
         self._update_actions()
         self.model_ready.emit()
@@ -290,32 +307,64 @@ class MainWindow(QMainWindow):
         self.show_error("Model not loaded", f"The music model could not be loaded: {message}", critical=True)
         self.model_failed.emit(message)
 
-    # --- generating ----------------------------------------------------------------------------
+    # --- making takes --------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        """True while a piece is being generated."""
+        """True while a take is being made."""
         return self._generation is not None
 
     def generate(self) -> None:
         """Generate with the panel's settings (a new seed unless "Keep" is ticked)."""
         if self.generator is None or self.busy:
             return
+        if self.controls.problem():
+            self.statusBar().showMessage(self.controls.problem(), 8000)
+            return
         self.controls.seed_for_next_piece()
         self.start_generation(self.controls.request_fields())
 
-    def start_generation(self, request_fields: dict) -> None:
-        """Generate a piece from GenerationRequest fields in a worker thread."""
+    def start_generation(self, fields: dict, draft: jobs.TakeDraft | None = None, text: str = "Generate") -> None:
+        """Make a take from GenerationRequest ``fields`` in a worker."""
         if self.generator is None or self.busy:
             return
-        worker = GenerationWorker(self.generator, request_fields)
-        worker.progressed.connect(self._on_progress)
-        worker.finished.connect(self._on_generated)
-        worker.failed.connect(self._on_generation_failed)
-        worker.cancelled.connect(self._on_generation_cancelled)
-        self._generation = worker
+        if draft is None:
+            primer_summary = self.controls.primer_summary if fields.get("primer") else ""
+            draft = jobs.TakeDraft(self.controls.describe_spec(fields.get("genre", "")), primer_summary)
+        generator, analyser, known = self.generator, self.analyser, self._fingerprints()
+        self._start_take_job(lambda: jobs.generate_take(generator, analyser, fields, draft, self.store, known), text)
+
+    def regenerate_bars(self, first: int, last: int) -> None:
+        """Write bars ``first..last`` of the current take anew (a new take; every other note kept)."""
+        take = self.current
+        if take is None or self.generator is None or self.busy or self.features.get("regenerate"):
+            return
+        seed, strength = self.controls.seed_for_next_piece(), self.controls.style_strength()
+        draft = jobs.TakeDraft(take.title, take.primer_summary, parent=take.id, reworked=(first, last))
+        generator, analyser, known = self.generator, self.analyser, self._fingerprints()
+        self._start_take_job(lambda: jobs.regenerate_take(generator, analyser, take, first, last, seed, strength,
+                                                          draft, self.store, known),
+                             f"Regenerate bars {first}\u2013{last}")
+
+    def continue_take(self) -> None:
+        """Add new music after the end of the current take (as long as the Length box says)."""
+        take = self.current
+        if take is None or take.midi_path is None or self.generator is None or self.busy:
+            return
+        self.controls.seed_for_next_piece()
+        fields = {**self.controls.request_fields(), "primer": str(take.midi_path), "form": None}
+        bars = max(0, len(take.generated.piece.bars) - 1)
+        summary = f"{len(take.generated.piece.notes)} notes, {bars} bars"
+        self.start_generation(fields, jobs.TakeDraft(f"{take.display_name} (continued)", summary, parent=take.id),
+                              "Continue")
+
+    def _fingerprints(self) -> dict[str, str]:
+        return {take.fingerprint: take.id for take in self.history.takes}
+
+    def _start_take_job(self, job, text: str) -> None:
+        self._generation = self.run_job(job, "generate", lambda result: self._on_take_made(result, text),
+                                        self._on_generation_failed, self._on_progress, self._on_generation_cancelled)
         self._set_busy(True)
         self.statusBar().showMessage("Composing\u2026")
-        self._start_job(worker)
 
     def cancel_generation(self) -> None:
         if self._generation is not None:
@@ -324,10 +373,9 @@ class MainWindow(QMainWindow):
             self.progress_label.setText("Stopping\u2026")
 
     def _set_busy(self, busy: bool) -> None:
-        self.progress_bar.setVisible(busy)
-        self.cancel_button.setVisible(busy)
+        for widget in (self.progress_bar, self.cancel_button, self.progress_label):
+            widget.setVisible(busy)
         self.cancel_button.setEnabled(busy)
-        self.progress_label.setVisible(busy)
         self.progress_bar.setRange(0, 0)  # busy indicator until the first progress arrives
         self.progress_label.setText("Starting\u2026")
         self._update_actions()
@@ -351,190 +399,172 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Generation failed.", 6000)
         self.show_error("Could not generate", message)
 
-    def _on_generated(self, generated) -> None:
-        title = self.controls.describe_spec(generated.request.genre)
-        primer_summary = self.controls.primer_summary if generated.request.primer else ""
-        entry = HistoryEntry(generated, title, primer_summary)
-        index = self.history.add(entry)
+    def _on_take_made(self, result: jobs.TakeResult, text: str) -> None:
+        if result.take is None:
+            existing = self.history.take(result.duplicate_of)
+            self._finish_generation("duplicate")
+            if existing is not None:
+                self.show_take(existing.id)
+                self.statusBar().showMessage(f"Same notes as the take \u201c{existing.display_name}\u201d (same seed "
+                                             "and settings): shown again, not added twice.", 10000)
+            return
+        take = result.take
+        self.history.add(take)
+        self.undo_stack.push(AddTake(self, take, text))
         self._finish_generation("finished")
-        self.speed_label.setText(f"Last piece: {generated.events} events in {generated.seconds_taken:.1f} s "
+        generated = take.generated
+        self.speed_label.setText(f"Last take: {generated.events} events in {generated.seconds_taken:.1f} s "
                                  f"({generated.events_per_second:,.0f} events/s)")
-        self.statusBar().showMessage(f"Done \u2014 {title}, seed {generated.request.seed}.", 6000)
-        self.show_entry(index, restore_settings=False)
-        self.piece_ready.emit(entry)
+        self.show_take(take.id)
+        notes = " ".join(f"({note})" for note in result.notes)
+        self.statusBar().showMessage(f"{take.outcome} {notes}".strip(), 0 if generated.stop_reason else 10000)
+        self.piece_ready.emit(take)
 
-    # --- showing a piece -----------------------------------------------------------------------
-    def show_entry(self, index: int, restore_settings: bool = True) -> None:
-        """Bring back history entry ``index``: roll, title, playback and (optionally) its settings."""
-        entry = self.history.entries[index]
-        generated = entry.generated
-        self.current = entry
-        self.history.select(index)
-        self.roll.set_piece(generated.piece)
-        if restore_settings:
-            self.controls.apply_fields(self.fields_of(generated), entry.primer_summary)
-        instrument = self.controls.instrument_combo.itemText(self.controls.instrument_combo.findData(generated.program))
-        key = generated.key_result or self._key_of(generated.piece)
-        self.piece_title.setText(f"{entry.title} \u2014 seed {generated.request.seed}")
-        self.piece_details.setText(f"{entry.summary} \u00b7 {round(generated.tempo)} BPM \u00b7 {key} "
-                                   f"\u00b7 {instrument}")
-        self.setWindowTitle(f"musicgen \u2014 {entry.title}, seed {generated.request.seed}")
-        if self.player is not None:
-            if entry.wav_path is not None:
-                self.player.load(entry.wav_path)
-            else:
-                self.player.begin_preparing()
-        self._show_position(0)
-        if entry.wav_path is None and index not in self._rendering.values():
-            self._render_audio(index)
+    # --- the takes -----------------------------------------------------------------------------
+    def show_take(self, take_id: str) -> None:
+        """Show a take: roll, title, playback. The panel's settings stay as they are."""
+        take = self.history.take(take_id)
+        if take is None:
+            return
+        generated, piece = take.generated, take.generated.piece
+        self.current = take
+        self.history.select(take.id)
+        highlight = None
+        if take.reworked:
+            try:
+                start, end = bar_span(list(piece.bars), *take.reworked)
+                highlight = (start, end, f"new bars {take.reworked[0]}\u2013{take.reworked[1]}")
+            except ValueError:
+                pass
+        self.roll.set_piece(piece, take.voices, take.voice_names, highlight)
+        self.take_tools.set_bar_count(max(1, len(piece.bars) - 1))
+        self._show_take_text(take)
+        self.playback.set_take(take)
+        if take.wav_path is None and take.id not in self._rendering:
+            self._render_audio(take)
         self._update_actions()
 
-    @staticmethod
-    def _key_of(piece) -> str:
-        """The key the piece sounds in, e.g. "A minor" (estimated from its notes)."""
-        from musicgen.keys import estimate_key, key_name
-
-        return key_name(*estimate_key(piece)) if piece.notes else "no notes"
+    def _show_take_text(self, take: Take) -> None:
+        generated = take.generated
+        key = generated.key_result or generated.key_detected or ""
+        instrument = self.controls.instrument_combo.itemText(self.controls.instrument_combo.findData(generated.program))
+        details = [take.summary, f"{round(generated.tempo)} BPM"] + [text for text in (key, instrument, take.badges) if text]
+        self.piece_title.setText(f"{take.display_name} \u2014 seed {generated.request.seed}")
+        self.piece_details.setText(" \u00b7 ".join(details))
+        self.setWindowTitle(f"musicgen \u2014 {take.display_name}")
 
     @staticmethod
     def fields_of(generated) -> dict:
         """The panel settings that made ``generated``."""
-        request = generated.request
-        return {"genre": request.genre, "bars": request.bars, "tempo": generated.tempo, "key": request.key,
-                "program": generated.program, "temperature": request.temperature, "seed": request.seed,
-                "primer": request.primer}
+        from dataclasses import asdict
 
-    def _render_audio(self, index: int) -> None:
-        path = self._temp_dir / f"piece-{index + 1}.wav"
-        worker = AudioRenderWorker(self.history.entries[index].generated, path)
-        worker.finished.connect(self._on_audio_rendered)
-        worker.failed.connect(self._on_audio_failed)
-        self._rendering[str(path)] = index
-        self._start_job(worker)
+        return {**asdict(generated.request), "tempo": generated.tempo, "program": generated.program}
 
-    def _on_audio_rendered(self, path: str, backend: str) -> None:
-        index = self._rendering.pop(path, None)
-        if index is None:
+    def use_settings_of(self, take_id: str) -> None:
+        take = self.history.take(take_id)
+        if take is not None and self.generator is not None:
+            self.undo_stack.push(UseSettings(self, take))
+            self.statusBar().showMessage(f"The settings of \u201c{take.display_name}\u201d are in the panel "
+                                         "(Undo puts yours back).", 8000)
+
+    def rename_take(self, take_id: str) -> None:
+        take = self.history.take(take_id)
+        if take is None:
             return
-        entry = self.history.entries[index]
-        entry.wav_path, entry.audio_backend = Path(path), backend
-        if entry is self.current:
-            if self.player is not None:
-                self.player.load(entry.wav_path)
-            self.statusBar().showMessage(f"Sound ready: {backend}", 5000)
-            self._update_actions()
-            self.audio_ready.emit(path)
+        name, ok = QInputDialog.getText(self, "Rename take", "Name:", text=take.display_name)
+        if ok and name.strip() and name.strip() != take.display_name:
+            self.undo_stack.push(RenameTake(self, take, name.strip()))
 
-    def _on_audio_failed(self, path: str, message: str) -> None:
-        index = self._rendering.pop(path, None)
-        if index is not None and self.history.entries[index] is self.current and self.player is not None:
-            self.player.load(None)
-        self._update_actions()
-        self.show_error("Could not prepare the sound", f"{message} (you can still save the MIDI file)")
+    def _push(self, command, take_id: str) -> None:
+        take = self.history.take(take_id)
+        if take is not None:
+            self.undo_stack.push(command(self, take))
 
-    # --- playback ------------------------------------------------------------------------------
-    def _on_playback_failed(self, message: str) -> None:
+    # Primitives of the undo commands.
+    def drop_take(self, take: Take) -> None:
+        """Take a take out of the list (its folder is moved aside, so Undo can bring it back)."""
+        try:
+            self.store.delete(take)
+        except OSError as error:
+            self.show_error("Could not delete the take", str(error))
+            return
+        self.history.remove(take.id)
+        if self.current is take:
+            self.current = None
+            newest = self.history.takes[-1] if self.history.takes else None
+            if newest is not None:
+                self.show_take(newest.id)
+            else:
+                self.roll.set_piece(None)
+                self.playback.set_take(None)
+                self.piece_title.setText("No piece yet")
+                self.piece_details.setText("Choose a style on the left and press Generate.")
         self._update_actions()
-        self.show_error("Could not play the sound", message)
+
+    def bring_back_take(self, take: Take) -> None:
+        try:
+            self.store.restore(take)
+        except OSError as error:
+            self.show_error("Could not bring the take back", str(error))
+            return
+        self.history.add(take)
+        self.show_take(take.id)
+
+    def name_take(self, take: Take, name: str) -> None:
+        self.store.rename(take, name)
+        self._refresh(take)
+
+    def star_take(self, take: Take, starred: bool) -> None:
+        take.starred = starred
+        self.store.update(take)
+        self._refresh(take)
+
+    def _refresh(self, take: Take) -> None:
+        self.history.refresh(take)
+        if take is self.current:
+            self._show_take_text(take)
+        self._update_actions()
+
+    # --- sound ---------------------------------------------------------------------------------
+    def _render_audio(self, take: Take) -> None:
+        path = self._temp_dir / f"{take.id}.wav"
+        self._rendering.add(take.id)
+
+        def rendered(result) -> None:
+            self._rendering.discard(take.id)
+            take.wav_path, take.audio_backend = Path(result[0]), result[1]
+            self.playback.sound_ready(take)
+            if take is self.current:
+                self.statusBar().showMessage(f"Sound ready: {take.audio_backend}", 5000)
+                self._update_actions()
+                self.audio_ready.emit(result[0])
+
+        def failed(message: str) -> None:
+            self._rendering.discard(take.id)
+            self.show_error("Could not prepare the sound", f"{message} (you can still save the MIDI file)")
+
+        self.run_job(lambda: jobs.render_audio(take.generated, path), "audio", rendered, failed)
 
     def toggle_playback(self) -> None:
-        if self.player is not None:
-            self.player.toggle()
+        self.playback.toggle()
 
     def stop_playback(self) -> None:
-        if self.player is not None:
-            self.player.stop()
+        self.playback.stop()
 
-    def _seconds_per_step(self) -> float:
-        return 60.0 / self.current.generated.tempo / STEPS_PER_BEAT
+    def _playback_failed(self, title: str, message: str) -> None:
+        self._update_actions()
+        self.show_error(title, message)
 
-    def _seek_to_step(self, step: int) -> None:
-        if self.current is not None and self.player is not None:
-            self.player.seek(int(step * self._seconds_per_step() * 1000))
-
-    def _show_position(self, ms: int) -> None:
-        if self.current is None:
-            return
-        total = self.current.generated.duration_seconds
-        self.time_label.setText(f"{format_duration(ms / 1000)} / {format_duration(total)}")
-        playing = self.player is not None and self.player.state.status is not Status.STOPPED
-        self.roll.set_playhead(ms / 1000 / self._seconds_per_step() if playing or ms else None)
-
-    # --- files ---------------------------------------------------------------------------------
-    def _folder(self, kind: str) -> str:
-        default = QStandardPaths.writableLocation(QStandardPaths.MusicLocation) or str(Path.home())
-        folder = str(self.settings.value(f"folders/{kind}", default))
-        return folder if Path(folder).is_dir() else str(Path.home())
-
-    def _remember_folder(self, kind: str, path: str) -> None:
-        self.settings.setValue(f"folders/{kind}", str(Path(path).parent))
-
-    def open_primer(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Continue a MIDI file", self._folder("primer"),
-                                              "MIDI files (*.mid *.midi);;All files (*)")
-        if path:
-            self.use_primer(path)
-
-    def use_primer(self, path: str) -> bool:
-        """Check ``path`` is a usable MIDI file and make it the primer; a dialog explains when it is not."""
-        from musicgen.midi_io import midi_to_piece
-
-        try:
-            piece = midi_to_piece(path)
-        except ValueError as error:
-            self.show_error("Can't continue this file", str(error))
-            return False
-        bars = max(0, len(piece.bars) - 1)
-        summary = f"{len(piece.notes)} notes" + (f", {bars} bars" if bars else "")
-        self.controls.set_primer(path, summary)
-        self._remember_folder("primer", path)
-        self.statusBar().showMessage(f"The next piece continues {Path(path).name}.", 6000)
-        return True
-
-    def save_midi(self) -> None:
-        if self.current is None:
-            return
-        suggested = Path(self._folder("save")) / suggested_file_name(self.current.generated, ".mid")
-        path, _ = QFileDialog.getSaveFileName(self, "Save MIDI", str(suggested), "MIDI files (*.mid *.midi)")
-        if not path:
-            return
-        path = Path(path) if Path(path).suffix.lower() in MIDI_SUFFIXES else Path(path).with_suffix(".mid")
-        try:
-            self.current.generated.write_midi(path)
-        except (OSError, ValueError) as error:
-            self.show_error("Could not save the MIDI file", file_error_text(error, path))
-            return
-        self._remember_folder("save", str(path))
-        self.statusBar().showMessage(f"Saved {path.name}", 6000)
-
-    def export_wav(self) -> None:
-        if self.current is None or self.current.wav_path is None:
-            return
-        suggested = Path(self._folder("export")) / suggested_file_name(self.current.generated, ".wav")
-        path, _ = QFileDialog.getSaveFileName(self, "Export WAV", str(suggested), "WAV audio (*.wav)")
-        if not path:
-            return
-        path = Path(path) if Path(path).suffix.lower() == ".wav" else Path(path).with_suffix(".wav")
-        source = self.current.wav_path
-        try:
-            from musicgen.midi_io import atomic_write_bytes
-
-            atomic_write_bytes(path, lambda temp: shutil.copyfile(source, temp))
-        except OSError as error:
-            self.show_error("Could not export the WAV file", file_error_text(error, path))
-            return
-        self._remember_folder("export", str(path))
-        self.statusBar().showMessage(f"Exported {path.name}", 6000)
-
+    # --- drops ---------------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
-        if midi_paths_in(event.mimeData()):
+        if event.source() is None and midi_paths_in(event.mimeData()):  # not our own takes dragged out
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
         paths = midi_paths_in(event.mimeData())
-        if paths:
+        if paths and event.source() is None:
             event.acceptProposedAction()
-            self.use_primer(paths[0])
+            self.files.use_primer(paths[0])
 
     # --- state ---------------------------------------------------------------------------------
     def show_error(self, title: str, message: str, critical: bool = False) -> None:
@@ -542,51 +572,26 @@ class MainWindow(QMainWindow):
         (QMessageBox.critical if critical else QMessageBox.warning)(self, title, message)
 
     def _update_actions(self) -> None:
-        has_model = self.generator is not None
-        if self.busy:
-            self.generate_button.setText("Composing\u2026")
-        elif has_model:
-            self.generate_button.setText("Generate")
-        else:
-            self.generate_button.setText("No model loaded" if self._model_failed else "Loading model\u2026")
-        self.generate_button.setEnabled(has_model and not self.busy)
-        self.generate_button.setToolTip("Compose a new piece with these settings (Ctrl+G)" if has_model
-                                        else NO_MODEL_TOOLTIP)
-        self.generate_action.setEnabled(has_model and not self.busy)
-        self.cancel_action.setEnabled(self.busy)
-        has_piece = self.current is not None
-        self.save_button.setEnabled(has_piece)
-        self.save_action.setEnabled(has_piece)
-        has_audio = has_piece and self.current.wav_path is not None
-        self.export_button.setEnabled(has_audio)
-        self.export_action.setEnabled(has_audio)
-        self.export_button.setToolTip("Save the piece as a WAV audio file (Ctrl+E)" if has_audio or not has_piece
-                                      else "Preparing audio\u2026")
-        state = self.player.state if self.player is not None else None
-        playing = state is not None and state.status is Status.PLAYING
-        can_toggle = state is not None and (state.can_play or state.can_pause)
-        self.play_button.setEnabled(can_toggle)
-        self.play_action.setEnabled(can_toggle)
-        self.play_button.setText("Pause" if playing else "Play")
-        self.play_button.setIcon(self.style().standardIcon(QStyle.SP_MediaPause if playing else QStyle.SP_MediaPlay))
-        reason = state.unavailable_reason if state is not None else ""
-        self.play_button.setToolTip(reason or "Play / pause (Space)")
-        self.stop_button.setEnabled(state is not None and state.can_stop)
-        self.stop_action.setEnabled(state is not None and state.can_stop)
+        window_menus.update_actions(self)
 
     def closeEvent(self, event) -> None:
-        self.hide()  # waiting for a model still loading must not look like a frozen window
-        if self._generation is not None:
-            self._generation.request_abort()
-        if self.player is not None:
-            self.player.stop()
+        if self._closed:
+            super().closeEvent(event)
+            return
+        self._closed = True
+        self.hide()  # waiting for a job must not look like a frozen window
+        self.playback.stop()
+        for worker, _ in self._jobs.values():
+            worker.request_abort()
+        deadline = QDeadlineTimer(CLOSE_DEADLINE_MS)
         for thread in list(self._jobs):
             thread.quit()
-            thread.wait()
+            if not thread.wait(deadline):
+                self.unfinished_jobs.append(thread)
         if self.generator is not None:
             self.controls.save_settings(self.settings)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.sync()
-        shutil.rmtree(self._temp_dir, ignore_errors=True)
+        self._remove_temp()
         super().closeEvent(event)

@@ -93,6 +93,24 @@ class Take:
         return " \u00b7 ".join(badges)
 
     @property
+    def outcome(self) -> str:
+        """What the piece got and, when it stopped early, why (for the status bar)."""
+        generated = self.generated
+        if self.reworked:
+            first, last = self.reworked
+            stop = f" ({generated.stop_reason})" if generated.stop_reason else ""
+            return f"Bars {first}\u2013{last} written anew{stop}; every other note is as it was."
+        got = f"{generated.bars_generated} bars" + (f" of {generated.meter}" if generated.meter else "")
+        if generated.form and generated.form != "free":
+            got += f" in form {generated.form}"
+        if generated.piece.pickup:
+            got += " after a pickup (bar 0)"
+        if generated.stop_reason:
+            return f"Stopped early: {got} of the {generated.bars_requested} asked for \u2014 {generated.stop_reason}."
+        ending = "it ended by itself" if generated.ended_naturally else "it closes at its last bar line"
+        return f"Got {got}; {ending}."
+
+    @property
     def subtitle(self) -> str:
         """The summary and the day and time it was made."""
         return f"{self.summary} \u00b7 {time.strftime('%d %b %H:%M', time.localtime(self.created))}"

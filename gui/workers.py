@@ -91,3 +91,38 @@ class JobWorker(QObject):
                     self.progressed.emit(progress.done, progress.total, progress.message)
         finally:
             steps.close()  # a cancelled job stops at once
+
+
+class JobReport(QObject):
+    """Delivers a worker's signals to plain callables in the GUI thread (its slots are queued there)."""
+
+    def __init__(self, on_finished=None, on_failed=None, on_progress=None, on_cancelled=None, parent=None):
+        super().__init__(parent)
+        self.on_finished, self.on_failed = on_finished, on_failed
+        self.on_progress, self.on_cancelled = on_progress, on_cancelled
+
+    def connect_to(self, worker: JobWorker) -> None:
+        worker.finished.connect(self._finished)
+        worker.failed.connect(self._failed)
+        worker.progressed.connect(self._progressed)
+        worker.cancelled.connect(self._cancelled)
+
+    @Slot(object)
+    def _finished(self, result) -> None:
+        if self.on_finished is not None:
+            self.on_finished(result)
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        if self.on_failed is not None:
+            self.on_failed(message)
+
+    @Slot(int, int, str)
+    def _progressed(self, done: int, total: int, message: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(done, total, message)
+
+    @Slot()
+    def _cancelled(self) -> None:
+        if self.on_cancelled is not None:
+            self.on_cancelled()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .midi_io import atomic_write_bytes
+from .request import piece_file_name  # re-exported: the one file-name scheme ("reel-seed7.mid")
 
 MANIFEST_NAME = "manifest.jsonl"
 CHUNK_SIZE = 32  # pieces per batched sampling pass
@@ -32,13 +33,6 @@ class BatchProgress:
     message: str = ""
     written: int = 0
     skipped: int = 0
-
-
-def piece_file_name(genre: str, seed: int) -> str:
-    """``<genre>-<seed>.mid``; a blend ``bach=0.7,reel=0.3`` becomes ``bach0.7+reel0.3``."""
-    safe = genre.replace("=", "").replace(",", "+").replace(" ", "")
-    safe = re.sub(r"[^A-Za-z0-9_.+-]", "_", safe) or "piece"
-    return f"{safe}-{seed}.mid"
 
 
 def plan_batch(template, genre: str, count: int, seed_base: int, genre_keys: list[str]) -> list:
@@ -172,7 +166,8 @@ def _chunks(items: list, size: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def run_batch(loaded, requests: list, out_dir, workers: int = 1, max_copied: int | None = None) -> Iterator[BatchProgress]:
+def run_batch(loaded, requests: list, out_dir, workers: int = 1, max_copied: int | None = None,
+              best_of: int | None = None) -> Iterator[BatchProgress]:
     """Compose every request whose file or manifest line is missing in ``out_dir``; yields progress.
 
     Checks happen now (ValueError before any work); the returned generator does the composing.
@@ -180,11 +175,20 @@ def run_batch(loaded, requests: list, out_dir, workers: int = 1, max_copied: int
     generator early keeps every piece finished so far. Each manifest line gets the piece's longest
     run shared with a training piece (``copied_notes``, ``copied_share``, ``copied_from``); with
     ``max_copied``, a piece over that many notes is resampled with another seed (``originality``).
+    With ``best_of`` N, each piece is the best of N candidates by the style critic's fit for its genre
+    (``critic.best_of``); its line records ``style_fit``, ``best_of`` and the ``planned_seed``.
     """
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
     if max_copied is not None and max_copied < 1:
         raise ValueError(f"--max-copied must be at least 1 note, got {max_copied}")
+    critic = None
+    if best_of is not None:
+        from .critic import MAX_BEST_OF, critic_for_model
+
+        if not 1 <= best_of <= MAX_BEST_OF:
+            raise ValueError(f"--best-of must be between 1 and {MAX_BEST_OF}, got {best_of}")
+        critic = critic_for_model(loaded)  # trained and cached on first use
     index = _originality_index(loaded, max_copied)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -196,13 +200,16 @@ def run_batch(loaded, requests: list, out_dir, workers: int = 1, max_copied: int
     for name, request in zip(names, requests):
         if name in manifest:
             _check_same_settings(manifest[name], request)
+            if manifest[name].get("best_of") != best_of:
+                raise ValueError(f"{name} in this folder was made with best-of {manifest[name].get('best_of')}, "
+                                 f"not {best_of}; use another --out-dir or the same settings")
         if not (name in manifest and (out_dir / name).is_file()):
             todo.append((name, request))
     manifest_path = out_dir / MANIFEST_NAME
     lines_on_disk = len(manifest_path.read_text(encoding="utf-8").splitlines()) if manifest_path.is_file() else 0
     if lines_on_disk != len(manifest):
         _rewrite_manifest(out_dir, manifest)  # drop a line cut by a crash, or duplicates
-    return _compose(loaded, todo, len(requests), out_dir, manifest, workers, index, max_copied)
+    return _compose(loaded, todo, len(requests), out_dir, manifest, workers, index, max_copied, critic, best_of)
 
 
 def _originality_index(loaded, max_copied: int | None):
@@ -222,7 +229,8 @@ def _originality_index(loaded, max_copied: int | None):
 
 
 def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, workers: int,
-             index=None, max_copied: int | None = None) -> Iterator[BatchProgress]:
+             index=None, max_copied: int | None = None, critic=None,
+             best_of: int | None = None) -> Iterator[BatchProgress]:
     """Compose ``todo`` ((file name, request) pairs), writing each file and its manifest line."""
     skipped = total - len(todo)
     done, written = skipped, 0
@@ -252,7 +260,8 @@ def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, work
         torch.set_num_threads(1)
         try:
             for chunk in _chunks(todo, CHUNK_SIZE):
-                save(chunk, _compose_chunk([request for _, request in chunk], generator, index, max_copied))
+                save(chunk, _compose_chunk([request for _, request in chunk], generator, index, max_copied,
+                                           critic, best_of))
                 yield BatchProgress(done, total, f"{written} composed", written, skipped)
         finally:
             torch.set_num_threads(threads)
@@ -263,9 +272,11 @@ def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, work
     chunk_size = max(1, min(CHUNK_SIZE, -(-len(todo) // workers)))  # ceil: every worker gets work
     chunks = _chunks(todo, chunk_size)
     # Workers stop at once on Ctrl+C and never outlive this process (musicgen.workers).
-    results = run_in_processes(_compose_chunk, [([request for _, request in chunk], None, None, max_copied)
-                                                for chunk in chunks], workers, initializer=_init_worker,
-                               initargs=(str(loaded.path), index.dataset_path if index is not None else None))
+    results = run_in_processes(_compose_chunk, [([request for _, request in chunk], None, None, max_copied,
+                                                 None, best_of) for chunk in chunks], workers,
+                               initializer=_init_worker,
+                               initargs=(str(loaded.path), index.dataset_path if index is not None else None,
+                                         critic.to_dict() if critic is not None else None))
     try:
         for number, chunk_results in results:
             save(chunks[number], chunk_results)

@@ -194,20 +194,9 @@ def _request_from_args(args, genre: str, seed: int):
 
 def _consume(steps, description: str):
     """Run a progress generator: a transient bar on a terminal, silently otherwise; returns the last value."""
-    last = None
-    if not sys.stderr.isatty():
-        for last in steps:
-            pass
-        return last
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn
+    from .progress import run_with_bar
 
-    with Progress(TextColumn(f"[bold]{description}"), BarColumn(), TextColumn("{task.fields[message]}"),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(description, total=None, message="")
-        for last in steps:
-            bar.update(task, completed=last.done, total=last.total, message=str(last.message)[:40])
-    return last
+    return run_with_bar(steps, description, transient=True)
 
 
 def _minutes(seconds: float) -> str:
@@ -346,7 +335,8 @@ def cmd_batch(args) -> None:
     started = time.perf_counter()
     try:
         requests = plan_batch(template, args.genre, args.count, args.seed_base, loaded.genre_keys)
-        steps = run_batch(loaded, requests, out_dir, workers=args.workers, max_copied=args.max_copied)
+        steps = run_batch(loaded, requests, out_dir, workers=args.workers, max_copied=args.max_copied,
+                          best_of=args.best_of)
     except ValueError as error:
         raise UserError(str(error)) from None
     except OSError as error:
@@ -543,6 +533,8 @@ def _add_music_commands(commands) -> None:
     batch.add_argument("--seed-base", type=int, default=0, help="piece i gets seed SEED_BASE + i (default 0)")
     batch.add_argument("--max-copied", type=int, help="resample (another seed, in the manifest) any piece that shares "
                        "a run of more than this many melody notes with a training piece (default: keep every piece)")
+    batch.add_argument("--best-of", type=int, metavar="N", help="compose N candidates per piece and keep the one the "
+                       "style critic finds most like its genre; records style_fit (default: one take, no critic)")
     _add_sampling_flags(batch)
     batch.set_defaults(func=cmd_batch)
 

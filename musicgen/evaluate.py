@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -23,20 +22,11 @@ from .checkpoint import LoadedModel
 from .dataset import SPLITS, Dataset
 from .midi_io import atomic_write_bytes
 from .ngram import DEFAULT_ORDER, NGramModel
+from .progress import Progress
 from .scoring import IGNORE, next_token_batch
 
 TOKEN_BUDGET = 1 << 16  # tokens per LSTM forward pass (rows x time); logits take ~60 MB
 DIGITS = 4  # decimals kept in the model card
-
-
-@dataclass
-class EvaluationProgress:
-    """One report: ``done`` of ``total`` pieces scored; the last one carries the metrics."""
-
-    done: int
-    total: int
-    message: str = ""
-    result: dict | None = None
 
 
 def piece_batches(dataset: Dataset, pieces: list[int], rows_per_piece: int,
@@ -79,7 +69,7 @@ def check_genres_match(loaded: LoadedModel, dataset: Dataset) -> None:
 
 
 def evaluate_model(loaded: LoadedModel, dataset: Dataset, split: str = "test",
-                   order: int = DEFAULT_ORDER) -> Iterator[EvaluationProgress]:
+                   order: int = DEFAULT_ORDER) -> Iterator[Progress]:
     """Score the model and an n-gram baseline on ``split``; yields progress, the last with ``.result``."""
     if split not in SPLITS:
         raise ValueError(f"unknown split '{split}' (choose from {', '.join(SPLITS)})")
@@ -92,7 +82,7 @@ def evaluate_model(loaded: LoadedModel, dataset: Dataset, split: str = "test",
     true_genre = {i: int(dataset.genre[i]) for i in pieces}
     events = {i: len(dataset.piece_tokens(i)) - 1 for i in pieces}
 
-    yield EvaluationProgress(0, len(pieces), f"fitting {order}-gram baselines on the train split")
+    yield Progress(0, len(pieces), f"fitting {order}-gram baselines on the train split")
     baselines = fit_baselines(dataset, order)
     # Total nats of every piece under every genre's n-gram: (P, G); the diagonal is the baseline NLL.
     baseline_nats = {i: [-float(np.sum(baselines[g].log_probs(dataset.piece_tokens(i)))) for g in range(G)]
@@ -102,7 +92,7 @@ def evaluate_model(loaded: LoadedModel, dataset: Dataset, split: str = "test",
     for batch in piece_batches(dataset, pieces, G):
         for i, row in zip(batch, nats_under_every_genre(loaded.model, dataset, batch, G)):
             lstm_nats[i] = row
-        yield EvaluationProgress(len(lstm_nats), len(pieces), f"scoring pieces under {G} genres")
+        yield Progress(len(lstm_nats), len(pieces), f"scoring pieces under {G} genres")
 
     result = _metrics(keys, pieces, true_genre, events, lstm_nats, baseline_nats)
     result["baseline"] = f"interpolated Kneser-Ney {order}-gram per genre, fit on the train split"
@@ -114,7 +104,7 @@ def evaluate_model(loaded: LoadedModel, dataset: Dataset, split: str = "test",
         "pieces": len(pieces), "events": int(sum(events.values())),
         "seconds": round(time.time() - started, 1), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
-    yield EvaluationProgress(len(pieces), len(pieces), "done", result)
+    yield Progress(len(pieces), len(pieces), "done", result)
 
 
 def _metrics(keys, pieces, true_genre, events, lstm_nats, baseline_nats) -> dict:

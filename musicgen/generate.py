@@ -50,7 +50,13 @@ from .request import (GeneratedPiece, GenerationRequest, main_genre, parse_genre
                       plan_request, validate_request, weights_text)
 
 PRIMER_MAX_TOKENS = 1500  # the primer's last tokens warm the state (its notes are all kept)
+PARTIAL_SORT = 32  # tokens sorted per step when they hold the top-p mass (else all are)
 PROGRESS_EVERY = 32  # tokens sampled between progress reports (and cancel points)
+
+
+def _within(mass: float, request: GenerationRequest) -> bool:
+    """True when the likeliest tokens holding ``mass`` are all a row's top-k / top-p may draw from."""
+    return 0 < request.top_k <= PARTIAL_SORT or (request.top_p < 1.0 and mass > request.top_p)
 
 
 def _draw(cdf: list[float], order: list[int], request: GenerationRequest, uniform: float) -> int:
@@ -154,8 +160,15 @@ class Generator:
         temperatures = [row.request.temperature for row in rows]
         if any(t != 1.0 for t in temperatures):
             logits /= torch.tensor(temperatures).unsqueeze(1)
-        ordered, order = torch.sort(logits, dim=-1, descending=True)  # (B, V)
-        cdf = torch.softmax(ordered, dim=-1).cumsum_(dim=-1)
+        probs = torch.softmax(logits, dim=-1)  # (B, V)
+        # Only the likeliest PARTIAL_SORT tokens are sorted when they hold every row's top-p mass
+        # (almost always: music is peaked); the prefix is the same as a full sort's, so the draw is too.
+        ordered, order = probs.topk(min(PARTIAL_SORT, probs.shape[-1]), dim=-1)  # (B, K), descending
+        cdf = ordered.cumsum_(dim=-1)
+        covered = cdf[:, -1].tolist()
+        if any(not _within(mass, row.request) for mass, row in zip(covered, rows) if row.needs_sample):
+            ordered, order = torch.sort(probs, dim=-1, descending=True)  # (B, V)
+            cdf = ordered.cumsum_(dim=-1)
         # Per-row work in Python on two lists: cheaper than a dozen tensor ops per step at small B.
         return [_draw(row_cdf, row_order, row.request, row.uniform()) if row.needs_sample else None
                 for row, row_cdf, row_order in zip(rows, cdf.tolist(), order.tolist())]

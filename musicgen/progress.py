@@ -20,18 +20,38 @@ class Progress:
     result: Any = None
 
 
-def run_with_bar(steps, description: str):
-    """Consume ``steps`` (objects with ``done``, ``total``, ``message``), drawing a bar; returns the last."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+def run_job(steps, on_step=None):
+    """Run a job's generator to its end; returns its result: the generator's return value, else
+    the ``result`` of its last step. ``on_step(progress)`` sees every step (a bar, a signal)."""
+    last = None
+    while True:
+        try:
+            last = next(steps)
+        except StopIteration as stop:
+            return stop.value if stop.value is not None else getattr(last, "result", None)
+        if on_step is not None:
+            on_step(last)
+
+
+def run_with_bar(steps, description: str, transient: bool = False):
+    """Consume ``steps`` (``Progress`` values), drawing a bar on a terminal (stderr) and staying
+    quiet otherwise; returns the last step (its ``result`` holds a job's result)."""
+    import sys
 
     last = None
+    if not sys.stderr.isatty():
+        for last in steps:  # noqa: B007 - only the last step is kept
+            pass
+        return last
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     with Bar(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[message]}"),
-                  transient=False) as bar:
+             TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[message]}"),
+             console=Console(stderr=True), transient=transient) as bar:
         task = bar.add_task(description, total=None, message="")
-        for step in steps:
-            bar.update(task, completed=step.done, total=step.total, message=str(step.message)[:60])
-            last = step
+        for last in steps:
+            bar.update(task, completed=last.done, total=last.total, message=str(last.message)[:60])
     return last
 
 

@@ -33,6 +33,7 @@ from .codec import tokens_to_piece
 from .dataset import Dataset
 from .features import FEATURES, IN_KEY_THRESHOLD, piece_features
 from .midi_io import atomic_write_bytes
+from .form_metrics import form_metrics
 from .report_figures import plot_checks, plot_confusion, plot_critic_confusion, plot_feature
 from .report_html import report_html
 from .report_metrics import GenreSample, critic_metrics, genre_metrics, json_safe
@@ -119,13 +120,15 @@ def build_report(loaded: LoadedModel, dataset: Dataset, out_dir, pieces_per_genr
 
     # One flat list over all genres, sampled in large batches: a batch of 100 rows samples ~4x more
     # events per second than a batch of 10 on a CPU.
-    requests = [GenerationRequest(genre=key, bars=samples[key].bars, temperature=temperature, top_p=top_p,
+    # Default settings: each genre's own metre and form (AABB in 8-bar parts for the dances).
+    requests = [GenerationRequest(genre=key, temperature=temperature, top_p=top_p,
                                   top_k=top_k, seed=seed + g * pieces_per_genre + i)
                 for g, key in enumerate(keys) for i in range(pieces_per_genre)]
     generator = Generator(loaded)
     generation_seconds, events, examples = 0.0, 0, {key: [] for key in keys}
     generated_pieces: dict[str, list] = {key: [] for key in keys}
     generated_seeds: dict[str, list[int]] = {key: [] for key in keys}
+    results_by_genre: dict[str, list] = {key: [] for key in keys}
     for first in range(0, len(requests), batch_size):
         tick = time.time()
         results = generator.generate_batch(requests[first:first + batch_size])
@@ -137,6 +140,7 @@ def build_report(loaded: LoadedModel, dataset: Dataset, out_dir, pieces_per_genr
             samples[key].ended_naturally.append(bool(result.ended_naturally))
             generated_pieces[key].append(result.piece)
             generated_seeds[key].append(result.request.seed)
+            results_by_genre[key].append(result)
             if len(examples[key]) < EXAMPLES_PER_GENRE:
                 examples[key].append(result)
         done += len(results)
@@ -165,6 +169,7 @@ def build_report(loaded: LoadedModel, dataset: Dataset, out_dir, pieces_per_genr
         "generation": {"seconds": round(generation_seconds, 1), "events": events,
                        "events_per_second": round(events / max(generation_seconds, 1e-9), 1)},
     }
+    metrics["form"] = form_metrics(results_by_genre)  # metre, exact length, endings, read back from MIDI
     yield ReportProgress(done, total, "the style critic judges the pieces")
     metrics["critic"] = critic_metrics(critic, real_pieces, generated_pieces, generated_seeds)
     done += 1

@@ -154,13 +154,27 @@ def _examples_html(metrics: dict, names: dict[str, str]) -> str:
     return f"<h2>Listen</h2><p>The first generated pieces of each genre (MIDI):</p><ul>{''.join(items)}</ul>"
 
 
+def _form_html(metrics: dict, names: dict[str, str]) -> str:
+    form = metrics.get("form") or {}
+    rows = [_row(names.get(key, key), f"<td>{row['pieces']}</td>" + _percent(row["exact_bars"])
+                 + _percent(row["ended_naturally"]) + _percent(row["exact_and_natural"]) + _percent(row["pickup"])
+                 + f"<td>{html.escape(', '.join(f'{m} x{c}' for m, c in row['meters'].items()))}</td>")
+            for key, row in form.items()]
+    return ("<h2>Metre, length and ending</h2><p>Each generated piece written as a MIDI file and read back: "
+            "<b>exact bars</b> = the bars asked for, every bar of the metre's length, nothing sounding past the "
+            "closing bar line; <b>ends by itself</b> = the network chose to end at the closing bar line of its last "
+            "part (told by LAST_BAR that the final bar had come); the metre is the file's time signature.</p>"
+            + _table(["genre", "pieces", "exact bars", "ends by itself", "both", "pickup", "metre written"], rows))
+
+
 def report_html(metrics: dict, figures: dict, names: dict[str, str]) -> str:
     """The report page. ``figures`` maps figure names to PNG paths relative to the page; ``names`` maps
     genre keys to display names."""
     title = f"musicgen report: {html.escape(metrics['model'])}"
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
              f"<style>{CSS}</style></head><body>",
-             _intro_html(metrics), _glance_html(metrics, names), _checks_html(metrics, figures, names),
+             _intro_html(metrics), _glance_html(metrics, names), _form_html(metrics, names),
+             _checks_html(metrics, figures, names),
              _evaluation_html(metrics, figures, names), _critic_html(metrics, figures, names),
              "<h2>Features</h2>"]
     parts += [_feature_html(feature, metrics, figures[feature.name]) for feature in FEATURES]

@@ -206,6 +206,14 @@ def plan_request(request: GenerationRequest, genre: str, meter: Meter, tempo: fl
     return Plan(meter, form, parts, part_bars, max_events)
 
 
+def piece_file_name(genre: str, seed: int, suffix: str = ".mid") -> str:
+    """The one file-name scheme of musicgen: ``reel-seed7.mid``; a blend ``bach=0.7,reel=0.3``
+    becomes ``bach0.7+reel0.3-seed7.mid``."""
+    safe = str(genre).replace("=", "").replace(",", "+").replace(" ", "")
+    safe = re.sub(r"[^A-Za-z0-9_.+-]", "_", safe) or "piece"
+    return f"{safe}-seed{seed}{suffix}"
+
+
 def weights_text(weights: dict[str, float]) -> str:
     """``{"bach": 0.7, "reel": 0.3}`` -> ``"bach=0.7,reel=0.3"``."""
     return ",".join(f"{k}={v:.3g}" for k, v in weights.items())

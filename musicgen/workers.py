@@ -10,7 +10,6 @@ spawned process with a pipe of its own:
   terminates the workers (SIGTERM, then SIGKILL after ``STOP_GRACE_SECONDS``), ignoring further
   Ctrl+C meanwhile, so any number of interrupts ends the work within seconds.
 
-No queues or locks are shared, so no resource-tracker process is started either.
 """
 from __future__ import annotations
 
@@ -134,7 +133,9 @@ def run_in_processes(function: Callable, jobs: list[tuple], workers: int, initia
                 try:
                     status, value = link.recv()
                 except EOFError:
-                    code = processes[links.index(link)].exitcode
+                    process = processes[links.index(link)]
+                    process.join(STOP_GRACE_SECONDS)
+                    code = process.exitcode
                     raise RuntimeError(f"a worker process ended unexpectedly (exit code {code})") from None
                 if status == "error":
                     raise value

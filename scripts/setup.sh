@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 EXTRAS="${1:-}"
 DEBIAN_PACKAGES=(python3-venv libpulse0 libfluidsynth3 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0
   libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
-  libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0)
+  libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0
+  abcmidi)  # abcmidi: abc2midi, which the tests use to play back ABC scores
 
 if command -v apt-get >/dev/null 2>&1; then
   missing=()

@@ -37,11 +37,13 @@ def synthetic_records(n_per_genre: int = 12):
     records = []
     for i in range(n_per_genre):
         base = rng.randint(55, 67)
-        rise = [(k * 6, base + (k % rng.choice((4, 5, 6, 8))) * 2, 6) for k in range(48)]
+        cycle = rng.choice((4, 5, 6, 8))
+        # a passing note here and there makes every piece its own tune (none dropped as a duplicate)
+        rise = [(k * 6, base + (k % cycle) * 2 + (1 if rng.random() < 0.1 else 0), 6) for k in range(48)]
         records.append({"genre": "rise", "source": f"rise/{i}", "title": f"Rise {i}", "notes": [list(n) for n in rise],
                         "bars": list(range(0, 48 * 6 + 1, 48)), "meters": [[0, 4, 4]]})
         step = rng.choice((3, 4, 5))
-        fall = [(k * 12, base + 12 - (k % 3) * step, 12) for k in range(30)]
+        fall = [(k * 12, base + 12 - (k % 3) * step + (1 if rng.random() < 0.1 else 0), 12) for k in range(30)]
         records.append({"genre": "fall", "source": f"fall/{i}", "title": f"Fall {i}", "notes": [list(n) for n in fall],
                         "bars": list(range(0, 30 * 12 + 1, 36)), "meters": [[0, 6, 8]]})
     return records

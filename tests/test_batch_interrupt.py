@@ -82,9 +82,9 @@ def test_two_ctrl_c_end_the_batch_within_seconds_and_no_process_is_left(tiny_mod
         started = time.monotonic()
         _, err = process.communicate(timeout=STOP_SECONDS)
         assert time.monotonic() - started < STOP_SECONDS
-        assert process.returncode == 130
-        assert "Traceback" not in err and "interrupted; finished work is kept" in err
-        assert processes_in_session(process.pid) == []
+        assert process.returncode == 130, err
+        assert "Traceback" not in err and "interrupted; finished work is kept" in err, err
+        assert wait_until_session_ends(process.pid, 3) == []  # the workers, and the helper that tracks their locks
     finally:
         process.kill()
         kill_session(process.pid)

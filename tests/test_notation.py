@@ -78,16 +78,30 @@ def test_voices_follow_pitch_order_and_keep_every_note(chorale_like):
 
 def test_fewer_notes_leave_a_voice_resting_and_more_make_a_chord():
     satb = [(0, 72, 12), (0, 67, 12), (0, 60, 12), (0, 48, 12)]
-    three = [(12, 71, 12), (12, 62, 12), (12, 50, 12)]  # the tenor (60 before) has the farthest note
+    three = [(12, 71, 12), (12, 65, 12), (12, 50, 12)]  # nearest to soprano, alto and bass
     five = [(24, 72, 12), (24, 67, 12), (24, 64, 12), (24, 60, 12), (24, 48, 12)]
-    piece = make_piece(satb + three + five, bars=[0, 48])
+    rest = [(36, 76, 36), (36, 43, 12), (48, 41, 12), (72, 72, 12), (60, 67, 12), (60, 60, 12), (60, 48, 12)]
+    piece = make_piece(satb + three + five + rest, bars=[0, 48, 96])
     soprano, alto, tenor, bass = separate_voices(piece, 4)
-    assert [n.pitch for n in soprano] == [72, 71, 72]
-    assert [n.pitch for n in alto] == [67, 62, 67]
-    assert [n.pitch for n in tenor] == [60, 64, 60] or [n.pitch for n in tenor] == [60, 60, 64]
-    assert [n.pitch for n in bass] == [48, 50, 48]
-    assert not [n for n in tenor if n.start == 12]  # resting where only three notes sound
-    assert len([n for v in (soprano, alto, tenor, bass) for n in v]) == len(piece.notes)
+    assert [n.pitch for n in soprano] == [72, 71, 72, 76, 72]
+    assert [n.pitch for n in bass] == [48, 50, 48, 43, 41, 48]
+    # the fifth note at step 24 joins the nearest voice as a chord note
+    assert [n.pitch for n in alto if n.start == 24] == [64, 67]
+    # a beat without a note for the tenor, filled exactly by the alto's nearby 65: a merged unison
+    assert [(n.start, n.pitch) for n in tenor if n.start < 36] == [(0, 60), (12, 65), (24, 60)]
+    assert (12, 65) in [(n.start, n.pitch) for n in alto]
+    # a real rest: no other voice fills alto's and tenor's silence with notes near their line
+    assert not [n for n in alto + tenor if 36 <= n.start < 60]
+    kept = {(n.start, n.pitch, n.duration) for v in (soprano, alto, tenor, bass) for n in v}
+    assert kept == set(triples(piece.notes))
+
+
+def test_unisons_in_two_tracks_read_back_as_one_note(tmp_path):
+    piece = make_piece([(0, 72, 12), (0, 67, 12), (0, 60, 12), (12, 71, 12), (12, 65, 12), (24, 72, 12),
+                        (24, 67, 12), (24, 60, 12)], bars=[0, 48])
+    path = write_midi(piece, tmp_path / "unison.mid", voices=3)
+    assert [len(i.notes) for i in pretty_midi.PrettyMIDI(str(path)).instruments] == [3, 3, 3]  # 65 sung twice
+    assert midi_to_piece(path).notes == piece.notes
 
 
 def test_odd_lengths_become_tied_note_values():
@@ -105,12 +119,12 @@ def test_chorale_musicxml_round_trips_through_music21_in_four_parts(tmp_path, ch
                        meta={"genre": "bach", "title": "Chorale", "tempo": 80, "program": 19}, meters=piece.meters)
     path = export_score(piece, tmp_path / "chorale.musicxml")
     notes, score = music21_notes(path)
-    assert notes == triples(midi_to_piece(midi).notes)
+    assert notes == triples(midi_to_piece(midi).notes)  # (no unisons here: each note once)
     assert [p.partName for p in score.parts] == ["Soprano", "Alto", "Tenor", "Bass"]
     soprano = score.parts[0]
     measures = list(soprano.getElementsByClass("Measure"))
     assert measures[0].number == 0 and measures[0].duration.quarterLength == 1  # the one-beat pickup
-    assert measures[1].timeSignature.ratioString == "4/4"
+    assert measures[0].timeSignature.ratioString == "4/4"  # the pickup shows the metre of bar 1
     assert [m.duration.quarterLength for m in measures[1:]] == [4, 4, 4, 4]
     assert 'implicit="yes"' in path.read_text()  # a pickup bar, not a short bar 1
     assert "<sound tempo=\"80\"" in path.read_text()
@@ -158,16 +172,17 @@ def test_jig_abc_has_its_metre_repeats_and_plays_the_same_notes_in_abc2midi(tmp_
 
 @needs_abc2midi
 def test_abc_ties_rests_and_accidentals_play_back_exactly(tmp_path):
-    # G major; F natural then F again in the same bar (no new sign), F sharp next bar (sign back),
-    # a note tied over the bar line, a rest, a 16th pair, and a chord.
+    # B minor (F sharp in the signature): F natural then F again in the same bar (no new sign), F
+    # sharp next bar (the signature's again), a note tied over the bar line, a rest, 16ths, a chord.
     raw = [(0, 67, 12), (12, 65, 6), (18, 65, 6), (24, 71, 12), (36, 74, 24),  # tied into bar 2
            (60, 66, 12), (84, 64, 3), (87, 62, 3), (90, 59, 6),
            (96, 55, 48), (96, 59, 48), (96, 62, 48)]
     piece = make_piece(raw, bars=[0, 48, 96, 144], meters=[(0, 4, 4)], meta={"title": "Odd bits"})
     text = piece_to_abc(piece, ScoreInfo("Odd bits", 120, 0, 1))
     body = text.split("\nK:")[1]
-    assert text.count("K:G") == 1 and "=F" in body and "^F" not in body.split("|")[0]
-    assert "-" in body and "z" in body and "[" in body
+    first, second = body.split("|")[:2]
+    assert text.count("K:Bm") == 1 and "=FF" in first and "F2" in second and "=F" not in second
+    assert "d2- |" in body and "z2" in body and "E/2D/2" in body and "[G,B,D]8" in body
     path = tmp_path / "odd.abc"
     path.write_text(text)
     notes, printed = abc2midi_notes(path, tmp_path)

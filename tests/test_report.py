@@ -160,8 +160,10 @@ def tiny_report(tiny_model, tiny_dataset, tmp_path_factory):
     from musicgen.report import build_report
 
     out = tmp_path_factory.mktemp("report")
-    steps = list(build_report(load_model(str(tiny_model)), load_dataset(tiny_dataset), out, pieces_per_genre=3,
-                              seed=0))
+    with pytest.MonkeyPatch.context() as patch:  # the style critic is cached here, not in the real user cache
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        steps = list(build_report(load_model(str(tiny_model)), load_dataset(tiny_dataset), out, pieces_per_genre=3,
+                                  seed=0))
     return out, steps
 
 
@@ -177,10 +179,55 @@ def test_tiny_report_writes_page_metrics_and_figures(tiny_report):
         assert set(genre["features"]) == {f.name for f in F.FEATURES}
         assert genre["checks"]["keeps_metre"]["real"] == 1.0  # the toy genres keep strict metres
     assert metrics["evaluation"]["genre_id_accuracy"] >= 0
+    # Metre, length and ending, read back from the MIDI files of the generated pieces
+    assert metrics["form"]["rise"]["meters"] == {"4/4": 3} and metrics["form"]["fall"]["meters"] == {"6/8": 3}
+    assert all(row["exact_bars"] == 1.0 and row["pieces"] == 3 for row in metrics["form"].values())
+    assert "Metre, length and ending" in (out / "index.html").read_text()
     assert len(list((out / "figures").glob("*.png"))) >= len(F.FEATURES)
     # Piece i of genre g has seed SEED + g * PIECES + i: the linked examples can be regenerated.
     assert metrics["examples"] == {"rise": ["examples/rise-seed0.mid", "examples/rise-seed1.mid"],
                                    "fall": ["examples/fall-seed3.mid", "examples/fall-seed4.mid"]}
+
+
+def test_tiny_report_has_the_style_critics_verdicts(tiny_report):
+    out, _ = tiny_report
+    critic = json.loads((out / "metrics.json").read_text())["critic"]
+    assert critic["trained_on"]["split"] == "train"
+    assert critic["real_confusion"]["labels"] == ["rise", "fall"]
+    generated = np.array(critic["generated_confusion"]["matrix"])
+    assert generated.sum(1).tolist() == [3, 3]  # every generated piece was judged once
+    for g, (key, genre) in enumerate(critic["genres"].items()):
+        assert genre["real_recall"] == 1.0  # the toy genres are easy to tell apart
+        assert genre["generated_recall"] == pytest.approx(generated[g, g] / 3, abs=1e-4)
+        fits = [piece["style_fit"] for piece in genre["style_fit"]]
+        assert [piece["seed"] for piece in genre["style_fit"]] == [3 * g, 3 * g + 1, 3 * g + 2]
+        assert all(0.0 <= fit <= 1.0 for fit in fits)
+        assert genre["mean_style_fit"] == pytest.approx(np.mean(fits), abs=1e-4)
+        assert genre["real_vs_generated_accuracy"] is None  # one real test piece per toy genre: no verdict
+    page = (out / "index.html").read_text()
+    assert "Style critic" in page and "figures/critic_confusion.png" in page and "style fit" in page
+    assert (out / "figures" / "critic_confusion.png").is_file()
+
+
+def test_critic_metrics_compare_generated_pieces_with_the_ceiling():
+    from musicgen.critic import fit_critic
+    from musicgen.report_metrics import critic_metrics
+
+    def tune(start_pitch, step, length):  # a one-voice 4/4 tune of 8 bars, in notes of `length` steps
+        notes = [(i * length, start_pitch + (i * step) % 12, length) for i in range(8 * 48 // length)]
+        return make_piece(notes, bars=range(0, 8 * 48 + 1, 48), meters=[(0, 4, 4)])
+
+    quick = [tune(60 + i, 2, 6) for i in range(12)]  # running eighths
+    slow = [tune(60 + i, 5, 24) for i in range(12)]  # half notes
+    critic = fit_critic(quick[:8] + slow[:8], [0] * 8 + [1] * 8, ["quick", "slow"])
+    # "Generated" quick pieces that are really slow ones: recall 0 against a real recall of 1.
+    metrics = critic_metrics(critic, {"quick": quick[8:], "slow": slow[8:]}, {"quick": slow[8:], "slow": slow[8:]},
+                             {"quick": [0, 1, 2, 3], "slow": [4, 5, 6, 7]})
+    assert metrics["genres"]["quick"]["real_recall"] == 1.0 and metrics["genres"]["quick"]["generated_recall"] == 0.0
+    assert metrics["genres"]["quick"]["recall_ratio"] == 0.0 and metrics["genres"]["slow"]["recall_ratio"] == 1.0
+    assert metrics["genres"]["quick"]["real_vs_generated_accuracy"] == 1.0
+    assert metrics["generated_confusion"]["matrix"] == [[0, 4], [0, 4]]
+    assert metrics["genres"]["quick"]["mean_style_fit"] < 0.5 < metrics["genres"]["slow"]["mean_style_fit"]
 
 
 def test_tiny_report_html_links_only_existing_files(tiny_report):

@@ -1,7 +1,8 @@
 """ABC notation (abcnotation.com, standard 2.1) for one-voice pieces, written by hand: music21
 reads ABC but does not write it.
 
-Headers X: T: C: R: M: L: Q: K: (plus ``%%MIDI program`` for abc2midi), then the bars of
+Headers X: T: C: R: M: L: Q: K: (plus ``%%MIDI`` lines for abc2midi: the instrument, and chords
+not strummed), then the bars of
 ``layout.score_bars``: ``|:`` and ``:|`` around each repeated part, ``[M:3/4]`` at a change of
 metre, ``|]`` at the end, four bars a line. Lengths are in L:1/8 units (``c2`` a quarter, ``c/2``
 a sixteenth, ``(3cde`` three triplet eighths, ``c5/6`` where no plain value fits). Notes held
@@ -153,7 +154,8 @@ def piece_to_abc(piece: Piece, info: ScoreInfo, genre: str = "") -> str:
     if genre in DANCE_RHYTHMS:
         lines.append(f"R:{genre}")
     lines += [f"M:{first_meter[0]}/{first_meter[1]}", "L:1/8", f"Q:{_abc_tempo(info.tempo, first_meter)}",
-              f"%%MIDI program {int(info.program)}", f"K:{key.tonic}{'m' if key.mode == 'minor' else ''}"]
+              f"%%MIDI program {int(info.program)}", "%%MIDI chordattack 0",  # chord notes together
+              f"K:{key.tonic}{'m' if key.mode == 'minor' else ''}"]
     notes = list(piece.notes)
     body, line = [], ""
     whole_bars = 0  # bars written so far, the pickup not counted

@@ -9,20 +9,22 @@ Voice separation (``separate_voices``), onset by onset:
 * the notes that start at the onset go, highest first, to the free voices in voice order
   (soprano first), choosing the order-keeping pairing whose pitches lie nearest each voice's
   previous pitch (or its home register, before its first note): voices stay continuous lines;
-* fewer new notes than free voices: the voices left without one rest until their next note
-  (a unison merged by the codec shows as a rest in one voice, never as a doubled note, so the
-  score and the MIDI tracks hold exactly the piece's notes);
+* fewer new notes than free voices: the voices left without one rest until their next note;
+  but a rest of at most ``MAX_UNISON_STEPS`` that another voice fills end to end, with notes within
+  ``MAX_UNISON_LEAP`` of the resting voice's notes on either side, is a unison the codec merged
+  (two voices on one pitch are one note in the tokens): the resting voice sings those notes too;
 * more new notes than free voices: the order-keeping choice of notes nearest the free voices is
   placed, and each note left over joins the voice nearest in pitch as a chord note.
 
-Every note of the piece lands in exactly one voice.
+Every note of the piece lands in one voice, or in two for a unison (MIDI tracks then both play
+it; reading the file back merges them into the one note again).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations, groupby
 
-from ..notes import Note, Piece
+from ..notes import STEPS_PER_BEAT, Note, Piece
 
 # Genres written in several real voices, with their voice count; the others are one line.
 POLYPHONIC_GENRES: dict[str, int] = {"bach": 4, "palestrina": 4}
@@ -35,6 +37,8 @@ VOICE_NAMES: dict[int, tuple[str, ...]] = {
 # C5, F4, A3, C3 for four voices (the middle of each SATB range).
 HOME_PITCHES: dict[int, tuple[int, ...]] = {1: (67,), 2: (72, 48), 3: (72, 62, 48), 4: (72, 65, 57, 48)}
 MAX_PAIRINGS = 5000  # order-keeping pairings tried at one onset before taking evenly spread ones
+MAX_UNISON_STEPS = 2 * STEPS_PER_BEAT  # longest rest that may be a merged unison (a half note)
+MAX_UNISON_LEAP = 7  # semitones (a fifth) from the voice's notes around it to the unison
 
 
 def voice_names(count: int) -> tuple[str, ...]:
@@ -132,7 +136,40 @@ def separate_voices(piece: Piece, count: int) -> list[list[Note]]:
         for voice in range(count):
             if voices[voice] and voices[voice][-1].start == onset:
                 busy_until[voice] = max(n.end for n in voices[voice] if n.start == onset)
-    return [sorted(v) for v in voices]
+    return _sing_unisons([sorted(v) for v in voices])
+
+
+def _tiling(notes: list[Note], start: int, end: int) -> list[Note] | None:
+    """The notes of one voice that fill ``[start, end)`` end to end, one at a time (the last one cut
+    at ``end``), or None when they do not."""
+    run, position = [], start
+    for note in notes:
+        if not start <= note.start < end:
+            continue
+        if note.start != position:
+            return None  # a gap, or a chord: not one line filling the rest
+        run.append(Note(note.start, note.pitch, min(note.end, end) - note.start))
+        position = run[-1].end
+    return run if run and position == end else None
+
+
+def _sing_unisons(voices: list[list[Note]]) -> list[list[Note]]:
+    """Fill each short rest between two notes of a voice with the notes of another voice that fill
+    it exactly and lie near the resting voice's line (see the module docstring)."""
+    filled = [list(v) for v in voices]
+    for index, notes in enumerate(voices):
+        for before, after in zip(notes, notes[1:]):
+            if not 0 < after.start - before.end <= MAX_UNISON_STEPS:
+                continue
+            options = []
+            for other, others in enumerate(voices):
+                run = _tiling(others, before.end, after.start) if other != index else None
+                if run and abs(run[0].pitch - before.pitch) <= MAX_UNISON_LEAP \
+                        and abs(run[-1].pitch - after.pitch) <= MAX_UNISON_LEAP:
+                    options.append((abs(run[0].pitch - before.pitch), other, run))
+            if options:
+                filled[index].extend(min(options)[2])
+    return [sorted(v) for v in filled]
 
 
 @dataclass(frozen=True)

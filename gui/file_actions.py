@@ -1,0 +1,175 @@
+"""Files in and out of the window: a MIDI file to continue, Save MIDI, Export WAV (mono or stereo),
+Export score (MusicXML or ABC), and dragging a take out as a MIDI file.
+
+Every path is checked before anything is written (``musicgen.files.check_output``: a regular file
+with the right ending in a writable folder); MIDI files are read and sound is rendered in workers.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
+from PySide6.QtGui import QDrag
+
+from musicgen.files import atomic_write_bytes, check_output
+
+from . import file_dialogs, jobs
+from .history import take_mime_data
+
+MIDI_SUFFIXES = (".mid", ".midi")
+MIDI_FILTER = "MIDI files (*.mid *.midi)"
+MUSICXML_FILTER = "MusicXML (*.musicxml *.xml)"
+ABC_FILTER = "ABC notation (*.abc)"
+
+
+def midi_paths_in(mime_data) -> list[str]:
+    """Local MIDI files among dragged URLs."""
+    paths = [url.toLocalFile() for url in mime_data.urls() if url.isLocalFile()] if mime_data.hasUrls() else []
+    return [p for p in paths if p.lower().endswith(MIDI_SUFFIXES)]
+
+
+def suggested_file_name(take, suffix: str) -> str:
+    """Default file name: the take's MIDI name with another ending, e.g. "reel-seed7.wav"."""
+    stem = Path(take.midi_name).stem if take.midi_name else "take"
+    return stem + suffix
+
+
+def with_suffix(path: str, allowed: tuple[str, ...], default: str) -> Path:
+    """``path`` if it ends in one of ``allowed``, else with ``default`` added."""
+    chosen = Path(path)
+    return chosen if chosen.suffix.lower() in allowed else chosen.with_name(chosen.name + default)
+
+
+def file_error_text(error: Exception, path: Path) -> str:
+    """One line for a failed write: the folder and the system's reason."""
+    if isinstance(error, OSError) and not isinstance(error, ValueError):
+        return f"Could not write to {path.parent}: {error.strerror or error}."
+    return str(error)
+
+
+class FileActions(QObject):
+    """The window's file actions; ``primer_checked(path)`` once a dropped or opened MIDI file is ready,
+    ``exported(path)`` after each file written."""
+
+    primer_checked = Signal(str)
+    exported = Signal(str)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+
+    # --- folders -------------------------------------------------------------------------------
+    def folder(self, kind: str) -> str:
+        default = QStandardPaths.writableLocation(QStandardPaths.MusicLocation) or str(Path.home())
+        folder = str(self.window.settings.value(f"folders/{kind}", default))
+        return folder if Path(folder).is_dir() and not file_dialogs.is_special_folder(folder) else str(Path.home())
+
+    def remember_folder(self, kind: str, path) -> None:
+        self.window.settings.setValue(f"folders/{kind}", str(Path(path).parent))
+
+    # --- a MIDI file to continue ---------------------------------------------------------------
+    def open_primer(self) -> None:
+        path = file_dialogs.ask_open_path(self.window, "Continue a MIDI file", self.folder("primer"),
+                                          f"{MIDI_FILTER};;All files (*)")
+        if path:
+            self.use_primer(path)
+
+    def use_primer(self, path: str) -> None:
+        """Read ``path`` in a worker; it becomes the primer when it is a usable MIDI file (a dialog says
+        why when it is not)."""
+        def ready(result) -> None:
+            checked, summary = result
+            self.window.controls.set_primer(checked, summary)
+            self.remember_folder("primer", checked)
+            self.window.statusBar().showMessage(f"The next piece continues {Path(checked).name}.", 6000)
+            self.primer_checked.emit(checked)
+
+        self.window.statusBar().showMessage(f"Reading {Path(path).name}\u2026")
+        self.window.run_job(lambda: jobs.check_primer(path), "primer", ready,
+                            lambda message: self.window.show_error("Can't continue this file", message))
+
+    # --- writing -------------------------------------------------------------------------------
+    def _ask(self, title: str, kind: str, suffix: str, filters: str) -> tuple[str, str]:
+        take = self.window.current
+        suggested = Path(self.folder(kind)) / suggested_file_name(take, suffix)
+        return file_dialogs.ask_save_path(self.window, title, str(suggested), filters)
+
+    def _checked(self, path: Path, kind: str, title: str) -> Path | None:
+        try:
+            check_output(path, kind)
+        except ValueError as error:
+            self.window.show_error(title, str(error))
+            return None
+        return path
+
+    def save_midi(self) -> None:
+        take = self.window.current
+        if take is None:
+            return
+        chosen, _ = self._ask("Save MIDI", "save", ".mid", MIDI_FILTER)
+        path = self._checked(with_suffix(chosen, MIDI_SUFFIXES, ".mid"), "midi", "Could not save the MIDI file") \
+            if chosen else None
+        if path is None:
+            return
+        try:
+            take.generated.write_midi(path)
+        except (OSError, ValueError) as error:
+            self.window.show_error("Could not save the MIDI file", file_error_text(error, path))
+            return
+        self._done("save", path, f"Saved {path.name}")
+
+    def export_wav(self, stereo: bool = False) -> None:
+        """Mono: copy the take's rendered sound. Stereo: render its voices spread left to right."""
+        take = self.window.current
+        if take is None or (not stereo and take.wav_path is None):
+            return
+        chosen, _ = self._ask("Export WAV (stereo)" if stereo else "Export WAV", "export", ".wav", "WAV audio (*.wav)")
+        path = self._checked(with_suffix(chosen, (".wav",), ".wav"), "wav", "Could not export the WAV file") \
+            if chosen else None
+        if path is None:
+            return
+        if stereo:
+            self.window.statusBar().showMessage(f"Rendering {path.name} in stereo\u2026")
+            self.window.run_job(lambda: jobs.render_audio(take.generated, path, take.voices, stereo=True), "export",
+                                lambda _: self._done("export", path, f"Exported {path.name} (stereo)"),
+                                lambda message: self.window.show_error("Could not export the WAV file", message))
+            return
+        source = take.wav_path
+        try:
+            atomic_write_bytes(path, lambda temp: shutil.copyfile(source, temp))
+        except OSError as error:
+            self.window.show_error("Could not export the WAV file", file_error_text(error, path))
+            return
+        self._done("export", path, f"Exported {path.name}")
+
+    def export_score(self) -> None:
+        """MusicXML or ABC, by the ending or the filter chosen."""
+        take = self.window.current
+        if take is None:
+            return
+        chosen, chosen_filter = self._ask("Export score", "score", ".musicxml", f"{MUSICXML_FILTER};;{ABC_FILTER}")
+        if not chosen:
+            return
+        abc = chosen_filter == ABC_FILTER or chosen.lower().endswith(".abc")
+        path = with_suffix(chosen, (".abc",) if abc else (".musicxml", ".xml"), ".abc" if abc else ".musicxml")
+        if self._checked(path, "abc" if abc else "musicxml", "Could not export the score") is None:
+            return
+        self.window.run_job(lambda: jobs.export_score(take.generated, str(path), take.display_name), "export",
+                            lambda _: self._done("score", path, f"Exported {path.name}"),
+                            lambda message: self.window.show_error("Could not export the score", message))
+
+    def _done(self, kind: str, path: Path, text: str) -> None:
+        self.remember_folder(kind, path)
+        self.window.statusBar().showMessage(text, 6000)
+        self.exported.emit(str(path))
+
+    # --- drag-out ------------------------------------------------------------------------------
+    def drag_current_take(self, source) -> None:
+        """Start dragging the current take's MIDI file from widget ``source``."""
+        take = self.window.current
+        if take is None or take.midi_path is None:
+            return
+        drag = QDrag(source)
+        drag.setMimeData(take_mime_data(take))
+        drag.exec(Qt.CopyAction)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu,
-                               QPushButton, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
 from .takes import Take
 
@@ -76,13 +76,17 @@ class HistoryPanel(QWidget):
         self.empty_label.setAlignment(Qt.AlignCenter)
         self.use_button = QPushButton("Use these settings")
         self.use_button.setToolTip("Put this take's settings in the panel on the left")
-        self.star_button = QPushButton(STAR)
+        self.star_button = QToolButton()
+        self.star_button.setText(f"{STAR} Star")
         self.star_button.setToolTip("Star or unstar this take")
-        self.rename_button = QPushButton("Rename")
-        self.delete_button = QPushButton("Delete")
+        self.rename_button = QToolButton()
+        self.rename_button.setText("Rename")
+        self.delete_button = QToolButton()
+        self.delete_button.setText("Delete")
         self.delete_button.setToolTip("Delete this take (Undo brings it back)")
         buttons = QHBoxLayout()
         for button in (self.star_button, self.rename_button, self.delete_button):
+            button.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
             buttons.addWidget(button)
         layout.addWidget(title)
         layout.addWidget(self.list, 1)

@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QDeadlineTimer, QSettings, QStandardPaths, Qt, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
-                               QPushButton, QScrollArea, QSplitter, QToolButton, QVBoxLayout, QWidget)
+                               QPushButton, QScrollArea, QSizePolicy, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from . import jobs, window_menus
 from .controls import ControlPanel
@@ -197,6 +197,8 @@ class MainWindow(QMainWindow):
         self.model_label.setMinimumWidth(120)
         self.speed_label = ElidedLabel("")
         self.speed_label.setMinimumWidth(200)
+        for label in (self.model_label, self.speed_label):  # as wide as their text, down to their minimum
+            label.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
         self.statusBar().addPermanentWidget(self.speed_label)
         self.statusBar().addPermanentWidget(self.model_label)
 

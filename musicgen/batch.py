@@ -8,6 +8,7 @@ with ``Generator.generate_batch`` and, with ``workers > 1``, in that many proces
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -15,7 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-from .midi_io import atomic_write_bytes
+from .files import atomic_write_bytes, stray_temp_files
 from .request import piece_file_name  # re-exported: the one file-name scheme ("reel-seed7.mid")
 
 MANIFEST_NAME = "manifest.jsonl"
@@ -90,6 +91,22 @@ def _check_same_settings(entry: dict, request) -> None:
         if name in made_with and made_with[name] != wanted and not _same_number(made_with[name], wanted):
             raise ValueError(f"{entry['file']} in this folder was made with {name} {made_with[name]!r}, "
                              f"not {wanted!r}; use another --out-dir or the same settings")
+
+
+def _file_is_intact(path: Path, entry: dict) -> bool:
+    """True if the finished file ``path`` is the one its manifest ``entry`` recorded (size and
+    SHA-256; a parse for lines written before they held a hash)."""
+    if not path.is_file():
+        return False
+    if "sha256" in entry and "bytes" in entry:
+        return path.stat().st_size == entry["bytes"] and hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
+    import mido
+
+    try:
+        mido.MidiFile(str(path))
+    except Exception:  # mido raises many types for damaged files
+        return False
+    return True
 
 
 def _same_number(a, b) -> bool:
@@ -203,12 +220,16 @@ def run_batch(loaded, requests: list, out_dir, workers: int = 1, max_copied: int
             if manifest[name].get("best_of") != best_of:
                 raise ValueError(f"{name} in this folder was made with best-of {manifest[name].get('best_of')}, "
                                  f"not {best_of}; use another --out-dir or the same settings")
-        if not (name in manifest and (out_dir / name).is_file()):
+        if name in manifest and not _file_is_intact(out_dir / name, manifest[name]):
+            del manifest[name]  # missing or damaged: composed again, with a fresh manifest line
+        if name not in manifest:
             todo.append((name, request))
     manifest_path = out_dir / MANIFEST_NAME
     lines_on_disk = len(manifest_path.read_text(encoding="utf-8").splitlines()) if manifest_path.is_file() else 0
     if lines_on_disk != len(manifest):
-        _rewrite_manifest(out_dir, manifest)  # drop a line cut by a crash, or duplicates
+        _rewrite_manifest(out_dir, manifest)  # drop a line cut by a crash, duplicates, or damaged files
+    for temp in stray_temp_files(out_dir):  # left by a kill between writing a file and renaming it
+        temp.unlink()
     return _compose(loaded, todo, len(requests), out_dir, manifest, workers, index, max_copied, critic, best_of)
 
 
@@ -244,7 +265,8 @@ def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, work
             atomic_write_bytes(out_dir / name, lambda temp: Path(temp).write_bytes(midi_bytes))
             if name not in manifest:
                 request = settings["request"]
-                manifest[name] = {"file": name, "genre": request["genre"], "seed": request["seed"], **settings}
+                manifest[name] = {"file": name, "genre": request["genre"], "seed": request["seed"], **settings,
+                                  "bytes": len(midi_bytes), "sha256": hashlib.sha256(midi_bytes).hexdigest()}
                 _append_manifest(out_dir, manifest[name])
             done, written = done + 1, written + 1
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from .codec import codec_params
+from .codec import codec_mismatch, codec_params
 from .genres import Genre, genre_from_dict, genre_to_dict
 from .midi_io import atomic_write_bytes
 from .model import GenreLSTM, ModelConfig
@@ -139,8 +139,7 @@ def read_card(path) -> dict:
         raise ValueError(f"{path.name}: model file version {card.get('version')} is not supported "
                          f"(this musicgen reads version {CARD_VERSION})")
     if card.get("codec") != codec_params():
-        raise ValueError(f"{path.name}: model was trained with another event codec "
-                         f"(version {card.get('codec', {}).get('codec_version')}); retrain or update musicgen")
+        raise ValueError(f"{path.name}: {codec_mismatch(card.get('codec') or {})}")
     return card
 
 

@@ -94,6 +94,16 @@ def codec_params() -> dict:
     }
 
 
+def codec_mismatch(stored: dict) -> str:
+    """One line naming how a model's (or dataset's) codec differs from this musicgen's."""
+    ours = codec_params()
+    if stored.get("codec_version") != ours["codec_version"]:
+        return (f"made with event codec version {stored.get('codec_version')}, this musicgen reads codec "
+                f"version {ours['codec_version']}; retrain it (musicgen train) or use the musicgen it was made with")
+    fields = [f"{name} {stored.get(name)} (expected {value})" for name, value in ours.items() if stored.get(name) != value]
+    return f"event codec version {ours['codec_version']} but different settings: {'; '.join(fields)}"
+
+
 def meter_token(meter: tuple[int, int]) -> int:
     """The METER token of a time signature (an unknown one maps to a known one, ``known_meter``)."""
     return METER.token(METERS.index(known_meter(meter)))

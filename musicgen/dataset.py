@@ -20,7 +20,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .codec import VOCAB_SIZE, codec_params, piece_to_tokens
+from .codec import VOCAB_SIZE, codec_mismatch, codec_params, piece_to_tokens
 from .genres import CORPUS_GENRES, Genre, genre_from_dict, genre_to_dict
 from .meter import dance_time_scale, meter_text, regular_bars
 from .paths import DEFAULT_DATASET
@@ -272,8 +272,8 @@ def load_dataset(path=DEFAULT_DATASET) -> Dataset:
     except (OSError, ValueError, KeyError) as error:
         raise ValueError(f"{path}: dataset files are damaged ({error})") from None
     if manifest.get("codec") != codec_params():
-        raise ValueError(f"{path}: dataset was built with another codec version "
-                         f"({manifest.get('codec', {}).get('codec_version')}); rebuild it with 'musicgen data build'")
+        raise ValueError(f"{path}: dataset {codec_mismatch(manifest.get('codec') or {})}; "
+                         f"rebuild it with 'musicgen data build'")
     if len(arrays["genre"]) == 0:
         raise ValueError(f"{path}: dataset is empty")
     genres = [genre_from_dict(g) for g in manifest["genres"]]

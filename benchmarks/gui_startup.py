@@ -15,6 +15,7 @@ SCRIPT_START = time.perf_counter()
 
 import argparse  # noqa: E402
 import os  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -67,7 +68,8 @@ def main() -> int:
     from gui.main_window import MainWindow
 
     app = create_application(sys.argv[:1])
-    settings = QSettings(str(Path(tempfile.mkdtemp(prefix="musicgen-bench-")) / "settings.ini"), QSettings.IniFormat)
+    scratch = Path(tempfile.mkdtemp(prefix="musicgen-bench-"))  # throwaway settings and takes
+    settings = QSettings(str(scratch / "settings.ini"), QSettings.IniFormat)
     window = MainWindow(settings, model_name=args.model)
     window.show()
     app.processEvents()  # delivers the expose and first paint
@@ -78,6 +80,7 @@ def main() -> int:
         return measure(app, window, shown, args)
     finally:
         window.close()  # joins the background threads
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def measure(app, window, shown: float, args) -> int:
@@ -97,8 +100,9 @@ def measure(app, window, shown: float, args) -> int:
         window.start_generation(fields)
         generated_at = wait_for(window.piece_ready)
         sound_at = wait_for(window.audio_ready)
-        if window.player is not None and window.player.state.can_play:
-            window.player.play()
+        player = window.playback.player
+        if player is not None and player.state.can_play:
+            player.play()
         generated = window.current.generated
         totals.append(sound_at - pressed)
         generations.append(generated_at - pressed)
@@ -110,7 +114,8 @@ def measure(app, window, shown: float, args) -> int:
     print(f"Generate to first sound: {statistics.median(totals):6.2f} s median over {args.repeat} "
           f"(generation {statistics.median(generations):.2f} s at {statistics.median(speeds):,.0f} events/s, "
           f"audio render {statistics.median(renders):.2f} s) for a {args.seconds:g}-second piece")
-    print(f"audio output device:     {'yes' if window.player.state.has_device else 'none (WAV rendered, not played)'}")
+    has_device = window.playback.player.state.has_device
+    print(f"audio output device:     {'yes' if has_device else 'none (WAV rendered, not played)'}")
     return 0
 
 

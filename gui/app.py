@@ -47,8 +47,8 @@ def create_application(argv: list[str]):
     return app
 
 
-def quit_on_signals(app, window) -> None:
-    """Close ``window`` and quit ``app`` on SIGINT or SIGTERM.
+def quit_on_signals(app) -> None:
+    """Close the app's windows and quit on SIGINT or SIGTERM.
 
     Python runs its signal handlers only between bytecodes, and Qt's event loop is C++: the signal
     is written to a socket (``signal.set_wakeup_fd``) that a QSocketNotifier watches, so the loop
@@ -68,7 +68,8 @@ def quit_on_signals(app, window) -> None:
             reader.recv(64)
         except OSError:
             pass
-        window.close()
+        for window in app.topLevelWidgets():
+            window.close()
         app.quit()
 
     notifier.activated.connect(on_signal)
@@ -79,12 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     """Show the window, then load the model in the background; returns the exit status."""
     args = parse_args(argv)
     app = create_application(sys.argv[:1])
+    quit_on_signals(app)  # before the window makes its temporary folder
     from PySide6.QtCore import QSettings, QTimer
 
     from .main_window import MainWindow
 
     window = MainWindow(QSettings(ORGANISATION, APPLICATION), model_name=args.model)
-    quit_on_signals(app, window)
     window.show()
     QTimer.singleShot(0, window.start)  # after the first paint
     status = app.exec()

@@ -11,14 +11,14 @@ import random
 from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
                                QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from musicgen.request import FREE, MAX_BARS, MAX_STYLE_STRENGTH, parse_form
 
 from .control_values import (FORM_CHOICES, KEYS, adventurousness_word, blend_spec, default_form, form_label,
-                             main_genre_key, split_blend_spec, strength_word)
+                             split_blend_spec, strength_word)
 
 FORM_LENGTH = 0  # the Length box's "form length" value: the request's bars=None
 MIN_TEMPO, MAX_TEMPO = 30, 300  # quarter notes per minute offered in the box
@@ -31,7 +31,6 @@ DEFAULT_BLEND_PERCENT = 30  # share of the second style when a blend is first ch
 MAX_SEED = 999_999  # seeds a person can read out and type back
 COMBO_MIN_CHARACTERS = 8  # combos shrink to this many characters in a narrow panel
 DICE = "\u2684"  # die face five
-SETTINGS_GROUP = "controls"
 NO_PRIMER_TEXT = "None \u2014 start from silence.\nOpen or drop a .mid file to continue it."
 
 
@@ -73,6 +72,7 @@ class ControlPanel(QWidget):
         layout.addWidget(self._build_piece_box())
         layout.addWidget(self._build_character_box())
         layout.addWidget(self._build_primer_box())
+        layout.addStretch(1)  # spare height stays below the boxes
         self._blend_changed()
         self.set_enabled_for_model(False)
 
@@ -445,37 +445,3 @@ class ControlPanel(QWidget):
         self.primer_label.setToolTip("")
         self.clear_primer_button.setEnabled(False)
         self._update_defaults()
-
-    # --- persistence ---------------------------------------------------------------------------
-    def save_settings(self, settings: QSettings) -> None:
-        fields = self.request_fields()
-        settings.beginGroup(SETTINGS_GROUP)
-        for name in ("genre", "morph_to", "bars", "meter", "form", "tempo", "key", "program", "temperature",
-                     "style_strength", "seed"):
-            settings.setValue(name, "" if fields[name] is None else fields[name])
-        settings.setValue("keep_seed", self.keep_seed_check.isChecked())
-        settings.setValue("user_set", ",".join(sorted(self.user_set)))
-        settings.endGroup()
-
-    def restore_settings(self, settings: QSettings) -> None:
-        """Bring back the last session's choices (after ``set_model``); unknown values are skipped."""
-        settings.beginGroup(SETTINGS_GROUP)
-        try:
-            text = {name: str(settings.value(name, "")) for name in settings.childKeys()}
-            genre = self.genre(main_genre_key(text.get("genre", ""), self.genre_keys)) if text.get("genre") else None
-            if genre is None:
-                return  # another model, or the first run: keep the defaults
-            fields = {"genre": text["genre"], "morph_to": text.get("morph_to") or None,
-                      "bars": int(text.get("bars") or FORM_LENGTH), "meter": text.get("meter") or None,
-                      "form": text.get("form") or None, "tempo": float(text.get("tempo") or genre.tempo),
-                      "key": text.get("key") or None, "program": int(text.get("program") or genre.program),
-                      "temperature": float(text.get("temperature") or DEFAULT_TEMPERATURE),
-                      "style_strength": float(text.get("style_strength") or 0),
-                      "seed": int(text.get("seed") or self.seed_spin.value())}
-            self.apply_fields(fields)
-            self.user_set = {name for name in text.get("user_set", "").split(",") if name in ("tempo", "program")}
-            self.keep_seed_check.setChecked(text.get("keep_seed", "false").lower() == "true")
-        except (TypeError, ValueError, IndexError):
-            pass  # a damaged settings file must not stop the app; the defaults stay
-        finally:
-            settings.endGroup()

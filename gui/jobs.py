@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import threading
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,6 @@ class TakeResult:
 
     take: Take | None
     duplicate_of: str | None = None
-    notes: list[str] = field(default_factory=list)  # analyses that could not run, one line each
 
 
 def missing_feature(module: str, attribute: str | None = None) -> str:
@@ -87,13 +87,15 @@ def load_model(model_name: str | None):
 
 
 class TakeAnalyser:
-    """Voices, style fit and originality of new takes; the critic and the index load on first use."""
+    """Voices, style fit and originality of takes. The critic and the originality index load once
+    (``warm_up``, run in the background after the model); a lock keeps two jobs from loading them twice."""
 
     def __init__(self, loaded_model, features: dict[str, str]):
         self.loaded = loaded_model
         self.features = features
         self._critic = self._index = None
         self._tried: set[str] = set()
+        self._lock = threading.Lock()
         self.problems: dict[str, str] = {}  # analysis -> why it is off
 
     def _dataset_path(self):
@@ -110,15 +112,13 @@ class TakeAnalyser:
                 self.problems[name] = f"{name} is off: {error}"
         return None
 
-    def critic(self):
-        if self._critic is None:
-            self._critic = self._load("style fit", self._load_critic)
-        return self._critic
-
-    def index(self):
-        if self._index is None:
-            self._index = self._load("originality", self._load_index)
-        return self._index
+    def warm_up(self) -> None:
+        """Load the critic and the index now (the first use may train or build them: seconds)."""
+        with self._lock:
+            if self._critic is None:
+                self._critic = self._load("style fit", self._load_critic)
+            if self._index is None:
+                self._index = self._load("originality", self._load_index)
 
     def _load_critic(self):
         from musicgen.critic import load_critic
@@ -131,32 +131,46 @@ class TakeAnalyser:
         return load_index(self.loaded)
 
     def voices(self, generated) -> tuple[tuple[int, ...] | None, tuple[str, ...]]:
-        """The voice of each note (top voice 0) and the voices' names; None for a single line."""
+        """The voice of each note (top voice 0) and the voices' names, for the genres written in
+        voices (chorales, Palestrina: as in the MIDI tracks and scores); None for one line."""
         if self.features.get("voices"):
             return None, ()
-        from musicgen.notation.voices import max_polyphony, separate_voices, voice_names, voices_for_genre
+        from musicgen.notation.voices import separate_voices, voice_names, voices_for_genre
 
-        count = max(voices_for_genre(generated.request.genre), min(MAX_VOICE_COLOURS, max_polyphony(generated.piece)))
-        if count < 2:
+        count = getattr(generated, "voices", None) or voices_for_genre(generated.request.genre)
+        if count < 2 or not generated.piece.notes:
             return None, ()
         voice_of = {note: index for index, notes in enumerate(separate_voices(generated.piece, count)) for note in notes}
         return tuple(voice_of[note] for note in generated.piece.notes), tuple(voice_names(count))
 
-    def analyse(self, generated, take: Take) -> list[str]:
-        """Fill the take's voices, originality and (when None) ``generated.style_fit``; returns problems."""
-        take.voices, take.voice_names = self.voices(generated)
-        critic = self.critic()
-        if critic is not None and generated.style_fit is None:
-            try:
-                generated.style_fit = round(critic.style_fit(generated.piece, generated.request.genre or
+    def judge(self, generated) -> tuple[float | None, dict | None, list[str]]:
+        """(style fit 0..1, originality {"notes", "share", "source"}, problems) of a piece."""
+        self.warm_up()
+        style_fit, originality = generated.style_fit, None
+        with self._lock:
+            if self._critic is not None and style_fit is None:
+                try:
+                    style_fit = round(self._critic.style_fit(generated.piece, generated.request.genre or
                                                              self.loaded.genre_keys[0]), 3)
-            except ValueError as error:
-                self.problems["style fit"] = f"style fit is off: {error}"
-        index = self.index()
-        if index is not None and generated.piece.notes:
-            found = index.check(generated.piece)
-            take.originality = {"notes": found.notes, "share": round(found.share, 3), "source": found.source}
-        return list(self.problems.values())
+                except ValueError as error:
+                    self.problems["style fit"] = f"style fit is off: {error}"
+            if self._index is not None and generated.piece.notes:
+                found = self._index.check(generated.piece)
+                originality = {"notes": found.notes, "share": round(found.share, 3), "source": found.source}
+        return style_fit, originality, list(self.problems.values())
+
+
+def warm_up(analyser: TakeAnalyser):
+    """Load the style critic and the originality index in the background."""
+    yield Progress(0, 1, "loading the style critic and the originality index")
+    analyser.warm_up()
+    return list(analyser.problems.values())
+
+
+def judge_take(analyser: TakeAnalyser, take: Take):
+    """Style fit and originality of a take; returns ``TakeAnalyser.judge``'s triple."""
+    yield Progress(0, 1, "listening to the take (style fit, originality)")
+    return analyser.judge(take.generated)
 
 
 def relay(steps):
@@ -176,12 +190,13 @@ def finish_take(generated, analyser: TakeAnalyser | None, draft: TakeDraft, stor
     fingerprint = fingerprint_of(generated)
     if fingerprint in known:
         return TakeResult(None, duplicate_of=known[fingerprint])
-    yield Progress(1, 1, "listening to the take (voices, style fit, originality)")
+    yield Progress(1, 1, "writing the take")
     take = Take(store.new_id(), generated, draft.title, primer_summary=draft.primer_summary, parent=draft.parent,
                 reworked=draft.reworked, fingerprint=fingerprint)
-    notes = analyser.analyse(generated, take) if analyser is not None else []
+    if analyser is not None:
+        take.voices, take.voice_names = analyser.voices(generated)
     store.save(take)
-    return TakeResult(take, notes=notes)
+    return TakeResult(take)
 
 
 def generate_take(generator, analyser, fields: dict, draft: TakeDraft, store: TakeStore, known: dict[str, str]):
@@ -238,17 +253,19 @@ def render_audio(generated, path: Path, voices: tuple[int, ...] | None = None, s
 
     piece = generated.piece
     count = max(voices) + 1 if voices else 1
-    channels = []
+    channels, backend = [], ""
     for voice in range(count):
         notes = [(n.start, n.pitch, n.duration) for n, v in zip(piece.notes, voices or [0] * len(piece.notes))
                  if v == voice]
+        if not notes:
+            continue
         part = make_piece(notes, piece.bars, piece.primer_end, piece.meta, piece.meters)
         audio, backend = render(piece_to_midi(part, tempo=generated.tempo, program=generated.program))
-        channels.append(audio)
+        channels.append((voice, audio))
         yield Progress(voice + 1, count + 1, f"rendered voice {voice + 1} of {count}")
-    length = max(len(a) for a in channels)
+    length = max(len(audio) for _, audio in channels)
     mix = np.zeros((length, 2))
-    for voice, audio in enumerate(channels):
+    for voice, audio in channels:
         pan = 0.0 if count == 1 else STEREO_SPREAD * (2 * voice / (count - 1) - 1)  # top voice on the left
         angle = (pan + 1) * math.pi / 4  # equal-power pan law
         mix[:len(audio), 0] += audio * math.cos(angle)

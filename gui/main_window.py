@@ -12,29 +12,21 @@ import tempfile
 import weakref
 from pathlib import Path
 
-from PySide6.QtCore import QDeadlineTimer, QSettings, QStandardPaths, Qt, QThread, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
-                               QPushButton, QScrollArea, QSizePolicy, QSplitter, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import QDeadlineTimer, QSettings, QStandardPaths, QThread, Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QWidget
 
-from . import jobs, window_menus
-from .controls import ControlPanel
-from .elided_label import ElidedLabel
+from . import jobs, window_layout, window_menus
 from .file_actions import FileActions, midi_paths_in
-from .history import HistoryPanel
 from .music_text import bar_span
-from .piano_roll import PianoRoll
+from .panel_settings import restore_panel, save_panel
 from .playback import NO_DEVICE_MESSAGE, audio_output_available
-from .playback_control import PlaybackControl
-from .take_commands import AddTake, DeleteTake, RenameTake, StarTake, UseSettings
+from .take_commands import AddTake, RenameTake, UseSettings
 from .takes import Take, TakeStore
-from .transport import TakeTools, TransportBar
+from .window_layout import DEFAULT_SIZE
 from .workers import JobReport, JobWorker, start_in_thread
 
-SIDEBAR_WIDTH, SIDEBAR_MIN_WIDTH = 300, 250  # px
-HISTORY_WIDTH, HISTORY_MIN_WIDTH = 260, 200
 COMPACT_WIDTH = 1100  # px: narrower windows show one side panel at a time
-DEFAULT_SIZE = (1440, 880)
 CLOSE_DEADLINE_MS = 10_000  # closing waits this long for background jobs, then quits anyway
 TAKES_FOLDER = "takes"
 
@@ -54,6 +46,7 @@ class MainWindow(QMainWindow):
     model_failed = Signal(str)
     takes_loaded = Signal()
     piece_ready = Signal(object)  # the new Take
+    take_analysed = Signal(object)  # a Take whose style fit and originality are now known
     audio_ready = Signal(str)  # WAV path of the current take
     generation_stopped = Signal(str)  # "finished", "duplicate", "cancelled" or "failed"
 
@@ -72,6 +65,8 @@ class MainWindow(QMainWindow):
         self.unfinished_jobs: list[QThread] = []  # still running when the window closed
         self._generation: JobWorker | None = None
         self._rendering: set[str] = set()  # ids of takes whose sound is being rendered
+        self._judging: set[str] = set()  # ids of takes whose style fit and originality are being found
+        self._problems_shown: set[str] = set()  # analysis problems already told
         self._temp_dir = Path(tempfile.mkdtemp(prefix="musicgen-gui-"))
         self._remove_temp = weakref.finalize(self, shutil.rmtree, str(self._temp_dir), ignore_errors=True)
         self._history_auto_hidden = False
@@ -80,127 +75,10 @@ class MainWindow(QMainWindow):
         self.files = FileActions(self)
         self.setWindowTitle("musicgen")
         self.setAcceptDrops(True)
-        self._build_ui()
+        window_layout.build_layout(self)
         window_menus.build_menus(self)
         self._restore_window()
         self._set_busy(False)
-
-    # --- construction --------------------------------------------------------------------------
-    def _build_ui(self) -> None:
-        self.controls = ControlPanel()
-        self.controls.primer_open_requested.connect(self.files.open_primer)
-        self.controls.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        controls_scroll = QScrollArea()
-        controls_scroll.setWidget(self.controls)
-        controls_scroll.setWidgetResizable(True)
-        controls_scroll.setFrameShape(QScrollArea.NoFrame)
-        controls_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.generate_button = QPushButton("Generate")
-        self.generate_button.setObjectName("generate")
-        self.generate_button.clicked.connect(self.generate)
-        self.progress_bar = QProgressBar()
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop composing (Esc)")
-        self.cancel_button.clicked.connect(self.cancel_generation)
-        self.progress_label = ElidedLabel("")
-        self.progress_label.setObjectName("hint")
-        progress_row = QHBoxLayout()
-        progress_row.addWidget(self.progress_bar, 1)
-        progress_row.addWidget(self.cancel_button)
-        self.sidebar = QWidget()
-        sidebar_layout = QVBoxLayout(self.sidebar)
-        sidebar_layout.setContentsMargins(10, 4, 6, 8)
-        sidebar_layout.addWidget(controls_scroll, 1)  # the settings scroll; Generate stays in view below
-        sidebar_layout.addWidget(self.generate_button)
-        sidebar_layout.addLayout(progress_row)
-        sidebar_layout.addWidget(self.progress_label)
-        self.sidebar.setMinimumWidth(SIDEBAR_MIN_WIDTH)
-
-        self.roll = PianoRoll()
-        self.roll.drag_requested.connect(lambda: self.files.drag_current_take(self.roll))
-        self.piece_title = ElidedLabel("No piece yet")
-        self.piece_title.setObjectName("pieceTitle")
-        self.piece_details = ElidedLabel("Choose a style on the left and press Generate.")
-        self.piece_details.setObjectName("hint")
-        self.settings_button = QToolButton()
-        self.settings_button.setText("Settings")
-        self.history_button = QToolButton()
-        self.history_button.setText("Takes")
-        self.save_button = QPushButton("Save MIDI\u2026")
-        self.save_button.setToolTip("Save the piece as a MIDI file (Ctrl+S); or drag the notes onto a DAW or folder")
-        self.save_button.clicked.connect(self.files.save_midi)
-        self.export_button = QToolButton()
-        self.export_button.setText("Export")
-        self.export_button.setPopupMode(QToolButton.InstantPopup)
-        self.export_menu = QMenu(self.export_button)
-        self.export_button.setMenu(self.export_menu)
-        header = QHBoxLayout()
-        titles = QVBoxLayout()
-        titles.setSpacing(2)
-        titles.addWidget(self.piece_title)
-        titles.addWidget(self.piece_details)
-        header.addWidget(self.settings_button)
-        header.addLayout(titles, 1)
-        for widget in (self.save_button, self.export_button, self.history_button):
-            header.addWidget(widget)
-
-        self.transport = TransportBar()
-        self.transport.zoom_out_button.clicked.connect(self.roll.zoom_out)
-        self.transport.zoom_fit_button.clicked.connect(self.roll.zoom_to_fit)
-        self.transport.zoom_in_button.clicked.connect(self.roll.zoom_in)
-        self.play_button, self.stop_button = self.transport.play_button, self.transport.stop_button
-        self.time_label = self.transport.time_label
-        self.playback = PlaybackControl(self.run_job, self.roll, self.transport, self)
-        self.playback.changed.connect(self._update_actions)
-        self.playback.failed.connect(lambda title, message: self._playback_failed(title, message))
-        self.playback.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
-        self.play_button.clicked.connect(self.playback.toggle)
-        self.stop_button.clicked.connect(self.playback.stop)
-        self.roll.seek_requested.connect(self.playback.seek_to_step)
-        self.take_tools = TakeTools()
-        self.take_tools.regenerate_requested.connect(self.regenerate_bars)
-        self.take_tools.continue_requested.connect(self.continue_take)
-        self.take_tools.bind_undo(self.undo_stack)
-        self.audio_label = QLabel("")
-        self.audio_label.setObjectName("noAudio")
-        self.audio_label.setWordWrap(True)
-        self.audio_label.hide()
-        centre = QWidget()
-        centre_layout = QVBoxLayout(centre)
-        centre_layout.setContentsMargins(8, 8, 8, 8)
-        centre_layout.addLayout(header)
-        centre_layout.addWidget(self.roll, 1)
-        centre_layout.addWidget(self.transport)
-        centre_layout.addWidget(self.take_tools)
-        centre_layout.addWidget(self.audio_label)
-
-        self.history = HistoryPanel()
-        self.history.take_chosen.connect(self.show_take)
-        self.history.use_settings_requested.connect(self.use_settings_of)
-        self.history.star_requested.connect(lambda take_id: self._push(StarTake, take_id))
-        self.history.rename_requested.connect(self.rename_take)
-        self.history.delete_requested.connect(lambda take_id: self._push(DeleteTake, take_id))
-        self.history_box = QWidget()
-        history_layout = QVBoxLayout(self.history_box)
-        history_layout.setContentsMargins(6, 8, 10, 8)
-        history_layout.addWidget(self.history)
-        self.history_box.setMinimumWidth(HISTORY_MIN_WIDTH)
-
-        self.splitter = QSplitter(Qt.Horizontal)
-        for widget in (self.sidebar, centre, self.history_box):
-            self.splitter.addWidget(widget)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([SIDEBAR_WIDTH, DEFAULT_SIZE[0] - SIDEBAR_WIDTH - HISTORY_WIDTH, HISTORY_WIDTH])
-        self.setCentralWidget(self.splitter)
-        self.model_label = ElidedLabel("Model: loading\u2026")
-        self.model_label.setMinimumWidth(120)
-        self.speed_label = ElidedLabel("")
-        self.speed_label.setMinimumWidth(200)
-        for label in (self.model_label, self.speed_label):  # as wide as their text, down to their minimum
-            label.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
-        self.statusBar().addPermanentWidget(self.speed_label)
-        self.statusBar().addPermanentWidget(self.model_label)
 
     def _restore_window(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -295,9 +173,10 @@ class MainWindow(QMainWindow):
         self.generator, self.analyser, self.model_info = result
         self.features = dict(self.model_info.features)
         self.controls.set_model(self.model_info)
-        self.controls.restore_settings(self.settings)
+        restore_panel(self.controls, self.settings)
         self.model_label.setText(f"Model: {self.model_info.name} \u00b7 {len(self.model_info.genres)} styles")
         self.statusBar().showMessage("Ready \u2014 pick a style and press Generate.", 8000)
+        self.run_job(lambda: jobs.warm_up(self.analyser), "warm-up", self._tell_problems)
         self._update_actions()
         self.model_ready.emit()
 
@@ -418,8 +297,7 @@ class MainWindow(QMainWindow):
         self.speed_label.setText(f"Last take: {generated.events} events in {generated.seconds_taken:.1f} s "
                                  f"({generated.events_per_second:,.0f} events/s)")
         self.show_take(take.id)
-        notes = " ".join(f"({note})" for note in result.notes)
-        self.statusBar().showMessage(f"{take.outcome} {notes}".strip(), 0 if generated.stop_reason else 10000)
+        self.statusBar().showMessage(take.outcome, 0 if generated.stop_reason else 10000)
         self.piece_ready.emit(take)
 
     # --- the takes -----------------------------------------------------------------------------
@@ -428,7 +306,7 @@ class MainWindow(QMainWindow):
         take = self.history.take(take_id)
         if take is None:
             return
-        generated, piece = take.generated, take.generated.piece
+        piece = take.generated.piece
         self.current = take
         self.history.select(take.id)
         highlight = None
@@ -440,11 +318,41 @@ class MainWindow(QMainWindow):
                 pass
         self.roll.set_piece(piece, take.voices, take.voice_names, highlight)
         self.take_tools.set_bar_count(max(1, len(piece.bars) - 1))
+        if take.reworked:  # the bars last written anew, ready to try again
+            self.take_tools.show_bars(*take.reworked)
         self._show_take_text(take)
         self.playback.set_take(take)
         if take.wav_path is None and take.id not in self._rendering:
             self._render_audio(take)
+        if take.originality is None and take.generated.style_fit is None:
+            self._judge(take)
         self._update_actions()
+
+    def _judge(self, take: Take) -> None:
+        """Find a take's style fit and originality in a worker, then show them on it."""
+        if self.analyser is None or take.id in self._judging:
+            return
+        self._judging.add(take.id)
+
+        def judged(result) -> None:
+            self._judging.discard(take.id)
+            take.generated.style_fit, take.originality, problems = result
+            if take.folder is not None and take.folder.is_dir():
+                self.store.update(take)
+            self._refresh(take)
+            if not take.generated.stop_reason:  # that message stays in the status bar
+                self._tell_problems(problems)
+            self.take_analysed.emit(take)
+
+        self.run_job(lambda: jobs.judge_take(self.analyser, take), "judge", judged,
+                     lambda message: self._judging.discard(take.id))
+
+    def _tell_problems(self, problems) -> None:
+        """Say once in the status bar why style fit or originality is off."""
+        new = [p for p in problems or [] if p not in self._problems_shown]
+        self._problems_shown.update(new)
+        if new:
+            self.statusBar().showMessage(" \u00b7 ".join(new), 10000)
 
     def _show_take_text(self, take: Take) -> None:
         generated = take.generated
@@ -454,13 +362,6 @@ class MainWindow(QMainWindow):
         self.piece_title.setText(f"{take.display_name} \u2014 seed {generated.request.seed}")
         self.piece_details.setText(" \u00b7 ".join(details))
         self.setWindowTitle(f"musicgen \u2014 {take.display_name}")
-
-    @staticmethod
-    def fields_of(generated) -> dict:
-        """The panel settings that made ``generated``."""
-        from dataclasses import asdict
-
-        return {**asdict(generated.request), "tempo": generated.tempo, "program": generated.program}
 
     def use_settings_of(self, take_id: str) -> None:
         take = self.history.take(take_id)
@@ -482,45 +383,6 @@ class MainWindow(QMainWindow):
         if take is not None:
             self.undo_stack.push(command(self, take))
 
-    # Primitives of the undo commands.
-    def drop_take(self, take: Take) -> None:
-        """Take a take out of the list (its folder is moved aside, so Undo can bring it back)."""
-        try:
-            self.store.delete(take)
-        except OSError as error:
-            self.show_error("Could not delete the take", str(error))
-            return
-        self.history.remove(take.id)
-        if self.current is take:
-            self.current = None
-            newest = self.history.takes[-1] if self.history.takes else None
-            if newest is not None:
-                self.show_take(newest.id)
-            else:
-                self.roll.set_piece(None)
-                self.playback.set_take(None)
-                self.piece_title.setText("No piece yet")
-                self.piece_details.setText("Choose a style on the left and press Generate.")
-        self._update_actions()
-
-    def bring_back_take(self, take: Take) -> None:
-        try:
-            self.store.restore(take)
-        except OSError as error:
-            self.show_error("Could not bring the take back", str(error))
-            return
-        self.history.add(take)
-        self.show_take(take.id)
-
-    def name_take(self, take: Take, name: str) -> None:
-        self.store.rename(take, name)
-        self._refresh(take)
-
-    def star_take(self, take: Take, starred: bool) -> None:
-        take.starred = starred
-        self.store.update(take)
-        self._refresh(take)
-
     def _refresh(self, take: Take) -> None:
         self.history.refresh(take)
         if take is self.current:
@@ -536,8 +398,7 @@ class MainWindow(QMainWindow):
             self._rendering.discard(take.id)
             take.wav_path, take.audio_backend = Path(result[0]), result[1]
             self.playback.sound_ready(take)
-            if take is self.current:
-                self.statusBar().showMessage(f"Sound ready: {take.audio_backend}", 5000)
+            if take is self.current:  # (the status bar keeps what the take got)
                 self._update_actions()
                 self.audio_ready.emit(result[0])
 
@@ -591,7 +452,7 @@ class MainWindow(QMainWindow):
             if not thread.wait(deadline):
                 self.unfinished_jobs.append(thread)
         if self.generator is not None:
-            self.controls.save_settings(self.settings)
+            save_panel(self.controls, self.settings)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.sync()

@@ -1,23 +1,40 @@
-"""Take a screenshot of the real window with generated pieces (for the README): ``python -m gui.screenshot``.
+"""Screenshots of the real window with a generated take (for the README): ``python -m gui.screenshot``.
 
-Runs offscreen with throwaway settings: generates a plain piece and a blend of the model's first two
-styles, moves the playhead a third of the way in and saves the window as a PNG.
+    python -m gui.screenshot --model musicgen-default --genre bach --size 800x600 --out assets/chorale-800.png
+    python -m gui.screenshot --genre jig --regenerate 5-8 --size 1440x900 --out assets/jig-1440.png
+
+Runs offscreen (or under ``xvfb-run``) with throwaway settings and takes: generates one take in the
+chosen style (``--regenerate A-B`` then writes those bars anew, which the roll marks), moves the
+playhead a third of the way in and saves the window as a PNG. Works with any model (``--model``).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "assets" / "screenshot.png"
-WINDOW_SIZE = (1440, 860)
+DEFAULT_SIZE = "1440x900"
 TIMEOUT_MS = 600_000
 
 
-def wait_for(app, signal, timeout_ms: int = TIMEOUT_MS) -> list:
-    """Run the event loop until ``signal`` fires; returns its arguments."""
+def parse_size(text: str) -> tuple[int, int]:
+    """"800x600" -> (800, 600)."""
+    width, _, height = text.lower().partition("x")
+    try:
+        size = int(width), int(height)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size '{text}' must look like 800x600") from None
+    if min(size) < 200:
+        raise argparse.ArgumentTypeError(f"size '{text}' is too small for the window")
+    return size
+
+
+def wait_for(signal, timeout_ms: int = TIMEOUT_MS) -> list:
+    """Run the event loop until ``signal`` fires; returns its arguments (empty on a timeout)."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     loop, received = QEventLoop(), []
@@ -31,44 +48,66 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="model name or path (default: musicgen-default)")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="PNG file to write")
-    parser.add_argument("--bars", type=int, default=16)
+    parser.add_argument("--genre", default=None, help="genre key, e.g. bach or jig (default: the model's first)")
+    parser.add_argument("--size", type=parse_size, default=DEFAULT_SIZE, help="window size, e.g. 800x600")
+    parser.add_argument("--bars", type=int, default=0, help="length in bars (default: the style's form length)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--regenerate", default=None, metavar="A-B", help="then write bars A to B anew, e.g. 5-8")
     parser.add_argument("--no-audio", action="store_true", help="show the window as on a machine without sound")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    scratch = Path(tempfile.mkdtemp(prefix="musicgen-shot-"))
+    try:
+        return take_screenshot(args, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
+
+def take_screenshot(args, scratch: Path) -> int:
+    """Open the window with settings and takes in ``scratch``, make the take, save the PNG."""
     from PySide6.QtCore import QSettings
 
     from .app import create_application
     from .main_window import MainWindow
 
     app = create_application(sys.argv[:1])
-    settings_dir = tempfile.mkdtemp(prefix="musicgen-shot-")
-    settings = QSettings(str(Path(settings_dir) / "settings.ini"), QSettings.IniFormat)
+    settings = QSettings(str(scratch / "settings.ini"), QSettings.IniFormat)
     window = MainWindow(settings, model_name=args.model, has_audio_device=not args.no_audio)
-    window.resize(*WINDOW_SIZE)
+    failures = []
+    window.show_error = lambda title, message, critical=False: failures.append(f"{title}: {message}")
+    window.resize(*args.size)
     window.show()
     window.start()
-    if not wait_for(app, window.model_ready) and window.generator is None:
-        print("the model did not load", file=sys.stderr)
+    if not wait_for(window.model_ready) and window.generator is None:
+        print(f"the model did not load: {'; '.join(failures)}", file=sys.stderr)
         return 1
     controls = window.controls
+    if args.genre is not None:
+        if controls.genre_combo.findData(args.genre) < 0:
+            print(f"the model has no genre '{args.genre}' (it has {', '.join(controls.genre_keys)})", file=sys.stderr)
+            return 1
+        controls.genre_combo.setCurrentIndex(controls.genre_combo.findData(args.genre))
     controls.bars_spin.setValue(args.bars)
     controls.keep_seed_check.setChecked(True)
     controls.seed_spin.setValue(args.seed)
     window.generate()
-    wait_for(app, window.audio_ready)
-    if controls.blend_combo.count() > 2:  # a blend of the first two styles, 70/30
-        controls.blend_combo.setCurrentIndex(2)
-        controls.blend_slider.setValue(30)
-    controls.seed_spin.setValue(args.seed + 1)
-    window.generate()
-    wait_for(app, window.audio_ready)
-    window._show_position(int(window.current.generated.duration_seconds * 1000 / 3))  # playhead a third in
+    if not wait_for(window.piece_ready):
+        print(f"no take was made: {'; '.join(failures)}", file=sys.stderr)
+        return 1
+    if args.regenerate:
+        first, _, last = args.regenerate.partition("-")
+        window.regenerate_bars(int(first), int(last or first))
+        if not wait_for(window.piece_ready):
+            print(f"bars {args.regenerate} were not regenerated: {'; '.join(failures)}", file=sys.stderr)
+            return 1
+    if window.current.wav_path is None:
+        wait_for(window.audio_ready)
+    window.playback.show_position(int(window.current.generated.duration_seconds * 1000 / 3))  # a third in
     app.processEvents()
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    window.grab().save(args.out)
-    print(f"wrote {args.out}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(out))
+    print(f"wrote {out} ({args.size[0]}x{args.size[1]}, {window.current.summary})")
     window.close()
     return 0
 

@@ -1,11 +1,62 @@
 """Undoable changes to the takes and the panel: each is a QUndoCommand on the window's QUndoStack.
 
-A command calls the window's small primitives (``add_take``, ``drop_take``, ...); Undo calls the
-opposite one. Nothing is lost until the app quits: a removed take's folder is only moved aside.
+A command calls one of the small primitives below (``drop_take``, ``bring_back_take``, ...); Undo
+calls the opposite one. Nothing is lost until the app quits: a removed take's folder is only moved aside.
 """
 from __future__ import annotations
 
 from PySide6.QtGui import QUndoCommand
+
+from .takes import settings_of
+
+EMPTY_TITLE = "No piece yet"
+EMPTY_DETAILS = "Choose a style on the left and press Generate."
+
+
+# --- primitives ----------------------------------------------------------------------------------
+def drop_take(window, take) -> None:
+    """Take a take out of the list (its folder is moved aside, so Undo can bring it back)."""
+    try:
+        window.store.delete(take)
+    except OSError as error:
+        window.show_error("Could not delete the take", str(error))
+        return
+    window.history.remove(take.id)
+    if window.current is take:
+        window.current = None
+        newest = window.history.takes[-1] if window.history.takes else None
+        if newest is not None:
+            window.show_take(newest.id)
+        else:
+            window.roll.set_piece(None)
+            window.playback.set_take(None)
+            window.piece_title.setText(EMPTY_TITLE)
+            window.piece_details.setText(EMPTY_DETAILS)
+    window._update_actions()
+
+
+def bring_back_take(window, take) -> None:
+    try:
+        window.store.restore(take)
+    except OSError as error:
+        window.show_error("Could not bring the take back", str(error))
+        return
+    window.history.add(take)
+    window.show_take(take.id)
+
+
+def name_take(window, take, name: str) -> None:
+    window.store.rename(take, name)
+    window._refresh(take)
+
+
+def star_take(window, take, starred: bool) -> None:
+    take.starred = starred
+    window.store.update(take)
+    window._refresh(take)
+
+
+# --- commands ------------------------------------------------------------------------------------
 
 
 class AddTake(QUndoCommand):
@@ -19,10 +70,10 @@ class AddTake(QUndoCommand):
         if self._first:
             self._first = False
             return
-        self.window.bring_back_take(self.take)
+        bring_back_take(self.window, self.take)
 
     def undo(self) -> None:
-        self.window.drop_take(self.take)
+        drop_take(self.window, self.take)
 
 
 class DeleteTake(QUndoCommand):
@@ -31,10 +82,10 @@ class DeleteTake(QUndoCommand):
         self.window, self.take = window, take
 
     def redo(self) -> None:
-        self.window.drop_take(self.take)
+        drop_take(self.window, self.take)
 
     def undo(self) -> None:
-        self.window.bring_back_take(self.take)
+        bring_back_take(self.window, self.take)
 
 
 class RenameTake(QUndoCommand):
@@ -43,10 +94,10 @@ class RenameTake(QUndoCommand):
         self.window, self.take, self.new, self.old = window, take, name, take.name
 
     def redo(self) -> None:
-        self.window.name_take(self.take, self.new)
+        name_take(self.window, self.take, self.new)
 
     def undo(self) -> None:
-        self.window.name_take(self.take, self.old)
+        name_take(self.window, self.take, self.old)
 
 
 class StarTake(QUndoCommand):
@@ -55,10 +106,10 @@ class StarTake(QUndoCommand):
         self.window, self.take = window, take
 
     def redo(self) -> None:
-        self.window.star_take(self.take, not self.take.starred)
+        star_take(self.window, self.take, not self.take.starred)
 
     def undo(self) -> None:
-        self.window.star_take(self.take, not self.take.starred)
+        star_take(self.window, self.take, not self.take.starred)
 
 
 class UseSettings(QUndoCommand):
@@ -71,7 +122,7 @@ class UseSettings(QUndoCommand):
         self.before_summary = window.controls.primer_summary
 
     def redo(self) -> None:
-        self.window.controls.apply_fields(self.window.fields_of(self.take.generated), self.take.primer_summary)
+        self.window.controls.apply_fields(settings_of(self.take.generated), self.take.primer_summary)
 
     def undo(self) -> None:
         self.window.controls.apply_fields(self.before, self.before_summary)

@@ -29,7 +29,7 @@ TAKE_FILE = "take.json"
 FORMAT_VERSION = 1
 DELETED_PREFIX = ".deleted-"
 MAX_NAME_LENGTH = 80  # characters of a take's name used in its file name
-_UNSAFE = re.compile(r"[^\w\- .()+,]+")
+_UNSAFE = re.compile(r"[^\w\- .()+,%]+")
 _counter = itertools.count(1)
 
 
@@ -67,7 +67,7 @@ class Take:
     def summary(self) -> str:
         """E.g. "seed 7 · 32 bars of 6/8, AABB · 0:34" (what the piece got, not what was asked)."""
         generated = self.generated
-        bars = generated.bars_generated or max(0, len(generated.piece.bars) - 1)
+        bars = max(0, len(generated.piece.bars) - 1)  # the whole piece, also after a primer or a regeneration
         length = f"{bars} bars" if bars else f"{len(generated.piece.notes)} notes"
         if generated.meter:
             length += f" of {generated.meter}"
@@ -114,6 +114,12 @@ class Take:
     def subtitle(self) -> str:
         """The summary and the day and time it was made."""
         return f"{self.summary} \u00b7 {time.strftime('%d %b %H:%M', time.localtime(self.created))}"
+
+
+def settings_of(generated: GeneratedPiece) -> dict:
+    """The settings panel's fields that made ``generated`` (its request, with the tempo and
+    instrument it got)."""
+    return {**dataclasses.asdict(generated.request), "tempo": generated.tempo, "program": generated.program}
 
 
 def fingerprint_of(generated: GeneratedPiece) -> str:
@@ -220,7 +226,7 @@ class TakeStore:
         """Write the take's MIDI file and its JSON (MIDI first, so a listed take always has its file)."""
         take.folder = self.root / take.id
         take.folder.mkdir(parents=True, exist_ok=True)
-        take.midi_name = take.midi_name or safe_file_name(take.display_name)
+        take.midi_name = take.midi_name or safe_file_name(f"{take.display_name} seed {take.generated.request.seed}")
         take.generated.write_midi(take.midi_path)
         self.update(take)
 

@@ -93,6 +93,10 @@ class TakeTools(QWidget):
         for spin in (self.first_spin, self.last_spin):
             spin.setRange(1, max(1, bars))
 
+    def show_bars(self, first: int, last: int) -> None:
+        self.last_spin.setValue(last)
+        self.first_spin.setValue(first)
+
     def bind_undo(self, stack) -> None:
         """Make the row's Undo and Redo buttons work ``stack`` (a QUndoStack); tooltips say what they undo."""
         self.undo_button.clicked.connect(stack.undo)

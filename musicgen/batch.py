@@ -1,9 +1,10 @@
 """Batch composition: many pieces into one folder, with a manifest, resumable.
 
 Every piece has a deterministic file name ``<genre>-<seed>.mid`` and one line in
-``manifest.jsonl`` (file, model, genre, seed, every setting, notes, duration). A piece counts as
-done when both its file and its manifest line exist, so rerunning an interrupted batch only
-composes what is missing and never duplicates a line. Pieces are sampled ``CHUNK_SIZE`` at a time
+``manifest.jsonl`` (file, model, genre, seed, every setting, notes, duration, the file's size and
+SHA-256). A piece counts as done when its manifest line exists and its file is the one the line
+records, so rerunning an interrupted batch only composes what is missing or damaged, never
+duplicates a line, and removes temp files a kill left behind. Pieces are sampled ``CHUNK_SIZE`` at a time
 with ``Generator.generate_batch`` and, with ``workers > 1``, in that many processes.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-from .files import atomic_write_bytes, stray_temp_files
+from .files import atomic_write_bytes, check_regular_target, stray_temp_files
 from .request import piece_file_name  # re-exported: the one file-name scheme ("reel-seed7.mid")
 
 MANIFEST_NAME = "manifest.jsonl"
@@ -223,6 +224,7 @@ def run_batch(loaded, requests: list, out_dir, workers: int = 1, max_copied: int
         if name in manifest and not _file_is_intact(out_dir / name, manifest[name]):
             del manifest[name]  # missing or damaged: composed again, with a fresh manifest line
         if name not in manifest:
+            check_regular_target(out_dir / name)  # a folder or FIFO of that name: refused before any work
             todo.append((name, request))
     manifest_path = out_dir / MANIFEST_NAME
     lines_on_disk = len(manifest_path.read_text(encoding="utf-8").splitlines()) if manifest_path.is_file() else 0

@@ -143,23 +143,97 @@ def read_card(path) -> dict:
     return card
 
 
+MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit on the JSON header of a weights file
+
+
+def _model_config(card: dict, card_path: Path) -> ModelConfig:
+    """The network config stored in a card; ValueError naming a missing or unknown setting."""
+    try:
+        return ModelConfig(**card["config"])
+    except KeyError:
+        raise ValueError(f"{card_path.name}: model card has no network config") from None
+    except TypeError as error:  # an unknown or missing setting
+        reason = str(error).split("__init__() ")[-1]
+        raise ValueError(f"{card_path.name}: model card's network config does not fit this musicgen ({reason})") from None
+
+
+def weights_shapes(weights_path) -> dict[str, tuple[int, ...]]:
+    """Shape of every tensor in a safetensors file, read from its header (no tensor is loaded);
+    ValueError if the file is missing, damaged or shorter than its header says."""
+    weights_path = Path(weights_path)
+    try:
+        size = weights_path.stat().st_size
+        with open(weights_path, "rb") as handle:
+            prefix = handle.read(8)  # little-endian u64: length of the JSON header that follows
+            header_bytes = int.from_bytes(prefix, "little") if len(prefix) == 8 else -1
+            if not 0 < header_bytes <= min(MAX_HEADER_BYTES, size - 8):
+                raise ValueError(f"{size:,} bytes, no complete header")
+            header = json.loads(handle.read(header_bytes))
+        tensors = {name: info for name, info in header.items() if name != "__metadata__"}
+        needed = 8 + header_bytes + max((int(info["data_offsets"][1]) for info in tensors.values()), default=0)
+        if needed != size:
+            raise ValueError(f"{size:,} bytes where its header describes {needed:,}")
+        return {name: tuple(int(n) for n in info["shape"]) for name, info in tensors.items()}
+    except FileNotFoundError:
+        raise ValueError(f"{weights_path.name}: weights file missing") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:  # unreadable or malformed header
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"{weights_path.name}: weights file is damaged or truncated ({reason})") from None
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) or "a scalar"
+
+
+def weights_mismatch(config: ModelConfig, shapes: dict[str, tuple[int, ...]]) -> str | None:
+    """What in ``shapes`` (a weights file's tensors) does not fit a network of ``config``, or None."""
+    with torch.device("meta"):  # shapes only: nothing is allocated
+        wanted = {name: tuple(t.shape) for name, t in GenreLSTM(config).state_dict().items()}
+    sizes = ", ".join(f"{k} {v}" for k, v in config.to_dict().items() if k != "dropout")
+    missing = [name for name in wanted if name not in shapes]
+    if missing:
+        return f"the weights lack {missing[0]}" + (f" and {len(missing) - 1} more tensors" if len(missing) > 1 else "")
+    extra = [name for name in shapes if name not in wanted]
+    if extra:
+        return f"the weights hold {extra[0]}, which a network of the card's config ({sizes}) does not have"
+    wrong = [name for name in wanted if shapes[name] != wanted[name]]
+    if not wrong:
+        return None
+    first = wrong[0]
+    more = f" ({len(wrong) - 1} more tensors differ)" if len(wrong) > 1 else ""
+    return (f"{first} is {_shape_text(shapes[first])} in the weights but {_shape_text(wanted[first])} for the "
+            f"card's config ({sizes}){more}")
+
+
+def check_model(card_path) -> dict:
+    """Check a model's card and its weights file (size, header, every tensor's shape) without
+    loading the weights; returns the card, or ValueError naming exactly what does not match."""
+    card_path = Path(card_path).with_suffix(".json")
+    card = read_card(card_path)
+    config = _model_config(card, card_path)
+    weights_path = card_path.with_suffix(".safetensors")
+    problem = weights_mismatch(config, weights_shapes(weights_path))
+    if problem:
+        raise ValueError(f"{weights_path.name}: weights do not match the card: {problem}")
+    return card
+
+
 def load_model(name_or_path: str | None = None) -> LoadedModel:
     """Find and load a model by name or path; ValueError with a one-line reason on any problem."""
     card_path = find_model(name_or_path)
-    card = read_card(card_path)
+    card = check_model(card_path)
     weights_path = card_path.with_suffix(".safetensors")
     try:
         state = load_file(str(weights_path))
     except FileNotFoundError:
         raise ValueError(f"{weights_path.name}: weights file missing") from None
-    except Exception as error:  # safetensors raises its own error types for truncated files
+    except Exception as error:  # safetensors raises its own error types for damaged files
         raise ValueError(f"{weights_path.name}: weights file is damaged or truncated ({error})") from None
+    model = GenreLSTM(_model_config(card, card_path))
     try:
-        config = ModelConfig(**card["config"])
-        model = GenreLSTM(config)
         model.load_state_dict(state)
-    except (TypeError, RuntimeError, KeyError) as error:
-        reason = str(error).splitlines()[0]
+    except RuntimeError as error:  # shapes were checked; e.g. a tensor of another dtype kind
+        reason = " ".join(str(error).split())
         raise ValueError(f"{weights_path.name}: weights do not match the card ({reason})") from None
     model.eval()
     genres = [genre_from_dict(g) for g in card["genres"]]

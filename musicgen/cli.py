@@ -15,6 +15,13 @@ class UserError(Exception):
     """A problem the user can fix; shown as one line, exit status 2."""
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (exit status 2), like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def cmd_data_build(args) -> None:
     """Build the token dataset from the music21 corpus or from a folder of MIDI files."""
     from .dataset import DEFAULT_DATASET, build_corpus, build_midi_folder, load_dataset
@@ -45,11 +52,12 @@ def _print_stats(dataset) -> None:
 
     rows = dataset_stats(dataset)
     print(f"{'genre':<12}" + "".join(f"{s + ' pieces':>14}" for s in SPLITS) + f"{'notes':>10}{'tokens':>10}{'tok/piece':>10}")
-    for genre in dataset.genre_keys:
-        mine = [r for r in rows if r["genre"] == genre]
-        pieces = sum(r["pieces"] for r in mine)
+    for genre in [*dataset.genre_keys, "total"]:
+        mine = [r for r in rows if r["genre"] == genre or genre == "total"]
+        per_split = [sum(r["pieces"] for r in mine if r["split"] == split) for split in SPLITS]
+        pieces = sum(per_split)
         tokens = sum(r["tokens"] for r in mine)
-        print(f"{genre:<12}" + "".join(f"{r['pieces']:>14}" for r in mine)
+        print(f"{genre:<12}" + "".join(f"{n:>14}" for n in per_split)
               + f"{sum(r['notes'] for r in mine):>10}{tokens:>10}{tokens / max(1, pieces):>10.0f}")
 
 
@@ -74,6 +82,13 @@ def cmd_train(args) -> None:
     config = TrainConfig(**{name: getattr(args, name) for name in given})
     if config.epochs <= 0 or config.batch_size <= 0 or config.bptt <= 1 or config.lr <= 0:
         raise UserError("--epochs, --batch-size, --lr must be positive and --bptt at least 2")
+    from .files import check_regular_target
+
+    try:
+        for suffix in (".json", ".safetensors", ".ckpt"):  # the model card, its weights, the checkpoint
+            check_regular_target(Path(config.out).with_suffix(suffix))
+    except ValueError as error:
+        raise UserError(str(error)) from None
     quiet = os.environ.get("RANK", "0") != "0"
     try:
         if args.resume:
@@ -131,6 +146,9 @@ def cmd_report(args) -> None:
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out} is a file; give a folder for the report")
+    if out.is_dir():
+        for name in ("index.html", "metrics.json"):  # a folder or FIFO of that name: refused before any work
+            _check_writable(out / name)
     try:
         loaded = load_model(args.model)
         dataset = load_dataset(args.dataset or DEFAULT_DATASET)
@@ -153,20 +171,40 @@ def cmd_report(args) -> None:
 RANDOM_SEED_LIMIT = 2**31  # a seed drawn for the user is below this (short enough to retype)
 
 
-def _check_writable(path: Path) -> None:
-    """Fail now, before any work, if ``path`` cannot be written (missing or read-only folder)."""
-    import tempfile
+def _check_writable(path: Path, kind: str | None = None) -> None:
+    """Fail now, before any work, unless ``path`` can be written: a regular file or nothing there
+    (a symlink is written through), an existing writable folder, and the ending of ``kind``
+    ("midi", "wav", "musicxml", "abc"; see ``musicgen.files``)."""
+    from .files import check_output
 
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise UserError(f"{path} is a folder; give a file name")
-    if not folder.is_dir():
-        raise UserError(f"{folder}: output folder does not exist")
     try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise UserError(f"{folder}: cannot write there ({error.strerror or error})") from None
+        check_output(path, kind)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def _check_outputs(outputs: dict[str, tuple]) -> None:
+    """``_check_writable`` for each ``{flag: (path or None, kind)}``, and no file given for two of them."""
+    for path, kind in outputs.values():
+        if path:
+            _check_writable(Path(path), kind)
+    _check_distinct({flag: path for flag, (path, _) in outputs.items()})
+
+
+def _check_distinct(paths: dict) -> None:
+    """UserError if two of ``{what: path or None}`` are one file (through symlinks and hard links)."""
+    from .files import check_distinct
+
+    try:
+        check_distinct(paths)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def _generate_outputs(args, midi_path) -> dict[str, tuple]:
+    """The files ``generate`` writes, by flag."""
+    return {"-o/--output": (midi_path, "midi"), "--wav": (args.wav, "wav"),
+            "--musicxml": (getattr(args, "musicxml", None), "musicxml"), "--abc": (getattr(args, "abc", None), "abc")}
 
 
 def _load_model(name_or_path):
@@ -210,26 +248,25 @@ def cmd_generate(args) -> None:
     import secrets
 
     seed = args.seed if args.seed is not None else secrets.randbelow(RANDOM_SEED_LIMIT)
-    if args.output:
-        _check_writable(Path(args.output))
-    else:
-        _check_writable(Path("piece.mid"))  # the default name lands in the current folder
-    if args.wav:
-        _check_writable(Path(args.wav))
+    _check_outputs(_generate_outputs(args, args.output))
+    if not args.output:
+        _check_writable(Path("piece.mid"))  # the default name lands in the current folder (checked again below)
     _check_score_outputs(args)
     from .generate import Generator
     from .request import validate_request
 
     loaded = _load_model(args.model)
     request = _request_from_args(args, args.genre or "", seed)
+    genre = request.genre or loaded.genre_keys[0]
+    midi_path = Path(args.output) if args.output else Path(_default_name(genre, seed))
+    if not args.output:
+        _check_outputs(_generate_outputs(args, midi_path))
     try:
         validate_request(request, loaded.genre_keys)
         _check_abc_genre(args, request, loaded.genre_keys)
         result = _consume(Generator(loaded).generate(request), "Composing").result
     except ValueError as error:
         raise UserError(str(error)) from None
-    genre = request.genre or loaded.genre_keys[0]
-    midi_path = Path(args.output) if args.output else Path(_default_name(genre, seed))
     result.write_midi(midi_path, flat_velocity=args.flat_velocity)
     audio_note = ""
     if args.wav:
@@ -341,7 +378,13 @@ def cmd_batch(args) -> None:
         raise UserError(str(error)) from None
     except OSError as error:
         raise UserError(f"{out_dir}: cannot create the folder ({error.strerror or error})") from None
-    last = run_with_bar(steps, "Composing")
+    try:
+        last = run_with_bar(steps, "Composing")
+    except OSError as error:  # e.g. the disk filled up: the pieces finished so far are kept
+        raise UserError(f"{out_dir}: cannot write there ({error.strerror or error}); "
+                        "finished pieces are kept") from None
+    except ValueError as error:
+        raise UserError(f"{error}; finished pieces are kept") from None
     seconds = time.perf_counter() - started
     rate = f", {last.written / seconds:.1f} pieces/s" if last.written else ""
     print(f"{out_dir}: {last.done} pieces ({last.written} new, {last.skipped} already there){rate}; "
@@ -364,7 +407,7 @@ def cmd_regenerate(args) -> None:
     from .generate import Generator
     from .regenerate import parse_bar_range, regenerate
 
-    _check_writable(Path(args.output))
+    _check_writable(Path(args.output), "midi")
     loaded = _load_model(args.model)
     try:
         first, last = parse_bar_range(args.bars)
@@ -433,7 +476,7 @@ def _format_metrics(metrics: dict) -> list[str]:
 
 def cmd_models(args) -> None:
     """List the models on the search path: name, file, genres, size, metrics; marks the default."""
-    from .checkpoint import DEFAULT_MODEL, list_models, read_card, search_path
+    from .checkpoint import DEFAULT_MODEL, check_model, list_models, search_path
 
     cards = list_models()
     if not cards:
@@ -444,7 +487,7 @@ def cmd_models(args) -> None:
         marker = "  (default)" if path.stem == DEFAULT_MODEL else ""
         print(f"{path.stem}{marker}  {path}")
         try:
-            card = read_card(path)
+            card = check_model(path)  # the card, and the weights' size and tensor shapes
         except ValueError as error:
             print(f"    unusable: {error}")
             continue
@@ -456,7 +499,8 @@ def cmd_models(args) -> None:
 
 def cmd_render(args) -> None:
     """Render a MIDI file to a WAV file (FluidSynth with a General MIDI soundfont, or a simple synth)."""
-    _check_writable(Path(args.wav))
+    _check_writable(Path(args.wav), "wav")
+    _check_distinct({"the MIDI file to render": args.midi, "the WAV file to write": args.wav})
     from .audio import render_midi_file
 
     try:
@@ -582,32 +626,40 @@ def _add_music_commands(commands) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="musicgen", description="Compose music in a chosen style.")
+    parser = _OneLineParser(prog="musicgen", description="Compose music in a chosen style.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     data = commands.add_parser("data", help="build or inspect a training dataset")
     data_commands = data.add_subparsers(dest="data_command", required=True)
-    build = data_commands.add_parser("build", help=cmd_data_build.__doc__)
+    build = data_commands.add_parser("build", help=cmd_data_build.__doc__, description=(
+        f"{cmd_data_build.__doc__} Without --midi-dir it reads the music21 corpus (pip install -e '.[corpus]'). "
+        "Files that fail to parse are skipped and listed; an interrupted build reruns without redoing finished work."))
     build.add_argument("--midi-dir", help="folder of your MIDI files, one genre per subfolder")
     build.add_argument("--out", help="dataset folder to write (default: data/corpus, or dataset-<name>)")
     build.add_argument("--workers", type=int, default=2, help="processes to parse with (default 2)")
     build.add_argument("--show-failed", type=int, default=10, help="list this many skipped files")
     build.set_defaults(func=cmd_data_build)
-    stats = data_commands.add_parser("stats", help=cmd_data_stats.__doc__)
+    stats = data_commands.add_parser("stats", help=cmd_data_stats.__doc__, description=cmd_data_stats.__doc__)
     stats.add_argument("--dataset", help="dataset folder (default: data/corpus)")
     stats.set_defaults(func=cmd_data_stats)
-    train_cmd = commands.add_parser("train", help=cmd_train.__doc__)
-    from .train_config import TrainConfig
+    train_cmd = commands.add_parser("train", help=cmd_train.__doc__, description=(
+        f"{cmd_train.__doc__} The best model by validation loss is kept in <out>.safetensors + <out>.json; "
+        "<out>.ckpt is written every few minutes and after each epoch, and --resume continues from it with its "
+        "network sizes. Several processes or GPUs: torchrun --nproc_per_node=N -m musicgen train ..."))
+    from .train_config import FLAG_HELP, TrainConfig
     for name, default in TrainConfig().__dict__.items():
         flag = "--" + name.replace("_", "-")
+        text = f"{FLAG_HELP[name]} (default {default})" if name in FLAG_HELP else f"(default {default})"
         if isinstance(default, bool):
-            train_cmd.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None,
-                                   help=f"(default {default})")
+            train_cmd.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
         else:
-            train_cmd.add_argument(flag, dest=name, type=type(default), default=None, help=f"(default {default})")
+            train_cmd.add_argument(flag, dest=name, type=type(default), default=None, help=text)
     train_cmd.add_argument("--resume", action="store_true", help="continue from <out>.ckpt")
     train_cmd.set_defaults(func=cmd_train)
-    evaluate = commands.add_parser("evaluate", help=cmd_evaluate.__doc__)
+    evaluate = commands.add_parser("evaluate", help=cmd_evaluate.__doc__, description=(
+        f"{cmd_evaluate.__doc__} NLL is in nats per event (lower is better), next to an interpolated Kneser-Ney "
+        "n-gram per genre trained on the same tokens; genre identification scores each piece under every "
+        "genre and picks the likeliest. The metrics are written into the model card unless --no-update-card."))
     evaluate.add_argument("--model", help="model name or card/weights path (default: musicgen-default)")
     evaluate.add_argument("--dataset", help="dataset folder (default: data/corpus)")
     evaluate.add_argument("--split", choices=("test", "valid"), default="test", help="pieces to score (default test)")

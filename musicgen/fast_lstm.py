@@ -96,6 +96,12 @@ class PlainStepper:
         return state[0].index_select(1, rows), state[1].index_select(1, rows)
 
     @staticmethod
+    def put(state: State, row: int, saved: State) -> None:
+        """Overwrite batch row ``row`` of ``state`` in place with a one-row state ``saved``."""
+        state[0][:, row] = saved[0][:, 0]
+        state[1][:, row] = saved[1][:, 0]
+
+    @staticmethod
     def concat(states: list[State]) -> State:
         """Join states along the batch dimension."""
         return torch.cat([s[0] for s in states], dim=1), torch.cat([s[1] for s in states], dim=1)
@@ -179,6 +185,12 @@ class FastLSTM(PlainStepper):
     @staticmethod
     def select(state: LayerState, rows: torch.Tensor) -> LayerState:
         return [(h.index_select(0, rows), c.index_select(0, rows)) for h, c in state]
+
+    @staticmethod
+    def put(state: LayerState, row: int, saved: LayerState) -> None:
+        for (h, c), (saved_h, saved_c) in zip(state, saved):
+            h[row] = saved_h[0]
+            c[row] = saved_c[0]
 
     @staticmethod
     def concat(states: list[LayerState]) -> LayerState:

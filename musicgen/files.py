@@ -52,7 +52,7 @@ def check_regular_target(path) -> Path:
     target = write_target(path)
     try:
         mode = os.stat(target).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing there (the folder is checked apart)
         return target
     except OSError as error:  # e.g. a symlink loop, or no permission to look
         raise OutputPathError(f"{path}: cannot be used as an output ({error.strerror or error})") from None
@@ -92,12 +92,12 @@ def check_writable_folder(folder) -> None:
 
 
 def check_output(path, kind: str | None = None) -> Path:
-    """Every check of one output file, made before any work: its ending (if ``kind`` is given), a
-    regular file or nothing at the path (symlinks followed), a writable folder. Returns the file
+    """Every check of one output file, made before any work: a regular file or nothing at the path
+    (symlinks followed), its ending (if ``kind`` is given), a writable folder. Returns the file
     that will be written."""
+    target = check_regular_target(path)
     if kind is not None:
         check_extension(path, kind)
-    target = check_regular_target(path)
     check_writable_folder(target.parent)
     return target
 

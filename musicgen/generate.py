@@ -180,6 +180,22 @@ class Generator:
         weights = [row.weights() for row in rows] + [self.even_weights] * len(partners)
         return torch.stack(weights), partners, [rows[i].request.style_strength for i in partners]
 
+    def _keep_or_restore(self, state, active: list[PieceState], partners: list[int]):
+        """Keep the network state of rows that just wrote LAST_BAR; restore it for rows whose
+        final bar is sampled again (and the same for their style companions)."""
+        for position, row in enumerate(active):
+            if not (row.snapshot_due or row.rewind_due):
+                continue
+            rows_of = [position] + [len(active) + k for k, i in enumerate(partners) if i == position]
+            if row.snapshot_due:
+                row.saved_state = [self.stepper.select(state, torch.tensor([r])) for r in rows_of]
+                row.snapshot_due = False
+            if row.rewind_due:
+                for r, saved in zip(rows_of, row.saved_state):
+                    self.stepper.put(state, r, saved)
+                row.rewind_due = False
+        return state
+
     def _run(self, rows: list[PieceState]) -> Iterator[None]:
         """Sample all rows together, one batched step per token; yields every PROGRESS_EVERY steps."""
         stepper = self.stepper
@@ -215,6 +231,7 @@ class Generator:
                     genre_moved = False
                     for row, token in zip(active, sampled):
                         genre_moved |= row.advance(token)
+                    state = self._keep_or_restore(state, active, partners)
                     if any(row.done for row in active):
                         keep = [i for i, row in enumerate(active) if not row.done]
                         keep_partners = [len(active) + k for k, i in enumerate(partners) if not active[i].done]
@@ -256,7 +273,7 @@ class Generator:
             key_detected=key_name(*detected) if detected else "", key_result=key_name(*result) if result else "",
             bars_generated=max(0, min(row.bars_begun - 1, plan.bars)), bars_requested=plan.bars,
             primer_tokens=row.prefix_tokens if row.primed else 0, meter=meter_text(plan.meter),
-            form=plan.form, parts=parts, stop_reason=row.stop_reason)
+            form=plan.form, parts=parts, stop_reason=row.stop_reason, ending_tries=row.ending_tries)
 
     def generate(self, request: GenerationRequest) -> Iterator:
         """Sample one piece, yielding ``Progress`` in bars; returns the ``GeneratedPiece``

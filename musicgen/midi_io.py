@@ -17,28 +17,29 @@ from .notes import STEPS_PER_BEAT, Piece, make_piece
 DEFAULT_VELOCITY = 80
 ALL_NOTES_OFF = 123  # MIDI controller that marks the end of the last bar
 MAX_NUMERATOR = 255  # a MIDI time signature stores its numerator in one byte
+DRUM_CHANNEL = 9  # General MIDI percussion (channel 10 counted from 1)
+MAX_QUARTER_NOTES = 500_000  # a file longer than this (a day at 300 bpm) is taken for corrupt
 
 
-def _bars_and_meters(pm: pretty_midi.PrettyMIDI, end_tick: int) -> tuple[list[int], list[tuple[int, int, int]]]:
+def _bars_and_meters(signatures: list[tuple[int, int, int]], resolution: int,
+                     end_tick: int) -> tuple[list[int], list[tuple[int, int, int]]]:
     """Bar-line steps and metre changes ``(step, numerator, denominator)`` from the file's time
-    signatures (4/4 from 0 when it has none). A first signature that lasts one short bar before
-    another signature is a pickup (how musicgen and many notation programs write one): it becomes
-    a partial bar 0 in the metre that follows."""
-    signatures = sorted(pm.time_signature_changes, key=lambda ts: ts.time)
-    if not signatures:
-        signatures = [pretty_midi.TimeSignature(4, 4, 0.0)]
+    signatures ``(tick, numerator, denominator)`` (4/4 from 0 when it has none). A first signature
+    that lasts one short bar before another signature is a pickup (how musicgen and many notation
+    programs write one): it becomes a partial bar 0 in the metre that follows."""
+    signatures = sorted(signatures, key=lambda signature: signature[0]) or [(0, 4, 4)]
     segments = []  # (start step, stop step, numerator, denominator, bar steps)
-    for index, signature in enumerate(signatures):
-        start = round(pm.time_to_tick(signature.time) / pm.resolution * STEPS_PER_BEAT)
+    for index, (tick, numerator, denominator) in enumerate(signatures):
+        start = round(tick / resolution * STEPS_PER_BEAT)
         if index + 1 < len(signatures):
-            stop = round(pm.time_to_tick(signatures[index + 1].time) / pm.resolution * STEPS_PER_BEAT)
+            stop = round(signatures[index + 1][0] / resolution * STEPS_PER_BEAT)
         else:
-            stop = max(start, round(end_tick / pm.resolution * STEPS_PER_BEAT))
-        length = round(signature.numerator * 4 / signature.denominator * STEPS_PER_BEAT)
+            stop = max(start, round(end_tick / resolution * STEPS_PER_BEAT))
+        length = round(numerator * 4 / denominator * STEPS_PER_BEAT) if denominator > 0 else 0
         if length > 0 and stop >= start:
-            segments.append((start, stop, signature.numerator, signature.denominator, length))
+            segments.append((start, stop, numerator, denominator, length))
     if not segments:
-        segments = [(0, round(end_tick / pm.resolution * STEPS_PER_BEAT), 4, 4, 4 * STEPS_PER_BEAT)]
+        segments = [(0, round(end_tick / resolution * STEPS_PER_BEAT), 4, 4, 4 * STEPS_PER_BEAT)]
     pickup = (len(segments) >= 2 and segments[0][0] == 0 and segments[0][1] == segments[0][4]
               and segments[0][4] < segments[1][4])
     if pickup:
@@ -72,25 +73,60 @@ def open_midi_file(path, reader=pretty_midi.PrettyMIDI):
         raise ValueError(f"{path.name}: not a readable MIDI file ({reason})") from None
 
 
+def _notes_and_signatures(midi) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+    """Notes ``(start tick, pitch, end tick)`` of every channel but the drums' and the time
+    signatures ``(tick, numerator, denominator)`` of the first track of a mido MidiFile.
+
+    Notes pair as pretty_midi pairs them: a note-off ends every open note of its channel and pitch
+    that began at an earlier tick. Ticks are read directly, so a long file costs no tick-to-time
+    table (pretty_midi refuses files past 10 million ticks for that reason)."""
+    notes, signatures = [], []
+    for index, track in enumerate(midi.tracks):
+        tick = 0
+        sounding: dict[tuple[int, int], list[int]] = {}  # (channel, pitch) -> start ticks
+        for message in track:
+            tick += message.time
+            if message.type == "time_signature":
+                if index == 0:
+                    signatures.append((tick, message.numerator, message.denominator))
+            elif message.type == "note_on" and message.velocity > 0:
+                sounding.setdefault((message.channel, message.note), []).append(tick)
+            elif message.type in ("note_on", "note_off") and (message.channel, message.note) in sounding:
+                key = (message.channel, message.note)
+                ending = [start for start in sounding[key] if start != tick]
+                if message.channel != DRUM_CHANNEL:
+                    notes.extend((start, message.note, tick) for start in ending)
+                staying = [start for start in sounding[key] if start == tick]
+                if ending and staying:
+                    sounding[key] = staying
+                else:
+                    del sounding[key]
+    return notes, signatures
+
+
 def midi_to_piece(path) -> Piece:
-    """Read a MIDI file into a Piece; raises ValueError naming the file if it is unusable."""
+    """Read a MIDI file into a Piece; raises ValueError naming the file if it is unusable.
+
+    Long files are fine (a 200,000-note primer); one that would last more than
+    ``MAX_QUARTER_NOTES`` is taken for corrupt."""
+    import mido
+
     path = Path(path)
     name = path.name
-    pm = open_midi_file(path)
-    raw = []
-    end_tick = 0
-    for instrument in pm.instruments:
-        if instrument.is_drum:
-            continue
-        for note in instrument.notes:
-            start_tick, end = pm.time_to_tick(note.start), pm.time_to_tick(note.end)
-            end_tick = max(end_tick, end)
-            start = round(start_tick / pm.resolution * STEPS_PER_BEAT)
-            duration = round((end - start_tick) / pm.resolution * STEPS_PER_BEAT)
-            raw.append((start, note.pitch, duration))
-    if not raw:
+    midi = open_midi_file(path, mido.MidiFile)
+    resolution = midi.ticks_per_beat
+    if resolution <= 0:  # SMPTE time division: no beats to count steps in
+        raise ValueError(f"{name}: not a readable MIDI file (its time is in SMPTE frames, not beats)")
+    notes, signatures = _notes_and_signatures(midi)
+    if not notes:
         raise ValueError(f"{name}: the file holds no notes (drums are ignored)")
-    bars, meters = _bars_and_meters(pm, end_tick)
+    end_tick = max(end for _, _, end in notes)
+    if end_tick / resolution > MAX_QUARTER_NOTES:
+        raise ValueError(f"{name}: not a readable MIDI file (it would last {end_tick // resolution:,} quarter "
+                         f"notes, more than {MAX_QUARTER_NOTES:,}; it is likely corrupt)")
+    raw = [(round(start / resolution * STEPS_PER_BEAT), pitch, round((end - start) / resolution * STEPS_PER_BEAT))
+           for start, pitch, end in notes]
+    bars, meters = _bars_and_meters(signatures, resolution, end_tick)
     return make_piece(raw, bars, meta={"source": str(path)}, meters=meters)
 
 

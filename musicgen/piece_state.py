@@ -7,6 +7,7 @@ musician sees in the result: bars done, parts, whether the network ended the pie
 """
 from __future__ import annotations
 
+import copy
 from collections import deque
 
 import torch
@@ -19,6 +20,7 @@ from .request import GenerationRequest, Plan
 
 MAX_GAP = 4 * MAX_SHIFT  # steps (four whole notes) without a new note before a note must come ...
 GAP_BARS = 2  # ... or two bars of the metre, whichever is shorter
+ENDING_TRIES = 4  # final bars sampled at most, until the network chooses to end at the closing bar line
 UNIFORM_BLOCK = 256  # random numbers drawn at a time per row (one call instead of one per token)
 
 
@@ -86,6 +88,11 @@ class PieceState:
         # A passage inside a piece (regenerate): it stops at the bar line after its last bar, with
         # no ending, and marks the strain ends the piece had there (bar numbers of the passage).
         self.open_end, self.strain_ends = open_end, strain_ends
+        # Endings: the final bar is sampled up to ENDING_TRIES times until the network ends it.
+        self.ending_mark = None  # (tokens, follower, bars begun, parts) just after LAST_BAR
+        self.ending_tries = 1
+        self.snapshot_due = self.rewind_due = False
+        self.saved_state = None  # the network state at the mark (kept by the sampler)
 
     # ----- the plan ------------------------------------------------------------------------
     @property
@@ -177,18 +184,39 @@ class PieceState:
             bars += min(1.0, max(0, f.clock - f.last_bar) / f.bar_length)
         return min(1.0, bars / self.plan.bars)
 
+    def _mark_ending(self) -> None:
+        """Remember the position after LAST_BAR, so the final bar can be sampled again."""
+        self.ending_mark = (len(self.tokens), copy.copy(self.follower), self.bars_begun, len(self.part_starts))
+        self.snapshot_due = True  # the sampler keeps this row's network state from here
+
+    def _rewind_ending(self) -> None:
+        """Back to just after LAST_BAR: the final bar is sampled again (``rewind_due`` tells the
+        sampler to restore the network state it kept)."""
+        length, follower, bars_begun, parts = self.ending_mark
+        del self.tokens[length:]
+        del self.part_starts[parts:]
+        self.follower, self.bars_begun = copy.copy(follower), bars_begun
+        self.forced.clear()
+        self.closing = False
+        self.ending_tries += 1
+        self.rewind_due = True
+
     def advance(self, sampled: int | None) -> bool:
         """Take the next token (``sampled``, or the forced one); returns True when the genre
         weights moved (a morph)."""
         if self.closing:
+            self.events += 1
+            if sampled != EOS and self.ending_mark is not None and self.ending_tries < ENDING_TRIES:
+                self._rewind_ending()  # the network would go on: sample the final bar again
+                return False
             self.closing, self.decided = False, True
             self.ended_naturally = sampled == EOS
-            self.events += 1
             if self.bars_begun > self.plan.bars:
                 self.tokens.append(EOS)
                 self.done = True
                 return False
             sampled = None  # the repeats follow: the decision token is not written
+        replaying = bool(self.forced)
         if self.forced:
             token = self.forced.popleft()
         elif sampled is None:
@@ -206,6 +234,8 @@ class PieceState:
             if self.bars_begun > self.plan.bars and self.decided:
                 self.tokens.append(EOS)  # the repeats are over: the piece ends here
                 self.done = True
+        if token == LAST_BAR and not self.decided and not replaying:
+            self._mark_ending()  # after _begin_bar: the mark is "bar N has begun"
         if self.events >= self.plan.max_events and not self.done:
             self.done = True
             self.stop_reason = (f"stopped at the event cap ({self.plan.max_events} events) in bar "

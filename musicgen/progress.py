@@ -61,13 +61,18 @@ def run_training_bar(steps):
 
     last = None
     with Bar(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("loss {task.fields[loss]:.3f}"), TextColumn("{task.fields[rate]:,.0f} tok/s"),
+                  TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[rate]} tok/s"),
                   TextColumn("ETA {task.fields[eta]}"), transient=False) as bar:
-        task = bar.add_task("train", total=None, epoch=0, loss=float("nan"), rate=0.0, eta="?")
+        task = bar.add_task("train", total=None, epoch=1, loss="?", rate="?", eta="?")
         for step in steps:
-            eta = f"{int(step.eta_seconds // 60)}m{int(step.eta_seconds % 60):02d}s" if step.eta_seconds else "?"
-            bar.update(task, completed=step.done, total=step.total, epoch=step.epoch,
-                       loss=step.loss if step.loss == step.loss else 0.0, rate=step.tokens_per_second, eta=eta)
+            shown = {"epoch": step.epoch}
+            if step.loss == step.loss:  # a message-only step has no loss (NaN): keep the last training figures
+                shown.update(loss=f"{step.loss:.3f}", rate=f"{step.tokens_per_second:,.0f}")
+            if step.eta_seconds:
+                shown["eta"] = f"{int(step.eta_seconds // 60)}m{int(step.eta_seconds % 60):02d}s"
+            elif step.total and step.done >= step.total:
+                shown["eta"] = "0m00s"
+            bar.update(task, completed=step.done, total=step.total, **shown)
             if step.message:
                 bar.console.print(step.message + (f"  {step.valid_nll}" if step.valid_nll else ""))
             last = step

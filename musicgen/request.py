@@ -245,6 +245,7 @@ class GeneratedPiece:
     parts: list = field(default_factory=list)  # [{"label": "A", "start": step, "end": step}, ...]
     stop_reason: str = ""  # "" when the piece is complete, else why it stopped early
     style_fit: float | None = None  # the style critic's score, when one was asked for
+    ending_tries: int = 1  # final bars sampled until the network chose to end (at most ENDING_TRIES)
 
     @property
     def events_per_second(self) -> float:
@@ -296,6 +297,6 @@ class GeneratedPiece:
             "events_per_second": round(self.events_per_second, 1), "ended_naturally": self.ended_naturally,
             "notes": len(self.piece.notes), "bars_generated": self.bars_generated,
             "bars_requested": self.bars_requested, "pickup": self.piece.pickup,
-            "stop_reason": self.stop_reason, "style_fit": self.style_fit,
+            "stop_reason": self.stop_reason, "style_fit": self.style_fit, "ending_tries": self.ending_tries,
             "primer_end": self.piece.primer_end, "duration_seconds": round(self.duration_seconds, 3),
         }

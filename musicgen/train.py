@@ -41,7 +41,7 @@ class TrainProgress:
 
     done: int
     total: int
-    epoch: int
+    epoch: int  # counted from 1: the epoch being trained, or just finished ("epoch 1: valid NLL ...")
     loss: float = float("nan")
     tokens_per_second: float = 0.0
     eta_seconds: float = 0.0
@@ -233,7 +233,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
     started = time.time()
     last_checkpoint = time.time()
     tokens_seen, rate_start, steps_this_run = 0, time.time(), 0
-    yield TrainProgress(step, total_steps, epoch, message=f"{len(train_pieces)} training pieces, "
+    yield TrainProgress(step, total_steps, epoch + 1, message=f"{len(train_pieces)} training pieces, "
                         f"{raw_model.num_parameters():,} parameters, {steps_per_epoch} steps per epoch")
     while epoch < config.epochs:
         model.train()
@@ -274,7 +274,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
             if time.time() - last_checkpoint >= config.checkpoint_minutes * 60 and step % steps_per_epoch:
                 save_checkpoint(step, epoch, state)
                 last_checkpoint = time.time()
-            yield TrainProgress(step, total_steps, epoch, float(loss.detach()), rate, eta)
+            yield TrainProgress(step, total_steps, epoch + 1, float(loss.detach()), rate, eta)  # epoch counted from 1
         epoch += 1
         valid = evaluate_nll(raw_model, dataset, valid_pieces)
         valid_by_key = {dataset.genres[g].key: round(v, 4) for g, v in sorted(valid.items())}

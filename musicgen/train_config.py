@@ -42,3 +42,29 @@ class TrainConfig:
         """The network's ModelConfig for this run."""
         return ModelConfig(vocab_size, n_genres, self.n_layer, self.n_hidden, self.n_embd,
                            self.genre_dim, self.dropout)
+
+
+# What each flag of `musicgen train` does, for its --help (the default is added there).
+FLAG_HELP = {
+    "dataset": "dataset folder made by `musicgen data build`",
+    "out": "model to write: <out>.safetensors + <out>.json (the best so far) and <out>.ckpt (for --resume)",
+    "n_layer": "LSTM layers",
+    "n_hidden": "units per LSTM layer",
+    "n_embd": "size of the token embedding",
+    "genre_dim": "size of the genre embedding (it seeds every layer's state and joins every step's input)",
+    "dropout": "dropout between layers, 0..1",
+    "batch_size": "token streams trained side by side in each process",
+    "bptt": "tokens per training window (truncated backpropagation through time)",
+    "lr": "peak learning rate (AdamW)",
+    "min_lr": "learning rate at the end of the cosine schedule",
+    "weight_decay": "AdamW weight decay",
+    "warmup_steps": "steps of linear learning-rate warm-up",
+    "grad_clip": "largest gradient norm; larger ones are scaled down to it",
+    "epochs": "passes over the training pieces",
+    "patience": "stop early after this many epochs without a better validation loss",
+    "seed": "random seed: the same seed, data and flags give the same model",
+    "bf16": "bfloat16 autocast on CPU (slower on this project's CPU: oneDNN's LSTM backward is ~40x slower in bf16)",
+    "checkpoint_minutes": "minutes between checkpoints to <out>.ckpt (one is also written after every epoch)",
+    "max_train_pieces": "train on the first N training pieces only; 0 = all of them",
+    "threads": "torch threads in each process; 0 = torch's default (OMP_NUM_THREADS if set, else one per CPU core)",
+}

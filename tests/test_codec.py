@@ -75,6 +75,30 @@ def test_any_tokens_decode_to_valid_midi(tokens):
         by_pitch[n.pitch] = n.end
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, codec.VOCAB_SIZE - 1), max_size=300), st.floats(20.0, 400.0),
+       st.integers(0, 127), st.integers(-11, 11), st.integers(1, 4), st.booleans())
+def test_any_tokens_write_a_file_that_mido_and_pretty_midi_read_back(tokens, tempo, program, transpose, voices, shaped):
+    """Every allowed tempo, instrument, key shift, voice count and velocity style: the file is written
+    and reads back with every note (a time signature that does not fit a MIDI byte would fail here)."""
+    import tempfile
+    from pathlib import Path
+
+    import mido
+    import pretty_midi
+
+    from musicgen.midi_io import write_midi
+
+    piece = tokens_to_piece(tokens)
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_midi(piece, Path(folder) / "any.mid", tempo=tempo, program=program, transpose=transpose,
+                          voices=voices, shaped=shaped)
+        played = sum(msg.type == "note_on" and msg.velocity > 0 for msg in mido.MidiFile(str(path)))
+        read = pretty_midi.PrettyMIDI(str(path))
+    assert played == len(piece.notes) == sum(len(i.notes) for i in read.instruments)
+    assert all(0 < n.velocity <= 127 and n.end > n.start for i in read.instruments for n in i.notes)
+
+
 def test_everything_after_eos_is_ignored():
     tokens = piece_to_tokens(make_piece([(0, 60, 12)]))
     more = tokens + [codec.PITCH.token(70), codec.DUR.token(5)]

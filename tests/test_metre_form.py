@@ -5,6 +5,7 @@ import mido
 import pytest
 
 from musicgen.checkpoint import load_model
+from musicgen.codec import EOS
 from musicgen.generate import Generator, generate_piece
 from musicgen.grammar import check_stream
 from musicgen.midi_io import midi_to_piece
@@ -83,3 +84,18 @@ def test_the_event_cap_is_reported_not_silent(generator):
     result = generate_piece(generator, GenerationRequest(genre="rise", bars=64, max_events=50, seed=2))
     assert not result.complete and "event cap" in result.stop_reason
     assert result.bars_generated < 64
+
+
+def test_a_final_bar_the_network_would_not_end_is_sampled_again(generator, monkeypatch):
+    import musicgen.piece_state as piece_state
+
+    requests = [GenerationRequest(genre=g, bars=4, seed=s, temperature=1.5) for g in ("rise", "fall") for s in range(12)]
+    monkeypatch.setattr(piece_state, "ENDING_TRIES", 1)
+    once = generator.generate_batch(requests)
+    monkeypatch.setattr(piece_state, "ENDING_TRIES", 4)
+    retried = generator.generate_batch(requests)
+    assert sum(r.ended_naturally for r in retried) >= sum(r.ended_naturally for r in once)
+    assert any(r.ending_tries > 1 for r in retried)
+    for result in retried:  # a rewound ending still gives the exact bars, and repeats the same way
+        assert result.bars_generated == 4 and result.tokens.count(EOS) == 1
+    assert [r.tokens for r in retried] == [r.tokens for r in generator.generate_batch(requests)]

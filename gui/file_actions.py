@@ -2,7 +2,7 @@
 Export score (MusicXML or ABC), and dragging a take out as a MIDI file.
 
 Every path is checked before anything is written (``musicgen.files.check_output``: a regular file
-with the right ending in a writable folder); MIDI files are read and sound is rendered in workers.
+with the right ending in a writable folder); MIDI files are read (once) and sound is rendered in workers.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ MIDI_SUFFIXES = (".mid", ".midi")
 MIDI_FILTER = "MIDI files (*.mid *.midi)"
 MUSICXML_FILTER = "MusicXML (*.musicxml *.xml)"
 ABC_FILTER = "ABC notation (*.abc)"
+PRIMER_UNREAD = "read when you press Generate"
 
 
 def midi_paths_in(mime_data) -> list[str]:
@@ -49,10 +50,8 @@ def file_error_text(error: Exception, path: Path) -> str:
 
 
 class FileActions(QObject):
-    """The window's file actions; ``primer_checked(path)`` once a dropped or opened MIDI file is ready,
-    ``exported(path)`` after each file written."""
+    """The window's file actions; ``exported(path)`` after each file written."""
 
-    primer_checked = Signal(str)
     exported = Signal(str)
 
     def __init__(self, window):
@@ -75,19 +74,18 @@ class FileActions(QObject):
         if path:
             self.use_primer(path)
 
-    def use_primer(self, path: str) -> None:
-        """Read ``path`` in a worker; it becomes the primer when it is a usable MIDI file (a dialog says
-        why when it is not)."""
-        def ready(result) -> None:
-            checked, summary = result
-            self.window.controls.set_primer(checked, summary)
-            self.remember_folder("primer", checked)
-            self.window.statusBar().showMessage(f"The next piece continues {Path(checked).name}.", 6000)
-            self.primer_checked.emit(checked)
-
-        self.window.statusBar().showMessage(f"Reading {Path(path).name}\u2026")
-        self.window.run_job(lambda: jobs.check_primer(path), "primer", ready,
-                            lambda message: self.window.show_error("Can't continue this file", message))
+    def use_primer(self, path: str) -> bool:
+        """Make ``path`` the MIDI file the next take continues. It is read once, by the generation
+        worker (a dialog then names any problem); here only its name and existence are checked."""
+        chosen = Path(path)
+        if chosen.suffix.lower() not in MIDI_SUFFIXES or not chosen.is_file():
+            self.window.show_error("Can't continue this file",
+                                   f"{chosen.name}: {'no such file' if not chosen.exists() else 'not a MIDI file'}")
+            return False
+        self.window.controls.set_primer(str(chosen), PRIMER_UNREAD)
+        self.remember_folder("primer", chosen)
+        self.window.statusBar().showMessage(f"The next piece continues {chosen.name}.", 6000)
+        return True
 
     # --- writing -------------------------------------------------------------------------------
     def _ask(self, title: str, kind: str, suffix: str, filters: str) -> tuple[str, str]:

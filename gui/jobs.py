@@ -206,7 +206,16 @@ def generate_take(generator, analyser, fields: dict, draft: TakeDraft, store: Ta
     generated = yield from relay(generator.generate(GenerationRequest(**fields)))
     if generated is None:
         raise ValueError("the generator stopped without producing a piece")
+    if generated.request.primer and not draft.primer_summary:
+        draft.primer_summary = primer_summary(generated.piece)
     return (yield from finish_take(generated, analyser, draft, store, known))
+
+
+def primer_summary(piece) -> str:
+    """What a continued piece took from its MIDI file, e.g. "212 notes, 8 bars"."""
+    notes = sum(1 for note in piece.notes if note.start < piece.primer_end)
+    bars = max(0, len([b for b in piece.bars if b <= piece.primer_end]) - 1)
+    return f"{notes} notes" + (f", {bars} bars" if bars else "")
 
 
 def regenerate_take(generator, analyser, take: Take, first: int, last: int | None, seed: int,
@@ -224,16 +233,6 @@ def load_takes(store: TakeStore):
     """Every stored take and the folders that could not be read."""
     yield Progress(0, 1, "reading your takes")
     return store.load_all()
-
-
-def check_primer(path: str):
-    """Parse a MIDI file to continue; returns (path, summary such as "212 notes, 8 bars")."""
-    yield Progress(0, 1, f"reading {Path(path).name}")
-    from musicgen.midi_io import midi_to_piece
-
-    piece = midi_to_piece(path)
-    bars = max(0, len(piece.bars) - 1)
-    return path, f"{len(piece.notes)} notes" + (f", {bars} bars" if bars else "")
 
 
 def render_audio(generated, path: Path, voices: tuple[int, ...] | None = None, stereo: bool = False):

@@ -165,6 +165,8 @@ class MainWindow(QMainWindow):
         takes, problems = result
         for take in takes:
             self.history.add(take, select=False)
+        if takes and self.current is None:  # where the last session ended
+            self.show_take(takes[-1].id)
         if problems:
             self.statusBar().showMessage(f"{len(problems)} stored takes could not be read: {problems[0]}", 10000)
         self.takes_loaded.emit()
@@ -208,9 +210,8 @@ class MainWindow(QMainWindow):
         """Make a take from GenerationRequest ``fields`` in a worker."""
         if self.generator is None or self.busy:
             return
-        if draft is None:
-            primer_summary = self.controls.primer_summary if fields.get("primer") else ""
-            draft = jobs.TakeDraft(self.controls.describe_spec(fields.get("genre", "")), primer_summary)
+        if draft is None:  # (the primer's summary comes from the worker, which reads the file)
+            draft = jobs.TakeDraft(self.controls.describe_spec(fields.get("genre", "")))
         generator, analyser, known = self.generator, self.analyser, self._fingerprints()
         self._start_take_job(lambda: jobs.generate_take(generator, analyser, fields, draft, self.store, known), text)
 
@@ -297,6 +298,8 @@ class MainWindow(QMainWindow):
         self.speed_label.setText(f"Last take: {generated.events} events in {generated.seconds_taken:.1f} s "
                                  f"({generated.events_per_second:,.0f} events/s)")
         self.show_take(take.id)
+        if generated.request.primer and generated.request.primer == self.controls.primer_path:
+            self.controls.set_primer(generated.request.primer, take.primer_summary)  # now it has been read
         self.statusBar().showMessage(take.outcome, 0 if generated.stop_reason else 10000)
         self.piece_ready.emit(take)
 

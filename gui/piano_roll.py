@@ -188,7 +188,7 @@ class PianoRoll(QAbstractScrollArea):
     def _update_scroll_ranges(self) -> None:
         content_width = self.length_steps() * self._px_per_step()
         hbar = self.horizontalScrollBar()
-        hbar.setRange(0, max(0, math.ceil(content_width - self._grid_width())))
+        hbar.setRange(0, max(0, round(content_width - self._grid_width())))  # a fitted piece: 0, no scroll bar
         hbar.setPageStep(self._grid_width())
         hbar.setSingleStep(max(1, int(self.px_per_beat)))
         content_height = self._rows() * self.row_height()

@@ -149,6 +149,8 @@ class PlaybackControl(QObject):
     def fill_port_menu(self, menu) -> None:
         """The Playback menu's output choices: the built-in sound, each port, and Refresh."""
         menu.clear()
+        for old in menu.findChildren(QActionGroup):
+            old.deleteLater()
         group = QActionGroup(menu)
         for name, label in [("", BUILT_IN_SOUND)] + [(port, f"MIDI: {port}") for port in self.ports]:
             action = QAction(label, menu, checkable=True, checked=name == self.port)

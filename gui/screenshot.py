@@ -100,6 +100,8 @@ def take_screenshot(args, scratch: Path) -> int:
         if not wait_for(window.piece_ready):
             print(f"bars {args.regenerate} were not regenerated: {'; '.join(failures)}", file=sys.stderr)
             return 1
+    if window.current.originality is None and window.current.generated.style_fit is None:
+        wait_for(window.take_analysed)  # the style-fit and originality badges
     if window.current.wav_path is None:
         wait_for(window.audio_ready)
     window.playback.show_position(int(window.current.generated.duration_seconds * 1000 / 3))  # a third in

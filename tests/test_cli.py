@@ -93,7 +93,7 @@ def test_default_seed_is_random_printed_and_repeatable(tmp_path, capsys, model, 
     code, stdout, _ = generate(capsys, model, "--genre", "rise")
     assert code == 0
     seed = int(re.search(r"seed (\d+)", stdout).group(1))
-    first = tmp_path / f"rise-{seed}.mid"  # default name: <genre>-<seed>.mid
+    first = tmp_path / f"rise-seed{seed}.mid"  # default name: <genre>-seed<seed>.mid
     assert first.is_file()
     assert generate(capsys, model, "--genre", "rise", "--seed", seed, "-o", "again.mid")[0] == 0
     assert (tmp_path / "again.mid").read_bytes() == first.read_bytes()
@@ -209,12 +209,12 @@ def test_batch_writes_every_piece_and_a_manifest(tmp_path, capsys, model):
     out_dir = tmp_path / "out"
     code, stdout, err = run(capsys, *batch_args(model, out_dir, 6, "--temperature", 0.9))
     assert code == 0, err
-    expected = [f"{'rise' if i % 2 == 0 else 'fall'}-{10 + i}.mid" for i in range(6)]  # --genre all cycles
+    expected = [f"{'rise' if i % 2 == 0 else 'fall'}-seed{10 + i}.mid" for i in range(6)]  # --genre all cycles
     assert user_files(out_dir) == sorted(expected + ["manifest.jsonl"])
     entries = read_manifest_lines(out_dir)
     assert sorted(e["file"] for e in entries) == sorted(expected)
     for entry in entries:
-        assert entry["file"] == f"{entry['genre']}-{entry['seed']}.mid"
+        assert entry["file"] == f"{entry['genre']}-seed{entry['seed']}.mid"
         assert entry["request"]["temperature"] == 0.9 and entry["request"]["bars"] == 2
         pm = pretty_midi.PrettyMIDI(str(out_dir / entry["file"]))
         assert sum(len(i.notes) for i in pm.instruments) == entry["notes"]
@@ -226,16 +226,16 @@ def test_batch_piece_matches_generate_with_the_same_seed(tmp_path, capsys, model
     out_dir = tmp_path / "out"
     assert run(capsys, *batch_args(model, out_dir, 2, "--genre", "fall"))[0] == 0
     assert generate(capsys, model, "--bars", 2, "--genre", "fall", "--seed", 11, "-o", tmp_path / "one.mid")[0] == 0
-    assert (out_dir / "fall-11.mid").read_bytes() == (tmp_path / "one.mid").read_bytes()
+    assert (out_dir / "fall-seed11.mid").read_bytes() == (tmp_path / "one.mid").read_bytes()
 
 
 def test_rerun_repairs_a_damaged_batch_without_duplicates(tmp_path, capsys, model):
     out_dir = tmp_path / "out"
     assert run(capsys, *batch_args(model, out_dir))[0] == 0
     original = {name: (out_dir / name).read_bytes() for name in user_files(out_dir) if name.endswith(".mid")}
-    (out_dir / "fall-11.mid").unlink()  # a lost file ...
+    (out_dir / "fall-seed11.mid").unlink()  # a lost file ...
     lines = (out_dir / "manifest.jsonl").read_text().splitlines()
-    kept = [line for line in lines if '"rise-12.mid"' not in line]  # ... a lost manifest line ...
+    kept = [line for line in lines if '"rise-seed12.mid"' not in line]  # ... a lost manifest line ...
     (out_dir / "manifest.jsonl").write_text("\n".join(kept) + '\n{"file": "rise-14.m')  # ... and a cut-off line
     code, stdout, err = run(capsys, *batch_args(model, out_dir))
     assert code == 0, err

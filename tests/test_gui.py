@@ -213,16 +213,15 @@ def test_blending_two_styles_sends_both_to_the_generator(qtbot, window):
 def test_continuing_a_primer_shows_primer_and_new_part_centred_on_the_new_music(qtbot, window, tmp_path):
     primer = tmp_path / "my opening.mid"
     write_midi(make_piece([(k * 6, 60 + k % 8, 6) for k in range(64)], bars=range(0, 385, BAR)), primer)
-    with qtbot.waitSignal(window.files.primer_checked, timeout=WAIT_MS):
-        window.files.use_primer(str(primer))
+    assert window.files.use_primer(str(primer))
     assert "my opening.mid" in window.controls.primer_label.text()
-    assert "64 notes" in window.controls.primer_label.text()
     assert not window.controls.form_combo.isEnabled()  # a continuation is through-composed
     window.controls.bars_spin.setValue(8)
     take = generate(qtbot, window)
     primer_notes, new_notes = window.roll.note_counts()
     piece = take.generated.piece
     assert piece.primer_end > 0 and primer_notes == 64 and new_notes > 0
+    assert take.primer_summary == "64 notes, 8 bars" and "64 notes, 8 bars" in window.controls.primer_label.text()
     assert "continues my opening.mid" in take.subtitle
     first, last = window.roll.visible_steps()  # the view shows the new music, with one primer bar before it
     assert piece.primer_end - BAR - 1 <= first < piece.primer_end and last >= piece.end
@@ -230,23 +229,29 @@ def test_continuing_a_primer_shows_primer_and_new_part_centred_on_the_new_music(
     assert window.controls.request_fields()["primer"] is None
 
 
-def test_a_corrupt_primer_gets_a_dialog_and_changes_nothing(qtbot, window, tmp_path, dialogs):
+def test_a_corrupt_primer_gets_a_one_line_dialog_and_no_take(qtbot, window, tmp_path, dialogs):
     broken = tmp_path / "broken.mid"
     broken.write_bytes(b"MThd this is not really a MIDI file")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(broken))])
     window.dropEvent(QDropEvent(QPointF(20, 20), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
-    qtbot.waitUntil(lambda: bool(dialogs), timeout=WAIT_MS)
+    assert window.controls.primer_path == str(broken) and dialogs == []  # read by the worker, on Generate
+    with qtbot.waitSignal(window.generation_stopped, timeout=WAIT_MS) as blocker:
+        window.generate_button.click()
+    assert blocker.args == ["failed"] and window.history.takes == []
     kind, title, text = dialogs[0]
     assert kind == "warning" and "broken.mid" in text and "\n" not in text
-    assert window.controls.primer_path is None and window.generate_button.isEnabled()
+    assert window.generate_button.isEnabled()
+    assert not window.files.use_primer(str(tmp_path / "gone.mid")) and "no such file" in dialogs[-1][2]
 
 
-def test_the_gui_thread_never_reads_a_midi_file(qtbot, window, tmp_path, monkeypatch):
+def test_the_gui_thread_never_reads_a_midi_file_and_a_primer_is_read_once(qtbot, window, tmp_path, monkeypatch):
     import mido
     import pretty_midi
 
-    readers = []  # for each MIDI file read: was it read in the GUI thread?
+    import musicgen.generate
+
+    readers = []  # for each MIDI file opened: was it in the GUI thread?
 
     def recording(original):
         def init(self, *args, **kwargs):
@@ -257,13 +262,16 @@ def test_the_gui_thread_never_reads_a_midi_file(qtbot, window, tmp_path, monkeyp
 
     for reader in (pretty_midi.PrettyMIDI, mido.MidiFile):
         monkeypatch.setattr(reader, "__init__", recording(reader.__init__))
+    parsed = []
+    parse = musicgen.generate.midi_to_piece
+    monkeypatch.setattr(musicgen.generate, "midi_to_piece", lambda path: parsed.append(path) or parse(path))
     primer = tmp_path / "primer.mid"
     write_midi(make_piece([(k * 6, 62, 6) for k in range(16)], bars=range(0, 97, BAR)), primer)
-    with qtbot.waitSignal(window.files.primer_checked, timeout=WAIT_MS):
-        window.files.use_primer(str(primer))
+    assert window.files.use_primer(str(primer))
     window.controls.bars_spin.setValue(2)
     generate(qtbot, window)
-    assert readers and not any(readers)  # read twice (checked, then primed), never in the GUI thread
+    assert parsed == [str(primer)]  # once, by the generation worker
+    assert readers and not any(readers)
 
 
 def test_missing_model_gets_a_dialog_and_generate_is_off(qtbot, settings, tmp_path, dialogs):
@@ -396,6 +404,7 @@ def test_takes_survive_a_restart_with_their_names_and_stars(qtbot, open_window, 
     again = open_window(tiny_model)  # a new window on the same settings folder
     takes = {t.id: t for t in again.history.takes}
     assert set(takes) == {first.id, second.id}  # the deleted take stays deleted
+    assert again.current is takes[second.id] and again.roll.piece is takes[second.id].generated.piece  # the newest
     assert takes[first.id].display_name == "Reel for Anna" and not takes[first.id].starred
     assert takes[second.id].starred and "\u2605" in again.history.list.item(0).text()
     assert takes[first.id].generated.piece.notes == first.generated.piece.notes
@@ -426,7 +435,8 @@ def test_the_same_take_is_not_added_twice_and_undo_brings_a_deleted_one_back(qtb
 def test_dragging_a_take_gives_a_file_url_of_a_valid_midi_file(qtbot, window, monkeypatch):
     window.controls.bars_spin.setValue(4)
     take = generate(qtbot, window)
-    mime = window.history.list.mimeData([window.history.list.currentItem()])
+    takes = window.history.list
+    mime = takes.model().mimeData([takes.indexFromItem(takes.currentItem())])  # what Qt's own drag asks for
     (url,) = mime.urls()
     assert url.isLocalFile() and url.toLocalFile().endswith(".mid")
     assert midi_to_piece(url.toLocalFile()).pitches() == take.generated.piece.pitches()

@@ -65,7 +65,7 @@ def single_stream(generator: Generator, events: int) -> Rate:
         pass
 
     def work() -> int:
-        for progress in generator.generate(_request(events)):
+        for progress in generator.generate(_request(events)):  # noqa: B007 - the last one has the result
             pass
         return progress.result.events
 
@@ -111,7 +111,7 @@ def matvec_bound(loaded, steps: int = 2000) -> tuple[float, float]:
         h = torch.zeros(1, engine.hidden)
         joined = torch.zeros(1, 2 * engine.hidden)
         with engine.context():
-            def work() -> int:
+            def work(engine=engine, h=h, joined=joined, int8=int8) -> int:
                 for _ in range(steps):
                     if int8:
                         torch.ops.quantized.linear_dynamic(h, engine.q_hh0, True)

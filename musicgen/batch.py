@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Iterator
@@ -264,7 +263,7 @@ def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, work
     def save(chunk: list[tuple[str, object]], results: list[tuple[dict, bytes]]) -> None:
         nonlocal done, written
         for (name, _), (settings, midi_bytes) in zip(chunk, results):
-            atomic_write_bytes(out_dir / name, lambda temp: Path(temp).write_bytes(midi_bytes))
+            atomic_write_bytes(out_dir / name, lambda temp, data=midi_bytes: Path(temp).write_bytes(data))
             if name not in manifest:
                 request = settings["request"]
                 manifest[name] = {"file": name, "genre": request["genre"], "seed": request["seed"], **settings,

@@ -16,7 +16,7 @@ from musicgen.request import GenerationRequest, parse_genre_spec, validate_reque
 from musicgen.keys import (estimate_key, key_name, parse_key, smallest_shift, target_tonic,
                            transpose_piece)
 from musicgen.midi_io import midi_to_piece, write_midi
-from musicgen.notes import STEPS_PER_BEAT, make_piece
+from musicgen.notes import make_piece
 
 GENRES = ["rise", "fall"]
 

@@ -196,7 +196,7 @@ def test_tiny_report_has_the_style_critics_verdicts(tiny_report):
     assert critic["real_confusion"]["labels"] == ["rise", "fall"]
     generated = np.array(critic["generated_confusion"]["matrix"])
     assert generated.sum(1).tolist() == [3, 3]  # every generated piece was judged once
-    for g, (key, genre) in enumerate(critic["genres"].items()):
+    for g, genre in enumerate(critic["genres"].values()):
         assert genre["real_recall"] == 1.0  # the toy genres are easy to tell apart
         assert genre["generated_recall"] == pytest.approx(generated[g, g] / 3, abs=1e-4)
         fits = [piece["style_fit"] for piece in genre["style_fit"]]

@@ -73,7 +73,7 @@ class _BarSpeller:
     def text(self, midi: int) -> str:
         letter, alter, octave = spell(midi, self.key)
         in_force = self.state.get((letter, octave), self.signature[letter])
-        other_octaves = any(l == letter and o != octave for (l, o) in self.state)
+        other_octaves = any(name == letter and o != octave for (name, o) in self.state)
         marked = alter != in_force or other_octaves
         if marked:
             self.state[(letter, octave)] = alter

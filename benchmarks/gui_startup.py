@@ -7,6 +7,7 @@ script (before Qt or musicgen are imported) to the first painted window; "model 
 background load (torch + weights); "Generate to first sound" is generation plus rendering the WAV that
 Play plays (the player starts at once when a device exists), for a piece of ``--seconds`` length.
 """
+
 from __future__ import annotations
 
 import time
@@ -88,8 +89,10 @@ def measure(app, window, shown: float, args) -> int:
     started = time.perf_counter()
     window.start()
     ready = wait_for(window.model_ready, window.model_failed)
-    print(f"window shown:            {shown - SCRIPT_START:6.2f} s after the script started "
-          f"(platform {app.platformName()})")
+    print(
+        f"window shown:            {shown - SCRIPT_START:6.2f} s after the script started "
+        f"(platform {app.platformName()})"
+    )
     model = window.model_label.text().removeprefix("Model: ")
     print(f"model ready:             {ready - started:6.2f} s later (torch + model {model})")
 
@@ -108,12 +111,16 @@ def measure(app, window, shown: float, args) -> int:
         generations.append(generated_at - pressed)
         renders.append(sound_at - generated_at)
         speeds.append(generated.events_per_second)
-        print(f"  press {attempt + 1}: {generated.events} events, {generated.duration_seconds:.1f} s of music, "
-              f"generated in {generated_at - pressed:.2f} s, sound ready {sound_at - generated_at:.2f} s later "
-              f"({window.current.audio_backend})")
-    print(f"Generate to first sound: {statistics.median(totals):6.2f} s median over {args.repeat} "
-          f"(generation {statistics.median(generations):.2f} s at {statistics.median(speeds):,.0f} events/s, "
-          f"audio render {statistics.median(renders):.2f} s) for a {args.seconds:g}-second piece")
+        print(
+            f"  press {attempt + 1}: {generated.events} events, {generated.duration_seconds:.1f} s of music, "
+            f"generated in {generated_at - pressed:.2f} s, sound ready {sound_at - generated_at:.2f} s later "
+            f"({window.current.audio_backend})"
+        )
+    print(
+        f"Generate to first sound: {statistics.median(totals):6.2f} s median over {args.repeat} "
+        f"(generation {statistics.median(generations):.2f} s at {statistics.median(speeds):,.0f} events/s, "
+        f"audio render {statistics.median(renders):.2f} s) for a {args.seconds:g}-second piece"
+    )
     has_device = window.playback.player.state.has_device
     print(f"audio output device:     {'yes' if has_device else 'none (WAV rendered, not played)'}")
     return 0

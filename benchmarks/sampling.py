@@ -19,6 +19,7 @@ The last line is ``single-stream <N> events/s, plain loop <M> events/s, ratio <R
 It also prints the bound: the network's matrix-vector products alone (fp32 and int8) and the share
 of it each engine reaches, int8-vs-fp32 agreement per genre, and training tokens/s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -111,6 +112,7 @@ def matvec_bound(loaded, steps: int = 2000) -> tuple[float, float]:
         h = torch.zeros(1, engine.hidden)
         joined = torch.zeros(1, 2 * engine.hidden)
         with engine.context():
+
             def work(engine=engine, h=h, joined=joined, int8=int8) -> int:
                 for _ in range(steps):
                     if int8:
@@ -124,6 +126,7 @@ def matvec_bound(loaded, steps: int = 2000) -> tuple[float, float]:
                             torch.mm(joined, engine.w_cat[layer])
                         torch.addmm(engine.head_b, h, engine.head_w)
                 return steps
+
             work()  # warm-up
             rates.append(Rate(*_timed(work)).wall)
     return rates[0], rates[1]
@@ -185,9 +188,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     loaded = load_model(args.model)
     config = loaded.model.config
-    print(f"model {loaded.name}: {config.n_layer}x{config.n_hidden} LSTM, {loaded.model.num_parameters():,} "
-          f"parameters; torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"model {loaded.name}: {config.n_layer}x{config.n_hidden} LSTM, {loaded.model.num_parameters():,} "
+        f"parameters; torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
+    )
 
     fast = Generator(loaded, fast=True)
     fast_rate = single_stream(fast, args.events)
@@ -195,14 +200,18 @@ def main() -> None:
     int8_rate = single_stream(Generator(loaded, fast=True, int8=True), args.events)
     print(f"single-stream fast int8   {int8_rate}")
     fp32_bound, int8_bound = matvec_bound(loaded)
-    print(f"matrix-vector products alone: fp32 {fp32_bound:,.0f} steps/s, int8 {int8_bound:,.0f} steps/s; "
-          f"fp32 path at {fast_rate.wall / fp32_bound:.0%} of its bound, int8 path at {int8_rate.wall / int8_bound:.0%}")
+    print(
+        f"matrix-vector products alone: fp32 {fp32_bound:,.0f} steps/s, int8 {int8_bound:,.0f} steps/s; "
+        f"fp32 path at {fast_rate.wall / fp32_bound:.0%} of its bound, int8 path at {int8_rate.wall / int8_bound:.0%}"
+    )
     for g, genre in enumerate(loaded.genres):
         request = GenerationRequest(genre=genre.key, bars=MAX_BARS, max_events=args.agreement_events, seed=1)
         sample = fast.generate_batch([request])[0].tokens  # BOS, METER, events
         same, kl = int8_agreement(loaded, sample, g)
-        print(f"int8 vs fp32, {genre.key:<10} {len(sample):,} events: same most likely token {same:.2%}, "
-              f"mean KL {kl:.2e} nats/event")
+        print(
+            f"int8 vs fp32, {genre.key:<10} {len(sample):,} events: same most likely token {same:.2%}, "
+            f"mean KL {kl:.2e} nats/event"
+        )
     plain_rate = single_stream(Generator(loaded, fast=False), args.plain_events)
     print(f"plain loop (model.step)   {plain_rate}")
     prefix_rate = rerun_prefix(loaded.model, args.prefix_events)
@@ -210,10 +219,14 @@ def main() -> None:
     for batch in BATCH_SIZES:
         rate = batch_throughput(fast, batch, args.batch_events)
         print(f"batch B={batch:<4} fp32      {rate}, {rate.wall / batch:,.0f} per row")
-    print(f"training (batch 32 x 128, AdamW, {torch.get_num_threads()} thread(s)) {training_rate(loaded):,.0f} tokens/s")
+    print(
+        f"training (batch 32 x 128, AdamW, {torch.get_num_threads()} thread(s)) {training_rate(loaded):,.0f} tokens/s"
+    )
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
-    print(f"single-stream {fast_rate.wall:.0f} events/s, plain loop {plain_rate.wall:.0f} events/s, "
-          f"ratio {fast_rate.wall / plain_rate.wall:.1f}x")
+    print(
+        f"single-stream {fast_rate.wall:.0f} events/s, plain loop {plain_rate.wall:.0f} events/s, "
+        f"ratio {fast_rate.wall / plain_rate.wall:.1f}x"
+    )
 
 
 if __name__ == "__main__":

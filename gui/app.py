@@ -5,6 +5,7 @@ status bar says "Loading model…"), so the app feels quick even on a slow lapto
 terminal (SIGINT) and SIGTERM close the window as File > Quit does: jobs are stopped, settings
 saved and the temporary folder removed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,11 +23,16 @@ QUIET_LOGGING = "qt.multimedia.symbolsresolver=false;qt.multimedia.ffmpeg=false"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="musicgen-gui",
-                                     description="Compose music in a chosen style: the desktop app.")
-    parser.add_argument("--model", default=None, metavar="NAME|PATH",
-                        help="model name (searched in $MUSICGEN_MODELS, your model folder and the shipped models) "
-                             "or a path to a model .json/.safetensors file; default: musicgen-default")
+    parser = argparse.ArgumentParser(
+        prog="musicgen-gui", description="Compose music in a chosen style: the desktop app."
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        metavar="NAME|PATH",
+        help="model name (searched in $MUSICGEN_MODELS, your model folder and the shipped models) "
+        "or a path to a model .json/.safetensors file; default: musicgen-default",
+    )
     return parser.parse_args(argv)
 
 

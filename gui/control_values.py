@@ -3,6 +3,7 @@
 Genre texts are read with ``musicgen.request.parse_genre_spec`` (the one parser of the CLI and the
 sampler); this module only writes them.
 """
+
 from __future__ import annotations
 
 from musicgen.request import DANCE_FORM, DANCE_GENRES, FREE, parse_genre_spec
@@ -10,10 +11,15 @@ from musicgen.request import DANCE_FORM, DANCE_GENRES, FREE, parse_genre_spec
 TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 TONIC_LABELS = {"C#": "C\u266f", "Eb": "E\u266d", "F#": "F\u266f", "Ab": "A\u266d", "Bb": "B\u266d"}
 # (value sent to the generator, label shown): every tonic in major and in minor
-KEYS = [(f"{tonic} {mode}", f"{TONIC_LABELS.get(tonic, tonic)} {mode}") for tonic in TONICS
-        for mode in ("major", "minor")]
-FORM_CHOICES = [("AABB", "AABB \u2014 two strains, each played twice"), ("AB", "AB \u2014 two parts"),
-                ("ABAC", "ABAC \u2014 a returning first part"), (FREE, "Through-composed")]
+KEYS = [
+    (f"{tonic} {mode}", f"{TONIC_LABELS.get(tonic, tonic)} {mode}") for tonic in TONICS for mode in ("major", "minor")
+]
+FORM_CHOICES = [
+    ("AABB", "AABB \u2014 two strains, each played twice"),
+    ("AB", "AB \u2014 two parts"),
+    ("ABAC", "ABAC \u2014 a returning first part"),
+    (FREE, "Through-composed"),
+]
 
 
 def blend_spec(first: str, second: str | None, second_percent: int) -> str:
@@ -55,7 +61,7 @@ def default_form(genre_key: str, has_primer: bool = False) -> str:
 
 
 def form_label(form: str) -> str:
-    """"AABB", or "through-composed" for "free"."""
+    """ "AABB", or "through-composed" for "free"."""
     return "through-composed" if form == FREE else form
 
 

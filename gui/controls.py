@@ -5,6 +5,7 @@ GenerationRequest fields (a plain dict, so this module needs no torch) and back.
 It never overwrites what the musician set: choosing a style fills tempo and instrument only while
 they still hold a style's default, and says in ``notice`` when it kept the musician's value.
 """
+
 from __future__ import annotations
 
 import random
@@ -12,13 +13,33 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-                               QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from musicgen.request import FREE, MAX_BARS, MAX_STYLE_STRENGTH, parse_form
 
-from .control_values import (FORM_CHOICES, KEYS, adventurousness_word, blend_spec, default_form, form_label,
-                             split_blend_spec, strength_word)
+from .control_values import (
+    FORM_CHOICES,
+    KEYS,
+    adventurousness_word,
+    blend_spec,
+    default_form,
+    form_label,
+    split_blend_spec,
+    strength_word,
+)
 
 FORM_LENGTH = 0  # the Length box's "form length" value: the request's bars=None
 MIN_TEMPO, MAX_TEMPO = 30, 300  # quarter notes per minute offered in the box
@@ -102,8 +123,9 @@ class ControlPanel(QWidget):
         self.morph_combo = _combo("Move from the style above to this one over the piece")
         self.strength_slider = QSlider(Qt.Horizontal)
         self.strength_slider.setRange(0, round(MAX_STYLE_STRENGTH * STRENGTH_SCALE))
-        self.strength_slider.setToolTip("Push the music further towards the style (0 = off). Strong values can "
-                                        "sound exaggerated.")
+        self.strength_slider.setToolTip(
+            "Push the music further towards the style (0 = off). Strong values can sound exaggerated."
+        )
         self.strength_label = _hint()
         form.addWidget(self.genre_combo)
         form.addWidget(self.description_label)
@@ -138,8 +160,9 @@ class ControlPanel(QWidget):
         self.bars_spin.setSpecialValueText("Form length")
         self.bars_spin.setValue(FORM_LENGTH)
         self.bars_spin.setSuffix(" bars")
-        self.bars_spin.setToolTip("Whole bars after any pickup. Form length: 32 bars for AABB in 8-bar parts, "
-                                  "16 for a through-composed piece")
+        self.bars_spin.setToolTip(
+            "Whole bars after any pickup. Form length: 32 bars for AABB in 8-bar parts, 16 for a through-composed piece"
+        )
         self.meter_combo = _combo("Time signature (the style's usual one unless you choose)")
         self.form_combo = _combo("Parts and repeats: AABB plays each 8-bar strain twice, as dance tunes do")
         self.form_combo.addItem("Style default", None)
@@ -150,8 +173,10 @@ class ControlPanel(QWidget):
         self.tempo_spin.setSuffix(" BPM")
         self.tempo_spin.setValue(DEFAULT_TEMPO)
         self.tempo_spin.setToolTip("Quarter notes per minute (each style has its own default)")
-        self.key_combo = _combo("Transpose the result to this key. The piece keeps its own mode: a minor piece "
-                                "asked for C major goes to A minor, which has the same key signature")
+        self.key_combo = _combo(
+            "Transpose the result to this key. The piece keeps its own mode: a minor piece "
+            "asked for C major goes to A minor, which has the same key signature"
+        )
         self.key_combo.addItem("As generated", None)
         for value, label in KEYS:
             self.key_combo.addItem(label, value)
@@ -181,8 +206,9 @@ class ControlPanel(QWidget):
         header.addStretch(1)
         header.addWidget(self.adventure_value)
         self.adventure_slider = QSlider(Qt.Horizontal)
-        self.adventure_slider.setRange(round(MIN_TEMPERATURE * TEMPERATURE_SCALE),
-                                       round(MAX_TEMPERATURE * TEMPERATURE_SCALE))
+        self.adventure_slider.setRange(
+            round(MIN_TEMPERATURE * TEMPERATURE_SCALE), round(MAX_TEMPERATURE * TEMPERATURE_SCALE)
+        )
         self.adventure_slider.setValue(int(DEFAULT_TEMPERATURE * TEMPERATURE_SCALE))
         self.adventure_slider.setToolTip("Low: safe, typical phrases. High: surprising turns (and more mistakes).")
         self.adventure_slider.valueChanged.connect(self._adventure_changed)
@@ -239,8 +265,11 @@ class ControlPanel(QWidget):
             self.meter_combo.addItem("Style default", None)
             for meter in info.known_meters or sorted(set(info.default_meters.values())):
                 self.meter_combo.addItem(meter, meter)
-            for combo, first in ((self.genre_combo, None), (self.blend_combo, "No blend"),
-                                 (self.morph_combo, "No morph")):
+            for combo, first in (
+                (self.genre_combo, None),
+                (self.blend_combo, "No blend"),
+                (self.morph_combo, "No morph"),
+            ):
                 combo.blockSignals(True)
                 combo.clear()
                 if first:
@@ -298,8 +327,10 @@ class ControlPanel(QWidget):
                 self.tempo_spin.setValue(genre.tempo)
             program = self.instrument_combo.findData(genre.program)
             if "program" in self.user_set and self.instrument_combo.currentIndex() != program:
-                kept.append(f"instrument {self.instrument_combo.currentText()} "
-                            f"(style: {self.instrument_combo.itemText(program)})")
+                kept.append(
+                    f"instrument {self.instrument_combo.currentText()} "
+                    f"(style: {self.instrument_combo.itemText(program)})"
+                )
             else:
                 self.instrument_combo.setCurrentIndex(program)
         if kept:
@@ -314,8 +345,11 @@ class ControlPanel(QWidget):
             self.meter_combo.setItemText(0, f"Style default ({self.default_meters.get(key, '4/4')})")
         self.form_combo.setItemText(0, f"Style default ({form_label(default_form(key, bool(self.primer_path)))})")
         self.form_combo.setEnabled(not self.primer_path)
-        self.form_combo.setToolTip("A continued MIDI file is through-composed" if self.primer_path
-                                   else "Parts and repeats: AABB plays each 8-bar strain twice, as dance tunes do")
+        self.form_combo.setToolTip(
+            "A continued MIDI file is through-composed"
+            if self.primer_path
+            else "Parts and repeats: AABB plays each 8-bar strain twice, as dance tunes do"
+        )
         self._length_changed()
 
     def _blend_changed(self) -> None:
@@ -325,8 +359,9 @@ class ControlPanel(QWidget):
         self.blend_slider.setVisible(active)
         if active:
             percent = self.blend_slider.value()
-            self.blend_label.setText(f"{100 - percent}% {self.display_name(first)} \u00b7 "
-                                     f"{percent}% {self.display_name(second)}")
+            self.blend_label.setText(
+                f"{100 - percent}% {self.display_name(first)} \u00b7 {percent}% {self.display_name(second)}"
+            )
         elif second and second == first:
             self.blend_label.setText("Pick a different style to blend with.")
         else:
@@ -356,8 +391,9 @@ class ControlPanel(QWidget):
         return self.strength_slider.value() / STRENGTH_SCALE
 
     def genre_spec(self) -> str:
-        return blend_spec(self.genre_combo.currentData() or "", self.blend_combo.currentData(),
-                          self.blend_slider.value())
+        return blend_spec(
+            self.genre_combo.currentData() or "", self.blend_combo.currentData(), self.blend_slider.value()
+        )
 
     def problem(self) -> str:
         """Why the length and form do not fit together ("" when they do)."""
@@ -384,12 +420,18 @@ class ControlPanel(QWidget):
         """GenerationRequest fields for the current settings (the seed as shown)."""
         bars = self.bars_spin.value()
         return {
-            "genre": self.genre_spec(), "morph_to": self.morph_combo.currentData(),
-            "bars": None if bars == FORM_LENGTH else bars, "meter": self.meter_combo.currentData(),
+            "genre": self.genre_spec(),
+            "morph_to": self.morph_combo.currentData(),
+            "bars": None if bars == FORM_LENGTH else bars,
+            "meter": self.meter_combo.currentData(),
             "form": None if self.primer_path else self.form_combo.currentData(),
-            "tempo": float(self.tempo_spin.value()), "key": self.key_combo.currentData(),
-            "program": self.instrument_combo.currentData(), "temperature": self.temperature(),
-            "style_strength": self.style_strength(), "seed": self.seed_spin.value(), "primer": self.primer_path,
+            "tempo": float(self.tempo_spin.value()),
+            "key": self.key_combo.currentData(),
+            "program": self.instrument_combo.currentData(),
+            "temperature": self.temperature(),
+            "style_strength": self.style_strength(),
+            "seed": self.seed_spin.value(),
+            "primer": self.primer_path,
         }
 
     def apply_fields(self, fields: dict, primer_summary: str = "") -> None:
@@ -419,9 +461,14 @@ class ControlPanel(QWidget):
             if fields.get("seed") is not None:
                 self.seed_spin.setValue(int(fields["seed"]))
         genre = self.genre(first)
-        self.user_set = {name for name, differs in (("tempo", self.tempo_spin.value() != genre.tempo),
-                                                    ("program", self.instrument_combo.currentData() != genre.program))
-                         if differs}
+        self.user_set = {
+            name
+            for name, differs in (
+                ("tempo", self.tempo_spin.value() != genre.tempo),
+                ("program", self.instrument_combo.currentData() != genre.program),
+            )
+            if differs
+        }
         primer = fields.get("primer")
         if primer and Path(primer).is_file():
             self.set_primer(primer, primer_summary)

@@ -1,4 +1,5 @@
 """A one-line label that shortens its text with "…" instead of growing its window or being cut."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt

@@ -4,6 +4,7 @@ Export score (MusicXML or ABC), and dragging a take out as a MIDI file.
 Every path is checked before anything is written (``musicgen.files.check_output``: a regular file
 with the right ending in a writable folder); MIDI files are read (once) and sound is rendered in workers.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -69,8 +70,9 @@ class FileActions(QObject):
 
     # --- a MIDI file to continue ---------------------------------------------------------------
     def open_primer(self) -> None:
-        path = file_dialogs.ask_open_path(self.window, "Continue a MIDI file", self.folder("primer"),
-                                          f"{MIDI_FILTER};;All files (*)")
+        path = file_dialogs.ask_open_path(
+            self.window, "Continue a MIDI file", self.folder("primer"), f"{MIDI_FILTER};;All files (*)"
+        )
         if path:
             self.use_primer(path)
 
@@ -79,8 +81,10 @@ class FileActions(QObject):
         worker (a dialog then names any problem); here only its name and existence are checked."""
         chosen = Path(path)
         if chosen.suffix.lower() not in MIDI_SUFFIXES or not chosen.is_file():
-            self.window.show_error("Can't continue this file",
-                                   f"{chosen.name}: {'no such file' if not chosen.exists() else 'not a MIDI file'}")
+            self.window.show_error(
+                "Can't continue this file",
+                f"{chosen.name}: {'no such file' if not chosen.exists() else 'not a MIDI file'}",
+            )
             return False
         self.window.controls.set_primer(str(chosen), PRIMER_UNREAD)
         self.remember_folder("primer", chosen)
@@ -106,8 +110,11 @@ class FileActions(QObject):
         if take is None:
             return
         chosen, _ = self._ask("Save MIDI", "save", ".mid", MIDI_FILTER)
-        path = self._checked(with_suffix(chosen, MIDI_SUFFIXES, ".mid"), "midi", "Could not save the MIDI file") \
-            if chosen else None
+        path = (
+            self._checked(with_suffix(chosen, MIDI_SUFFIXES, ".mid"), "midi", "Could not save the MIDI file")
+            if chosen
+            else None
+        )
         if path is None:
             return
         try:
@@ -123,15 +130,21 @@ class FileActions(QObject):
         if take is None or (not stereo and take.wav_path is None):
             return
         chosen, _ = self._ask("Export WAV (stereo)" if stereo else "Export WAV", "export", ".wav", "WAV audio (*.wav)")
-        path = self._checked(with_suffix(chosen, (".wav",), ".wav"), "wav", "Could not export the WAV file") \
-            if chosen else None
+        path = (
+            self._checked(with_suffix(chosen, (".wav",), ".wav"), "wav", "Could not export the WAV file")
+            if chosen
+            else None
+        )
         if path is None:
             return
         if stereo:
             self.window.statusBar().showMessage(f"Rendering {path.name} in stereo\u2026")
-            self.window.run_job(lambda: jobs.render_audio(take.generated, path, take.voices, stereo=True), "export",
-                                lambda _: self._done("export", path, f"Exported {path.name} (stereo)"),
-                                lambda message: self.window.show_error("Could not export the WAV file", message))
+            self.window.run_job(
+                lambda: jobs.render_audio(take.generated, path, take.voices, stereo=True),
+                "export",
+                lambda _: self._done("export", path, f"Exported {path.name} (stereo)"),
+                lambda message: self.window.show_error("Could not export the WAV file", message),
+            )
             return
         source = take.wav_path
         try:
@@ -153,9 +166,12 @@ class FileActions(QObject):
         path = with_suffix(chosen, (".abc",) if abc else (".musicxml", ".xml"), ".abc" if abc else ".musicxml")
         if self._checked(path, "abc" if abc else "musicxml", "Could not export the score") is None:
             return
-        self.window.run_job(lambda: jobs.export_score(take.generated, str(path), take.display_name), "export",
-                            lambda _: self._done("score", path, f"Exported {path.name}"),
-                            lambda message: self.window.show_error("Could not export the score", message))
+        self.window.run_job(
+            lambda: jobs.export_score(take.generated, str(path), take.display_name),
+            "export",
+            lambda _: self._done("score", path, f"Exported {path.name}"),
+            lambda message: self.window.show_error("Could not export the score", message),
+        )
 
     def _done(self, kind: str, path: Path, text: str) -> None:
         self.remember_folder(kind, path)

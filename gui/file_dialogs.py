@@ -7,6 +7,7 @@ desktop whose Qt theme provides it); elsewhere ``SafeFileDialog``, which lists f
 ``os.scandir`` (names and types only, no file is ever opened), shows only folders and regular files,
 and refuses the system's special folders.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,21 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QStyle, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
+)
 
 SPECIAL_FOLDERS = ("/proc", "/sys", "/dev", "/run")  # files there can block (or never end) when read
 NATIVE_THEMES = ("gtk3", "xdgdesktopportal", "flatpak", "snap", "kde")  # Linux Qt themes with native dialogs
@@ -42,8 +56,8 @@ def native_dialogs_available() -> bool:
 
 
 def filter_patterns(name_filter: str) -> list[str]:
-    """"MIDI files (*.mid *.midi)" -> ["*.mid", "*.midi"]."""
-    inside = name_filter[name_filter.find("(") + 1:name_filter.rfind(")")] if "(" in name_filter else name_filter
+    """ "MIDI files (*.mid *.midi)" -> ["*.mid", "*.midi"]."""
+    inside = name_filter[name_filter.find("(") + 1 : name_filter.rfind(")")] if "(" in name_filter else name_filter
     return inside.split() or ["*"]
 
 

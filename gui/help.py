@@ -1,11 +1,14 @@
 """The Help menu's pages: every keyboard shortcut of the window, and a few words about the app."""
+
 from __future__ import annotations
 
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout
 
-TIPS = ("Click the bar ruler to move the playhead; drag the notes or a take onto a DAW or a folder to get "
-        "its MIDI file; Ctrl+wheel zooms, Shift+wheel scrolls.")
+TIPS = (
+    "Click the bar ruler to move the playhead; drag the notes or a take onto a DAW or a folder to get "
+    "its MIDI file; Ctrl+wheel zooms, Shift+wheel scrolls."
+)
 
 
 def shortcut_rows(actions) -> list[tuple[str, str]]:
@@ -46,5 +49,7 @@ class ShortcutsDialog(QDialog):
         self.resize(460, 520)
 
 
-ABOUT_TEXT = ("<b>musicgen</b> composes new music in a chosen style with a genre-conditioned LSTM. "
-              "Music from the shipped model is trained on the music21 corpus; treat it as non-commercial.")
+ABOUT_TEXT = (
+    "<b>musicgen</b> composes new music in a chosen style with a genre-conditioned LSTM. "
+    "Music from the shipped model is trained on the music21 corpus; treat it as non-commercial."
+)

@@ -4,11 +4,23 @@ settings"; drag a take out onto a DAW, a folder or the desktop as its MIDI file.
 The panel shows takes and reports what the musician asks for (signals named as requests); the
 window does the work, so that Undo can reverse it.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu,
-                               QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .takes import Take
 
@@ -67,8 +79,10 @@ class HistoryPanel(QWidget):
         self.list.setWordWrap(True)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.ElideRight)
-        self.list.setToolTip("Your takes, kept between sessions. Click one to see and hear it; drag it onto a DAW "
-                             "or a folder as a MIDI file; right-click for more")
+        self.list.setToolTip(
+            "Your takes, kept between sessions. Click one to see and hear it; drag it onto a DAW "
+            "or a folder as a MIDI file; right-click for more"
+        )
         self.list.setContextMenuPolicy(Qt.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
         self.empty_label = QLabel("Pieces you generate\nare kept here.")
@@ -96,9 +110,12 @@ class HistoryPanel(QWidget):
         self.list.itemClicked.connect(self._clicked)
         self.list.itemActivated.connect(self._clicked)
         self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
-        for button, signal in ((self.use_button, self.use_settings_requested), (self.star_button, self.star_requested),
-                               (self.rename_button, self.rename_requested),
-                               (self.delete_button, self.delete_requested)):
+        for button, signal in (
+            (self.use_button, self.use_settings_requested),
+            (self.star_button, self.star_requested),
+            (self.rename_button, self.rename_requested),
+            (self.delete_button, self.delete_requested),
+        ):
             button.clicked.connect(lambda _=False, signal=signal: self._request(signal))
         self._update_buttons()
 
@@ -170,9 +187,12 @@ class HistoryPanel(QWidget):
         self.list.setCurrentItem(item)
         take = self.current_take()
         menu = QMenu(self)
-        for text, signal in (("Use these settings", self.use_settings_requested),
-                             ("Unstar" if take.starred else "Star", self.star_requested),
-                             ("Rename\u2026", self.rename_requested), ("Delete", self.delete_requested)):
+        for text, signal in (
+            ("Use these settings", self.use_settings_requested),
+            ("Unstar" if take.starred else "Star", self.star_requested),
+            ("Rename\u2026", self.rename_requested),
+            ("Delete", self.delete_requested),
+        ):
             menu.addAction(text, lambda signal=signal: signal.emit(take.id))
         menu.exec(self.list.viewport().mapToGlobal(position))
 

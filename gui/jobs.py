@@ -4,6 +4,7 @@
 Cancel between steps), so there is one worker class and no Qt here. Every job imports the heavy
 parts of musicgen (torch among them) itself, when it first runs, inside the worker's thread.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -53,7 +54,7 @@ class TakeResult:
 
 
 def missing_feature(module: str, attribute: str | None = None) -> str:
-    """"" when ``module`` (and its ``attribute``) can be imported, else a line saying it is missing."""
+    """ "" when ``module`` (and its ``attribute``) can be imported, else a line saying it is missing."""
     try:
         if importlib.util.find_spec(module) is None:
             return f"{module} is not part of this version of musicgen"
@@ -75,14 +76,21 @@ def load_model(model_name: str | None):
 
     loaded = load(model_name)
     generator = Generator(loaded)
-    features = {"regenerate": missing_feature("musicgen.regenerate", "regenerate"),
-                "score": missing_feature("musicgen.notation", "export_score"),
-                "voices": missing_feature("musicgen.notation.voices", "separate_voices"),
-                "style fit": missing_feature("musicgen.critic", "load_critic"),
-                "originality": missing_feature("musicgen.originality", "load_index")}
-    info = ModelInfo(loaded.name, list(generator.genres),
-                     {g.key: meter_text(generator.default_meter(g.key)) for g in generator.genres},
-                     generator.known_meters(), [program_to_instrument_name(p) for p in range(128)], features)
+    features = {
+        "regenerate": missing_feature("musicgen.regenerate", "regenerate"),
+        "score": missing_feature("musicgen.notation", "export_score"),
+        "voices": missing_feature("musicgen.notation.voices", "separate_voices"),
+        "style fit": missing_feature("musicgen.critic", "load_critic"),
+        "originality": missing_feature("musicgen.originality", "load_index"),
+    }
+    info = ModelInfo(
+        loaded.name,
+        list(generator.genres),
+        {g.key: meter_text(generator.default_meter(g.key)) for g in generator.genres},
+        generator.known_meters(),
+        [program_to_instrument_name(p) for p in range(128)],
+        features,
+    )
     return generator, TakeAnalyser(loaded, features), info
 
 
@@ -140,7 +148,9 @@ class TakeAnalyser:
         count = getattr(generated, "voices", None) or voices_for_genre(generated.request.genre)
         if count < 2 or not generated.piece.notes:
             return None, ()
-        voice_of = {note: index for index, notes in enumerate(separate_voices(generated.piece, count)) for note in notes}
+        voice_of = {
+            note: index for index, notes in enumerate(separate_voices(generated.piece, count)) for note in notes
+        }
         return tuple(voice_of[note] for note in generated.piece.notes), tuple(voice_names(count))
 
     def judge(self, generated) -> tuple[float | None, dict | None, list[str]]:
@@ -150,8 +160,9 @@ class TakeAnalyser:
         with self._lock:
             if self._critic is not None and style_fit is None:
                 try:
-                    style_fit = round(self._critic.style_fit(generated.piece, generated.request.genre or
-                                                             self.loaded.genre_keys[0]), 3)
+                    style_fit = round(
+                        self._critic.style_fit(generated.piece, generated.request.genre or self.loaded.genre_keys[0]), 3
+                    )
                 except ValueError as error:
                     self.problems["style fit"] = f"style fit is off: {error}"
             if self._index is not None and generated.piece.notes:
@@ -184,15 +195,21 @@ def relay(steps):
     return result
 
 
-def finish_take(generated, analyser: TakeAnalyser | None, draft: TakeDraft, store: TakeStore,
-                known: dict[str, str]):
+def finish_take(generated, analyser: TakeAnalyser | None, draft: TakeDraft, store: TakeStore, known: dict[str, str]):
     """Analyse and store a new piece as a take, unless the same music is a take already."""
     fingerprint = fingerprint_of(generated)
     if fingerprint in known:
         return TakeResult(None, duplicate_of=known[fingerprint])
     yield Progress(1, 1, "writing the take")
-    take = Take(store.new_id(), generated, draft.title, primer_summary=draft.primer_summary, parent=draft.parent,
-                reworked=draft.reworked, fingerprint=fingerprint)
+    take = Take(
+        store.new_id(),
+        generated,
+        draft.title,
+        primer_summary=draft.primer_summary,
+        parent=draft.parent,
+        reworked=draft.reworked,
+        fingerprint=fingerprint,
+    )
     if analyser is not None:
         take.voices, take.voice_names = analyser.voices(generated)
     store.save(take)
@@ -218,8 +235,18 @@ def primer_summary(piece) -> str:
     return f"{notes} notes" + (f", {bars} bars" if bars else "")
 
 
-def regenerate_take(generator, analyser, take: Take, first: int, last: int | None, seed: int,
-                    style_strength: float, draft: TakeDraft, store: TakeStore, known: dict[str, str]):
+def regenerate_take(
+    generator,
+    analyser,
+    take: Take,
+    first: int,
+    last: int | None,
+    seed: int,
+    style_strength: float,
+    draft: TakeDraft,
+    store: TakeStore,
+    known: dict[str, str],
+):
     """New bars ``first..last`` for ``take`` (every other note kept), stored as a new take."""
     from musicgen.regenerate import regenerate
 
@@ -254,8 +281,9 @@ def render_audio(generated, path: Path, voices: tuple[int, ...] | None = None, s
     count = max(voices) + 1 if voices else 1
     channels, backend = [], ""
     for voice in range(count):
-        notes = [(n.start, n.pitch, n.duration) for n, v in zip(piece.notes, voices or [0] * len(piece.notes))
-                 if v == voice]
+        notes = [
+            (n.start, n.pitch, n.duration) for n, v in zip(piece.notes, voices or [0] * len(piece.notes)) if v == voice
+        ]
         if not notes:
             continue
         part = make_piece(notes, piece.bars, piece.primer_end, piece.meta, piece.meters)
@@ -267,8 +295,8 @@ def render_audio(generated, path: Path, voices: tuple[int, ...] | None = None, s
     for voice, audio in channels:
         pan = 0.0 if count == 1 else STEREO_SPREAD * (2 * voice / (count - 1) - 1)  # top voice on the left
         angle = (pan + 1) * math.pi / 4  # equal-power pan law
-        mix[:len(audio), 0] += audio * math.cos(angle)
-        mix[:len(audio), 1] += audio * math.sin(angle)
+        mix[: len(audio), 0] += audio * math.cos(angle)
+        mix[: len(audio), 1] += audio * math.sin(angle)
     write_stereo_wav(path, mix)
     return str(path), backend
 

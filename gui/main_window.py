@@ -5,6 +5,7 @@ From 800x600 up everything stays usable: the settings scroll, the window shows o
 time when narrower than ``COMPACT_WIDTH`` (View menu or the header's Settings / Takes buttons), and
 long titles are shortened with "…".
 """
+
 from __future__ import annotations
 
 import shutil
@@ -50,8 +51,9 @@ class MainWindow(QMainWindow):
     audio_ready = Signal(str)  # WAV path of the current take
     generation_stopped = Signal(str)  # "finished", "duplicate", "cancelled" or "failed"
 
-    def __init__(self, settings: QSettings, model_name: str | None = None, has_audio_device: bool | None = None,
-                 data_dir=None):
+    def __init__(
+        self, settings: QSettings, model_name: str | None = None, has_audio_device: bool | None = None, data_dir=None
+    ):
         super().__init__()
         self.settings = settings
         self.model_name = model_name
@@ -86,8 +88,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:  # first run: the default size, shrunk to fit a small laptop screen
             available = self.screen().availableGeometry()
-            self.resize(min(DEFAULT_SIZE[0], int(available.width() * 0.95)),
-                        min(DEFAULT_SIZE[1], int(available.height() * 0.9)))
+            self.resize(
+                min(DEFAULT_SIZE[0], int(available.width() * 0.95)), min(DEFAULT_SIZE[1], int(available.height() * 0.9))
+            )
         splitter = self.settings.value("window/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
@@ -122,7 +125,10 @@ class MainWindow(QMainWindow):
         self._sync_panel_buttons()
 
     def _sync_panel_buttons(self) -> None:
-        for widget, action in ((self.sidebar, self.settings_panel_action), (self.history_box, self.history_panel_action)):
+        for widget, action in (
+            (self.sidebar, self.settings_panel_action),
+            (self.history_box, self.history_panel_action),
+        ):
             action.setChecked(widget.isVisibleTo(self))
 
     def resizeEvent(self, event) -> None:
@@ -139,13 +145,19 @@ class MainWindow(QMainWindow):
             self.audio_label.setText(f"\u26a0 {NO_DEVICE_MESSAGE}")
             self.audio_label.show()
         self.statusBar().showMessage("Loading model\u2026")
-        self.run_job(lambda: jobs.load_takes(self.store), "takes", self._on_takes_loaded,
-                     lambda message: self.show_error("Could not read your takes", message))
+        self.run_job(
+            lambda: jobs.load_takes(self.store),
+            "takes",
+            self._on_takes_loaded,
+            lambda message: self.show_error("Could not read your takes", message),
+        )
         self.run_job(lambda: jobs.load_model(self.model_name), "model", self._on_model_loaded, self._on_model_failed)
         self.playback.list_ports()
         self._update_actions()
 
-    def run_job(self, job, kind: str, on_finished=None, on_failed=None, on_progress=None, on_cancelled=None) -> JobWorker:
+    def run_job(
+        self, job, kind: str, on_finished=None, on_failed=None, on_progress=None, on_cancelled=None
+    ) -> JobWorker:
         """Run ``job`` (a ``gui.jobs`` generator function) in its own thread; callbacks run in the GUI thread."""
         worker = JobWorker(job, kind)
         report = JobReport(on_finished, on_failed, on_progress, on_cancelled, self)
@@ -223,9 +235,12 @@ class MainWindow(QMainWindow):
         seed, strength = self.controls.seed_for_next_piece(), self.controls.style_strength()
         draft = jobs.TakeDraft(take.title, take.primer_summary, parent=take.id, reworked=(first, last))
         generator, analyser, known = self.generator, self.analyser, self._fingerprints()
-        self._start_take_job(lambda: jobs.regenerate_take(generator, analyser, take, first, last, seed, strength,
-                                                          draft, self.store, known),
-                             f"Regenerate bars {first}\u2013{last}")
+        self._start_take_job(
+            lambda: jobs.regenerate_take(
+                generator, analyser, take, first, last, seed, strength, draft, self.store, known
+            ),
+            f"Regenerate bars {first}\u2013{last}",
+        )
 
     def continue_take(self) -> None:
         """Add new music after the end of the current take (as long as the Length box says)."""
@@ -236,15 +251,22 @@ class MainWindow(QMainWindow):
         fields = {**self.controls.request_fields(), "primer": str(take.midi_path), "form": None}
         bars = max(0, len(take.generated.piece.bars) - 1)
         summary = f"{len(take.generated.piece.notes)} notes, {bars} bars"
-        self.start_generation(fields, jobs.TakeDraft(f"{take.display_name} (continued)", summary, parent=take.id),
-                              "Continue")
+        self.start_generation(
+            fields, jobs.TakeDraft(f"{take.display_name} (continued)", summary, parent=take.id), "Continue"
+        )
 
     def _fingerprints(self) -> dict[str, str]:
         return {take.fingerprint: take.id for take in self.history.takes}
 
     def _start_take_job(self, job, text: str) -> None:
-        self._generation = self.run_job(job, "generate", lambda result: self._on_take_made(result, text),
-                                        self._on_generation_failed, self._on_progress, self._on_generation_cancelled)
+        self._generation = self.run_job(
+            job,
+            "generate",
+            lambda result: self._on_take_made(result, text),
+            self._on_generation_failed,
+            self._on_progress,
+            self._on_generation_cancelled,
+        )
         self._set_busy(True)
         self.statusBar().showMessage("Composing\u2026")
 
@@ -287,16 +309,21 @@ class MainWindow(QMainWindow):
             self._finish_generation("duplicate")
             if existing is not None:
                 self.show_take(existing.id)
-                self.statusBar().showMessage(f"Same notes as the take \u201c{existing.display_name}\u201d (same seed "
-                                             "and settings): shown again, not added twice.", 10000)
+                self.statusBar().showMessage(
+                    f"Same notes as the take \u201c{existing.display_name}\u201d (same seed "
+                    "and settings): shown again, not added twice.",
+                    10000,
+                )
             return
         take = result.take
         self.history.add(take)
         self.undo_stack.push(AddTake(self, take, text))
         self._finish_generation("finished")
         generated = take.generated
-        self.speed_label.setText(f"Last take: {generated.events} events in {generated.seconds_taken:.1f} s "
-                                 f"({generated.events_per_second:,.0f} events/s)")
+        self.speed_label.setText(
+            f"Last take: {generated.events} events in {generated.seconds_taken:.1f} s "
+            f"({generated.events_per_second:,.0f} events/s)"
+        )
         self.show_take(take.id)
         if generated.request.primer and generated.request.primer == self.controls.primer_path:
             self.controls.set_primer(generated.request.primer, take.primer_summary)  # now it has been read
@@ -347,8 +374,12 @@ class MainWindow(QMainWindow):
                 self._tell_problems(problems)
             self.take_analysed.emit(take)
 
-        self.run_job(lambda: jobs.judge_take(self.analyser, take), "judge", judged,
-                     lambda message: self._judging.discard(take.id))
+        self.run_job(
+            lambda: jobs.judge_take(self.analyser, take),
+            "judge",
+            judged,
+            lambda message: self._judging.discard(take.id),
+        )
 
     def _tell_problems(self, problems) -> None:
         """Say once in the status bar why style fit or originality is off."""
@@ -361,7 +392,9 @@ class MainWindow(QMainWindow):
         generated = take.generated
         key = generated.key_result or generated.key_detected or ""
         instrument = self.controls.instrument_combo.itemText(self.controls.instrument_combo.findData(generated.program))
-        details = [take.summary, f"{round(generated.tempo)} BPM"] + [text for text in (key, instrument, take.badges) if text]
+        details = [take.summary, f"{round(generated.tempo)} BPM"] + [
+            text for text in (key, instrument, take.badges) if text
+        ]
         self.piece_title.setText(f"{take.display_name} \u2014 seed {generated.request.seed}")
         self.piece_details.setText(" \u00b7 ".join(details))
         self.setWindowTitle(f"musicgen \u2014 {take.display_name}")
@@ -370,8 +403,9 @@ class MainWindow(QMainWindow):
         take = self.history.take(take_id)
         if take is not None and self.generator is not None:
             self.undo_stack.push(UseSettings(self, take))
-            self.statusBar().showMessage(f"The settings of \u201c{take.display_name}\u201d are in the panel "
-                                         "(Undo puts yours back).", 8000)
+            self.statusBar().showMessage(
+                f"The settings of \u201c{take.display_name}\u201d are in the panel (Undo puts yours back).", 8000
+            )
 
     def rename_take(self, take_id: str) -> None:
         take = self.history.take(take_id)

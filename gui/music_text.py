@@ -2,6 +2,7 @@
 
 Pure functions without Qt, so the roll, the history and the tests share one spelling of each.
 """
+
 from __future__ import annotations
 
 from fractions import Fraction

@@ -1,4 +1,5 @@
 """The settings panel's choices kept between sessions (in the app's QSettings, group "controls")."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings
@@ -7,8 +8,19 @@ from .control_values import main_genre_key
 from .controls import DEFAULT_TEMPERATURE, FORM_LENGTH
 
 SETTINGS_GROUP = "controls"
-SAVED_FIELDS = ("genre", "morph_to", "bars", "meter", "form", "tempo", "key", "program", "temperature",
-                "style_strength", "seed")
+SAVED_FIELDS = (
+    "genre",
+    "morph_to",
+    "bars",
+    "meter",
+    "form",
+    "tempo",
+    "key",
+    "program",
+    "temperature",
+    "style_strength",
+    "seed",
+)
 
 
 def save_panel(panel, settings: QSettings) -> None:
@@ -30,13 +42,19 @@ def restore_panel(panel, settings: QSettings) -> None:
         genre = panel.genre(main_genre_key(text.get("genre", ""), panel.genre_keys)) if text.get("genre") else None
         if genre is None:
             return  # another model, or the first run: keep the defaults
-        fields = {"genre": text["genre"], "morph_to": text.get("morph_to") or None,
-                  "bars": int(text.get("bars") or FORM_LENGTH), "meter": text.get("meter") or None,
-                  "form": text.get("form") or None, "tempo": float(text.get("tempo") or genre.tempo),
-                  "key": text.get("key") or None, "program": int(text.get("program") or genre.program),
-                  "temperature": float(text.get("temperature") or DEFAULT_TEMPERATURE),
-                  "style_strength": float(text.get("style_strength") or 0),
-                  "seed": int(text.get("seed") or panel.seed_spin.value())}
+        fields = {
+            "genre": text["genre"],
+            "morph_to": text.get("morph_to") or None,
+            "bars": int(text.get("bars") or FORM_LENGTH),
+            "meter": text.get("meter") or None,
+            "form": text.get("form") or None,
+            "tempo": float(text.get("tempo") or genre.tempo),
+            "key": text.get("key") or None,
+            "program": int(text.get("program") or genre.program),
+            "temperature": float(text.get("temperature") or DEFAULT_TEMPERATURE),
+            "style_strength": float(text.get("style_strength") or 0),
+            "seed": int(text.get("seed") or panel.seed_spin.value()),
+        }
         panel.apply_fields(fields)
         panel.user_set = {name for name in text.get("user_set", "").split(",") if name in ("tempo", "program")}
         panel.keep_seed_check.setChecked(text.get("keep_seed", "false").lower() == "true")

@@ -6,6 +6,7 @@ knows nothing about generation, audio or files: a click on the ruler asks to see
 a drag from the notes asks the window to start a file drag (``drag_requested``). Painting lives in
 ``roll_painting``.
 """
+
 from __future__ import annotations
 
 import math
@@ -57,8 +58,13 @@ class PianoRoll(QAbstractScrollArea):
         self.verticalScrollBar().valueChanged.connect(self.viewport().update)
 
     # --- content -------------------------------------------------------------------------------
-    def set_piece(self, piece: Piece | None, voices: tuple[int, ...] | None = None, voice_names=(),
-                  highlight: tuple[int, int, str] | None = None) -> None:
+    def set_piece(
+        self,
+        piece: Piece | None,
+        voices: tuple[int, ...] | None = None,
+        voice_names=(),
+        highlight: tuple[int, int, str] | None = None,
+    ) -> None:
         """Show ``piece`` (None clears the roll): the whole piece, or after a primer the new music.
 
         ``voices`` gives each note's voice (coloured apart), ``highlight`` a passage to mark."""
@@ -221,8 +227,9 @@ class PianoRoll(QAbstractScrollArea):
         if self.piece is None or position.x() < KEYBOARD_WIDTH or position.y() < RULER_HEIGHT:
             return None
         step = self.step_at(position.x())
-        pitch = self._pitch_high - math.floor((position.y() - RULER_HEIGHT + self.verticalScrollBar().value())
-                                              / self.row_height())
+        pitch = self._pitch_high - math.floor(
+            (position.y() - RULER_HEIGHT + self.verticalScrollBar().value()) / self.row_height()
+        )
         for index, note in enumerate(self.piece.notes):
             if note.pitch == pitch and note.start <= step < note.end:
                 return index

@@ -3,6 +3,7 @@
 ``PlaybackState`` holds no Qt objects, so its logic is tested without an audio device. ``AudioPlayer``
 creates ``QMediaPlayer`` + ``QAudioOutput`` only when the system has an audio output.
 """
+
 from __future__ import annotations
 
 from enum import Enum

@@ -4,6 +4,7 @@ a MIDI output port (the Playback menu), and a playhead that moves even without s
 The MIDI port is played by a job (``jobs.play_to_port``) in a worker; its position comes from a clock
 here, since the port reports only whole seconds.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Signal
@@ -138,6 +139,7 @@ class PlaybackControl(QObject):
     # --- MIDI output ---------------------------------------------------------------------------
     def list_ports(self) -> None:
         """Look for MIDI output ports in a worker (the menu shows them next time it opens)."""
+
         def listed(names) -> None:
             self.ports, self.ports_problem = list(names), "" if names else "No MIDI output ports found"
 
@@ -185,8 +187,9 @@ class PlaybackControl(QObject):
                 self.failed.emit("Could not play to the MIDI port", message)
 
         take, port = self.take, self.port
-        started["job"] = self._midi_job = self.run_job(lambda: jobs.play_to_port(take.midi_path, port), "midi",
-                                                       ended, failed)
+        started["job"] = self._midi_job = self.run_job(
+            lambda: jobs.play_to_port(take.midi_path, port), "midi", ended, failed
+        )
         self._clock.start()
         self._tick.start()
         self.changed.emit()

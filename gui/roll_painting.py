@@ -2,6 +2,7 @@
 
 Only what is visible is drawn, so long pieces stay smooth. Reads the roll's state; changes nothing.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -40,8 +41,15 @@ def paint(roll) -> None:
     if roll.piece is not None:
         _region(roll, painter, height, 0, roll.piece.primer_end, theme.ROLL_PRIMER_SHADE, theme.PRIMER_MARKER)
         if roll.highlight is not None:
-            _region(roll, painter, height, roll.highlight[0], roll.highlight[1], theme.ROLL_HIGHLIGHT_SHADE,
-                    theme.HIGHLIGHT_MARKER)
+            _region(
+                roll,
+                painter,
+                height,
+                roll.highlight[0],
+                roll.highlight[1],
+                theme.ROLL_HIGHLIGHT_SHADE,
+                theme.HIGHLIGHT_MARKER,
+            )
         _notes(roll, painter, width)
         tags = []
         if roll.piece.primer_end > 0:
@@ -54,8 +62,11 @@ def paint(roll) -> None:
         _tags(roll, painter, tags)
     else:
         painter.setPen(theme.MUTED_TEXT)
-        painter.drawText(QRectF(KEYBOARD_WIDTH, RULER_HEIGHT, width - KEYBOARD_WIDTH, height - RULER_HEIGHT),
-                         Qt.AlignCenter | Qt.TextWordWrap, EMPTY_TEXT)
+        painter.drawText(
+            QRectF(KEYBOARD_WIDTH, RULER_HEIGHT, width - KEYBOARD_WIDTH, height - RULER_HEIGHT),
+            Qt.AlignCenter | Qt.TextWordWrap,
+            EMPTY_TEXT,
+        )
     _keyboard(roll, painter, height)
     _ruler(roll, painter, width)
     _playhead(roll, painter, height)
@@ -142,8 +153,12 @@ def _notes(roll, painter: QPainter, width: int) -> None:
             colour = theme.VOICE_COLOURS[voices[index] % len(theme.VOICE_COLOURS)]
         else:
             colour = theme.NOTE_GENERATED
-        rect = QRectF(roll.x_of(note.start) + 0.5, roll.y_of(note.pitch) + 1,
-                      max(2.0, note.duration * pps - 1.5), max(2.0, row - 2))
+        rect = QRectF(
+            roll.x_of(note.start) + 0.5,
+            roll.y_of(note.pitch) + 1,
+            max(2.0, note.duration * pps - 1.5),
+            max(2.0, row - 2),
+        )
         painter.setPen(QPen(colour.darker(160), 1))
         painter.setBrush(QBrush(colour))
         painter.drawRoundedRect(rect, 2, 2)
@@ -167,8 +182,9 @@ def _keyboard(roll, painter: QPainter, height: int) -> None:
             painter.drawLine(QPointF(key_left, y + row), QPointF(KEYBOARD_WIDTH, y + row))
         if pitch % 12 == 0:
             painter.setPen(theme.TEXT)
-            painter.drawText(QRectF(2, y - 4, key_left - 5, row + 8), Qt.AlignRight | Qt.AlignVCenter,
-                             octave_name(pitch))
+            painter.drawText(
+                QRectF(2, y - 4, key_left - 5, row + 8), Qt.AlignRight | Qt.AlignVCenter, octave_name(pitch)
+            )
 
 
 def _ruler(roll, painter: QPainter, width: int) -> None:
@@ -187,8 +203,9 @@ def _ruler(roll, painter: QPainter, width: int) -> None:
     for step, number in ruler_labels(roll.bar_lines(), roll.px_per_beat / STEPS_PER_BEAT, MIN_LABEL_GAP):
         x = roll.x_of(step)
         if KEYBOARD_WIDTH - 1 <= x <= width:
-            painter.drawText(QRectF(x + 3, 0, MIN_LABEL_GAP * 2, RULER_HEIGHT - 4), Qt.AlignLeft | Qt.AlignVCenter,
-                             str(number))
+            painter.drawText(
+                QRectF(x + 3, 0, MIN_LABEL_GAP * 2, RULER_HEIGHT - 4), Qt.AlignLeft | Qt.AlignVCenter, str(number)
+            )
     painter.fillRect(QRectF(0, 0, KEYBOARD_WIDTH, RULER_HEIGHT), theme.RULER)
     painter.drawText(QRectF(4, 0, KEYBOARD_WIDTH - 8, RULER_HEIGHT - 4), Qt.AlignLeft | Qt.AlignVCenter, "Bar")
 
@@ -203,5 +220,6 @@ def _playhead(roll, painter: QPainter, height: int) -> None:
     painter.drawLine(QPointF(x, RULER_HEIGHT), QPointF(x, height))
     painter.setBrush(theme.PLAYHEAD)
     painter.setPen(Qt.NoPen)
-    painter.drawPolygon(QPolygonF([QPointF(x - 6, RULER_HEIGHT - 10), QPointF(x + 6, RULER_HEIGHT - 10),
-                                   QPointF(x, RULER_HEIGHT)]))
+    painter.drawPolygon(
+        QPolygonF([QPointF(x - 6, RULER_HEIGHT - 10), QPointF(x + 6, RULER_HEIGHT - 10), QPointF(x, RULER_HEIGHT)])
+    )

@@ -7,6 +7,7 @@ Runs offscreen (or under ``xvfb-run``) with throwaway settings and takes: genera
 chosen style (``--regenerate A-B`` then writes those bars anew, which the roll marks), moves the
 playhead a third of the way in and saves the window as a PNG. Works with any model (``--model``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ TIMEOUT_MS = 600_000
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """"800x600" -> (800, 600)."""
+    """ "800x600" -> (800, 600)."""
     width, _, height = text.lower().partition("x")
     try:
         size = int(width), int(height)

@@ -3,6 +3,7 @@
 A command calls one of the small primitives below (``drop_take``, ``bring_back_take``, ...); Undo
 calls the opposite one. Nothing is lost until the app quits: a removed take's folder is only moved aside.
 """
+
 from __future__ import annotations
 
 from PySide6.QtGui import QUndoCommand

@@ -7,6 +7,7 @@ reads nothing heavier than this JSON, and only in a worker (``jobs.load_takes``)
 Deleting moves the folder to ``.deleted-<id>`` so Undo can bring it back; such folders are
 removed when the store is next opened.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -125,8 +126,15 @@ def settings_of(generated: GeneratedPiece) -> dict:
 def fingerprint_of(generated: GeneratedPiece) -> str:
     """Equal for two takes with the same notes, bars, tempo and instrument (the same seed and settings)."""
     piece = generated.piece
-    content = json.dumps([[list(dataclasses.astuple(n)) for n in piece.notes], list(piece.bars),
-                          list(piece.meters), round(generated.tempo, 3), generated.program])
+    content = json.dumps(
+        [
+            [list(dataclasses.astuple(n)) for n in piece.notes],
+            list(piece.bars),
+            list(piece.meters),
+            round(generated.tempo, 3),
+            generated.program,
+        ]
+    )
     return hashlib.sha1(content.encode()).hexdigest()
 
 
@@ -138,20 +146,32 @@ def safe_file_name(text: str, suffix: str = ".mid") -> str:
 
 # --- JSON ----------------------------------------------------------------------------------------
 def piece_to_dict(piece) -> dict:
-    return {"notes": [[n.start, n.pitch, n.duration] for n in piece.notes], "bars": list(piece.bars),
-            "primer_end": piece.primer_end, "meters": [list(m) for m in piece.meters],
-            "last_bars": list(piece.last_bars), "meta": piece.meta}
+    return {
+        "notes": [[n.start, n.pitch, n.duration] for n in piece.notes],
+        "bars": list(piece.bars),
+        "primer_end": piece.primer_end,
+        "meters": [list(m) for m in piece.meters],
+        "last_bars": list(piece.last_bars),
+        "meta": piece.meta,
+    }
 
 
 def piece_from_dict(data: dict):
-    return make_piece(data["notes"], data.get("bars", ()), data.get("primer_end", 0), data.get("meta", {}),
-                      data.get("meters", ()), data.get("last_bars", ()))
+    return make_piece(
+        data["notes"],
+        data.get("bars", ()),
+        data.get("primer_end", 0),
+        data.get("meta", {}),
+        data.get("meters", ()),
+        data.get("last_bars", ()),
+    )
 
 
 def generated_to_dict(generated: GeneratedPiece) -> dict:
     """Every field of a GeneratedPiece as JSON values (the piece and the request as dicts)."""
-    data = {f.name: getattr(generated, f.name) for f in dataclasses.fields(generated)
-            if f.name not in ("piece", "request")}
+    data = {
+        f.name: getattr(generated, f.name) for f in dataclasses.fields(generated) if f.name not in ("piece", "request")
+    }
     data["request"] = dataclasses.asdict(generated.request)
     data["piece"] = piece_to_dict(generated.piece)
     return data
@@ -167,25 +187,46 @@ def generated_from_dict(data: dict) -> GeneratedPiece:
 
 
 def take_to_dict(take: Take) -> dict:
-    return {"version": FORMAT_VERSION, "id": take.id, "title": take.title, "name": take.name,
-            "starred": take.starred, "created": take.created, "primer_summary": take.primer_summary,
-            "midi": take.midi_name, "voices": list(take.voices) if take.voices is not None else None,
-            "voice_names": list(take.voice_names), "originality": take.originality,
-            "reworked": list(take.reworked) if take.reworked else None, "parent": take.parent,
-            "fingerprint": take.fingerprint, "generated": generated_to_dict(take.generated)}
+    return {
+        "version": FORMAT_VERSION,
+        "id": take.id,
+        "title": take.title,
+        "name": take.name,
+        "starred": take.starred,
+        "created": take.created,
+        "primer_summary": take.primer_summary,
+        "midi": take.midi_name,
+        "voices": list(take.voices) if take.voices is not None else None,
+        "voice_names": list(take.voice_names),
+        "originality": take.originality,
+        "reworked": list(take.reworked) if take.reworked else None,
+        "parent": take.parent,
+        "fingerprint": take.fingerprint,
+        "generated": generated_to_dict(take.generated),
+    }
 
 
 def take_from_dict(data: dict, folder: Path) -> Take:
     if data.get("version") != FORMAT_VERSION:
         raise ValueError(f"{folder.name}: take format {data.get('version')} is not {FORMAT_VERSION}")
     generated = generated_from_dict(data["generated"])
-    return Take(id=data["id"], generated=generated, title=data["title"], name=data.get("name", ""),
-                starred=bool(data.get("starred")), created=float(data.get("created", 0)),
-                primer_summary=data.get("primer_summary", ""), midi_name=data.get("midi", ""),
-                voices=tuple(data["voices"]) if data.get("voices") is not None else None,
-                voice_names=tuple(data.get("voice_names") or ()), originality=data.get("originality"),
-                reworked=tuple(data["reworked"]) if data.get("reworked") else None, parent=data.get("parent"),
-                fingerprint=data.get("fingerprint") or fingerprint_of(generated), folder=folder)
+    return Take(
+        id=data["id"],
+        generated=generated,
+        title=data["title"],
+        name=data.get("name", ""),
+        starred=bool(data.get("starred")),
+        created=float(data.get("created", 0)),
+        primer_summary=data.get("primer_summary", ""),
+        midi_name=data.get("midi", ""),
+        voices=tuple(data["voices"]) if data.get("voices") is not None else None,
+        voice_names=tuple(data.get("voice_names") or ()),
+        originality=data.get("originality"),
+        reworked=tuple(data["reworked"]) if data.get("reworked") else None,
+        parent=data.get("parent"),
+        fingerprint=data.get("fingerprint") or fingerprint_of(generated),
+        folder=folder,
+    )
 
 
 # --- the folder ----------------------------------------------------------------------------------

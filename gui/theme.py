@@ -1,4 +1,5 @@
 """Look of the app: a dark studio palette (like most audio tools) and the colours of the piano roll."""
+
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
@@ -28,8 +29,7 @@ ROLL_HIGHLIGHT_SHADE = QColor(120, 200, 140, 30)  # a regenerated passage
 HIGHLIGHT_MARKER = QColor("#7fd69a")
 PART_MARKER = QColor("#b9a6e8")  # the A / B tags of a form's parts
 # Voices of a polyphonic piece, top voice first (soprano amber, alto teal, tenor violet, bass green...)
-VOICE_COLOURS = (ACCENT, QColor("#4fc3c9"), QColor("#b48cf0"), QColor("#8fd16a"), QColor("#f07fa8"),
-                 QColor("#6fa8f5"))
+VOICE_COLOURS = (ACCENT, QColor("#4fc3c9"), QColor("#b48cf0"), QColor("#8fd16a"), QColor("#f07fa8"), QColor("#6fa8f5"))
 KEY_WHITE = QColor("#d9d9d9")
 KEY_BLACK = QColor("#2a2a2a")
 RULER = QColor("#2b2f35")

@@ -3,6 +3,7 @@ regenerate some bars, continue the take, undo and redo.
 
 Plain widgets with signals; the window decides what the buttons do and when they are enabled.
 """
+
 from __future__ import annotations
 
 import shiboken6
@@ -68,10 +69,12 @@ class TakeTools(QWidget):
         self.regenerate_button = QPushButton("Regenerate")
         self.regenerate_button.setToolTip("Write these bars anew and keep every other note (a new take)")
         self.regenerate_button.clicked.connect(
-            lambda: self.regenerate_requested.emit(self.first_spin.value(), self.last_spin.value()))
+            lambda: self.regenerate_requested.emit(self.first_spin.value(), self.last_spin.value())
+        )
         self.continue_button = QPushButton("Continue")
-        self.continue_button.setToolTip("Add new music after the end of this take (a new take, as long as "
-                                        "the Length box says)")
+        self.continue_button.setToolTip(
+            "Add new music after the end of this take (a new take, as long as the Length box says)"
+        )
         self.continue_button.clicked.connect(self.continue_requested)
         self.undo_button = QToolButton()
         self.undo_button.setText("Undo")
@@ -108,8 +111,9 @@ class TakeTools(QWidget):
             self.undo_button.setEnabled(stack.canUndo())
             self.redo_button.setEnabled(stack.canRedo())
             self.undo_button.setToolTip(f"Undo {stack.undoText()} (Ctrl+Z)" if stack.canUndo() else "Nothing to undo")
-            self.redo_button.setToolTip(f"Redo {stack.redoText()} (Ctrl+Shift+Z)" if stack.canRedo()
-                                        else "Nothing to redo")
+            self.redo_button.setToolTip(
+                f"Redo {stack.redoText()} (Ctrl+Shift+Z)" if stack.canRedo() else "Nothing to redo"
+            )
 
         stack.indexChanged.connect(update)
         update()

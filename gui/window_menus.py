@@ -3,6 +3,7 @@
 Every action is a QAction on the window (so its shortcut works anywhere in it) and in a menu (so the
 Help menu can list it).
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -17,6 +18,7 @@ NO_MODEL_TOOLTIP = "No model loaded \u2014 start the app with --model NAME or PA
 
 def build_menus(window) -> None:
     """Create the menu bar of ``window`` (a MainWindow) and its actions."""
+
     def action(text, slot, shortcuts=(), menu=None, checkable=False):
         act = QAction(text, window)
         act.setShortcuts([QKeySequence(s) for s in shortcuts])
@@ -33,10 +35,12 @@ def build_menus(window) -> None:
     window.open_primer_action = action("Continue a MIDI file\u2026", files.open_primer, ["Ctrl+O"], file_menu)
     window.save_action = action("Save MIDI\u2026", files.save_midi, [QKeySequence.Save], file_menu)
     window.export_action = action("Export WAV\u2026", lambda: files.export_wav(False), ["Ctrl+E"], file_menu)
-    window.export_stereo_action = action("Export WAV (stereo)\u2026", lambda: files.export_wav(True),
-                                         ["Ctrl+Shift+E"], file_menu)
-    window.export_score_action = action("Export score (MusicXML or ABC)\u2026", files.export_score, ["Ctrl+Shift+S"],
-                                        file_menu)
+    window.export_stereo_action = action(
+        "Export WAV (stereo)\u2026", lambda: files.export_wav(True), ["Ctrl+Shift+E"], file_menu
+    )
+    window.export_score_action = action(
+        "Export score (MusicXML or ABC)\u2026", files.export_score, ["Ctrl+Shift+S"], file_menu
+    )
     for act in (window.export_action, window.export_stereo_action, window.export_score_action):
         window.export_menu.addAction(act)
     file_menu.addSeparator()
@@ -58,17 +62,23 @@ def build_menus(window) -> None:
     take_menu = bar.addMenu("&Take")
     tools = window.take_tools
     window.regenerate_action = action(
-        "Regenerate the chosen bars", lambda: window.regenerate_bars(tools.first_spin.value(), tools.last_spin.value()),
-        ["Ctrl+R"], take_menu)
+        "Regenerate the chosen bars",
+        lambda: window.regenerate_bars(tools.first_spin.value(), tools.last_spin.value()),
+        ["Ctrl+R"],
+        take_menu,
+    )
     window.continue_action = action("Continue this take", window.continue_take, ["Ctrl+Shift+C"], take_menu)
     take_menu.addSeparator()
-    window.use_settings_action = action("Use these settings", lambda: take() and window.use_settings_of(take().id),
-                                        ["Ctrl+U"], take_menu)
-    window.star_action = action("Star / unstar", lambda: take() and window._push(StarTake, take().id), ["Ctrl+D"],
-                                take_menu)
+    window.use_settings_action = action(
+        "Use these settings", lambda: take() and window.use_settings_of(take().id), ["Ctrl+U"], take_menu
+    )
+    window.star_action = action(
+        "Star / unstar", lambda: take() and window._push(StarTake, take().id), ["Ctrl+D"], take_menu
+    )
     window.rename_action = action("Rename\u2026", lambda: take() and window.rename_take(take().id), ["F2"], take_menu)
-    window.delete_action = action("Delete", lambda: take() and window._push(DeleteTake, take().id),
-                                  ["Ctrl+Delete"], take_menu)
+    window.delete_action = action(
+        "Delete", lambda: take() and window._push(DeleteTake, take().id), ["Ctrl+Delete"], take_menu
+    )
 
     playback_menu = bar.addMenu("&Playback")
     window.play_action = action("Play / Pause", window.playback.toggle, ["Space"], playback_menu)
@@ -84,20 +94,32 @@ def build_menus(window) -> None:
     action("Zoom out", roll.zoom_out, [QKeySequence.ZoomOut], view_menu)
     action("Show whole piece", roll.zoom_to_fit, ["Ctrl+0"], view_menu)
     view_menu.addSeparator()
-    window.settings_panel_action = action("Settings panel", lambda on: window.set_panel_visible(window.sidebar, on),
-                                          ["Ctrl+1"], view_menu, checkable=True)
-    window.history_panel_action = action("Takes panel", lambda on: window.set_panel_visible(window.history_box, on),
-                                         ["Ctrl+2"], view_menu, checkable=True)
-    for button, act in ((window.settings_button, window.settings_panel_action),
-                        (window.history_button, window.history_panel_action)):
+    window.settings_panel_action = action(
+        "Settings panel", lambda on: window.set_panel_visible(window.sidebar, on), ["Ctrl+1"], view_menu, checkable=True
+    )
+    window.history_panel_action = action(
+        "Takes panel",
+        lambda on: window.set_panel_visible(window.history_box, on),
+        ["Ctrl+2"],
+        view_menu,
+        checkable=True,
+    )
+    for button, act in (
+        (window.settings_button, window.settings_panel_action),
+        (window.history_button, window.history_panel_action),
+    ):
         button.setCheckable(True)
         button.setToolTip(f"Show or hide the {act.text().lower()} ({act.shortcut().toString(QKeySequence.NativeText)})")
         button.clicked.connect(act.trigger)
         act.toggled.connect(button.setChecked)
 
     help_menu = bar.addMenu("&Help")
-    action("Keyboard shortcuts", lambda: ShortcutsDialog(window.actions(), window).exec(), [QKeySequence.HelpContents],
-           help_menu)
+    action(
+        "Keyboard shortcuts",
+        lambda: ShortcutsDialog(window.actions(), window).exec(),
+        [QKeySequence.HelpContents],
+        help_menu,
+    )
     action("About musicgen", lambda: QMessageBox.about(window, "About musicgen", ABOUT_TEXT), (), help_menu)
 
 
@@ -111,13 +133,21 @@ def update_actions(window) -> None:
     else:
         window.generate_button.setText("No model loaded" if window._model_failed else "Loading model\u2026")
     window.generate_button.setEnabled(has_model and not busy)
-    window.generate_button.setToolTip("Compose a new piece with these settings (Ctrl+G)" if has_model
-                                      else NO_MODEL_TOOLTIP)
+    window.generate_button.setToolTip(
+        "Compose a new piece with these settings (Ctrl+G)" if has_model else NO_MODEL_TOOLTIP
+    )
     window.generate_action.setEnabled(has_model and not busy)
     window.cancel_action.setEnabled(busy)
     has_take = take is not None
-    for widget in (window.save_button, window.save_action, window.export_button, window.use_settings_action,
-                   window.star_action, window.rename_action, window.delete_action):
+    for widget in (
+        window.save_button,
+        window.save_action,
+        window.export_button,
+        window.use_settings_action,
+        window.star_action,
+        window.rename_action,
+        window.delete_action,
+    ):
         widget.setEnabled(has_take)
     window.use_settings_action.setEnabled(has_take and has_model)
     has_audio = has_take and take.wav_path is not None
@@ -132,8 +162,9 @@ def update_actions(window) -> None:
     tools = window.take_tools
     tools.regenerate_button.setEnabled(can_make and not regenerate_problem)
     window.regenerate_action.setEnabled(can_make and not regenerate_problem)
-    tools.regenerate_button.setToolTip(regenerate_problem or "Write these bars anew and keep every other note "
-                                                             "(a new take) (Ctrl+R)")
+    tools.regenerate_button.setToolTip(
+        regenerate_problem or "Write these bars anew and keep every other note (a new take) (Ctrl+R)"
+    )
     for widget in (tools.continue_button, window.continue_action):
         widget.setEnabled(can_make)
     for spin in (tools.first_spin, tools.last_spin):
@@ -143,7 +174,8 @@ def update_actions(window) -> None:
     window.play_button.setEnabled(can_toggle)
     window.play_action.setEnabled(can_toggle)
     window.transport.show_playing(playback.playing)
-    window.play_button.setToolTip(playback.unavailable_reason() or
-                                  ("Play to " + playback.port if playback.port else "Play / pause (Space)"))
+    window.play_button.setToolTip(
+        playback.unavailable_reason() or ("Play to " + playback.port if playback.port else "Play / pause (Space)")
+    )
     window.stop_button.setEnabled(playback.can_stop())
     window.stop_action.setEnabled(playback.can_stop())

@@ -6,6 +6,7 @@ as signals, checks ``abort_requested`` between steps (cooperative cancel: the jo
 sampling stops at once), delivers the result, and catches the job's exceptions. It never touches
 widgets. Every worker emits ``done`` last, which ends its thread.
 """
+
 from __future__ import annotations
 
 import threading

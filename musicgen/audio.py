@@ -4,6 +4,7 @@ FluidSynth with the General MIDI soundfont that ships inside pretty_midi (TimGM6
 instrument sounds. Where FluidSynth cannot be used (the C library or the soundfont is missing)
 pretty_midi's own sine-wave synthesis is the fallback, so rendering always works.
 """
+
 from __future__ import annotations
 
 import inspect

@@ -7,6 +7,7 @@ records, so rerunning an interrupted batch only composes what is missing or dama
 duplicates a line, and removes temp files a kill left behind. Pieces are sampled ``CHUNK_SIZE`` at a time
 with ``Generator.generate_batch`` and, with ``workers > 1``, in that many processes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,7 +48,7 @@ def plan_batch(template, genre: str, count: int, seed_base: int, genre_keys: lis
         raise ValueError(f"--count must be between 1 and {MAX_COUNT}, got {count}")
     genres = list(genre_keys) if genre.strip().lower() == ALL_GENRES else [genre]
     requests = [replace(template, genre=genres[i % len(genres)], seed=seed_base + i) for i in range(count)]
-    for request in requests[:len(genres)] + requests[-1:]:  # every genre once, and the largest seed
+    for request in requests[: len(genres)] + requests[-1:]:  # every genre once, and the largest seed
         validate_request(request, genre_keys)
     return requests
 
@@ -89,8 +90,10 @@ def _check_same_settings(entry: dict, request) -> None:
         if name == "seed" and "planned_seed" in entry:  # resampled (--max-copied): compare the planned seed
             made_with = {**made_with, "seed": entry["planned_seed"]}
         if name in made_with and made_with[name] != wanted and not _same_number(made_with[name], wanted):
-            raise ValueError(f"{entry['file']} in this folder was made with {name} {made_with[name]!r}, "
-                             f"not {wanted!r}; use another --out-dir or the same settings")
+            raise ValueError(
+                f"{entry['file']} in this folder was made with {name} {made_with[name]!r}, "
+                f"not {wanted!r}; use another --out-dir or the same settings"
+            )
 
 
 def _file_is_intact(path: Path, entry: dict) -> bool:
@@ -99,7 +102,9 @@ def _file_is_intact(path: Path, entry: dict) -> bool:
     if not path.is_file():
         return False
     if "sha256" in entry and "bytes" in entry:
-        return path.stat().st_size == entry["bytes"] and hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
+        return (
+            path.stat().st_size == entry["bytes"] and hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
+        )
     import mido
 
     try:
@@ -145,8 +150,9 @@ def _init_worker(model_path: str, dataset_path: str | None = None, critic_data: 
         _worker_critic = StyleCritic.from_dict(critic_data)
 
 
-def _compose_chunk(requests: list, generator=None, index=None, max_copied: int | None = None, critic=None,
-                   best_of: int | None = None) -> list[tuple[dict, bytes]]:
+def _compose_chunk(
+    requests: list, generator=None, index=None, max_copied: int | None = None, critic=None, best_of: int | None = None
+) -> list[tuple[dict, bytes]]:
     """Sample ``requests`` in one batched pass (resampling copies over ``max_copied`` notes; with
     ``best_of``, the best of that many candidates by the critic's style fit); returns (settings with the
     originality and style-fit fields, MIDI file bytes) per piece."""
@@ -180,11 +186,12 @@ def _compose_chunk(requests: list, generator=None, index=None, max_copied: int |
 
 
 def _chunks(items: list, size: int) -> list[list]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def run_batch(loaded, requests: list, out_dir, workers: int = 1, max_copied: int | None = None,
-              best_of: int | None = None) -> Iterator[BatchProgress]:
+def run_batch(
+    loaded, requests: list, out_dir, workers: int = 1, max_copied: int | None = None, best_of: int | None = None
+) -> Iterator[BatchProgress]:
     """Compose every request whose file or manifest line is missing in ``out_dir``; yields progress.
 
     Checks happen now (ValueError before any work); the returned generator does the composing.
@@ -218,8 +225,10 @@ def run_batch(loaded, requests: list, out_dir, workers: int = 1, max_copied: int
         if name in manifest:
             _check_same_settings(manifest[name], request)
             if manifest[name].get("best_of") != best_of:
-                raise ValueError(f"{name} in this folder was made with best-of {manifest[name].get('best_of')}, "
-                                 f"not {best_of}; use another --out-dir or the same settings")
+                raise ValueError(
+                    f"{name} in this folder was made with best-of {manifest[name].get('best_of')}, "
+                    f"not {best_of}; use another --out-dir or the same settings"
+                )
         if name in manifest and not _file_is_intact(out_dir / name, manifest[name]):
             del manifest[name]  # missing or damaged: composed again, with a fresh manifest line
         if name not in manifest:
@@ -250,9 +259,18 @@ def _originality_index(loaded, max_copied: int | None):
         return None
 
 
-def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, workers: int,
-             index=None, max_copied: int | None = None, critic=None,
-             best_of: int | None = None) -> Iterator[BatchProgress]:
+def _compose(
+    loaded,
+    todo: list,
+    total: int,
+    out_dir: Path,
+    manifest: dict,
+    workers: int,
+    index=None,
+    max_copied: int | None = None,
+    critic=None,
+    best_of: int | None = None,
+) -> Iterator[BatchProgress]:
     """Compose ``todo`` ((file name, request) pairs), writing each file and its manifest line."""
     skipped = total - len(todo)
     done, written = skipped, 0
@@ -266,8 +284,14 @@ def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, work
             atomic_write_bytes(out_dir / name, lambda temp, data=midi_bytes: Path(temp).write_bytes(data))
             if name not in manifest:
                 request = settings["request"]
-                manifest[name] = {"file": name, "genre": request["genre"], "seed": request["seed"], **settings,
-                                  "bytes": len(midi_bytes), "sha256": hashlib.sha256(midi_bytes).hexdigest()}
+                manifest[name] = {
+                    "file": name,
+                    "genre": request["genre"],
+                    "seed": request["seed"],
+                    **settings,
+                    "bytes": len(midi_bytes),
+                    "sha256": hashlib.sha256(midi_bytes).hexdigest(),
+                }
                 _append_manifest(out_dir, manifest[name])
             done, written = done + 1, written + 1
 
@@ -283,8 +307,10 @@ def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, work
         torch.set_num_threads(1)
         try:
             for chunk in _chunks(todo, CHUNK_SIZE):
-                save(chunk, _compose_chunk([request for _, request in chunk], generator, index, max_copied,
-                                           critic, best_of))
+                save(
+                    chunk,
+                    _compose_chunk([request for _, request in chunk], generator, index, max_copied, critic, best_of),
+                )
                 yield BatchProgress(done, total, f"{written} composed", written, skipped)
         finally:
             torch.set_num_threads(threads)
@@ -295,11 +321,17 @@ def _compose(loaded, todo: list, total: int, out_dir: Path, manifest: dict, work
     chunk_size = max(1, min(CHUNK_SIZE, -(-len(todo) // workers)))  # ceil: every worker gets work
     chunks = _chunks(todo, chunk_size)
     # Workers stop at once on Ctrl+C and never outlive this process (musicgen.workers).
-    results = run_in_processes(_compose_chunk, [([request for _, request in chunk], None, None, max_copied,
-                                                 None, best_of) for chunk in chunks], workers,
-                               initializer=_init_worker,
-                               initargs=(str(loaded.path), index.dataset_path if index is not None else None,
-                                         critic.to_dict() if critic is not None else None))
+    results = run_in_processes(
+        _compose_chunk,
+        [([request for _, request in chunk], None, None, max_copied, None, best_of) for chunk in chunks],
+        workers,
+        initializer=_init_worker,
+        initargs=(
+            str(loaded.path),
+            index.dataset_path if index is not None else None,
+            critic.to_dict() if critic is not None else None,
+        ),
+    )
     try:
         for number, chunk_results in results:
             save(chunks[number], chunk_results)

@@ -5,6 +5,7 @@ parameters, genres with descriptions and render defaults, the dataset fingerprin
 training time and hardware, and the licence note for the training data. Loading never runs
 pickled code (safetensors holds only tensors).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,6 +25,7 @@ from .paths import DEFAULT_MODEL, REPO_MODELS, user_models_dir
 CARD_FORMAT = "musicgen-model"
 CARD_VERSION = 1
 
+
 def _packaged_models() -> Path:
     """Where ``pip install .`` put the shipped models (the ``musicgen_models`` package)."""
     import importlib.util
@@ -39,7 +41,8 @@ DATA_LICENCE = (
     "Trained on the music21 corpus. Some of its encodings (notably parts of the Essen folk song "
     "collection and other contributed files) are licensed for non-commercial research use only; "
     "see music21/corpus/license.txt. Treat output of this model as non-commercial unless you retrain "
-    "on data you may use commercially.")
+    "on data you may use commercially."
+)
 
 
 @dataclass
@@ -113,9 +116,13 @@ def save_model(model: GenreLSTM, genres: list[Genre], path, extra_card: dict | N
     raw = getattr(raw, "_orig_mod", raw)  # unwrap torch.compile
     state = {k: v.detach().to(torch.float32).contiguous().clone() for k, v in raw.state_dict().items()}
     card = {
-        "format": CARD_FORMAT, "version": CARD_VERSION, "name": path.stem,
-        "config": raw.config.to_dict(), "codec": codec_params(),
-        "genres": [genre_to_dict(g) for g in genres], "licence": DATA_LICENCE,
+        "format": CARD_FORMAT,
+        "version": CARD_VERSION,
+        "name": path.stem,
+        "config": raw.config.to_dict(),
+        "codec": codec_params(),
+        "genres": [genre_to_dict(g) for g in genres],
+        "licence": DATA_LICENCE,
         "parameters": raw.num_parameters(),
     }
     card.update(extra_card or {})
@@ -136,8 +143,10 @@ def read_card(path) -> dict:
     if card.get("format") != CARD_FORMAT:
         raise ValueError(f"{path.name}: not a musicgen model card")
     if card.get("version") != CARD_VERSION:
-        raise ValueError(f"{path.name}: model file version {card.get('version')} is not supported "
-                         f"(this musicgen reads version {CARD_VERSION})")
+        raise ValueError(
+            f"{path.name}: model file version {card.get('version')} is not supported "
+            f"(this musicgen reads version {CARD_VERSION})"
+        )
     if card.get("codec") != codec_params():
         raise ValueError(f"{path.name}: {codec_mismatch(card.get('codec') or {})}")
     return card
@@ -154,7 +163,9 @@ def _model_config(card: dict, card_path: Path) -> ModelConfig:
         raise ValueError(f"{card_path.name}: model card has no network config") from None
     except TypeError as error:  # an unknown or missing setting
         reason = str(error).split("__init__() ")[-1]
-        raise ValueError(f"{card_path.name}: model card's network config does not fit this musicgen ({reason})") from None
+        raise ValueError(
+            f"{card_path.name}: model card's network config does not fit this musicgen ({reason})"
+        ) from None
 
 
 def weights_shapes(weights_path) -> dict[str, tuple[int, ...]]:
@@ -201,8 +212,10 @@ def weights_mismatch(config: ModelConfig, shapes: dict[str, tuple[int, ...]]) ->
         return None
     first = wrong[0]
     more = f" ({len(wrong) - 1} more tensors differ)" if len(wrong) > 1 else ""
-    return (f"{first} is {_shape_text(shapes[first])} in the weights but {_shape_text(wanted[first])} for the "
-            f"card's config ({sizes}){more}")
+    return (
+        f"{first} is {_shape_text(shapes[first])} in the weights but {_shape_text(wanted[first])} for the "
+        f"card's config ({sizes}){more}"
+    )
 
 
 def check_model(card_path) -> dict:

@@ -6,6 +6,7 @@ in ``main``: one line on stderr, exit status 2. The commands live in ``cli_train
 evaluation), ``cli_compose`` (generate, batch, regenerate, score, originality) and ``cli_library``
 (genres, models, render, play).
 """
+
 from __future__ import annotations
 
 import argparse

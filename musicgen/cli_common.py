@@ -1,10 +1,12 @@
 """What every ``musicgen`` command shares: the one-line user error, the argument parser,
 output checks, model loading and the progress bar.
 """
+
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
 
 class UserError(Exception):
     """A problem the user can fix; shown as one line, exit status 2."""
@@ -67,4 +69,3 @@ def read_model_card(name_or_path):
 
     path = find_model(name_or_path)
     return path, read_card(path)
-

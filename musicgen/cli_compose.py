@@ -1,4 +1,5 @@
 """The composing commands: ``generate``, ``batch``, ``regenerate``, ``score``, ``originality``."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,15 +13,27 @@ RANDOM_SEED_LIMIT = 2**31  # a seed drawn for the user is below this (short enou
 
 def _add_sampling_flags(parser: argparse.ArgumentParser) -> None:
     """Flags shared by ``generate`` and ``batch``; left out = the request's (genre's) default."""
-    parser.add_argument("--bars", type=int, help="length in whole bars, after any pickup (default: the form's "
-                        "length: 32 for AABB dances in 8-bar parts, 16 for through-composed pieces)")
-    parser.add_argument("--seconds", type=float, help="length in seconds at the tempo, rounded to whole bars (wins over --bars)")
+    parser.add_argument(
+        "--bars",
+        type=int,
+        help="length in whole bars, after any pickup (default: the form's "
+        "length: 32 for AABB dances in 8-bar parts, 16 for through-composed pieces)",
+    )
+    parser.add_argument(
+        "--seconds", type=float, help="length in seconds at the tempo, rounded to whole bars (wins over --bars)"
+    )
     parser.add_argument("--meter", help="time signature such as 6/8, 3/4, 4/4 (default: the genre's most common)")
-    parser.add_argument("--form", help="AABB (default for reels, jigs, hornpipes), AB, ABAC, any letters A-H, "
-                        "or free (through-composed; default for the other genres)")
+    parser.add_argument(
+        "--form",
+        help="AABB (default for reels, jigs, hornpipes), AB, ABAC, any letters A-H, "
+        "or free (through-composed; default for the other genres)",
+    )
     parser.add_argument("--part-bars", type=int, help="bars per part of the form (default 8, or --bars / parts)")
-    parser.add_argument("--style-strength", type=float, help="genre guidance 0..4: how strongly the style is "
-                        "pushed away from the average of all genres (default 0)")
+    parser.add_argument(
+        "--style-strength",
+        type=float,
+        help="genre guidance 0..4: how strongly the style is pushed away from the average of all genres (default 0)",
+    )
     parser.add_argument("--tempo", type=float, help="quarter notes per minute (default: the genre's)")
     parser.add_argument("--key", help="tonic to transpose to: C, F#, Bb ... (default: as composed)")
     parser.add_argument("--program", type=int, help="General MIDI instrument 0..127 (default: the genre's)")
@@ -36,19 +49,36 @@ def _request_from_args(args, genre: str, seed: int):
     """A GenerationRequest from the sampling flags; flags left out keep the request's defaults."""
     from .request import GenerationRequest
 
-    flags = {"genre": genre, "seed": seed, "morph_to": args.morph_to, "bars": args.bars, "seconds": args.seconds,
-             "meter": args.meter, "form": args.form, "part_bars": args.part_bars,
-             "style_strength": args.style_strength,
-             "tempo": args.tempo, "key": args.key, "program": args.program, "temperature": args.temperature,
-             "top_k": args.top_k, "top_p": args.top_p, "primer": getattr(args, "primer", None),
-             "max_events": args.max_events}
+    flags = {
+        "genre": genre,
+        "seed": seed,
+        "morph_to": args.morph_to,
+        "bars": args.bars,
+        "seconds": args.seconds,
+        "meter": args.meter,
+        "form": args.form,
+        "part_bars": args.part_bars,
+        "style_strength": args.style_strength,
+        "tempo": args.tempo,
+        "key": args.key,
+        "program": args.program,
+        "temperature": args.temperature,
+        "top_k": args.top_k,
+        "top_p": args.top_p,
+        "primer": getattr(args, "primer", None),
+        "max_events": args.max_events,
+    }
     return GenerationRequest(**{name: value for name, value in flags.items() if value is not None})
 
 
 def _generate_outputs(args, midi_path) -> dict[str, tuple]:
     """The files ``generate`` writes, by flag."""
-    return {"-o/--output": (midi_path, "midi"), "--wav": (args.wav, "wav"),
-            "--musicxml": (getattr(args, "musicxml", None), "musicxml"), "--abc": (getattr(args, "abc", None), "abc")}
+    return {
+        "-o/--output": (midi_path, "midi"),
+        "--wav": (args.wav, "wav"),
+        "--musicxml": (getattr(args, "musicxml", None), "musicxml"),
+        "--abc": (getattr(args, "abc", None), "abc"),
+    }
 
 
 def cmd_generate(args) -> None:
@@ -86,9 +116,11 @@ def cmd_generate(args) -> None:
     pickup_note = " + pickup" if result.piece.pickup and not result.piece.primer_end else ""
     form_note = f", form {result.form}" if result.form != "free" else ""
     ending = "ends by itself" if result.ended_naturally else "ended at its last bar line"
-    print(f"{midi_path}: {style}, {result.bars_generated} bars of {result.meter}{pickup_note}{primer_note}{form_note}, "
-          f"{len(result.piece.notes)} notes, {minutes(result.duration_seconds)} at {result.tempo:g} bpm, "
-          f"seed {seed}, {ending}, {result.events_per_second:,.0f} events/s{audio_note}")
+    print(
+        f"{midi_path}: {style}, {result.bars_generated} bars of {result.meter}{pickup_note}{primer_note}{form_note}, "
+        f"{len(result.piece.notes)} notes, {minutes(result.duration_seconds)} at {result.tempo:g} bpm, "
+        f"seed {seed}, {ending}, {result.events_per_second:,.0f} events/s{audio_note}"
+    )
     if result.stop_reason:
         print(f"warning: {result.stop_reason}", file=sys.stderr)
 
@@ -111,8 +143,9 @@ def _check_abc_genre(args, request, genre_keys) -> None:
         return
     genre = main_genre(parse_genre_spec(request.genre, genre_keys), genre_keys)
     if voices_for_genre(genre) > 1:
-        raise UserError(f"--abc writes one-voice tunes; {genre} is written in {voices_for_genre(genre)} voices: "
-                        "use --musicxml")
+        raise UserError(
+            f"--abc writes one-voice tunes; {genre} is written in {voices_for_genre(genre)} voices: use --musicxml"
+        )
 
 
 def _write_scores(args, result) -> str:
@@ -137,8 +170,7 @@ def cmd_score(args) -> None:
     source = midi_score_source(args.midi, args.genre)
     export_score(source, args.score, title=args.title)
     voices = source.meta["voices"]
-    print(f"{args.score}: score of {args.midi} in {voices} voice{'s' if voices > 1 else ''}, "
-          f"{len(source.notes)} notes")
+    print(f"{args.score}: score of {args.midi} in {voices} voice{'s' if voices > 1 else ''}, {len(source.notes)} notes")
 
 
 def _default_name(genre: str, seed: int) -> str:
@@ -168,8 +200,9 @@ def cmd_batch(args) -> None:
     started = time.perf_counter()
     try:
         requests = plan_batch(template, args.genre, args.count, args.seed_base, loaded.genre_keys)
-        steps = run_batch(loaded, requests, out_dir, workers=args.workers, max_copied=args.max_copied,
-                          best_of=args.best_of)
+        steps = run_batch(
+            loaded, requests, out_dir, workers=args.workers, max_copied=args.max_copied, best_of=args.best_of
+        )
     except ValueError as error:
         raise UserError(str(error)) from None
     except OSError as error:
@@ -177,14 +210,17 @@ def cmd_batch(args) -> None:
     try:
         last = run_with_bar(steps, "Composing")
     except OSError as error:  # e.g. the disk filled up: the pieces finished so far are kept
-        raise UserError(f"{out_dir}: cannot write there ({error.strerror or error}); "
-                        "finished pieces are kept") from None
+        raise UserError(
+            f"{out_dir}: cannot write there ({error.strerror or error}); finished pieces are kept"
+        ) from None
     except ValueError as error:
         raise UserError(f"{error}; finished pieces are kept") from None
     seconds = time.perf_counter() - started
     rate = f", {last.written / seconds:.1f} pieces/s" if last.written else ""
-    print(f"{out_dir}: {last.done} pieces ({last.written} new, {last.skipped} already there){rate}; "
-          f"manifest {out_dir / MANIFEST_NAME}")
+    print(
+        f"{out_dir}: {last.done} pieces ({last.written} new, {last.skipped} already there){rate}; "
+        f"manifest {out_dir / MANIFEST_NAME}"
+    )
 
 
 def cmd_regenerate(args) -> None:
@@ -195,13 +231,23 @@ def cmd_regenerate(args) -> None:
     check_writable(Path(args.output), "midi")
     loaded = load_model_or_fail(args.model)
     first, last = parse_bar_range(args.bars)
-    steps = regenerate(Generator(loaded), args.midi, first, last, seed=args.seed, genre=args.genre,
-                       style_strength=args.style_strength, candidates=args.candidates)
+    steps = regenerate(
+        Generator(loaded),
+        args.midi,
+        first,
+        last,
+        seed=args.seed,
+        genre=args.genre,
+        style_strength=args.style_strength,
+        candidates=args.candidates,
+    )
     result = consume(steps, "Regenerating").result
     result.write_midi(args.output)
     first, last = result.piece.meta["regenerated_bars"]
-    print(f"{args.output}: bars {first}-{last} of {args.midi} composed anew "
-          f"({weights_text_of(result)}, seed {result.request.seed}, best of {args.candidates} candidates)")
+    print(
+        f"{args.output}: bars {first}-{last} of {args.midi} composed anew "
+        f"({weights_text_of(result)}, seed {result.request.seed}, best of {args.candidates} candidates)"
+    )
 
 
 def weights_text_of(result) -> str:
@@ -230,14 +276,17 @@ def add_commands(commands) -> None:
     """Register generate, batch, regenerate, score and originality."""
     generate = commands.add_parser("generate", help=cmd_generate.__doc__, description=cmd_generate.__doc__)
     generate.add_argument("--genre", help="genre key or blend like bach=0.7,reel=0.3 (default: the model's first)")
-    generate.add_argument("--seed", type=int, help="random seed; same seed and settings = same piece (default: random, printed)")
+    generate.add_argument(
+        "--seed", type=int, help="random seed; same seed and settings = same piece (default: random, printed)"
+    )
     generate.add_argument("-o", "--output", help="MIDI file to write (default: <genre>-<seed>.mid)")
     generate.add_argument("--wav", help="also render audio to this WAV file")
     generate.add_argument("--primer", help="MIDI file to continue")
     generate.add_argument("--musicxml", help="also write the score as MusicXML (.musicxml or .xml)")
     generate.add_argument("--abc", help="also write the score as ABC (.abc; one-voice genres)")
-    generate.add_argument("--flat-velocity", action="store_true",
-                          help="every note at velocity 80 (default: accents by metre and phrase)")
+    generate.add_argument(
+        "--flat-velocity", action="store_true", help="every note at velocity 80 (default: accents by metre and phrase)"
+    )
     _add_sampling_flags(generate)
     generate.set_defaults(func=cmd_generate)
     batch = commands.add_parser("batch", help=cmd_batch.__doc__, description=cmd_batch.__doc__)
@@ -246,10 +295,19 @@ def add_commands(commands) -> None:
     batch.add_argument("--out-dir", required=True, help="folder for the MIDI files and manifest.jsonl")
     batch.add_argument("--workers", type=int, default=1, help="processes to compose with (default 1)")
     batch.add_argument("--seed-base", type=int, default=0, help="piece i gets seed SEED_BASE + i (default 0)")
-    batch.add_argument("--max-copied", type=int, help="resample (another seed, in the manifest) any piece that shares "
-                       "a run of more than this many melody notes with a training piece (default: keep every piece)")
-    batch.add_argument("--best-of", type=int, metavar="N", help="compose N candidates per piece and keep the one the "
-                       "style critic finds most like its genre; records style_fit (default: one take, no critic)")
+    batch.add_argument(
+        "--max-copied",
+        type=int,
+        help="resample (another seed, in the manifest) any piece that shares "
+        "a run of more than this many melody notes with a training piece (default: keep every piece)",
+    )
+    batch.add_argument(
+        "--best-of",
+        type=int,
+        metavar="N",
+        help="compose N candidates per piece and keep the one the "
+        "style critic finds most like its genre; records style_fit (default: one take, no critic)",
+    )
     _add_sampling_flags(batch)
     batch.set_defaults(func=cmd_batch)
     regen = commands.add_parser("regenerate", help=cmd_regenerate.__doc__, description=cmd_regenerate.__doc__)
@@ -259,15 +317,22 @@ def add_commands(commands) -> None:
     regen.add_argument("--genre", help="genre or blend (default: the genre the model finds likeliest for the file)")
     regen.add_argument("--seed", type=int, default=0, help="seed of the first candidate (default 0)")
     regen.add_argument("--style-strength", type=float, default=0.0, help="genre guidance 0..4 (default 0)")
-    regen.add_argument("--candidates", type=int, default=4,
-                       help="passages sampled; the one that leads best into the kept bars wins (default 4)")
+    regen.add_argument(
+        "--candidates",
+        type=int,
+        default=4,
+        help="passages sampled; the one that leads best into the kept bars wins (default 4)",
+    )
     regen.add_argument("--model", help="model name or .json path (default: musicgen-default)")
     regen.set_defaults(func=cmd_regenerate)
     score = commands.add_parser("score", help=cmd_score.__doc__, description=cmd_score.__doc__)
     score.add_argument("midi", help="MIDI file to read")
     score.add_argument("score", help="score file to write: .musicxml, .xml or .abc")
-    score.add_argument("--genre", help="write it in this genre's voices (bach, palestrina: 4; others: 1) "
-                       "(default: one voice unless the file has several tracks or chords)")
+    score.add_argument(
+        "--genre",
+        help="write it in this genre's voices (bach, palestrina: 4; others: 1) "
+        "(default: one voice unless the file has several tracks or chords)",
+    )
     score.add_argument("--title", help="title on the score (default: the file name)")
     score.set_defaults(func=cmd_score)
     originality = commands.add_parser("originality", help=cmd_originality.__doc__, description=cmd_originality.__doc__)

@@ -1,4 +1,5 @@
 """The listing and listening commands: ``genres``, ``models``, ``render``, ``play``."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,8 +15,9 @@ def cmd_genres(args) -> None:
 
     path, card = read_model_card(args.model)
     genres = [genre_from_dict(g) for g in card["genres"]]
-    print(f"Genres of model {path.stem} (use --genre KEY, or a blend such as "
-          f"{genres[0].key}=0.7,{genres[-1].key}=0.3):")
+    print(
+        f"Genres of model {path.stem} (use --genre KEY, or a blend such as {genres[0].key}=0.7,{genres[-1].key}=0.3):"
+    )
     print(f"{'key':<12}{'name':<24}{'instrument':<26}{'tempo':>6}  description")
     for genre in genres:
         instrument = pretty_midi.program_to_instrument_name(genre.program)

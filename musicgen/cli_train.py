@@ -1,4 +1,5 @@
 """The dataset, training and evaluation commands: ``data build``, ``data stats``, ``train``, ``evaluate``, ``report``."""
+
 from __future__ import annotations
 
 import argparse
@@ -22,11 +23,13 @@ def cmd_data_build(args) -> None:
     run_with_bar(steps, "Building dataset")
     dataset = load_dataset(out)
     stats = dataset.manifest["stats"]
-    print(f"Dataset in {out}: {stats['pieces']} pieces, {len(dataset.tokens)} tokens, "
-          f"{stats['failed']} failed to parse, {stats['duplicates_removed']} duplicates removed, "
-          f"{stats['build_seconds']} s")
+    print(
+        f"Dataset in {out}: {stats['pieces']} pieces, {len(dataset.tokens)} tokens, "
+        f"{stats['failed']} failed to parse, {stats['duplicates_removed']} duplicates removed, "
+        f"{stats['build_seconds']} s"
+    )
     _print_stats(dataset)
-    for source, reason in dataset.manifest["failed"][:args.show_failed]:
+    for source, reason in dataset.manifest["failed"][: args.show_failed]:
         print(f"  skipped {source}: {reason}")
 
 
@@ -34,14 +37,21 @@ def _print_stats(dataset) -> None:
     from .dataset import SPLITS, dataset_stats
 
     rows = dataset_stats(dataset)
-    print(f"{'genre':<12}" + "".join(f"{s + ' pieces':>14}" for s in SPLITS) + f"{'notes':>10}{'tokens':>10}{'tok/piece':>10}")
+    print(
+        f"{'genre':<12}"
+        + "".join(f"{s + ' pieces':>14}" for s in SPLITS)
+        + f"{'notes':>10}{'tokens':>10}{'tok/piece':>10}"
+    )
     for genre in [*dataset.genre_keys, "total"]:
         mine = [r for r in rows if r["genre"] == genre or genre == "total"]
         per_split = [sum(r["pieces"] for r in mine if r["split"] == split) for split in SPLITS]
         pieces = sum(per_split)
         tokens = sum(r["tokens"] for r in mine)
-        print(f"{genre:<12}" + "".join(f"{n:>14}" for n in per_split)
-              + f"{sum(r['notes'] for r in mine):>10}{tokens:>10}{tokens / max(1, pieces):>10.0f}")
+        print(
+            f"{genre:<12}"
+            + "".join(f"{n:>14}" for n in per_split)
+            + f"{sum(r['notes'] for r in mine):>10}{tokens:>10}{tokens / max(1, pieces):>10.0f}"
+        )
 
 
 def cmd_data_stats(args) -> None:
@@ -78,6 +88,7 @@ def cmd_train(args) -> None:
                 pass
             return
         from .progress import run_training_bar
+
         last = run_training_bar(steps)
     except TrainingError as error:
         raise UserError(str(error)) from None
@@ -105,8 +116,9 @@ def cmd_evaluate(args) -> None:
     try:
         update_card_metrics(loaded.path, metrics)  # also stores the Markdown table as metrics_table
     except (OSError, ValueError) as error:
-        raise UserError(f"{loaded.path}: cannot write the metrics into the model card ({error}); "
-                        "use --no-update-card") from None
+        raise UserError(
+            f"{loaded.path}: cannot write the metrics into the model card ({error}); use --no-update-card"
+        ) from None
     print(f"metrics written to {loaded.path}")
 
 
@@ -126,8 +138,16 @@ def cmd_report(args) -> None:
     try:
         loaded = load_model(args.model)
         dataset = load_dataset(args.dataset or DEFAULT_DATASET)
-        steps = build_report(loaded, dataset, out, pieces_per_genre=args.pieces, seed=args.seed,
-                             temperature=args.temperature, top_p=args.top_p, top_k=args.top_k)
+        steps = build_report(
+            loaded,
+            dataset,
+            out,
+            pieces_per_genre=args.pieces,
+            seed=args.seed,
+            temperature=args.temperature,
+            top_p=args.top_p,
+            top_k=args.top_k,
+        )
         last = run_with_bar(steps, f"Report on {loaded.name}")
     except ValueError as error:
         raise UserError(str(error)) from None
@@ -137,8 +157,10 @@ def cmd_report(args) -> None:
     for key, genre in metrics["genres"].items():
         ratio = "n/a" if genre["mean_ratio"] is None else f"{genre['mean_ratio']:.2f}"
         checks = genre["checks"]
-        print(f"{key:<12} overlap/ceiling {ratio:>5}   ends by itself {checks['ends_by_itself']['generated']:.0%}"
-              f"   keeps metre {checks['keeps_metre']['generated']:.0%}   in key {checks['in_key']['generated']:.0%}")
+        print(
+            f"{key:<12} overlap/ceiling {ratio:>5}   ends by itself {checks['ends_by_itself']['generated']:.0%}"
+            f"   keeps metre {checks['keeps_metre']['generated']:.0%}   in key {checks['in_key']['generated']:.0%}"
+        )
     print(f"report: {out / 'index.html'} ({metrics['seconds']:.0f} s)")
 
 
@@ -147,9 +169,14 @@ def add_commands(commands) -> None:
 
     data = commands.add_parser("data", help="build or inspect a training dataset")
     data_commands = data.add_subparsers(dest="data_command", required=True)
-    build = data_commands.add_parser("build", help=cmd_data_build.__doc__, description=(
-        f"{cmd_data_build.__doc__} Without --midi-dir it reads the music21 corpus (pip install -e '.[corpus]'). "
-        "Files that fail to parse are skipped and listed; an interrupted build reruns without redoing finished work."))
+    build = data_commands.add_parser(
+        "build",
+        help=cmd_data_build.__doc__,
+        description=(
+            f"{cmd_data_build.__doc__} Without --midi-dir it reads the music21 corpus (pip install -e '.[corpus]'). "
+            "Files that fail to parse are skipped and listed; an interrupted build reruns without redoing finished work."
+        ),
+    )
     build.add_argument("--midi-dir", help="folder of your MIDI files, one genre per subfolder")
     build.add_argument("--out", help="dataset folder to write (default: data/corpus, or dataset-<name>)")
     build.add_argument("--workers", type=int, default=2, help="processes to parse with (default 2)")
@@ -158,11 +185,17 @@ def add_commands(commands) -> None:
     stats = data_commands.add_parser("stats", help=cmd_data_stats.__doc__, description=cmd_data_stats.__doc__)
     stats.add_argument("--dataset", help="dataset folder (default: data/corpus)")
     stats.set_defaults(func=cmd_data_stats)
-    train_cmd = commands.add_parser("train", help=cmd_train.__doc__, description=(
-        f"{cmd_train.__doc__} The best model by validation loss is kept in <out>.safetensors + <out>.json; "
-        "<out>.ckpt is written every few minutes and after each epoch, and --resume continues from it with its "
-        "network sizes. Several processes or GPUs: torchrun --nproc_per_node=N -m musicgen train ..."))
+    train_cmd = commands.add_parser(
+        "train",
+        help=cmd_train.__doc__,
+        description=(
+            f"{cmd_train.__doc__} The best model by validation loss is kept in <out>.safetensors + <out>.json; "
+            "<out>.ckpt is written every few minutes and after each epoch, and --resume continues from it with its "
+            "network sizes. Several processes or GPUs: torchrun --nproc_per_node=N -m musicgen train ..."
+        ),
+    )
     from .train_config import FLAG_HELP, TrainConfig
+
     for name, default in TrainConfig().__dict__.items():
         flag = "--" + name.replace("_", "-")
         text = f"{FLAG_HELP[name]} (default {default})" if name in FLAG_HELP else f"(default {default})"
@@ -172,10 +205,15 @@ def add_commands(commands) -> None:
             train_cmd.add_argument(flag, dest=name, type=type(default), default=None, help=text)
     train_cmd.add_argument("--resume", action="store_true", help="continue from <out>.ckpt")
     train_cmd.set_defaults(func=cmd_train)
-    evaluate = commands.add_parser("evaluate", help=cmd_evaluate.__doc__, description=(
-        f"{cmd_evaluate.__doc__} NLL is in nats per event (lower is better), next to an interpolated Kneser-Ney "
-        "n-gram per genre trained on the same tokens; genre identification scores each piece under every "
-        "genre and picks the likeliest. The metrics are written into the model card unless --no-update-card."))
+    evaluate = commands.add_parser(
+        "evaluate",
+        help=cmd_evaluate.__doc__,
+        description=(
+            f"{cmd_evaluate.__doc__} NLL is in nats per event (lower is better), next to an interpolated Kneser-Ney "
+            "n-gram per genre trained on the same tokens; genre identification scores each piece under every "
+            "genre and picks the likeliest. The metrics are written into the model card unless --no-update-card."
+        ),
+    )
     evaluate.add_argument("--model", help="model name or card/weights path (default: musicgen-default)")
     evaluate.add_argument("--dataset", help="dataset folder (default: data/corpus)")
     evaluate.add_argument("--split", choices=("test", "valid"), default="test", help="pieces to score (default test)")
@@ -187,7 +225,9 @@ def add_commands(commands) -> None:
     report.add_argument("--dataset", help="dataset folder with the real test pieces (default: data/corpus)")
     report.add_argument("--pieces", type=int, default=100, help="pieces generated per genre (default 100)")
     report.add_argument("-o", "--output", default="report", help="folder to write (default: report/)")
-    report.add_argument("--seed", type=int, default=0, help="piece i of genre g gets seed SEED + g*PIECES + i (default 0)")
+    report.add_argument(
+        "--seed", type=int, default=0, help="piece i of genre g gets seed SEED + g*PIECES + i (default 0)"
+    )
     report.add_argument("--temperature", type=float, default=1.0, help="randomness, > 0 (default 1.0)")
     report.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling, in (0, 1] (default 0.95)")
     report.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest events; 0 = off (default)")

@@ -30,6 +30,7 @@ Decoding accepts any token sequence: a PITCH without DUR is dropped, stray DURs 
 everything after EOS is ignored, and overlapping notes of one pitch are cut (``make_piece``),
 so every sequence decodes to a valid piece.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -98,9 +99,13 @@ def codec_mismatch(stored: dict) -> str:
     """One line naming how a model's (or dataset's) codec differs from this musicgen's."""
     ours = codec_params()
     if stored.get("codec_version") != ours["codec_version"]:
-        return (f"made with event codec version {stored.get('codec_version')}, this musicgen reads codec "
-                f"version {ours['codec_version']}; retrain it (musicgen train) or use the musicgen it was made with")
-    fields = [f"{name} {stored.get(name)} (expected {value})" for name, value in ours.items() if stored.get(name) != value]
+        return (
+            f"made with event codec version {stored.get('codec_version')}, this musicgen reads codec "
+            f"version {ours['codec_version']}; retrain it (musicgen train) or use the musicgen it was made with"
+        )
+    fields = [
+        f"{name} {stored.get(name)} (expected {value})" for name, value in ours.items() if stored.get(name) != value
+    ]
     return f"event codec version {ours['codec_version']} but different settings: {'; '.join(fields)}"
 
 
@@ -250,8 +255,27 @@ def is_note_token(token: int) -> bool:
 
 
 __all__ = [
-    "BAR", "BAR_TOKENS", "BOS", "EOS", "LAST_BAR", "PART_BAR", "PAD", "DUR", "METER", "PITCH", "SHIFT", "VOCAB_SIZE", "CODEC_VERSION",
-    "meter_token", "token_meter",
-    "Note", "Piece", "piece_to_tokens", "tokens_to_piece", "transpose_tokens", "pitch_span",
-    "token_name", "codec_params",
+    "BAR",
+    "BAR_TOKENS",
+    "BOS",
+    "EOS",
+    "LAST_BAR",
+    "PART_BAR",
+    "PAD",
+    "DUR",
+    "METER",
+    "PITCH",
+    "SHIFT",
+    "VOCAB_SIZE",
+    "CODEC_VERSION",
+    "meter_token",
+    "token_meter",
+    "Note",
+    "Piece",
+    "piece_to_tokens",
+    "tokens_to_piece",
+    "transpose_tokens",
+    "pitch_span",
+    "token_name",
+    "codec_params",
 ]

@@ -4,6 +4,7 @@ Work is cut into *units* (one score file, or a chunk of tunes from one ABC file 
 go, never tune by tune) so that ``dataset.build`` can spread them over processes and skip the
 units already done when a build is rerun.
 """
+
 from __future__ import annotations
 
 import random
@@ -21,9 +22,28 @@ PALESTRINA_SAMPLE = 200
 SEED = 20261127
 MIN_NOTES = 8
 
-GERMAN_FILES = ("altdeu10", "altdeu20", "ballad10", "ballad20", "ballad30", "ballad40", "ballad50",
-                "ballad60", "ballad70", "ballad80", "boehme10", "boehme20", "dva0", "erk5", "erk10",
-                "erk20", "erk30", "fink0", "kinder0", "zuccal0")
+GERMAN_FILES = (
+    "altdeu10",
+    "altdeu20",
+    "ballad10",
+    "ballad20",
+    "ballad30",
+    "ballad40",
+    "ballad50",
+    "ballad60",
+    "ballad70",
+    "ballad80",
+    "boehme10",
+    "boehme20",
+    "dva0",
+    "erk5",
+    "erk10",
+    "erk20",
+    "erk30",
+    "fink0",
+    "kinder0",
+    "zuccal0",
+)
 
 
 @dataclass(frozen=True)
@@ -65,8 +85,14 @@ def split_abc(text: str) -> tuple[str, list[dict]]:
             continue
         title = re.search(r"(?m)^T:\s*(.*)$", block)
         rhythm = re.search(r"(?m)^R:\s*(.*)$", block)
-        tunes.append({"x": int(x_match.group(1)), "title": title.group(1).strip() if title else "",
-                      "rhythm": rhythm.group(1).strip().lower() if rhythm else "", "text": block})
+        tunes.append(
+            {
+                "x": int(x_match.group(1)),
+                "title": title.group(1).strip() if title else "",
+                "rhythm": rhythm.group(1).strip().lower() if rhythm else "",
+                "text": block,
+            }
+        )
     return header, tunes
 
 
@@ -89,7 +115,7 @@ def _title_key(title: str) -> str:
 
 def _abc_units(path: Path, chosen: list[tuple[int, str]]) -> list[Unit]:
     chosen = sorted(chosen)
-    return [Unit("abc", str(path), tuple(chosen[i:i + ABC_CHUNK])) for i in range(0, len(chosen), ABC_CHUNK)]
+    return [Unit("abc", str(path), tuple(chosen[i : i + ABC_CHUNK])) for i in range(0, len(chosen), ABC_CHUNK)]
 
 
 def plan_units() -> list[Unit]:
@@ -185,10 +211,15 @@ def _piece_record(score, genre: str, source: str, title: str) -> dict:
     source_meters = sorted({meter_text(m) for _, m in measures})
     # Bar lines are laid out later (``dataset.assemble``, ``meter.regular_bars``) from the source's
     # own measures, so a change of that rule needs no new parse.
-    return {"genre": genre, "source": source, "title": title,
-            "notes": [[n.start, n.pitch, n.duration] for n in piece.notes],
-            "measures": [[start, m[0], m[1]] for start, m in measures], "part_ends": part_ends,
-            "source_meter": " ".join(source_meters)}
+    return {
+        "genre": genre,
+        "source": source,
+        "title": title,
+        "notes": [[n.start, n.pitch, n.duration] for n in piece.notes],
+        "measures": [[start, m[0], m[1]] for start, m in measures],
+        "part_ends": part_ends,
+        "source_meter": " ".join(source_meters),
+    }
 
 
 def read_unit(unit: Unit) -> dict:

@@ -15,6 +15,7 @@ A critic file is JSON (vocabularies, standardisation and coefficients; no pickle
 keeps one per dataset in the user cache folder, keyed by the dataset's fingerprint, and trains it
 on first use (about 15 s for the committed corpus on one core).
 """
+
 from __future__ import annotations
 
 import json
@@ -79,8 +80,9 @@ class StyleCritic:
         try:
             spec = parse_genre_spec(genre, self.genre_keys)
         except ValueError:
-            raise ValueError(f"genre '{genre}' is not one the style critic knows "
-                             f"({', '.join(self.genre_keys)})") from None
+            raise ValueError(
+                f"genre '{genre}' is not one the style critic knows ({', '.join(self.genre_keys)})"
+            ) from None
         return np.array([spec.get(key, 0.0) for key in self.genre_keys])
 
     def style_fits(self, pieces, genres: list[str]) -> list[float]:
@@ -99,11 +101,19 @@ class StyleCritic:
 
     def to_dict(self) -> dict:
         """Everything that defines the critic, as JSON-able values (floats round-trip exactly)."""
-        return {"format": CRITIC_FORMAT, "version": CRITIC_VERSION, "genres": list(self.genre_keys),
-                "bar_vocabulary": list(self.space.bar_vocabulary),
-                "beat_vocabulary": list(self.space.beat_vocabulary),
-                "feature_names": self.space.names, "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "weights": self.weights.tolist(), "bias": self.bias.tolist(), "info": self.info}
+        return {
+            "format": CRITIC_FORMAT,
+            "version": CRITIC_VERSION,
+            "genres": list(self.genre_keys),
+            "bar_vocabulary": list(self.space.bar_vocabulary),
+            "beat_vocabulary": list(self.space.beat_vocabulary),
+            "feature_names": self.space.names,
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "weights": self.weights.tolist(),
+            "bias": self.bias.tolist(),
+            "info": self.info,
+        }
 
     def save(self, path) -> Path:
         """Write the critic as one JSON file (atomically); returns the path."""
@@ -119,8 +129,9 @@ class StyleCritic:
         if not isinstance(data, dict) or data.get("format") != CRITIC_FORMAT:
             raise ValueError("not a musicgen style-critic file")
         if data.get("version") != CRITIC_VERSION:
-            raise ValueError(f"style-critic file of version {data.get('version')}, this musicgen reads "
-                             f"version {CRITIC_VERSION}")
+            raise ValueError(
+                f"style-critic file of version {data.get('version')}, this musicgen reads version {CRITIC_VERSION}"
+            )
         try:
             space = FeatureSpace([str(p) for p in data["bar_vocabulary"]], [str(p) for p in data["beat_vocabulary"]])
             arrays = {name: np.asarray(data[name], dtype=np.float64) for name in ("mean", "scale", "weights", "bias")}
@@ -134,8 +145,15 @@ class StyleCritic:
                 raise ValueError(f"style-critic file is damaged ({name} has shape {arrays[name].shape}, not {shape})")
         if not all(np.isfinite(a).all() for a in arrays.values()) or (arrays["scale"] <= 0).any():
             raise ValueError("style-critic file is damaged (non-finite or zero numbers)")
-        return cls(genres, space, arrays["mean"], arrays["scale"], arrays["weights"], arrays["bias"],
-                   dict(data.get("info") or {}))
+        return cls(
+            genres,
+            space,
+            arrays["mean"],
+            arrays["scale"],
+            arrays["weights"],
+            arrays["bias"],
+            dict(data.get("info") or {}),
+        )
 
     @classmethod
     def load(cls, path) -> "StyleCritic":
@@ -155,6 +173,7 @@ class StyleCritic:
 
 # --- fitting -----------------------------------------------------------------------------------------
 
+
 def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(1, keepdims=True)
     exp = np.exp(shifted)
@@ -169,8 +188,9 @@ def standardiser(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, scale
 
 
-def fit_softmax(inputs: np.ndarray, labels: np.ndarray, classes: int, l2: float = L2_PENALTY,
-                steps: int = FIT_STEPS) -> tuple[np.ndarray, np.ndarray]:
+def fit_softmax(
+    inputs: np.ndarray, labels: np.ndarray, classes: int, l2: float = L2_PENALTY, steps: int = FIT_STEPS
+) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression on standardised ``inputs`` (N, D) with integer ``labels`` (N,).
 
     Minimises the class-balanced mean cross-entropy + l2/2 * |W|^2 by full-batch Adam from zero
@@ -193,7 +213,7 @@ def fit_softmax(inputs: np.ndarray, labels: np.ndarray, classes: int, l2: float 
             moment += (1 - beta1) * grad
             square *= beta2
             square += (1 - beta2) * grad * grad
-            param -= LEARNING_RATE * (moment / (1 - beta1 ** step)) / (np.sqrt(square / (1 - beta2 ** step)) + 1e-8)
+            param -= LEARNING_RATE * (moment / (1 - beta1**step)) / (np.sqrt(square / (1 - beta2**step)) + 1e-8)
     return params[0], params[1]
 
 
@@ -230,6 +250,7 @@ def train_critic(dataset) -> StyleCritic:
 
 
 # --- the per-dataset cache ---------------------------------------------------------------------------
+
 
 def critic_cache_dir() -> Path:
     """The user cache folder for critics: ``$XDG_CACHE_HOME/musicgen`` or ``~/.cache/musicgen``."""
@@ -271,6 +292,7 @@ def load_critic(dataset_path=None, *, dataset=None) -> StyleCritic:
 
 # --- judging generated pieces ------------------------------------------------------------------------
 
+
 def confusion(probabilities: np.ndarray, true: list[int], genre_keys: list[str]) -> dict:
     """Confusion of the critic's choices: ``matrix`` (G, G) counts (rows: true genre), per-genre
     ``recall`` (None for a genre without pieces), ``overall`` accuracy and ``mean_recall``."""
@@ -282,9 +304,13 @@ def confusion(probabilities: np.ndarray, true: list[int], genre_keys: list[str])
     totals = matrix.sum(1)
     recall = {key: (float(matrix[g, g] / totals[g]) if totals[g] else None) for g, key in enumerate(genre_keys)}
     known = [value for value in recall.values() if value is not None]
-    return {"labels": list(genre_keys), "matrix": matrix.tolist(), "recall": recall,
-            "overall": float(np.trace(matrix) / max(1, totals.sum())) if totals.sum() else None,
-            "mean_recall": float(np.mean(known)) if known else None}
+    return {
+        "labels": list(genre_keys),
+        "matrix": matrix.tolist(),
+        "recall": recall,
+        "overall": float(np.trace(matrix) / max(1, totals.sum())) if totals.sum() else None,
+        "mean_recall": float(np.mean(known)) if known else None,
+    }
 
 
 def stratified_folds(labels: np.ndarray, folds: int, seed: int = CV_SEED) -> np.ndarray:
@@ -297,8 +323,9 @@ def stratified_folds(labels: np.ndarray, folds: int, seed: int = CV_SEED) -> np.
     return assignment
 
 
-def real_vs_generated_accuracy(real_pieces, generated_pieces, space: FeatureSpace | None = None,
-                               folds: int = CV_FOLDS, seed: int = CV_SEED) -> float:
+def real_vs_generated_accuracy(
+    real_pieces, generated_pieces, space: FeatureSpace | None = None, folds: int = CV_FOLDS, seed: int = CV_SEED
+) -> float:
     """Cross-validated balanced accuracy of telling ``generated_pieces`` from ``real_pieces`` (0..1).
 
     A logistic regression on the critic's features (``space``; default: vocabularies fitted on the real
@@ -334,12 +361,15 @@ def critic_for_model(loaded, dataset_path=None) -> StyleCritic:
         dataset_path = recorded if recorded and Path(recorded).is_dir() else DEFAULT_DATASET
     critic = load_critic(dataset_path)
     if critic.genre_keys != list(loaded.genre_keys):
-        raise ValueError(f"the style critic of {dataset_path} knows the genres {', '.join(critic.genre_keys)}, "
-                         f"not the model's ({', '.join(loaded.genre_keys)}); name the model's dataset")
+        raise ValueError(
+            f"the style critic of {dataset_path} knows the genres {', '.join(critic.genre_keys)}, "
+            f"not the model's ({', '.join(loaded.genre_keys)}); name the model's dataset"
+        )
     return critic
 
 
 # --- best of N ---------------------------------------------------------------------------------------
+
 
 def candidate_seeds(seed: int, count: int) -> list[int]:
     """Seeds of the ``count`` candidates of a piece planned with ``seed`` (the first is ``seed`` itself)."""

@@ -16,6 +16,7 @@ says nothing; rhythm features are counted within the bar (``piece.bars``) and th
 * phrase and cadence: last note's scale degree (top and bass), its length, long notes at bar ends,
   strain ends (``piece.last_bars``) and their notes, longer notes at 2- and 4-bar phrase ends.
 """
+
 from __future__ import annotations
 
 import math
@@ -153,27 +154,46 @@ class FeatureSpace:
     def names(self) -> list[str]:
         """One name per column of ``vector``."""
         lengths = [name for name, _ in LENGTH_CLASSES]
-        names = [f"metre {meter_text(m)}" for m in METERS] + ["metre none", "metre compound", "metre changes",
-                                                               "bar quarters", "pickup share"]
+        names = [f"metre {meter_text(m)}" for m in METERS] + [
+            "metre none",
+            "metre compound",
+            "metre changes",
+            "bar quarters",
+            "pickup share",
+        ]
         names += [f"onset at 16th {i}" for i in range(GRID_BINS)] + ["onset later in bar", "onset off 16th grid"]
         names += ["onset on downbeat", "onset on beat", "onset on half beat", "onset elsewhere"]
-        names += [f"bar onsets {i}" for i in range(MAX_BAR_ONSETS)] + [f"bar onsets {MAX_BAR_ONSETS}+",
-                                                                       "bar onsets mean per beat", "bar onsets spread"]
+        names += [f"bar onsets {i}" for i in range(MAX_BAR_ONSETS)] + [
+            f"bar onsets {MAX_BAR_ONSETS}+",
+            "bar onsets mean per beat",
+            "bar onsets spread",
+        ]
         names += [f"bar pattern {p}" for p in self.bar_vocabulary] + ["bar pattern other", "bar pattern repeat"]
         names += [f"beat pattern {p}" for p in self.beat_vocabulary] + ["beat pattern other"]
         names += [f"note length {n}" for n in lengths] + [f"melody ioi {n}" for n in lengths]
         names += ["pair long-short 3:1", "pair short-long 1:3", "pair 2:1", "pair 1:2", "pair equal"]
-        names += [f"interval {i:+d}" for i in range(-MAX_INTERVAL, MAX_INTERVAL + 1)] + ["interval down far",
-                                                                                        "interval up far"]
+        names += [f"interval {i:+d}" for i in range(-MAX_INTERVAL, MAX_INTERVAL + 1)] + [
+            "interval down far",
+            "interval up far",
+        ]
         names += ["melody abs interval", "melody direction changes", "melody range", "piece range"]
         names += [f"degree {d}" for d in DEGREES] + [f"melody degree {d}" for d in DEGREES]
         names += [f"downbeat degree {d}" for d in DEGREES] + ["mode major", "key clarity"]
-        names += [f"voices {i}" for i in range(1, MAX_VOICES)] + [f"voices {MAX_VOICES}+", "voices mean",
-                                                                   "outer voices distance"]
+        names += [f"voices {i}" for i in range(1, MAX_VOICES)] + [
+            f"voices {MAX_VOICES}+",
+            "voices mean",
+            "outer voices distance",
+        ]
         names += [f"final degree {d}" for d in DEGREES] + [f"final bass degree {d}" for d in DEGREES]
         names += [f"strain end degree {d}" for d in DEGREES]
-        names += ["final length beats", "final on bar line", "long at bar end", "bar end length ratio",
-                  "phrase-4 length ratio", "phrase-2 length ratio"]
+        names += [
+            "final length beats",
+            "final on bar line",
+            "long at bar end",
+            "bar end length ratio",
+            "phrase-4 length ratio",
+            "phrase-2 length ratio",
+        ]
         names += [f"long note at bar quarter {i}" for i in range(4)]
         names += ["strains", "bars per strain", "bars", "notes", "notes per bar"]
         return names
@@ -209,8 +229,14 @@ class FeatureSpace:
         per_bar = np.array([np.count_nonzero((onsets >= s) & (onsets < s + bar_len)) for s, _ in rhythm.full_bars])
         parts.append(_histogram(np.minimum(per_bar, MAX_BAR_ONSETS), MAX_BAR_ONSETS + 1))
         beats_per_bar = bar_len / beat
-        parts.append(np.array([per_bar.mean() / beats_per_bar if len(per_bar) else 0.0,
-                               per_bar.std() / beats_per_bar if len(per_bar) else 0.0]))
+        parts.append(
+            np.array(
+                [
+                    per_bar.mean() / beats_per_bar if len(per_bar) else 0.0,
+                    per_bar.std() / beats_per_bar if len(per_bar) else 0.0,
+                ]
+            )
+        )
         bar_keys, beat_keys = bar_patterns(piece)
         parts.append(_vocabulary_shares(bar_keys, self.bar_vocabulary))
         repeat = Counter(bar_keys).most_common(1)[0][1] / len(bar_keys) if bar_keys else 0.0
@@ -227,13 +253,23 @@ class FeatureSpace:
 
         # Melody: signed intervals of the top voice and its shape.
         intervals = np.diff(melody)
-        parts.append(_histogram(np.clip(intervals, -MAX_INTERVAL - 1, MAX_INTERVAL + 1) + MAX_INTERVAL + 1,
-                                2 * MAX_INTERVAL + 3)[[*range(1, 2 * MAX_INTERVAL + 2), 0, 2 * MAX_INTERVAL + 2]])
+        parts.append(
+            _histogram(
+                np.clip(intervals, -MAX_INTERVAL - 1, MAX_INTERVAL + 1) + MAX_INTERVAL + 1, 2 * MAX_INTERVAL + 3
+            )[[*range(1, 2 * MAX_INTERVAL + 2), 0, 2 * MAX_INTERVAL + 2]]
+        )
         moving = np.sign(intervals[intervals != 0])
         turns = np.count_nonzero(moving[1:] != moving[:-1]) / (len(moving) - 1) if len(moving) > 1 else 0.0
-        parts.append(np.array([np.abs(intervals).mean() / 12 if len(intervals) else 0.0, turns,
-                               np.ptp(melody) / 24 if len(melody) else 0.0,
-                               np.ptp(pitches) / 48 if len(pitches) else 0.0]))
+        parts.append(
+            np.array(
+                [
+                    np.abs(intervals).mean() / 12 if len(intervals) else 0.0,
+                    turns,
+                    np.ptp(melody) / 24 if len(melody) else 0.0,
+                    np.ptp(pitches) / 48 if len(pitches) else 0.0,
+                ]
+            )
+        )
 
         # Pitch classes counted from the tonic.
         tonic, mode, clarity = _key(piece)
@@ -249,13 +285,27 @@ class FeatureSpace:
         parts.append(_histogram(np.clip(sounding, 1, MAX_VOICES) - 1, MAX_VOICES))
         lowest = _lowest_sounding(starts, pitches, ends, onsets)
         highest = _highest_starting(starts, pitches, onsets)
-        parts.append(np.array([sounding.mean() / MAX_VOICES if len(sounding) else 0.0,
-                               (highest - lowest).mean() / 24 if len(onsets) else 0.0]))
+        parts.append(
+            np.array(
+                [
+                    sounding.mean() / MAX_VOICES if len(sounding) else 0.0,
+                    (highest - lowest).mean() / 24 if len(onsets) else 0.0,
+                ]
+            )
+        )
 
         parts.append(self._cadence(piece, rhythm, tonic, starts, pitches, durations, top))
-        parts.append(np.array([len(piece.last_bars) / 4, _bars_per_strain(piece, rhythm) / 16,
-                               math.log1p(len(rhythm.full_bars)) / 5, math.log1p(len(piece.notes)) / 7,
-                               math.log1p(len(piece.notes) / max(1, len(rhythm.bars))) / 3]))
+        parts.append(
+            np.array(
+                [
+                    len(piece.last_bars) / 4,
+                    _bars_per_strain(piece, rhythm) / 16,
+                    math.log1p(len(rhythm.full_bars)) / 5,
+                    math.log1p(len(piece.notes)) / 7,
+                    math.log1p(len(piece.notes) / max(1, len(rhythm.bars))) / 3,
+                ]
+            )
+        )
         vector = np.concatenate(parts)
         assert len(vector) == self.size, (len(vector), self.size)
         return np.nan_to_num(vector, nan=0.0, posinf=0.0, neginf=0.0)
@@ -265,8 +315,17 @@ class FeatureSpace:
         meter = rhythm.meter
         one_hot = _one_hot(METERS.index(meter) if meter in METERS else len(METERS), len(METERS) + 1)
         compound = float(meter is not None and meter[1] == 8 and meter[0] % 3 == 0)
-        return np.concatenate([one_hot, [compound, float(len(piece.meters) > 1), rhythm.bar / STEPS_PER_BEAT / 8,
-                                         min(1.0, piece.pickup / rhythm.bar)]])
+        return np.concatenate(
+            [
+                one_hot,
+                [
+                    compound,
+                    float(len(piece.meters) > 1),
+                    rhythm.bar / STEPS_PER_BEAT / 8,
+                    min(1.0, piece.pickup / rhythm.bar),
+                ],
+            ]
+        )
 
     @staticmethod
     def _cadence(piece: Piece, rhythm: PieceRhythm, tonic: int, starts, pitches, durations, top) -> np.ndarray:
@@ -296,11 +355,22 @@ class FeatureSpace:
         positions = _positions(melody_starts[long], rhythm)
         long_quarters = _histogram(np.minimum(positions * 4 // rhythm.bar, 3), 4)
         odd = phrase4 + phrase2
-        return np.concatenate([final_top, final_bass, strain_degrees, [
-            math.log2(1 + durations[final].max() / rhythm.beat), float(final_start in set(bars.tolist())),
-            float(np.mean(bar_end_lengths >= rhythm.beat)) if len(bar_end_lengths) else 0.0,
-            _log_ratio(bar_end_lengths, [typical]),
-            _log_ratio(phrase4, phrase2 + other), _log_ratio(odd, other)], long_quarters])
+        return np.concatenate(
+            [
+                final_top,
+                final_bass,
+                strain_degrees,
+                [
+                    math.log2(1 + durations[final].max() / rhythm.beat),
+                    float(final_start in set(bars.tolist())),
+                    float(np.mean(bar_end_lengths >= rhythm.beat)) if len(bar_end_lengths) else 0.0,
+                    _log_ratio(bar_end_lengths, [typical]),
+                    _log_ratio(phrase4, phrase2 + other),
+                    _log_ratio(odd, other),
+                ],
+                long_quarters,
+            ]
+        )
 
 
 def _positions(onsets: np.ndarray, rhythm: PieceRhythm) -> np.ndarray:
@@ -330,8 +400,9 @@ def _pair_shares(ioi: np.ndarray) -> np.ndarray:
     if len(ioi) < 2:
         return np.zeros(5)
     a, b = ioi[:-1], ioi[1:]
-    return np.array([np.mean(a == 3 * b), np.mean(3 * a == b), np.mean(a == 2 * b), np.mean(2 * a == b),
-                     np.mean(a == b)])
+    return np.array(
+        [np.mean(a == 3 * b), np.mean(3 * a == b), np.mean(a == 2 * b), np.mean(2 * a == b), np.mean(a == b)]
+    )
 
 
 def _lowest_sounding(starts, pitches, ends, onsets) -> np.ndarray:
@@ -339,9 +410,9 @@ def _lowest_sounding(starts, pitches, ends, onsets) -> np.ndarray:
     lowest = np.full(len(onsets), 200, dtype=np.int64)
     chunk = max(1, 2_000_000 // max(1, len(starts)))
     for first in range(0, len(onsets), chunk):
-        block = onsets[first:first + chunk]
+        block = onsets[first : first + chunk]
         sounding = (starts[:, None] <= block[None, :]) & (ends[:, None] > block[None, :])
-        lowest[first:first + chunk] = np.where(sounding, pitches[:, None], 200).min(0)
+        lowest[first : first + chunk] = np.where(sounding, pitches[:, None], 200).min(0)
     return lowest
 
 

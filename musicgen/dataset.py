@@ -7,6 +7,7 @@ On disk a dataset is a folder with
   genre, split, notes, tokens) and build statistics.
 Per-unit parse results are cached under ``<folder>/parts/`` so an interrupted build resumes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,7 +48,7 @@ class Dataset:
 
     def piece_tokens(self, index: int) -> np.ndarray:
         """Tokens of piece ``index`` (BOS ... EOS), int64."""
-        return self.tokens[self.offsets[index]:self.offsets[index + 1]].astype(np.int64)
+        return self.tokens[self.offsets[index] : self.offsets[index + 1]].astype(np.int64)
 
     def indices(self, split: str, genre: int | None = None) -> list[int]:
         """Piece indices of one split (and optionally one genre index)."""
@@ -137,7 +138,9 @@ def assemble(results: list[dict], genres: list[Genre], out_dir: Path, extra: dic
             scale = dance_time_scale(record["genre"], [duration for _, _, duration in notes])
             notes = [(start * scale, pitch, duration * scale) for start, pitch, duration in notes]
             end = max(start + duration for start, _, duration in notes)
-            measures = [(start * scale, (numerator, denominator)) for start, numerator, denominator in record["measures"]]
+            measures = [
+                (start * scale, (numerator, denominator)) for start, numerator, denominator in record["measures"]
+            ]
             bars, meters, record["grid_fit"] = regular_bars(measures, end, record["genre"])
             last_bars = part_last_bars(bars, [step * scale for step in record.get("part_ends", [])])
             record["time_scale"] = scale
@@ -148,13 +151,23 @@ def assemble(results: list[dict], genres: list[Genre], out_dir: Path, extra: dic
         all_tokens.append(np.asarray(tokens, dtype=np.int16))
         offsets.append(offsets[-1] + len(tokens))
         meter = piece.meter_at(piece.pickup)
-        manifest_pieces.append({"source": record["source"], "title": record["title"], "genre": record["genre"],
-                                "split": record["split"], "notes": len(piece.notes), "tokens": len(tokens),
-                                "meter": meter_text(meter) if meter else "", "pickup": piece.pickup,
-                                "bars": max(0, len(piece.bars) - 1), "strain_ends": len(piece.last_bars),
-                                "source_meter": record.get("source_meter", ""),
-                                "grid_fit": record.get("grid_fit", 1.0),
-                                "time_scale": record.get("time_scale", 1)})
+        manifest_pieces.append(
+            {
+                "source": record["source"],
+                "title": record["title"],
+                "genre": record["genre"],
+                "split": record["split"],
+                "notes": len(piece.notes),
+                "tokens": len(tokens),
+                "meter": meter_text(meter) if meter else "",
+                "pickup": piece.pickup,
+                "bars": max(0, len(piece.bars) - 1),
+                "strain_ends": len(piece.last_bars),
+                "source_meter": record.get("source_meter", ""),
+                "grid_fit": record.get("grid_fit", 1.0),
+                "time_scale": record.get("time_scale", 1),
+            }
+        )
     assert VOCAB_SIZE < np.iinfo(np.int16).max
     arrays = {
         "tokens": np.concatenate(all_tokens) if all_tokens else np.zeros(0, np.int16),
@@ -165,11 +178,13 @@ def assemble(results: list[dict], genres: list[Genre], out_dir: Path, extra: dic
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out_dir / "dataset.npz", lambda temp: _save_npz(temp, arrays))
     manifest = {
-        "format": "musicgen-dataset", "codec": codec_params(),
+        "format": "musicgen-dataset",
+        "codec": codec_params(),
         "genres": [genre_to_dict(g) for g in genres],
         "stats": {"pieces": len(records), "duplicates_removed": duplicates, "failed": len(failed), **extra},
         "meters": meter_counts(manifest_pieces, keys),
-        "failed": failed, "pieces": manifest_pieces,
+        "failed": failed,
+        "pieces": manifest_pieces,
     }
     _atomic_json(out_dir / "dataset.json", manifest)
     return manifest["stats"]
@@ -209,8 +224,12 @@ def build_corpus(out_dir=DEFAULT_DATASET, workers: int = 2) -> Iterator[Progress
     units = corpus.plan_units()
     yield from _run_units(units, corpus.read_unit, out_dir / "parts", workers)
     results = [json.loads((out_dir / "parts" / f"{u.name}.json").read_text()) for u in units]
-    stats = assemble(results, list(CORPUS_GENRES), out_dir,
-                     {"build_seconds": round(time.time() - started, 1), "source": "music21 corpus"})
+    stats = assemble(
+        results,
+        list(CORPUS_GENRES),
+        out_dir,
+        {"build_seconds": round(time.time() - started, 1), "source": "music21 corpus"},
+    )
     yield Progress(len(units), len(units), f"wrote {stats['pieces']} pieces")
 
 
@@ -232,11 +251,20 @@ def read_midi_unit(unit: MidiUnit) -> dict:
         piece = midi_to_piece(unit.path)
     except ValueError as error:
         return {"pieces": [], "failed": [[unit.path, str(error)]]}
-    return {"pieces": [{"genre": unit.genre, "source": unit.path, "title": Path(unit.path).stem,
-                        "notes": [[n.start, n.pitch, n.duration] for n in piece.notes],
-                        "bars": list(piece.bars), "meters": [list(m) for m in piece.meters],
-                        "source_meter": " ".join(sorted({f"{n}/{d}" for _, n, d in piece.meters}))}],
-            "failed": []}
+    return {
+        "pieces": [
+            {
+                "genre": unit.genre,
+                "source": unit.path,
+                "title": Path(unit.path).stem,
+                "notes": [[n.start, n.pitch, n.duration] for n in piece.notes],
+                "bars": list(piece.bars),
+                "meters": [list(m) for m in piece.meters],
+                "source_meter": " ".join(sorted({f"{n}/{d}" for _, n, d in piece.meters})),
+            }
+        ],
+        "failed": [],
+    }
 
 
 def build_midi_folder(midi_dir, out_dir, workers: int = 2) -> Iterator[Progress]:
@@ -245,17 +273,25 @@ def build_midi_folder(midi_dir, out_dir, workers: int = 2) -> Iterator[Progress]
     if not midi_dir.is_dir():
         raise ValueError(f"{midi_dir}: not a folder")
     folders = sorted(p for p in midi_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-    units = [MidiUnit(str(f), folder.name) for folder in folders
-             for f in sorted(folder.rglob("*")) if f.suffix in MIDI_SUFFIXES]
+    units = [
+        MidiUnit(str(f), folder.name)
+        for folder in folders
+        for f in sorted(folder.rglob("*"))
+        if f.suffix in MIDI_SUFFIXES
+    ]
     if not units:
         raise ValueError(f"{midi_dir}: no MIDI files in genre subfolders (expected {midi_dir}/<genre>/*.mid)")
     started = time.time()
     yield from _run_units(units, read_midi_unit, out_dir / "parts", workers)
     results = [json.loads((out_dir / "parts" / f"{u.name}.json").read_text()) for u in units]
-    genres = [Genre(f.name, f.name.replace("_", " ").title(), f"Your MIDI files from {f.name}/", 0, 120)
-              for f in folders if any(u.genre == f.name for u in units)]
-    stats = assemble(results, genres, out_dir, {"build_seconds": round(time.time() - started, 1),
-                                                "source": str(midi_dir)})
+    genres = [
+        Genre(f.name, f.name.replace("_", " ").title(), f"Your MIDI files from {f.name}/", 0, 120)
+        for f in folders
+        if any(u.genre == f.name for u in units)
+    ]
+    stats = assemble(
+        results, genres, out_dir, {"build_seconds": round(time.time() - started, 1), "source": str(midi_dir)}
+    )
     yield Progress(len(units), len(units), f"wrote {stats['pieces']} pieces")
 
 
@@ -272,8 +308,9 @@ def load_dataset(path=DEFAULT_DATASET) -> Dataset:
     except (OSError, ValueError, KeyError) as error:
         raise ValueError(f"{path}: dataset files are damaged ({error})") from None
     if manifest.get("codec") != codec_params():
-        raise ValueError(f"{path}: dataset {codec_mismatch(manifest.get('codec') or {})}; "
-                         f"rebuild it with 'musicgen data build'")
+        raise ValueError(
+            f"{path}: dataset {codec_mismatch(manifest.get('codec') or {})}; rebuild it with 'musicgen data build'"
+        )
     if len(arrays["genre"]) == 0:
         raise ValueError(f"{path}: dataset is empty")
     genres = [genre_from_dict(g) for g in manifest["genres"]]
@@ -287,7 +324,13 @@ def dataset_stats(dataset: Dataset) -> list[dict]:
     for g, genre in enumerate(dataset.genres):
         for split in SPLITS:
             idx = dataset.indices(split, g)
-            rows.append({"genre": genre.key, "split": split, "pieces": len(idx),
-                         "notes": sum(pieces[i]["notes"] for i in idx),
-                         "tokens": sum(pieces[i]["tokens"] for i in idx)})
+            rows.append(
+                {
+                    "genre": genre.key,
+                    "split": split,
+                    "pieces": len(idx),
+                    "notes": sum(pieces[i]["notes"] for i in idx),
+                    "tokens": sum(pieces[i]["tokens"] for i in idx),
+                }
+            )
     return rows

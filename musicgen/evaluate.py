@@ -7,6 +7,7 @@ Three measures per genre, on pieces the model never trained on:
   genre under which it is most likely; accuracy and a confusion matrix (rows: true genre,
   columns: identified genre).
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,9 @@ TOKEN_BUDGET = 1 << 16  # tokens per LSTM forward pass (rows x time); logits tak
 DIGITS = 4  # decimals kept in the model card
 
 
-def piece_batches(dataset: Dataset, pieces: list[int], rows_per_piece: int,
-                  token_budget: int = TOKEN_BUDGET) -> list[list[int]]:
+def piece_batches(
+    dataset: Dataset, pieces: list[int], rows_per_piece: int, token_budget: int = TOKEN_BUDGET
+) -> list[list[int]]:
     """Group pieces (shortest first) so that pieces x rows_per_piece x length stays within the budget."""
     batches, current = [], []
     for i in sorted(pieces, key=lambda i: len(dataset.piece_tokens(i))):
@@ -58,8 +60,10 @@ def nats_under_every_genre(model, dataset: Dataset, batch: list[int], n_genres: 
 
 def fit_baselines(dataset: Dataset, order: int = DEFAULT_ORDER) -> dict[int, NGramModel]:
     """One n-gram model per genre index, fit on that genre's train pieces."""
-    return {g: NGramModel.fit([dataset.piece_tokens(i) for i in dataset.indices("train", g)], order)
-            for g in range(len(dataset.genres))}
+    return {
+        g: NGramModel.fit([dataset.piece_tokens(i) for i in dataset.indices("train", g)], order)
+        for g in range(len(dataset.genres))
+    }
 
 
 def check_genres_match(loaded: LoadedModel, dataset: Dataset) -> None:
@@ -68,8 +72,9 @@ def check_genres_match(loaded: LoadedModel, dataset: Dataset) -> None:
         raise ValueError(f"model genres {loaded.genre_keys} do not match dataset genres {dataset.genre_keys}")
 
 
-def evaluate_model(loaded: LoadedModel, dataset: Dataset, split: str = "test",
-                   order: int = DEFAULT_ORDER) -> Iterator[Progress]:
+def evaluate_model(
+    loaded: LoadedModel, dataset: Dataset, split: str = "test", order: int = DEFAULT_ORDER
+) -> Iterator[Progress]:
     """Score the model and an n-gram baseline on ``split``; yields progress, the last with ``.result``."""
     if split not in SPLITS:
         raise ValueError(f"unknown split '{split}' (choose from {', '.join(SPLITS)})")
@@ -85,8 +90,9 @@ def evaluate_model(loaded: LoadedModel, dataset: Dataset, split: str = "test",
     yield Progress(0, len(pieces), f"fitting {order}-gram baselines on the train split")
     baselines = fit_baselines(dataset, order)
     # Total nats of every piece under every genre's n-gram: (P, G); the diagonal is the baseline NLL.
-    baseline_nats = {i: [-float(np.sum(baselines[g].log_probs(dataset.piece_tokens(i)))) for g in range(G)]
-                     for i in pieces}
+    baseline_nats = {
+        i: [-float(np.sum(baselines[g].log_probs(dataset.piece_tokens(i)))) for g in range(G)] for i in pieces
+    }
 
     lstm_nats: dict[int, np.ndarray] = {}
     for batch in piece_batches(dataset, pieces, G):
@@ -99,10 +105,13 @@ def evaluate_model(loaded: LoadedModel, dataset: Dataset, split: str = "test",
     result["baseline_order"] = order
     training_fingerprint = loaded.card.get("dataset", {}).get("fingerprint")
     result["evaluated_on"] = {
-        "split": split, "dataset_fingerprint": dataset.fingerprint,
+        "split": split,
+        "dataset_fingerprint": dataset.fingerprint,
         "same_dataset_as_training": training_fingerprint == dataset.fingerprint,
-        "pieces": len(pieces), "events": int(sum(events.values())),
-        "seconds": round(time.time() - started, 1), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "pieces": len(pieces),
+        "events": int(sum(events.values())),
+        "seconds": round(time.time() - started, 1),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
     yield Progress(len(pieces), len(pieces), "done", result)
 
@@ -141,34 +150,59 @@ def _rows(metrics: dict) -> list[list[str]]:
     rows = [["genre", "pieces", "LSTM NLL", f"{order}-gram NLL", "LSTM better?", "genre-ID accuracy"]]
     lstm, base = metrics["test_nll"], metrics["baseline_nll"]
     for key in lstm:
-        rows.append([key, str(metrics["pieces"][key]), f"{lstm[key]:.3f}", f"{base[key]:.3f}",
-                     "yes" if lstm[key] < base[key] else "no", f"{metrics['per_genre_accuracy'][key]:.1%}"])
+        rows.append(
+            [
+                key,
+                str(metrics["pieces"][key]),
+                f"{lstm[key]:.3f}",
+                f"{base[key]:.3f}",
+                "yes" if lstm[key] < base[key] else "no",
+                f"{metrics['per_genre_accuracy'][key]:.1%}",
+            ]
+        )
     mean_lstm, mean_base = float(np.mean(list(lstm.values()))), float(np.mean(list(base.values())))
-    rows.append(["mean", str(sum(metrics["pieces"].values())), f"{mean_lstm:.3f}", f"{mean_base:.3f}",
-                 "yes" if mean_lstm < mean_base else "no", f"{metrics['genre_id_accuracy']:.1%}"])
+    rows.append(
+        [
+            "mean",
+            str(sum(metrics["pieces"].values())),
+            f"{mean_lstm:.3f}",
+            f"{mean_base:.3f}",
+            "yes" if mean_lstm < mean_base else "no",
+            f"{metrics['genre_id_accuracy']:.1%}",
+        ]
+    )
     return rows
 
 
 def _notes(metrics: dict) -> str:
     split = metrics.get("evaluated_on", {}).get("split", "test")
     order = metrics.get("baseline_order", DEFAULT_ORDER)
-    return (f"NLL: nats per event on the {split} split (lower is better); mean row: NLL averaged over genres, "
-            f"accuracy over all pieces. Genre ID: each piece is scored under every genre and the most likely "
-            f"genre wins ({order}-gram baseline doing the same: {metrics['baseline_genre_id_accuracy']:.1%}).")
+    return (
+        f"NLL: nats per event on the {split} split (lower is better); mean row: NLL averaged over genres, "
+        f"accuracy over all pieces. Genre ID: each piece is scored under every genre and the most likely "
+        f"genre wins ({order}-gram baseline doing the same: {metrics['baseline_genre_id_accuracy']:.1%})."
+    )
 
 
 def metrics_text(metrics: dict) -> str:
     """The metrics as a plain-text table plus the confusion matrix, for the terminal."""
     rows = _rows(metrics)
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) if c == 0 else cell.rjust(w) for c, (cell, w) in enumerate(zip(row, widths)))
-             for row in rows]
+    lines = [
+        "  ".join(cell.ljust(w) if c == 0 else cell.rjust(w) for c, (cell, w) in enumerate(zip(row, widths)))
+        for row in rows
+    ]
     lines.insert(1, "-" * len(lines[0]))
     lines.insert(len(lines) - 1, "-" * len(lines[0]))
     labels, matrix = metrics["confusion"]["labels"], metrics["confusion"]["matrix"]
     width = max(5, *(len(k) for k in labels))
-    lines += ["", _notes(metrics), "", "Confusion matrix (rows: true genre, columns: identified genre):",
-              " " * width + "".join(f"{k:>{width + 1}}" for k in labels)]
+    lines += [
+        "",
+        _notes(metrics),
+        "",
+        "Confusion matrix (rows: true genre, columns: identified genre):",
+        " " * width + "".join(f"{k:>{width + 1}}" for k in labels),
+    ]
     lines += [f"{k:<{width}}" + "".join(f"{n:>{width + 1}}" for n in row) for k, row in zip(labels, matrix)]
     return "\n".join(lines)
 
@@ -180,8 +214,15 @@ def metrics_markdown(metrics: dict) -> str:
     lines = ["| " + " | ".join(rows[0]) + " |", "|---|" + "---:|" * 3 + ":---:|---:|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
     labels, matrix = metrics["confusion"]["labels"], metrics["confusion"]["matrix"]
-    lines += ["", _notes(metrics), "", "Confusion matrix (rows: true genre, columns: identified genre):", "",
-              "| true \\ identified | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+    lines += [
+        "",
+        _notes(metrics),
+        "",
+        "Confusion matrix (rows: true genre, columns: identified genre):",
+        "",
+        "| true \\ identified | " + " | ".join(labels) + " |",
+        "|---|" + "---:|" * len(labels),
+    ]
     lines += [f"| {k} | " + " | ".join(str(n) for n in row) + " |" for k, row in zip(labels, matrix)]
     return "\n".join(lines) + "\n"
 
@@ -194,8 +235,18 @@ def update_card_metrics(card_path, metrics: dict) -> None:
     except (OSError, json.JSONDecodeError) as error:
         raise ValueError(f"{card_path.name}: cannot read the model card ({error})") from None
     merged = {**card.get("metrics", {}), **metrics}
-    if all(key in merged for key in ("test_nll", "baseline_nll", "per_genre_accuracy", "pieces", "confusion",
-                                      "genre_id_accuracy", "baseline_genre_id_accuracy")):
+    if all(
+        key in merged
+        for key in (
+            "test_nll",
+            "baseline_nll",
+            "per_genre_accuracy",
+            "pieces",
+            "confusion",
+            "genre_id_accuracy",
+            "baseline_genre_id_accuracy",
+        )
+    ):
         merged["metrics_table"] = metrics_markdown(merged)
     card["metrics"] = merged
     atomic_write_bytes(card_path, lambda temp: Path(temp).write_text(json.dumps(card, indent=2)))

@@ -24,6 +24,7 @@ Two engines with one interface (``context``, ``start``, ``warm``, ``set_genre``,
 ``FastLSTM`` as a list of per-layer ``(h, c)`` pairs, each (B, H) (``to_model_state``
 converts), which saves slicing and stacking on every step.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -123,9 +124,11 @@ class FastLSTM(PlainStepper):
         with torch.no_grad():
             w_ih0 = weight(0, "weight_ih_l0")  # (4H, E + D)
             # Token part of layer 0's input projection, with both biases: (V, 4H).
-            self.token_gates = torch.addmm(weight(0, "bias_ih_l0") + weight(0, "bias_hh_l0"),
-                                           model.token_embedding.weight.detach().float(),
-                                           w_ih0[:, :E].t()).contiguous()
+            self.token_gates = torch.addmm(
+                weight(0, "bias_ih_l0") + weight(0, "bias_hh_l0"),
+                model.token_embedding.weight.detach().float(),
+                w_ih0[:, :E].t(),
+            ).contiguous()
             self.genre_embedding = model.genre_embedding.weight.detach().float().t().contiguous()  # (G, D)
             self.w_hh0 = weight(0, "weight_hh_l0").t().contiguous()  # (H, 4H)
             # Per layer: the genre's columns of the input weights (D, 4H) and the biases (4H,)
@@ -142,8 +145,9 @@ class FastLSTM(PlainStepper):
             self.head_b = model.head.bias.detach().float().clone()  # (V,)
             if int8:
                 self.q_hh0 = _quantize_linear(self.w_hh0.t(), None)
-                self.q_cat = [None] + [_quantize_linear(self.w_cat[layer].t(), None)
-                                       for layer in range(1, self.n_layer)]
+                self.q_cat = [None] + [
+                    _quantize_linear(self.w_cat[layer].t(), None) for layer in range(1, self.n_layer)
+                ]
                 self.q_head = _quantize_linear(self.head_w.t(), self.head_b)
         self.genre_gates = [torch.zeros(1, 4 * H)] * self.n_layer  # per layer (B, 4H), set by set_genre
 
@@ -152,8 +156,9 @@ class FastLSTM(PlainStepper):
         stack = contextlib.ExitStack()
         stack.enter_context(torch.inference_mode())
         # None leaves the TF32/precision flags alone (setting them warns on CPU-only builds).
-        stack.enter_context(torch.backends.mkldnn.flags(enabled=False, deterministic=None,
-                                                        allow_tf32=None, fp32_precision=None))
+        stack.enter_context(
+            torch.backends.mkldnn.flags(enabled=False, deterministic=None, allow_tf32=None, fp32_precision=None)
+        )
         if self.int8:
             stack.enter_context(_quiet_quantization())
         return stack
@@ -194,8 +199,10 @@ class FastLSTM(PlainStepper):
 
     @staticmethod
     def concat(states: list[LayerState]) -> LayerState:
-        return [(torch.cat([s[layer][0] for s in states]), torch.cat([s[layer][1] for s in states]))
-                for layer in range(len(states[0]))]
+        return [
+            (torch.cat([s[layer][0] for s in states]), torch.cat([s[layer][1] for s in states]))
+            for layer in range(len(states[0]))
+        ]
 
     def step(self, tokens: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
         """tokens (B,) -> logits (B, V) and the new state; call inside ``context()``."""
@@ -217,8 +224,8 @@ class FastLSTM(PlainStepper):
                     gates += self.genre_gates[layer]
                 else:
                     gates = torch.addmm(self.genre_gates[layer], joined, self.w_cat[layer])  # (B, 4H)
-            i, f, o = gates[:, :3 * H].sigmoid_().chunk(3, dim=1)
-            candidate = gates[:, 3 * H:].tanh_()
+            i, f, o = gates[:, : 3 * H].sigmoid_().chunk(3, dim=1)
+            candidate = gates[:, 3 * H :].tanh_()
             c = torch.addcmul(f * c, i, candidate)  # c' = f c + i g
             x = o * torch.tanh(c)  # h' = o tanh(c')
             new_state.append((x, c))

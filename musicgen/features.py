@@ -46,6 +46,7 @@ Two halves of the same real data do not overlap perfectly either (small samples)
 ``overlap_ceiling`` measures the overlap between random disjoint halves of the real set (mean of
 ``CEILING_SPLITS`` splits); a report divides by it: ratio = overlap / ceiling.
 """
+
 from __future__ import annotations
 
 import math
@@ -62,8 +63,15 @@ S = STEPS_PER_BEAT
 # (name, steps): nearest class on a log scale; shorter than a 16th counts as a 16th, longer than a
 # whole note as "whole or longer".
 LENGTH_CLASSES: tuple[tuple[str, int], ...] = (
-    ("16th", S // 4), ("8th triplet", S // 3), ("8th", S // 2), ("dotted 8th", 3 * S // 4),
-    ("quarter", S), ("dotted quarter", 3 * S // 2), ("half", 2 * S), ("dotted half", 3 * S), ("whole+", 4 * S),
+    ("16th", S // 4),
+    ("8th triplet", S // 3),
+    ("8th", S // 2),
+    ("dotted 8th", 3 * S // 4),
+    ("quarter", S),
+    ("dotted quarter", 3 * S // 2),
+    ("half", 2 * S),
+    ("dotted half", 3 * S),
+    ("whole+", 4 * S),
 )
 DEGREE_NAMES = ("1", "b2", "2", "b3", "3", "4", "#4", "5", "b6", "6", "b7", "7")  # semitones above the tonic
 IN_KEY_THRESHOLD = 0.9  # share of note durations inside the key's scale
@@ -89,18 +97,37 @@ class Feature:
 
 
 FEATURES: tuple[Feature, ...] = (
-    Feature("pitch_class_histogram", "Pitch classes from the tonic", "share of sounding time", "histogram", 0.01,
-            DEGREE_NAMES),
+    Feature(
+        "pitch_class_histogram",
+        "Pitch classes from the tonic",
+        "share of sounding time",
+        "histogram",
+        0.01,
+        DEGREE_NAMES,
+    ),
     Feature("pitch_range", "Pitch range", "semitones", "scalar", 1.0),
     Feature("mean_interval", "Mean interval of the top voice", "semitones", "scalar", 0.1),
-    Feature("note_length_histogram", "Note lengths", "share of notes", "histogram", 0.01,
-            tuple(name for name, _ in LENGTH_CLASSES)),
-    Feature("onset_interval_histogram", "Inter-onset intervals", "share of onsets", "histogram", 0.01,
-            tuple(name for name, _ in LENGTH_CLASSES)),
+    Feature(
+        "note_length_histogram",
+        "Note lengths",
+        "share of notes",
+        "histogram",
+        0.01,
+        tuple(name for name, _ in LENGTH_CLASSES),
+    ),
+    Feature(
+        "onset_interval_histogram",
+        "Inter-onset intervals",
+        "share of onsets",
+        "histogram",
+        0.01,
+        tuple(name for name, _ in LENGTH_CLASSES),
+    ),
     Feature("notes_per_bar", "Notes per bar", "notes", "scalar", 0.25),
     Feature("polyphony", "Polyphony", "notes sounding at an onset", "scalar", 0.05),
-    Feature("pitch_class_transitions", "Pitch-class transitions", "share of transitions", "matrix", 0.005,
-            DEGREE_NAMES),
+    Feature(
+        "pitch_class_transitions", "Pitch-class transitions", "share of transitions", "matrix", 0.005, DEGREE_NAMES
+    ),
 )
 FEATURES_BY_NAME = {feature.name: feature for feature in FEATURES}
 
@@ -140,8 +167,11 @@ def length_class(steps: np.ndarray) -> np.ndarray:
 
 def length_histogram(steps) -> np.ndarray:
     """Share of lengths (steps) per class of LENGTH_CLASSES, shape (9,)."""
-    counts = np.bincount(length_class(np.asarray(steps)), minlength=len(LENGTH_CLASSES)) if len(steps) else \
-        np.zeros(len(LENGTH_CLASSES))
+    counts = (
+        np.bincount(length_class(np.asarray(steps)), minlength=len(LENGTH_CLASSES))
+        if len(steps)
+        else np.zeros(len(LENGTH_CLASSES))
+    )
     return _normalised(counts.astype(float))
 
 
@@ -212,8 +242,11 @@ def notes_per_bar(piece: Piece) -> float:
     if metre == 0:
         return math.nan
     starts = np.array([note.start for note in piece.notes])
-    counts = [int(np.count_nonzero((starts >= begin) & (starts < begin + length)))
-              for begin, length in zip(piece.bars, lengths) if length == metre]
+    counts = [
+        int(np.count_nonzero((starts >= begin) & (starts < begin + length)))
+        for begin, length in zip(piece.bars, lengths)
+        if length == metre
+    ]
     return float(np.mean(counts))
 
 
@@ -291,8 +324,9 @@ def scott_bandwidth(values: np.ndarray, floor: float) -> float:
 def _binned_kde(values: np.ndarray, bandwidth: float, grid: np.ndarray) -> np.ndarray:
     """Gaussian KDE density on an even ``grid`` (values binned to the nearest grid point)."""
     step = grid[1] - grid[0]
-    counts = np.bincount(np.clip(np.round((values - grid[0]) / step).astype(int), 0, len(grid) - 1),
-                         minlength=len(grid)).astype(float)
+    counts = np.bincount(
+        np.clip(np.round((values - grid[0]) / step).astype(int), 0, len(grid) - 1), minlength=len(grid)
+    ).astype(float)
     reach = int(math.ceil(KERNEL_REACH * bandwidth / step))
     offsets = np.arange(-reach, reach + 1) * step
     kernel = np.exp(-0.5 * (offsets / bandwidth) ** 2)

@@ -9,6 +9,7 @@ new content and the link itself stays (a dangling link creates its target, if th
 
 Torch-free and without pretty_midi, so the CLI can check its outputs before importing either.
 """
+
 from __future__ import annotations
 
 import json

@@ -5,6 +5,7 @@ what is measured is what a musician gets: the time signature in the file, the nu
 bars after the pickup, whether any note sounds past the closing bar line, and whether the network
 ended the piece itself (chose EOS at the closing bar line of its last part).
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -25,9 +26,13 @@ def piece_form_check(result: GeneratedPiece, folder: Path) -> dict:
     whole = len(back.bars) - 1
     regular = bool(meter) and all(b - a == bar_steps(meter) for a, b in zip(back.bars, back.bars[1:]))
     inside = max((n.end for n in back.notes), default=0) <= (back.bars[-1] if back.bars else 0)
-    return {"meter": f"{meter[0]}/{meter[1]}" if meter else "", "bars": whole,
-            "exact": whole == result.bars_requested and regular and inside and result.complete,
-            "natural": bool(result.ended_naturally), "pickup": back.pickup}
+    return {
+        "meter": f"{meter[0]}/{meter[1]}" if meter else "",
+        "bars": whole,
+        "exact": whole == result.bars_requested and regular and inside and result.complete,
+        "natural": bool(result.ended_naturally),
+        "pickup": back.pickup,
+    }
 
 
 def form_metrics(results_by_genre: dict[str, list[GeneratedPiece]]) -> dict[str, dict]:
@@ -41,20 +46,26 @@ def form_metrics(results_by_genre: dict[str, list[GeneratedPiece]]) -> dict[str,
                 continue
             n = len(checks)
             meters = Counter(c["meter"] for c in checks)
-            table[genre] = {"pieces": n,
-                            "exact_bars": round(sum(c["exact"] for c in checks) / n, 3),
-                            "ended_naturally": round(sum(c["natural"] for c in checks) / n, 3),
-                            "exact_and_natural": round(sum(c["exact"] and c["natural"] for c in checks) / n, 3),
-                            "meters": dict(meters.most_common()),
-                            "pickup": round(sum(c["pickup"] > 0 for c in checks) / n, 3)}
+            table[genre] = {
+                "pieces": n,
+                "exact_bars": round(sum(c["exact"] for c in checks) / n, 3),
+                "ended_naturally": round(sum(c["natural"] for c in checks) / n, 3),
+                "exact_and_natural": round(sum(c["exact"] and c["natural"] for c in checks) / n, 3),
+                "meters": dict(meters.most_common()),
+                "pickup": round(sum(c["pickup"] > 0 for c in checks) / n, 3),
+            }
     return table
 
 
 def form_table_text(table: dict[str, dict]) -> str:
     """The table as aligned text lines."""
-    lines = [f"{'genre':<12} {'pieces':>6} {'exact bars':>10} {'ends itself':>11} {'both':>6} {'pickup':>6}  metre written"]
+    lines = [
+        f"{'genre':<12} {'pieces':>6} {'exact bars':>10} {'ends itself':>11} {'both':>6} {'pickup':>6}  metre written"
+    ]
     for genre, row in table.items():
         meters = ", ".join(f"{m} x{c}" for m, c in row["meters"].items())
-        lines.append(f"{genre:<12} {row['pieces']:>6} {row['exact_bars']:>10.0%} {row['ended_naturally']:>11.0%} "
-                     f"{row['exact_and_natural']:>6.0%} {row['pickup']:>6.0%}  {meters}")
+        lines.append(
+            f"{genre:<12} {row['pieces']:>6} {row['exact_bars']:>10.0%} {row['ended_naturally']:>11.0%} "
+            f"{row['exact_and_natural']:>6.0%} {row['pickup']:>6.0%}  {meters}"
+        )
     return "\n".join(lines)

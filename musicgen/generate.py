@@ -27,6 +27,7 @@ Primer: its last ``PRIMER_MAX_TOKENS`` tokens warm the state; the piece holds al
 the new bars from ``piece.primer_end`` (the primer's next bar line), in the primer's metre.
 Render choices that are not in the tokens: tempo, General MIDI program and key.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -36,8 +37,7 @@ from typing import Iterator
 import torch
 
 from .checkpoint import LoadedModel
-from .codec import (BOS, PITCH, VOCAB_SIZE, meter_token,
-                    tokens_to_piece)
+from .codec import BOS, PITCH, VOCAB_SIZE, meter_token, tokens_to_piece
 from .fast_lstm import FastLSTM, PlainStepper
 from .piece_state import PieceState, primer_prefix
 from .genres import Genre
@@ -46,8 +46,15 @@ from .keys import key_name, transpose_to_key
 from .meter import DANCE_METERS, Meter, bar_steps, meter_text, parse_meter
 from .midi_io import midi_to_piece
 from .notes import make_piece
-from .request import (GeneratedPiece, GenerationRequest, main_genre, parse_genre_spec,
-                      plan_request, validate_request, weights_text)
+from .request import (
+    GeneratedPiece,
+    GenerationRequest,
+    main_genre,
+    parse_genre_spec,
+    plan_request,
+    validate_request,
+    weights_text,
+)
 
 PRIMER_MAX_TOKENS = 1500  # the primer's last tokens warm the state (its notes are all kept)
 PARTIAL_SORT = 32  # tokens sorted per step when they hold the top-p mass (else all are)
@@ -129,7 +136,9 @@ class Generator:
             primer = midi_to_piece(request.primer)
             primer_meter = primer.meter_at(primer.end) or meter
             if request.meter is not None and primer_meter != meter:
-                raise ValueError(f"the primer is in {meter_text(primer_meter)}; --meter {request.meter} does not fit it")
+                raise ValueError(
+                    f"the primer is in {meter_text(primer_meter)}; --meter {request.meter} does not fit it"
+                )
             meter = primer_meter
             prefix = primer_prefix(primer, meter)
         plan = plan_request(request, genre.key, meter, tempo)
@@ -152,7 +161,7 @@ class Generator:
             logits += self._mask(keys[0])
             top = rows[0].follower.chord_top
             if top >= 0:  # chords go upwards, as the codec writes them
-                logits[:, PITCH.offset:top + 1] = float("-inf")
+                logits[:, PITCH.offset : top + 1] = float("-inf")
         else:
             logits += torch.stack([self._mask(key) for key in keys])
             tops = torch.tensor([[row.follower.chord_top] for row in rows])  # (B, 1)
@@ -170,8 +179,10 @@ class Generator:
             ordered, order = torch.sort(probs, dim=-1, descending=True)  # (B, V)
             cdf = ordered.cumsum_(dim=-1)
         # Per-row work in Python on two lists: cheaper than a dozen tensor ops per step at small B.
-        return [_draw(row_cdf, row_order, row.request, row.uniform()) if row.needs_sample else None
-                for row, row_cdf, row_order in zip(rows, cdf.tolist(), order.tolist())]
+        return [
+            _draw(row_cdf, row_order, row.request, row.uniform()) if row.needs_sample else None
+            for row, row_cdf, row_order in zip(rows, cdf.tolist(), order.tolist())
+        ]
 
     def _layout(self, rows: list[PieceState]) -> tuple[torch.Tensor, list[int], list[float]]:
         """Batch layout: the rows, then one companion per row with style strength. Returns the
@@ -222,10 +233,10 @@ class Generator:
                     tokens = torch.tensor(fed + [fed[i] for i in partners])
                     logits, state = stepper.step(tokens, state)
                     if partners:
-                        guided = logits[:len(active)].clone()
+                        guided = logits[: len(active)].clone()
                         index = torch.tensor(partners)
                         scale = torch.tensor(strengths).unsqueeze(1)
-                        guided[index] += scale * (guided[index] - logits[len(active):])
+                        guided[index] += scale * (guided[index] - logits[len(active) :])
                         logits = guided
                     sampled = self._sample(logits, active)
                     genre_moved = False
@@ -255,7 +266,7 @@ class Generator:
             notes = [(s, p, min(d, end - s)) for s, p, d in notes if s < end]
         primer_end = row.start_clock if row.primed else 0
         parts = []
-        for index, (step, _) in enumerate(row.part_starts[:plan.bars // plan.part_bars]):
+        for index, (step, _) in enumerate(row.part_starts[: plan.bars // plan.part_bars]):
             stop = row.part_starts[index + 1][0] if index + 1 < len(row.part_starts) else row.follower.clock
             parts.append({"label": plan.parts[index], "start": step, "end": stop})
         meta = {"model": self.loaded.name, "genre": weights_text(row.blend), "form": plan.form, "parts": parts}
@@ -265,15 +276,29 @@ class Generator:
             piece, transpose, detected, result = transpose_to_key(piece, request.key)
         main = self.genres[self.genre_keys.index(main_genre(row.blend, self.genre_keys))]
         return GeneratedPiece(
-            piece=piece, request=request, tokens=row.tokens, tempo=row.tempo,
+            piece=piece,
+            request=request,
+            tokens=row.tokens,
+            tempo=row.tempo,
             program=int(request.program if request.program is not None else main.program),
-            transpose=transpose, events=row.events, seconds_taken=seconds_taken,
-            ended_naturally=row.ended_naturally, model_name=self.loaded.name, genre_weights=dict(row.blend),
+            transpose=transpose,
+            events=row.events,
+            seconds_taken=seconds_taken,
+            ended_naturally=row.ended_naturally,
+            model_name=self.loaded.name,
+            genre_weights=dict(row.blend),
             morph_weights=None if row.end_blend is None else dict(row.end_blend),
-            key_detected=key_name(*detected) if detected else "", key_result=key_name(*result) if result else "",
-            bars_generated=max(0, min(row.bars_begun - 1, plan.bars)), bars_requested=plan.bars,
-            primer_tokens=row.prefix_tokens if row.primed else 0, meter=meter_text(plan.meter),
-            form=plan.form, parts=parts, stop_reason=row.stop_reason, ending_tries=row.ending_tries)
+            key_detected=key_name(*detected) if detected else "",
+            key_result=key_name(*result) if result else "",
+            bars_generated=max(0, min(row.bars_begun - 1, plan.bars)),
+            bars_requested=plan.bars,
+            primer_tokens=row.prefix_tokens if row.primed else 0,
+            meter=meter_text(plan.meter),
+            form=plan.form,
+            parts=parts,
+            stop_reason=row.stop_reason,
+            ending_tries=row.ending_tries,
+        )
 
     def generate(self, request: GenerationRequest) -> Iterator:
         """Sample one piece, yielding ``Progress`` in bars; returns the ``GeneratedPiece``
@@ -294,8 +319,9 @@ class Generator:
         ending = "ended by itself" if result.ended_naturally else "ended at its closing bar line"
         if result.stop_reason:
             ending = result.stop_reason
-        yield Progress(total, total, f"{result.bars_generated} bars of {result.meter}, {result.events} events, {ending}",
-                       result)
+        yield Progress(
+            total, total, f"{result.bars_generated} bars of {result.meter}, {result.events} events, {ending}", result
+        )
         return result
 
     def sample_rows(self, rows: list[PieceState]) -> list[GeneratedPiece]:

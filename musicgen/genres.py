@@ -1,4 +1,5 @@
 """The styles musicgen knows from the music21 corpus: names, descriptions, render defaults."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,11 +39,21 @@ def genre_table(genres: tuple[Genre, ...] | list[Genre]) -> dict[str, Genre]:
 
 def genre_from_dict(data: dict) -> Genre:
     """Rebuild a Genre from its JSON form (as stored in dataset manifests and model cards)."""
-    return Genre(str(data["key"]), str(data["display_name"]), str(data.get("description", "")),
-                 int(data.get("program", 0)), int(data.get("tempo", 120)))
+    return Genre(
+        str(data["key"]),
+        str(data["display_name"]),
+        str(data.get("description", "")),
+        int(data.get("program", 0)),
+        int(data.get("tempo", 120)),
+    )
 
 
 def genre_to_dict(genre: Genre) -> dict:
     """JSON form of a Genre."""
-    return {"key": genre.key, "display_name": genre.display_name, "description": genre.description,
-            "program": genre.program, "tempo": genre.tempo}
+    return {
+        "key": genre.key,
+        "display_name": genre.display_name,
+        "description": genre.description,
+        "program": genre.program,
+        "tempo": genre.tempo,
+    }

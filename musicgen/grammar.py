@@ -14,14 +14,14 @@ Rules (the codec writes every piece this way, so they cost the network nothing):
   the chord's highest pitch so far at this time); bar lines and metres only where the
   sampler's plan puts them (``MaskKey``); SHIFTs never cross the next bar line.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from .codec import (BAR_TOKENS, BOS, DUR, EOS, MAX_SHIFT, METER, PAD, PITCH, SHIFT, VOCAB_SIZE,
-                    token_meter)
+from .codec import BAR_TOKENS, BOS, DUR, EOS, MAX_SHIFT, METER, PAD, PITCH, SHIFT, VOCAB_SIZE, token_meter
 from .meter import Meter, bar_steps
 
 AFTER_PITCH = 0  # only DUR (a note needs its length)
@@ -51,10 +51,10 @@ def allowed(key: MaskKey) -> np.ndarray:
     """Boolean mask (V,) of the tokens allowed in the situation ``key``."""
     mask = np.zeros(VOCAB_SIZE, dtype=bool)
     if key.kind == AFTER_PITCH:
-        mask[DUR.offset:DUR.stop] = True
+        mask[DUR.offset : DUR.stop] = True
         return mask
     if key.kind == AFTER_FULL_DUR:
-        mask[DUR.offset:DUR.stop] = True
+        mask[DUR.offset : DUR.stop] = True
     if key.bar is not None:
         mask[key.bar] = True
         if key.bar_due:
@@ -63,9 +63,9 @@ def allowed(key: MaskKey) -> np.ndarray:
         mask[EOS] = True
     room = min(key.shift_room, MAX_SHIFT)
     if room > 0:
-        mask[SHIFT.offset:SHIFT.offset + room] = True
+        mask[SHIFT.offset : SHIFT.offset + room] = True
     if key.notes:
-        mask[PITCH.offset:PITCH.stop] = True
+        mask[PITCH.offset : PITCH.stop] = True
     return mask
 
 

@@ -4,6 +4,7 @@ Key finding is the Krumhansl-Schmuckler algorithm: the piece's pitch-class histo
 (weighted by note duration) is correlated with the Krumhansl-Kessler major and minor
 profiles rotated to all 12 tonics; the best of the 24 wins.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,10 @@ def parse_key(name: str) -> tuple[int, str | None]:
     if match and match.group(3) == "M":
         mode_word = "major"
     if not match or mode_word not in _MODE_WORDS:
-        raise ValueError(f"key '{name}' is not a key name; use a note letter with optional #/b and "
-                         "'major'/'minor', e.g. C, F#, Bb, 'D minor'")
+        raise ValueError(
+            f"key '{name}' is not a key name; use a note letter with optional #/b and "
+            "'major'/'minor', e.g. C, F#, Bb, 'D minor'"
+        )
     tonic = (_LETTERS[match.group(1).upper()] + _ACCIDENTALS[match.group(2)]) % 12
     return tonic, _MODE_WORDS[mode_word]
 

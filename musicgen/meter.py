@@ -9,6 +9,7 @@ short first bars, short bars on both sides of a repeat). ``regular_bars`` turns 
 measures into the bar lines a player expects: a pickup as a partial bar 0, then whole bars of the
 genre's metre (``DANCE_METERS``) on a regular grid, and a closing bar line after the last note.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,24 @@ Meter = tuple[int, int]  # (numerator, denominator), e.g. (6, 8)
 
 # Every metre of the music21 corpus's tunes (Essen, Aird, O'Neill, Ryan, Bach, Palestrina).
 METERS: tuple[Meter, ...] = (
-    (2, 4), (3, 4), (4, 4), (5, 4), (6, 4), (2, 2), (3, 2), (4, 2), (6, 2), (2, 1), (3, 1), (4, 1),
-    (3, 8), (6, 8), (9, 8), (12, 8), (5, 8), (7, 8),
+    (2, 4),
+    (3, 4),
+    (4, 4),
+    (5, 4),
+    (6, 4),
+    (2, 2),
+    (3, 2),
+    (4, 2),
+    (6, 2),
+    (2, 1),
+    (3, 1),
+    (4, 1),
+    (3, 8),
+    (6, 8),
+    (9, 8),
+    (12, 8),
+    (5, 8),
+    (7, 8),
 )
 # The metre a player expects for each dance genre, whatever bars its source used.
 DANCE_METERS: dict[str, Meter] = {"reel": (4, 4), "hornpipe": (4, 4), "jig": (6, 8)}
@@ -85,7 +102,9 @@ def dance_time_scale(genre: str, durations: list[int]) -> int:
     return 2 if common <= STEPS_PER_BEAT // 4 else 1
 
 
-def regular_bars(measures: list[tuple[int, Meter]], end: int, genre: str = "") -> tuple[list[int], list[tuple[int, int, int]], float]:
+def regular_bars(
+    measures: list[tuple[int, Meter]], end: int, genre: str = ""
+) -> tuple[list[int], list[tuple[int, int, int]], float]:
     """Bar lines, metre changes and grid fit of a piece from its source measures.
 
     ``measures`` are ``(start step, time signature)`` of the source's measures in order; ``end`` is

@@ -4,6 +4,7 @@ Reading merges every non-drum instrument into one stream and converts times to s
 the file's own tempo map (ticks / resolution = quarter notes), so the result is tempo-free.
 Writing places steps on a fixed tempo chosen at render time, in one track or one per voice.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -21,8 +22,9 @@ DRUM_CHANNEL = 9  # General MIDI percussion (channel 10 counted from 1)
 MAX_QUARTER_NOTES = 500_000  # a file longer than this (a day at 300 bpm) is taken for corrupt
 
 
-def _bars_and_meters(signatures: list[tuple[int, int, int]], resolution: int,
-                     end_tick: int) -> tuple[list[int], list[tuple[int, int, int]]]:
+def _bars_and_meters(
+    signatures: list[tuple[int, int, int]], resolution: int, end_tick: int
+) -> tuple[list[int], list[tuple[int, int, int]]]:
     """Bar-line steps and metre changes ``(step, numerator, denominator)`` from the file's time
     signatures ``(tick, numerator, denominator)`` (4/4 from 0 when it has none). A first signature
     that lasts one short bar before another signature is a pickup (how musicgen and many notation
@@ -40,13 +42,19 @@ def _bars_and_meters(signatures: list[tuple[int, int, int]], resolution: int,
             segments.append((start, stop, numerator, denominator, length))
     if not segments:
         segments = [(0, round(end_tick / resolution * STEPS_PER_BEAT), 4, 4, 4 * STEPS_PER_BEAT)]
-    pickup = (len(segments) >= 2 and segments[0][0] == 0 and segments[0][1] == segments[0][4]
-              and segments[0][4] < segments[1][4])
+    pickup = (
+        len(segments) >= 2
+        and segments[0][0] == 0
+        and segments[0][1] == segments[0][4]
+        and segments[0][4] < segments[1][4]
+    )
     if pickup:
         segments = segments[1:]
     bars: list[int] = []
-    meters = [(0 if i == 0 else start, numerator, denominator)
-              for i, (start, _, numerator, denominator, _) in enumerate(segments)]
+    meters = [
+        (0 if i == 0 else start, numerator, denominator)
+        for i, (start, _, numerator, denominator, _) in enumerate(segments)
+    ]
     for index, (start, stop, _, _, length) in enumerate(segments):
         last = index + 1 == len(segments)
         position = start
@@ -122,10 +130,14 @@ def midi_to_piece(path) -> Piece:
         raise ValueError(f"{name}: the file holds no notes (drums are ignored)")
     end_tick = max(end for _, _, end in notes)
     if end_tick / resolution > MAX_QUARTER_NOTES:
-        raise ValueError(f"{name}: not a readable MIDI file (it would last {end_tick // resolution:,} quarter "
-                         f"notes, more than {MAX_QUARTER_NOTES:,}; it is likely corrupt)")
-    raw = [(round(start / resolution * STEPS_PER_BEAT), pitch, round((end - start) / resolution * STEPS_PER_BEAT))
-           for start, pitch, end in notes]
+        raise ValueError(
+            f"{name}: not a readable MIDI file (it would last {end_tick // resolution:,} quarter "
+            f"notes, more than {MAX_QUARTER_NOTES:,}; it is likely corrupt)"
+        )
+    raw = [
+        (round(start / resolution * STEPS_PER_BEAT), pitch, round((end - start) / resolution * STEPS_PER_BEAT))
+        for start, pitch, end in notes
+    ]
     bars, meters = _bars_and_meters(signatures, resolution, end_tick)
     return make_piece(raw, bars, meta={"source": str(path)}, meters=meters)
 
@@ -169,9 +181,15 @@ def time_signatures(piece: Piece) -> list[tuple[int, int, int]]:
     return written + meters
 
 
-def piece_to_midi(piece: Piece, tempo: float = 120.0, program: int = 0,
-                  velocity: int = DEFAULT_VELOCITY, transpose: int = 0, voices: int = 1,
-                  shaped: bool = False) -> pretty_midi.PrettyMIDI:
+def piece_to_midi(
+    piece: Piece,
+    tempo: float = 120.0,
+    program: int = 0,
+    velocity: int = DEFAULT_VELOCITY,
+    transpose: int = 0,
+    voices: int = 1,
+    shaped: bool = False,
+) -> pretty_midi.PrettyMIDI:
     """Render a Piece at ``tempo`` quarter notes per minute with one General MIDI ``program``: one
     track, or with ``voices`` > 1 one named track per voice ("Soprano" ... "Bass", split by
     ``notation.voices.separate_voices``); ``shaped`` gives accents and phrase arcs
@@ -191,19 +209,32 @@ def piece_to_midi(piece: Piece, tempo: float = 120.0, program: int = 0,
         instrument = pretty_midi.Instrument(program=int(program), name=name)
         for note in notes:
             pitch = min(127, max(0, note.pitch + transpose))
-            instrument.notes.append(pretty_midi.Note(
-                velocity=int(loudness.get(note, velocity)), pitch=pitch,
-                start=note.start * seconds_per_step, end=note.end * seconds_per_step))
+            instrument.notes.append(
+                pretty_midi.Note(
+                    velocity=int(loudness.get(note, velocity)),
+                    pitch=pitch,
+                    start=note.start * seconds_per_step,
+                    end=note.end * seconds_per_step,
+                )
+            )
         pm.instruments.append(instrument)
     if piece.bars and piece.bars[-1] > piece.length:
         # The file lasts to the closing bar line (a final rest included), as a DAW should show it.
         pm.instruments[0].control_changes.append(
-            pretty_midi.ControlChange(ALL_NOTES_OFF, 0, piece.bars[-1] * seconds_per_step))
+            pretty_midi.ControlChange(ALL_NOTES_OFF, 0, piece.bars[-1] * seconds_per_step)
+        )
     return pm
 
 
-def write_midi(piece: Piece, path, tempo: float = 120.0, program: int = 0, transpose: int = 0,
-               voices: int = 1, shaped: bool = False) -> Path:
+def write_midi(
+    piece: Piece,
+    path,
+    tempo: float = 120.0,
+    program: int = 0,
+    transpose: int = 0,
+    voices: int = 1,
+    shaped: bool = False,
+) -> Path:
     """Write a Piece as a standard MIDI file atomically (``voices`` and ``shaped`` as in piece_to_midi)."""
     pm = piece_to_midi(piece, tempo=tempo, program=program, transpose=transpose, voices=voices, shaped=shaped)
     return atomic_write_bytes(path, lambda temp: pm.write(temp))

@@ -4,6 +4,7 @@ mido talks to the system through python-rtmidi (ALSA on Linux, CoreMIDI on macOS
 Windows). Every way this can be unavailable becomes a ValueError with one line telling the user
 what to do, and the C library's own error chatter on stderr is kept off the terminal.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,8 +15,10 @@ from typing import Iterator
 from .midi_io import open_midi_file
 
 INSTALL_HINT = "MIDI playback needs python-rtmidi: pip install python-rtmidi (or hear the piece with `musicgen render`)"
-NO_PORTS_HINT = ("start a software synth (e.g. `fluidsynth -a pulseaudio -m alsa_seq <soundfont.sf2>`) or connect "
-                 "a MIDI device, or hear the piece as audio with `musicgen render`")
+NO_PORTS_HINT = (
+    "start a software synth (e.g. `fluidsynth -a pulseaudio -m alsa_seq <soundfont.sf2>`) or connect "
+    "a MIDI device, or hear the piece as audio with `musicgen render`"
+)
 
 
 @dataclass
@@ -64,8 +67,10 @@ def output_port_names() -> list[str]:
             return list(mido.get_output_names())
     except Exception as error:  # backends raise their own types (rtmidi.SystemError, IOError, ...)
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"no MIDI output available: the system MIDI service could not be opened ({reason}); "
-                         "on Linux load it with `sudo modprobe snd-seq`, or hear the piece with `musicgen render`") from None
+        raise ValueError(
+            f"no MIDI output available: the system MIDI service could not be opened ({reason}); "
+            "on Linux load it with `sudo modprobe snd-seq`, or hear the piece with `musicgen render`"
+        ) from None
 
 
 def choose_port(requested: str | None, available: list[str]) -> str:

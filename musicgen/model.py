@@ -10,6 +10,7 @@ convex mix for a blend). Its embedding ``g`` (a weighted sum of genre vectors) i
 The layers are single-layer ``nn.LSTM`` modules (``layers[i]``) because each one takes the genre
 embedding as part of its input: layer 0 sees ``[token embedding, g]``, layer i ``[h_(i-1), g]``.
 """
+
 from __future__ import annotations
 
 import torch
@@ -49,8 +50,9 @@ class GenreLSTM(nn.Module):
         self.genre_embedding = nn.Linear(config.n_genres, config.genre_dim, bias=False)
         self.seed = nn.Linear(config.genre_dim, 2 * config.n_layer * config.n_hidden)
         inputs = [config.n_embd] + [config.n_hidden] * (config.n_layer - 1)
-        self.layers = nn.ModuleList(nn.LSTM(size + config.genre_dim, config.n_hidden, batch_first=True)
-                                    for size in inputs)
+        self.layers = nn.ModuleList(
+            nn.LSTM(size + config.genre_dim, config.n_hidden, batch_first=True) for size in inputs
+        )
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.n_hidden, config.vocab_size)
 
@@ -87,7 +89,7 @@ class GenreLSTM(nn.Module):
         for layer, lstm in enumerate(self.layers):
             if layer > 0:
                 x = self.dropout(x)
-            x, (h, c) = lstm(torch.cat([x, g], dim=-1), (h0[layer:layer + 1], c0[layer:layer + 1]))  # (B, T, H)
+            x, (h, c) = lstm(torch.cat([x, g], dim=-1), (h0[layer : layer + 1], c0[layer : layer + 1]))  # (B, T, H)
             hs.append(h)
             cs.append(c)
         logits = self.head(self.dropout(x))  # (B, T, V)

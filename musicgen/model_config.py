@@ -4,6 +4,7 @@ Kept apart from ``model.py`` (which imports torch) so the command line and ``Tra
 read the defaults without loading torch; ``model.GenreLSTM`` is built from it and every model
 file stores it.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

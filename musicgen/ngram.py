@@ -9,6 +9,7 @@ An n-gram (t1..tk) is stored as one integer, ``t1*V^(k-1) + ... + tk`` (V = voca
 counting is ``np.unique`` and lookup is ``np.searchsorted`` over sorted arrays, with no Python loop
 over tokens.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -68,7 +69,7 @@ class NGramModel:
     @classmethod
     def fit(cls, sequences, order: int = DEFAULT_ORDER, vocab_size: int = VOCAB_SIZE) -> "NGramModel":
         """Count n-grams over token sequences (each BOS ... EOS) once."""
-        if order < 1 or vocab_size ** order >= 2 ** 63:
+        if order < 1 or vocab_size**order >= 2**63:
             raise ValueError(f"n-gram order {order} is out of range for a vocabulary of {vocab_size}")
         windows = [_windows(np.asarray(s, dtype=np.int64), order) for s in sequences]
         top = np.concatenate(windows) if windows else np.zeros((0, order), np.int64)
@@ -76,7 +77,7 @@ class NGramModel:
         tables = [_table(grams, counts, vocab_size)]
         for k in range(order - 1, 0, -1):
             # Kneser-Ney: a lower order counts the distinct tokens seen *before* a gram, not its uses.
-            grams, counts = np.unique(tables[0].grams % vocab_size ** k, return_counts=True)
+            grams, counts = np.unique(tables[0].grams % vocab_size**k, return_counts=True)
             tables.insert(0, _table(grams, counts, vocab_size))
         return cls(tables, order, vocab_size)
 
@@ -86,7 +87,7 @@ class NGramModel:
         tokens = np.asarray(tokens, dtype=np.int64)
         p = np.full(len(tokens), 1.0 / self.vocab_size)
         for k, table in enumerate(self.tables, start=1):
-            context = _gram_ids(history[:, self.order - k:], self.vocab_size)  # last k-1 tokens
+            context = _gram_ids(history[:, self.order - k :], self.vocab_size)  # last k-1 tokens
             total = _lookup(table.contexts, table.context_totals, context)
             types = _lookup(table.contexts, table.context_types, context)
             count = _lookup(table.grams, table.counts, context * self.vocab_size + tokens)
@@ -114,4 +115,4 @@ class NGramModel:
 def _windows(tokens: np.ndarray, order: int) -> np.ndarray:
     """Rows of ``order`` tokens ending at each of tokens[1:] (left-padded with BOS); (len-1, order)."""
     padded = np.concatenate([np.full(order - 1, BOS, dtype=np.int64), tokens])
-    return np.lib.stride_tricks.sliding_window_view(padded, order)[1:len(tokens)]
+    return np.lib.stride_tricks.sliding_window_view(padded, order)[1 : len(tokens)]

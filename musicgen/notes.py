@@ -4,6 +4,7 @@ Times are integers in *steps*: STEPS_PER_BEAT steps make one quarter note (a "be
 so 16ths (3 steps), dotted values and triplets (4 steps) are exact and tempo stays a
 playback choice. Seconds only appear when a piece is rendered (see ``midi_io``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -89,8 +90,7 @@ def fold_pitch(pitch: int) -> int:
     return pitch
 
 
-def make_piece(raw_notes, bars=(), primer_end: int = 0, meta: dict | None = None, meters=(),
-               last_bars=()) -> Piece:
+def make_piece(raw_notes, bars=(), primer_end: int = 0, meta: dict | None = None, meters=(), last_bars=()) -> Piece:
     """Build a clean Piece from ``(start, pitch, duration)`` triples in steps.
 
     Pitches are folded into the piano range, durations of 0 become 1 step, duplicate notes
@@ -104,7 +104,7 @@ def make_piece(raw_notes, bars=(), primer_end: int = 0, meta: dict | None = None
         by_key[key] = max(duration, by_key.get(key, 0))
     notes: list[Note] = []
     last_by_pitch: dict[int, int] = {}  # pitch -> index in notes of its latest note
-    for (start, pitch) in sorted(by_key):
+    for start, pitch in sorted(by_key):
         duration = by_key[(start, pitch)]
         previous = last_by_pitch.get(pitch)
         if previous is not None and notes[previous].end > start:

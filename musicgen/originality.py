@@ -14,6 +14,7 @@ query position) and n-gram hashing (misses runs shorter than n, hit lists blow u
 its check is exact and linear. The automaton is stored as flat arrays (``.npz``, no pickle) in
 the user cache, keyed by the dataset fingerprint, and rebuilt when the dataset changes.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -31,7 +32,9 @@ from .paths import DEFAULT_DATASET, PACKAGE_ROOT
 INDEX_VERSION = 1  # bump when the melody, the symbols or the file layout change
 SEPARATOR = 0  # symbol id between training pieces; queries never hold it, so no match spans two pieces
 UNKNOWN = -1  # a query symbol that no training piece has: it breaks every run
-RESAMPLE_SEED_STEP = 1_000_000  # resampled seeds: planned + k * step (above batch.MAX_COUNT: never another planned seed)
+RESAMPLE_SEED_STEP = (
+    1_000_000  # resampled seeds: planned + k * step (above batch.MAX_COUNT: never another planned seed)
+)
 MAX_RESAMPLES = 8  # tries per piece for ``compose_original`` before it keeps the least copied take
 
 
@@ -68,7 +71,7 @@ def melody(piece: Piece) -> list[Note]:
         highest = notes[j]
         if not held or -held[0][0] < highest.pitch:
             top.append(highest)
-        for note in notes[i:j + 1]:
+        for note in notes[i : j + 1]:
             heapq.heappush(held, (-note.pitch, note.end))
         i = j + 1
     return top
@@ -113,9 +116,14 @@ def _build_automaton(text: list[int]) -> dict[str, np.ndarray]:
     keys = np.fromiter((state * n_symbols + symbol for state, edges in enumerate(trans) for symbol in edges), np.int64)
     targets = np.fromiter((target for edges in trans for target in edges.values()), np.int32)
     order = np.argsort(keys, kind="stable")
-    return {"length": np.asarray(length, np.int32), "link": np.asarray(link, np.int32),
-            "first_end": np.asarray(first_end, np.int32), "trans_key": keys[order], "trans_target": targets[order],
-            "n_symbols": np.asarray(n_symbols, np.int64)}
+    return {
+        "length": np.asarray(length, np.int32),
+        "link": np.asarray(link, np.int32),
+        "first_end": np.asarray(first_end, np.int32),
+        "trans_key": keys[order],
+        "trans_target": targets[order],
+        "n_symbols": np.asarray(n_symbols, np.int64),
+    }
 
 
 class OriginalityIndex:
@@ -181,8 +189,14 @@ class OriginalityIndex:
             return Originality(0, 0.0, "", -1, 0, len(notes))
         slot = int(np.searchsorted(self.arrays["piece_start"], text_end - matched + 1, side="right")) - 1
         run = matched + 1  # k shared (interval, duration, gap) symbols join k + 1 notes
-        return Originality(run, run / len(notes), self.meta["piece_names"][slot],
-                           int(self.meta["piece_index"][slot]), query_end - matched + 1, len(notes))
+        return Originality(
+            run,
+            run / len(notes),
+            self.meta["piece_names"][slot],
+            int(self.meta["piece_index"][slot]),
+            query_end - matched + 1,
+            len(notes),
+        )
 
     def save(self, path) -> None:
         """Write the index as one ``.npz`` (arrays, and the metadata as UTF-8 JSON bytes), atomically."""
@@ -236,8 +250,14 @@ def build_index(dataset, dataset_path: str = "") -> OriginalityIndex:
         text.extend(symbol_ids.setdefault(s, len(symbol_ids) + 1) for s in symbols)
     arrays = _build_automaton(text)
     arrays["piece_start"] = np.asarray(starts, np.int64)
-    meta = {"version": INDEX_VERSION, "fingerprint": dataset.fingerprint, "dataset_path": str(dataset_path),
-            "symbols": [list(s) for s in symbol_ids], "piece_index": indices, "piece_names": names}
+    meta = {
+        "version": INDEX_VERSION,
+        "fingerprint": dataset.fingerprint,
+        "dataset_path": str(dataset_path),
+        "symbols": [list(s) for s in symbol_ids],
+        "piece_index": indices,
+        "piece_names": names,
+    }
     return OriginalityIndex(arrays, meta)
 
 
@@ -263,8 +283,10 @@ def _model_dataset(loaded_model) -> tuple[Path, str | None]:
     for candidate in candidates:
         if (candidate / "dataset.json").is_file():
             return candidate, trained_on.get("fingerprint")
-    raise ValueError(f"model {card.get('name', '?')} was trained on {recorded}, which is not on this machine; "
-                     "give the dataset folder")
+    raise ValueError(
+        f"model {card.get('name', '?')} was trained on {recorded}, which is not on this machine; "
+        "give the dataset folder"
+    )
 
 
 def load_index(loaded_model=None, dataset_path=None) -> OriginalityIndex:
@@ -278,7 +300,9 @@ def load_index(loaded_model=None, dataset_path=None) -> OriginalityIndex:
     path = Path(dataset_path or DEFAULT_DATASET).resolve()
     dataset = load_dataset(path)
     if trained_fingerprint and trained_fingerprint != dataset.fingerprint:
-        warnings.warn(f"{path} has changed since the model was trained on it; comparing with its pieces as they are now")
+        warnings.warn(
+            f"{path} has changed since the model was trained on it; comparing with its pieces as they are now"
+        )
     cached = cache_path(dataset.fingerprint)
     if cached.is_file():
         try:

@@ -2,6 +2,7 @@
 
 Torch-free, so the CLI's flag defaults and the GUI can name these places cheaply.
 """
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ come next (``mask_key``: the codec's grammar and the bar grid), takes the next t
 (``advance``: a sampled one, or a forced one when a part repeats) and keeps the bookkeeping a
 musician sees in the result: bars done, parts, whether the network ended the piece itself.
 """
+
 from __future__ import annotations
 
 import copy
@@ -55,9 +56,19 @@ def primer_prefix(primer: Piece, meter: Meter) -> list[int]:
 class PieceState:
     """Sampling state of one piece: settings, plan, random stream, position, parts."""
 
-    def __init__(self, request: GenerationRequest, plan: Plan, blend: dict, end_blend: dict | None,
-                 genre_keys: list[str], tempo: float, prefix: list[int], primed: bool,
-                 open_end: bool = False, strain_ends: frozenset = frozenset()):
+    def __init__(
+        self,
+        request: GenerationRequest,
+        plan: Plan,
+        blend: dict,
+        end_blend: dict | None,
+        genre_keys: list[str],
+        tempo: float,
+        prefix: list[int],
+        primed: bool,
+        open_end: bool = False,
+        strain_ends: frozenset = frozenset(),
+    ):
         self.request, self.plan = request, plan
         self.generator = torch.Generator().manual_seed(request.seed)
         self._uniforms: list[float] = []
@@ -163,8 +174,7 @@ class PieceState:
             return MaskKey(f.kind, shift_room=0 if quiet else MAX_SHIFT, eos=True)
         if f.last_bar < 0 or (not self.primed and self.bars_begun == 0):  # the pickup, before bar 1
             room = f.bar_length - 1 - f.clock
-            return MaskKey(f.kind, bar=self._bar_token(1), bar_due=room <= 0,
-                           shift_room=0 if quiet else max(0, room))
+            return MaskKey(f.kind, bar=self._bar_token(1), bar_due=room <= 0, shift_room=0 if quiet else max(0, room))
         nxt = f.next_bar_line
         if f.clock >= nxt:
             return MaskKey(f.kind, bar=self._bar_token(self.bars_begun + 1), bar_due=True)
@@ -238,8 +248,10 @@ class PieceState:
             self._mark_ending()  # after _begin_bar: the mark is "bar N has begun"
         if self.events >= self.plan.max_events and not self.done:
             self.done = True
-            self.stop_reason = (f"stopped at the event cap ({self.plan.max_events} events) in bar "
-                                f"{max(1, self.bars_begun)} of {self.plan.bars}")
+            self.stop_reason = (
+                f"stopped at the event cap ({self.plan.max_events} events) in bar "
+                f"{max(1, self.bars_begun)} of {self.plan.bars}"
+            )
         if self.end_weights is not None and not self.done:
             morph = self.progress()
             if morph != self.morph:

@@ -3,6 +3,7 @@
 Long work in the core library is a generator that yields ``Progress`` values; the CLI wraps it in
 ``run_with_bar`` (rich), the GUI worker re-emits each value as a signal.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,11 +45,25 @@ def run_with_bar(steps, description: str, transient: bool = False):
             pass
         return last
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress as Bar,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    with Bar(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-             TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[message]}"),
-             console=Console(stderr=True), transient=transient) as bar:
+    with Bar(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[message]}"),
+        console=Console(stderr=True),
+        transient=transient,
+    ) as bar:
         task = bar.add_task(description, total=None, message="")
         for last in steps:
             bar.update(task, completed=last.done, total=last.total, message=str(last.message)[:60])
@@ -60,9 +75,15 @@ def run_training_bar(steps):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn
 
     last = None
-    with Bar(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[rate]} tok/s"),
-                  TextColumn("ETA {task.fields[eta]}"), transient=False) as bar:
+    with Bar(
+        TextColumn("[bold]epoch {task.fields[epoch]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]}"),
+        TextColumn("{task.fields[rate]} tok/s"),
+        TextColumn("ETA {task.fields[eta]}"),
+        transient=False,
+    ) as bar:
         task = bar.add_task("train", total=None, epoch=1, loss="?", rate="?", eta="?")
         for step in steps:
             shown = {"epoch": step.epoch}

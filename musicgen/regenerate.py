@@ -8,6 +8,7 @@ runs to the end of the piece ends as a piece does (its last bar announced, EOS c
 
 Bars are numbered as a musician counts them: bar 1 is the first whole bar after any pickup.
 """
+
 from __future__ import annotations
 
 import time
@@ -24,8 +25,7 @@ from .piece_state import PieceState
 from .midi_io import midi_to_piece, open_midi_file
 from .notes import STEPS_PER_BEAT, Piece, make_piece
 from .progress import Progress
-from .request import (GeneratedPiece, GenerationRequest, Plan, parse_genre_spec, validate_request,
-                      weights_text)
+from .request import GeneratedPiece, GenerationRequest, Plan, parse_genre_spec, validate_request, weights_text
 
 DEFAULT_CANDIDATES = 4
 MAX_CANDIDATES = 32
@@ -73,8 +73,7 @@ def _sub_piece(piece: Piece, start: int, stop: int | None) -> Piece:
     """The notes starting in [start, stop) and the bar lines and metres in that span."""
     stop = piece.end + 1 if stop is None else stop
     notes = [(n.start, n.pitch, n.duration) for n in piece.notes if start <= n.start < stop]
-    return make_piece(notes, [b for b in piece.bars if b <= stop], meters=piece.meters,
-                      last_bars=piece.last_bars)
+    return make_piece(notes, [b for b in piece.bars if b <= stop], meters=piece.meters, last_bars=piece.last_bars)
 
 
 def _likeliest_genre(generator: Generator, tokens: list[int]) -> dict[str, float]:
@@ -92,16 +91,21 @@ def _suffix_tokens(piece: Piece, region_end: int) -> list[int]:
     """Tokens of the kept bars after the passage, as they follow its closing bar line."""
     later = [(n.start - region_end, n.pitch, n.duration) for n in piece.notes if n.start >= region_end]
     bars = [b - region_end for b in piece.bars if b >= region_end]
-    shifted = make_piece(later, bars, meters=[(0, *piece.meter_at(region_end))],
-                         last_bars=[b - region_end for b in piece.last_bars if b >= region_end])
+    shifted = make_piece(
+        later,
+        bars,
+        meters=[(0, *piece.meter_at(region_end))],
+        last_bars=[b - region_end for b in piece.last_bars if b >= region_end],
+    )
     tokens = piece_to_tokens(shifted, add_end=True)
     # Drop BOS, METER and the bar line at the passage's end (the candidate writes that one).
     assert tokens[0] == BOS and tokens[1] in METER and tokens[2] in BAR_TOKENS, tokens[:3]
     return tokens[3:]
 
 
-def _continuation_nll(generator: Generator, sequences: list[list[int]], suffix_length: int,
-                      weights: torch.Tensor) -> np.ndarray:
+def _continuation_nll(
+    generator: Generator, sequences: list[list[int]], suffix_length: int, weights: torch.Tensor
+) -> np.ndarray:
     """Negative log-likelihood (nats) of the last ``suffix_length`` tokens of each sequence (K,)."""
     if suffix_length == 0:
         return np.zeros(len(sequences))
@@ -110,10 +114,10 @@ def _continuation_nll(generator: Generator, sequences: list[list[int]], suffix_l
     x = torch.zeros(len(sequences), length - 1, dtype=torch.long)
     y = torch.full((len(sequences), length - 1), -100, dtype=torch.long)
     for k, sequence in enumerate(sequences):
-        x[k, :len(sequence) - 1] = torch.tensor(sequence[:-1])
+        x[k, : len(sequence) - 1] = torch.tensor(sequence[:-1])
         target = torch.tensor(sequence[1:])
-        target[:len(sequence) - 1 - suffix_length] = -100  # score only the kept continuation
-        y[k, :len(sequence) - 1] = target
+        target[: len(sequence) - 1 - suffix_length] = -100  # score only the kept continuation
+        y[k, : len(sequence) - 1] = target
     with torch.no_grad():
         logits, _ = model(x, weights.unsqueeze(0).expand(len(sequences), -1))
         nll = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=-100, reduction="none").sum(1)
@@ -127,8 +131,11 @@ def _repeat_in_form(piece: Piece, kept: list, new_notes: list, start: int, stop:
     home = next((p for p in parts if p["start"] <= start and stop <= p["end"]), None)
     if home is None:
         return kept, new_notes
-    copies = [p for p in parts if p is not home and p["label"] == home["label"]
-              and p["end"] - p["start"] == home["end"] - home["start"]]
+    copies = [
+        p
+        for p in parts
+        if p is not home and p["label"] == home["label"] and p["end"] - p["start"] == home["end"] - home["start"]
+    ]
     for copy in copies:
         offset = copy["start"] - home["start"]
         kept = [n for n in kept if not start + offset <= n[0] < stop + offset]
@@ -136,9 +143,16 @@ def _repeat_in_form(piece: Piece, kept: list, new_notes: list, start: int, stop:
     return kept, new_notes
 
 
-def regenerate(generator: Generator, source, first_bar: int, last_bar: int | None = None, seed: int = 0,
-               genre: str | None = None, style_strength: float = 0.0,
-               candidates: int = DEFAULT_CANDIDATES) -> Iterator[Progress]:
+def regenerate(
+    generator: Generator,
+    source,
+    first_bar: int,
+    last_bar: int | None = None,
+    seed: int = 0,
+    genre: str | None = None,
+    style_strength: float = 0.0,
+    candidates: int = DEFAULT_CANDIDATES,
+) -> Iterator[Progress]:
     """Regenerate bars ``first_bar..last_bar`` (1-based, inclusive; None = to the end) of a
     GeneratedPiece or MIDI file; yields Progress, the last with ``.result`` (a GeneratedPiece),
     which is also the generator's return value. ValueError names any problem."""
@@ -162,20 +176,39 @@ def regenerate(generator: Generator, source, first_bar: int, last_bar: int | Non
         blend = parse_genre_spec(genre, generator.genre_keys)
     elif blend is None:
         blend = _likeliest_genre(generator, piece_to_tokens(piece))
-    request = GenerationRequest(genre=weights_text(blend), bars=last - first_bar + 1, seed=seed,
-                                style_strength=style_strength, tempo=tempo, program=program)
+    request = GenerationRequest(
+        genre=weights_text(blend),
+        bars=last - first_bar + 1,
+        seed=seed,
+        style_strength=style_strength,
+        tempo=tempo,
+        program=program,
+    )
     validate_request(request, generator.genre_keys)
     yield Progress(0, candidates + 1, f"sampling {candidates} candidates for bars {first_bar}-{last}")
     n_bars = last - first_bar + 1
     plan = Plan(meter, "free", "A", n_bars, 500 + n_bars * 48 * meter[0] * 4 // meter[1])
     # Strain ends the piece marks in the passage, as bar numbers of the passage (1 = its first bar).
-    strain_ends = frozenset(piece.bars.index(b) - first_bar + 2 for b in piece.last_bars
-                            if region_start <= b <= region_end)
+    strain_ends = frozenset(
+        piece.bars.index(b) - first_bar + 2 for b in piece.last_bars if region_start <= b <= region_end
+    )
     rows = []
     for k in range(candidates):
         row_request = GenerationRequest(**{**request.__dict__, "seed": seed + k})
-        rows.append(PieceState(row_request, plan, blend, None, generator.genre_keys, tempo, prefix, True,
-                         open_end=not to_the_end, strain_ends=strain_ends))
+        rows.append(
+            PieceState(
+                row_request,
+                plan,
+                blend,
+                None,
+                generator.genre_keys,
+                tempo,
+                prefix,
+                True,
+                open_end=not to_the_end,
+                strain_ends=strain_ends,
+            )
+        )
     sampled = generator.sample_rows(rows)
     yield Progress(candidates, candidates + 1, "scoring how each candidate leads into the kept bars")
     suffix = [] if to_the_end else _suffix_tokens(piece, region_end)
@@ -184,23 +217,43 @@ def regenerate(generator: Generator, source, first_bar: int, last_bar: int | Non
     nll = _continuation_nll(generator, sequences, len(suffix), weights)
     best = int(np.argmin(nll))
     chosen = sampled[best]
-    new_notes = [(n.start, n.pitch, min(n.duration, region_end - n.start)) for n in chosen.piece.notes
-                 if region_start <= n.start < region_end]
-    kept = [(n.start, n.pitch, n.duration) for n in piece.notes
-            if n.start < region_start or n.start >= region_end]
+    new_notes = [
+        (n.start, n.pitch, min(n.duration, region_end - n.start))
+        for n in chosen.piece.notes
+        if region_start <= n.start < region_end
+    ]
+    kept = [(n.start, n.pitch, n.duration) for n in piece.notes if n.start < region_start or n.start >= region_end]
     kept, new_notes = _repeat_in_form(piece, kept, new_notes, region_start, region_end)
-    meta = {**piece.meta, "regenerated_bars": [first_bar, last], "candidates": candidates,
-            "continuation_nll": [round(float(v), 3) for v in nll]}
+    meta = {
+        **piece.meta,
+        "regenerated_bars": [first_bar, last],
+        "candidates": candidates,
+        "continuation_nll": [round(float(v), 3) for v in nll],
+    }
     result_piece = make_piece(kept + new_notes, piece.bars, piece.primer_end, meta, piece.meters, piece.last_bars)
     result = GeneratedPiece(
-        piece=result_piece, request=rows[best].request, tokens=sequences[best],
-        tempo=tempo, program=program, transpose=0, events=sum(r.events for r in sampled),
+        piece=result_piece,
+        request=rows[best].request,
+        tokens=sequences[best],
+        tempo=tempo,
+        program=program,
+        transpose=0,
+        events=sum(r.events for r in sampled),
         seconds_taken=time.perf_counter() - began,
         ended_naturally=chosen.ended_naturally if to_the_end else False,
-        model_name=generator.loaded.name, genre_weights=dict(blend), bars_generated=n_bars,
-        bars_requested=n_bars, meter=f"{meter[0]}/{meter[1]}",
+        model_name=generator.loaded.name,
+        genre_weights=dict(blend),
+        bars_generated=n_bars,
+        bars_requested=n_bars,
+        meter=f"{meter[0]}/{meter[1]}",
         form=(source.form if isinstance(source, GeneratedPiece) else "free"),
-        parts=list(piece.meta.get("parts", [])), stop_reason=chosen.stop_reason)
-    yield Progress(candidates + 1, candidates + 1,
-                   f"bars {first_bar}-{last} regenerated (candidate {best + 1} of {candidates} leads in best)", result)
+        parts=list(piece.meta.get("parts", [])),
+        stop_reason=chosen.stop_reason,
+    )
+    yield Progress(
+        candidates + 1,
+        candidates + 1,
+        f"bars {first_bar}-{last} regenerated (candidate {best + 1} of {candidates} leads in best)",
+        result,
+    )
     return result

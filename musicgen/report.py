@@ -18,6 +18,7 @@ real ones. Piece ``i`` of genre number ``g`` is generated with seed ``seed + g *
 so a report is reproducible. The numbers are in ``report_metrics``, the figures in ``report_figures``,
 the page in ``report_html``.
 """
+
 from __future__ import annotations
 
 import json
@@ -76,9 +77,18 @@ def card_evaluation(loaded: LoadedModel, dataset: Dataset) -> dict | None:
     return {key: metrics[key] for key in metrics if key != "metrics_table"}
 
 
-def build_report(loaded: LoadedModel, dataset: Dataset, out_dir, pieces_per_genre: int = 100, seed: int = 0,
-                 temperature: float = 1.0, top_p: float = 0.95, top_k: int = 0,
-                 batch_size: int = GENERATION_BATCH, critic=None) -> Iterator[ReportProgress]:
+def build_report(
+    loaded: LoadedModel,
+    dataset: Dataset,
+    out_dir,
+    pieces_per_genre: int = 100,
+    seed: int = 0,
+    temperature: float = 1.0,
+    top_p: float = 0.95,
+    top_k: int = 0,
+    batch_size: int = GENERATION_BATCH,
+    critic=None,
+) -> Iterator[ReportProgress]:
     """Generate, measure and write the report to ``out_dir``; yields progress, the last with the metrics.
 
     ``critic``: a ``StyleCritic`` for ``dataset``'s genres; by default the dataset's cached one
@@ -114,16 +124,21 @@ def build_report(loaded: LoadedModel, dataset: Dataset, out_dir, pieces_per_genr
         yield ReportProgress(done, total, "loading the style critic (trained on first use)")
         critic = load_critic(dataset=dataset)
     if critic.genre_keys != keys:
-        raise ValueError(f"the style critic knows the genres {', '.join(critic.genre_keys)}, "
-                         f"the dataset has {', '.join(keys)}")
+        raise ValueError(
+            f"the style critic knows the genres {', '.join(critic.genre_keys)}, the dataset has {', '.join(keys)}"
+        )
     done += 1
 
     # One flat list over all genres, sampled in large batches: a batch of 100 rows samples ~4x more
     # events per second than a batch of 10 on a CPU.
     # Default settings: each genre's own metre and form (AABB in 8-bar parts for the dances).
-    requests = [GenerationRequest(genre=key, temperature=temperature, top_p=top_p,
-                                  top_k=top_k, seed=seed + g * pieces_per_genre + i)
-                for g, key in enumerate(keys) for i in range(pieces_per_genre)]
+    requests = [
+        GenerationRequest(
+            genre=key, temperature=temperature, top_p=top_p, top_k=top_k, seed=seed + g * pieces_per_genre + i
+        )
+        for g, key in enumerate(keys)
+        for i in range(pieces_per_genre)
+    ]
     generator = Generator(loaded)
     generation_seconds, events, examples = 0.0, 0, {key: [] for key in keys}
     generated_pieces: dict[str, list] = {key: [] for key in keys}
@@ -131,7 +146,7 @@ def build_report(loaded: LoadedModel, dataset: Dataset, out_dir, pieces_per_genr
     results_by_genre: dict[str, list] = {key: [] for key in keys}
     for first in range(0, len(requests), batch_size):
         tick = time.time()
-        results = generator.generate_batch(requests[first:first + batch_size])
+        results = generator.generate_batch(requests[first : first + batch_size])
         generation_seconds += time.time() - tick
         for result in results:
             key = result.request.genre
@@ -159,15 +174,26 @@ def build_report(loaded: LoadedModel, dataset: Dataset, out_dir, pieces_per_genr
         evaluation_source = "model card"
 
     metrics = {
-        "model": loaded.name, "model_path": str(loaded.path),
+        "model": loaded.name,
+        "model_path": str(loaded.path),
         "dataset_fingerprint": dataset.fingerprint,
         "created": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "settings": {"pieces_per_genre": pieces_per_genre, "seed": seed, "temperature": temperature,
-                     "top_p": top_p, "top_k": top_k, "in_key_threshold": IN_KEY_THRESHOLD},
+        "settings": {
+            "pieces_per_genre": pieces_per_genre,
+            "seed": seed,
+            "temperature": temperature,
+            "top_p": top_p,
+            "top_k": top_k,
+            "in_key_threshold": IN_KEY_THRESHOLD,
+        },
         "genres": {key: genre_metrics(samples[key], seed) for key in keys},
-        "evaluation": evaluation, "evaluation_source": evaluation_source,
-        "generation": {"seconds": round(generation_seconds, 1), "events": events,
-                       "events_per_second": round(events / max(generation_seconds, 1e-9), 1)},
+        "evaluation": evaluation,
+        "evaluation_source": evaluation_source,
+        "generation": {
+            "seconds": round(generation_seconds, 1),
+            "events": events,
+            "events_per_second": round(events / max(generation_seconds, 1e-9), 1),
+        },
     }
     metrics["form"] = form_metrics(results_by_genre)  # metre, exact length, endings, read back from MIDI
     yield ReportProgress(done, total, "the style critic judges the pieces")
@@ -199,6 +225,7 @@ def build_report(loaded: LoadedModel, dataset: Dataset, out_dir, pieces_per_genr
 
 # --- files -------------------------------------------------------------------------------------------
 
+
 def write_example(result, key: str, out_dir: Path) -> str:
     """Write one generated piece as MIDI under ``examples/``; returns its path relative to ``out_dir``."""
     relative = f"examples/{key}-seed{result.request.seed}.mid"
@@ -213,4 +240,3 @@ def remove_stale_files(out_dir: Path, current: list[str]) -> None:
         for path in out_dir.glob(pattern):
             if path not in keep:
                 path.unlink()
-

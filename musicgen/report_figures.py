@@ -1,6 +1,7 @@
 """The report's figures: one PNG per feature (genres side by side, generated vs real), the checks,
 and confusion matrices (genre identification by likelihood, and the style critic's).
 """
+
 from __future__ import annotations
 
 import math
@@ -56,13 +57,23 @@ def plot_feature(feature: Feature, samples: dict[str, GenreSample], metrics: dic
             for values, colour, label in ((real, REAL_COLOUR, "real"), (generated, GENERATED_COLOUR, "generated")):
                 values = values[np.isfinite(values)]
                 if len(values):
-                    ax.hist(values, bins=bins, density=True, histtype="stepfilled" if label == "real" else "step",
-                            alpha=0.45 if label == "real" else 1.0, color=colour, linewidth=1.8, label=label)
+                    ax.hist(
+                        values,
+                        bins=bins,
+                        density=True,
+                        histtype="stepfilled" if label == "real" else "step",
+                        alpha=0.45 if label == "real" else 1.0,
+                        color=colour,
+                        linewidth=1.8,
+                        label=label,
+                    )
             ax.set_xlabel(feature.unit, fontsize=8)
         else:
             positions = np.arange(len(feature.labels))
-            for offset, values, colour, label in ((-0.2, real, REAL_COLOUR, "real"),
-                                                   (0.2, generated, GENERATED_COLOUR, "generated")):
+            for offset, values, colour, label in (
+                (-0.2, real, REAL_COLOUR, "real"),
+                (0.2, generated, GENERATED_COLOUR, "generated"),
+            ):
                 if len(values):
                     ax.bar(positions + offset, values.mean(0), width=0.4, color=colour, label=label)
             short_labels = all(len(label) <= 2 for label in feature.labels)
@@ -83,16 +94,22 @@ def plot_matrix(feature: Feature, samples: dict[str, GenreSample], metrics: dict
     rows = math.ceil(len(samples) / pairs_per_row)
     figure = Figure(figsize=(2.6 * PANEL_COLUMNS, 2.6 * rows + 0.6), layout="constrained")
     axes = figure.subplots(rows, pairs_per_row * 2, squeeze=False).ravel()
-    for ax in axes[2 * len(samples):]:
+    for ax in axes[2 * len(samples) :]:
         ax.set_visible(False)
     for index, (key, sample) in enumerate(samples.items()):
-        for side, (values, label) in enumerate(((feature_values(sample.real, feature.name), "real"),
-                                                (feature_values(sample.generated, feature.name), "generated"))):
+        for side, (values, label) in enumerate(
+            (
+                (feature_values(sample.real, feature.name), "real"),
+                (feature_values(sample.generated, feature.name), "generated"),
+            )
+        ):
             ax = axes[2 * index + side]
             mean = values.mean(0) if len(values) else np.zeros((12, 12))
             ax.imshow(mean, cmap="magma", vmin=0)
-            ax.set_title(f"{key} {label}" + (f"\n{_ratio_label(metrics, key, feature.name).split('  ')[1]}"
-                                                  if side else "\n"), fontsize=8)
+            ax.set_title(
+                f"{key} {label}" + (f"\n{_ratio_label(metrics, key, feature.name).split('  ')[1]}" if side else "\n"),
+                fontsize=8,
+            )
             ax.set_xticks(range(12), feature.labels, fontsize=5)
             ax.set_yticks(range(12), feature.labels, fontsize=5)
     figure.suptitle(f"{feature.title} of the top voice (row: from, column: to)", fontsize=11)
@@ -130,8 +147,15 @@ def _draw_confusion(ax, labels: list[str], matrix: np.ndarray) -> None:
     shares = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
     ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     for (row, column), count in np.ndenumerate(matrix):
-        ax.text(column, row, f"{int(count)}", ha="center", va="center", fontsize=8,
-                color="white" if shares[row, column] > 0.6 else "black")
+        ax.text(
+            column,
+            row,
+            f"{int(count)}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if shares[row, column] > 0.6 else "black",
+        )
     ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.set_xlabel("identified genre", fontsize=9)
@@ -154,8 +178,9 @@ def plot_critic_confusion(critic: dict, out_dir: Path) -> str:
 
     labels = critic["real_confusion"]["labels"]
     figure = Figure(figsize=(1.2 * len(labels) + 4.0, 0.5 * len(labels) + 1.8), layout="constrained")
-    for ax, (name, title) in zip(figure.subplots(1, 2), (("real_confusion", "real test pieces"),
-                                                         ("generated_confusion", "generated pieces"))):
+    for ax, (name, title) in zip(
+        figure.subplots(1, 2), (("real_confusion", "real test pieces"), ("generated_confusion", "generated pieces"))
+    ):
         _draw_confusion(ax, labels, np.array(critic[name]["matrix"], dtype=float))
         ax.set_title(f"style critic on {title}", fontsize=10)
     return _save(figure, out_dir, "critic_confusion")

@@ -2,6 +2,7 @@
 
 Pure numpy (no plotting, no HTML); ``report.build_report`` gathers the pieces and calls these.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,7 +21,6 @@ class GenreSample:
     real: list[PieceFeatures]
     ended_naturally: list[bool]
     bars: int  # minimum length requested from the generator
-
 
 
 def _share(flags) -> float | None:
@@ -55,19 +55,30 @@ def genre_metrics(sample: GenreSample, seed: int) -> dict:
         overlap = feature_overlap(feature, generated, real)
         ceiling = overlap_ceiling(feature, real, seed)
         ratio = overlap / ceiling if ceiling > 0 else math.nan
-        features[feature.name] = {"overlap": _rounded(overlap), "ceiling": _rounded(ceiling), "ratio": _rounded(ratio),
-                                  "generated_mean": feature_summary(generated), "real_mean": feature_summary(real)}
+        features[feature.name] = {
+            "overlap": _rounded(overlap),
+            "ceiling": _rounded(ceiling),
+            "ratio": _rounded(ratio),
+            "generated_mean": feature_summary(generated),
+            "real_mean": feature_summary(real),
+        }
     ratios = [f["ratio"] for f in features.values() if f["ratio"] is not None]
     return {
-        "bars_requested": sample.bars, "generated_pieces": len(sample.generated), "real_pieces": len(sample.real),
+        "bars_requested": sample.bars,
+        "generated_pieces": len(sample.generated),
+        "real_pieces": len(sample.real),
         "features": features,
         "mean_ratio": round(float(np.mean(ratios)), 4) if ratios else None,
         "checks": {
             "ends_by_itself": {"generated": _share(sample.ended_naturally), "real": None},
-            "keeps_metre": {"generated": _share(f.keeps_metre for f in sample.generated),
-                            "real": _share(f.keeps_metre for f in sample.real)},
-            "in_key": {"generated": _share(f.in_key for f in sample.generated),
-                       "real": _share(f.in_key for f in sample.real)},
+            "keeps_metre": {
+                "generated": _share(f.keeps_metre for f in sample.generated),
+                "real": _share(f.keeps_metre for f in sample.real),
+            },
+            "in_key": {
+                "generated": _share(f.in_key for f in sample.generated),
+                "real": _share(f.in_key for f in sample.real),
+            },
         },
     }
 
@@ -87,7 +98,6 @@ def json_safe(value):
     return value
 
 
-
 def critic_metrics(critic, real: dict[str, list], generated: dict[str, list], seeds: dict[str, list[int]]) -> dict:
     """The style critic's verdicts: recall on real test pieces (the ceiling) and on generated pieces,
     with confusion matrices, the generated/real recall ratio, the real-vs-generated accuracy and the
@@ -103,7 +113,7 @@ def critic_metrics(critic, real: dict[str, list], generated: dict[str, list], se
         by_genre, first = {}, 0
         for key in keys:
             count = len(pieces_by_genre.get(key, []))
-            by_genre[key], first = probabilities[first:first + count], first + count
+            by_genre[key], first = probabilities[first : first + count], first + count
         return confusion(probabilities, true, keys), by_genre
 
     real_confusion, _ = verdict(real)
@@ -118,9 +128,14 @@ def critic_metrics(critic, real: dict[str, list], generated: dict[str, list], se
             "generated_recall": _rounded(recall) if recall is not None else None,
             "recall_ratio": _rounded(recall / ceiling) if recall is not None and ceiling else None,
             "real_vs_generated_accuracy": _rounded(accuracy),
-            "real_pieces": len(real.get(key, [])), "generated_pieces": len(generated.get(key, [])),
+            "real_pieces": len(real.get(key, [])),
+            "generated_pieces": len(generated.get(key, [])),
             "mean_style_fit": _rounded(fits.mean()) if len(fits) else None,
             "style_fit": [{"seed": s, "style_fit": _rounded(f)} for s, f in zip(seeds.get(key, []), fits)],
         }
-    return {"trained_on": dict(critic.info), "genres": genres,
-            "real_confusion": real_confusion, "generated_confusion": generated_confusion}
+    return {
+        "trained_on": dict(critic.info),
+        "genres": genres,
+        "real_confusion": real_confusion,
+        "generated_confusion": generated_confusion,
+    }

@@ -9,6 +9,7 @@ sampled, each repeated letter repeats its part note for note. ``None`` settings 
 defaults: the metre most common in its training pieces, AABB in 8-bar parts for the dance genres,
 through-composed (``"free"``) 16 bars for the others.
 """
+
 from __future__ import annotations
 
 import math
@@ -189,8 +190,9 @@ def plan_request(request: GenerationRequest, genre: str, meter: Meter, tempo: fl
         if r.part_bars is not None:
             part_bars = r.part_bars
             if bars is not None and bars != len(parts) * part_bars and r.seconds is None:
-                raise ValueError(f"--bars {bars} does not fit form {form} with {part_bars}-bar parts "
-                                 f"({len(parts) * part_bars} bars)")
+                raise ValueError(
+                    f"--bars {bars} does not fit form {form} with {part_bars}-bar parts ({len(parts) * part_bars} bars)"
+                )
         elif bars is None:
             part_bars = DEFAULT_PART_BARS
         elif bars % len(parts) == 0:
@@ -274,8 +276,9 @@ class GeneratedPiece:
         voice, velocities shaped by metre and phrase (all 80 with ``flat_velocity``)."""
         from .midi_io import piece_to_midi
 
-        return piece_to_midi(self.piece, tempo=self.tempo, program=self.program, voices=self.voices,
-                             shaped=not flat_velocity)
+        return piece_to_midi(
+            self.piece, tempo=self.tempo, program=self.program, voices=self.voices, shaped=not flat_velocity
+        )
 
     def write_midi(self, path, flat_velocity: bool = False) -> Path:
         """Write the piece as a standard MIDI file (atomically); tracks and velocities as in
@@ -288,15 +291,29 @@ class GeneratedPiece:
     def settings_dict(self) -> dict:
         """Every setting, the outcome and the note count, as JSON-able values."""
         return {
-            "model": self.model_name, "request": asdict(self.request),
-            "genre_weights": dict(self.genre_weights), "morph_weights": self.morph_weights,
-            "tempo": self.tempo, "program": self.program, "transpose": self.transpose,
-            "key_detected": self.key_detected, "key_result": self.key_result,
-            "meter": self.meter, "form": self.form, "parts": list(self.parts),
-            "events": self.events, "seconds_taken": round(self.seconds_taken, 3),
-            "events_per_second": round(self.events_per_second, 1), "ended_naturally": self.ended_naturally,
-            "notes": len(self.piece.notes), "bars_generated": self.bars_generated,
-            "bars_requested": self.bars_requested, "pickup": self.piece.pickup,
-            "stop_reason": self.stop_reason, "style_fit": self.style_fit, "ending_tries": self.ending_tries,
-            "primer_end": self.piece.primer_end, "duration_seconds": round(self.duration_seconds, 3),
+            "model": self.model_name,
+            "request": asdict(self.request),
+            "genre_weights": dict(self.genre_weights),
+            "morph_weights": self.morph_weights,
+            "tempo": self.tempo,
+            "program": self.program,
+            "transpose": self.transpose,
+            "key_detected": self.key_detected,
+            "key_result": self.key_result,
+            "meter": self.meter,
+            "form": self.form,
+            "parts": list(self.parts),
+            "events": self.events,
+            "seconds_taken": round(self.seconds_taken, 3),
+            "events_per_second": round(self.events_per_second, 1),
+            "ended_naturally": self.ended_naturally,
+            "notes": len(self.piece.notes),
+            "bars_generated": self.bars_generated,
+            "bars_requested": self.bars_requested,
+            "pickup": self.piece.pickup,
+            "stop_reason": self.stop_reason,
+            "style_fit": self.style_fit,
+            "ending_tries": self.ending_tries,
+            "primer_end": self.piece.primer_end,
+            "duration_seconds": round(self.duration_seconds, 3),
         }

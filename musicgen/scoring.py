@@ -3,6 +3,7 @@
 Shared by training (validation after each epoch) and evaluation (test NLL, genre identification),
 so neither imports the other.
 """
+
 from __future__ import annotations
 
 import torch
@@ -23,20 +24,21 @@ def next_token_batch(dataset: Dataset, pieces: list[int]) -> tuple[torch.Tensor,
     x = torch.full((len(pieces), T), PAD, dtype=torch.long)
     y = torch.full((len(pieces), T), IGNORE, dtype=torch.long)
     for b, s in enumerate(seqs):
-        x[b, :len(s) - 1] = torch.from_numpy(s[:-1])
-        y[b, :len(s) - 1] = torch.from_numpy(s[1:])
+        x[b, : len(s) - 1] = torch.from_numpy(s[:-1])
+        y[b, : len(s) - 1] = torch.from_numpy(s[1:])
     return x, y
 
 
 @torch.no_grad()
-def evaluate_nll(model: GenreLSTM, dataset: Dataset, pieces: list[int], genre_override=None,
-                 batch: int = 32) -> dict[int, float]:
+def evaluate_nll(
+    model: GenreLSTM, dataset: Dataset, pieces: list[int], genre_override=None, batch: int = 32
+) -> dict[int, float]:
     """Mean NLL in nats per event (predicting every token after BOS) per genre index."""
     model.eval()
     totals: dict[int, list[float]] = {}
     order = sorted(pieces, key=lambda i: len(dataset.piece_tokens(i)))
     for start in range(0, len(order), batch):
-        chunk = order[start:start + batch]
+        chunk = order[start : start + batch]
         x, y = next_token_batch(dataset, chunk)
         genre = torch.tensor([int(dataset.genre[i]) if genre_override is None else genre_override for i in chunk])
         logits, _ = model(x, genre)

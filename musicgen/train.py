@@ -8,6 +8,7 @@ exactly from its checkpointed step.
 
 Runs alone or under ``torchrun`` (DistributedDataParallel; gloo on CPU, nccl on GPU).
 """
+
 from __future__ import annotations
 
 import math
@@ -86,8 +87,9 @@ class StreamBatcher:
             loads[s] += len(dataset.piece_tokens(pieces[k]))
         # Windows until the shortest stream has been through its pieces once; streams wrap
         # around their queue, so the trainer may ask for any fixed number of steps instead.
-        self.steps = max(1, min(sum(math.ceil((len(dataset.piece_tokens(p)) - 1) / bptt) for p, _ in q)
-                                for q in self.queues))
+        self.steps = max(
+            1, min(sum(math.ceil((len(dataset.piece_tokens(p)) - 1) / bptt) for p, _ in q) for q in self.queues)
+        )
 
     def __iter__(self):
         cursors = [(0, None, 0) for _ in range(self.batch)]  # (queue index, tokens, position)
@@ -106,9 +108,9 @@ class StreamBatcher:
                     pos = 0
                     reset[b] = True
                 piece, _ = self.queues[b][q % len(self.queues[b])]
-                chunk = tokens[pos:pos + self.bptt + 1]
-                x[b, :len(chunk) - 1] = chunk[:-1]
-                y[b, :len(chunk) - 1] = chunk[1:]
+                chunk = tokens[pos : pos + self.bptt + 1]
+                x[b, : len(chunk) - 1] = chunk[:-1]
+                y[b, : len(chunk) - 1] = chunk[1:]
                 genre[b] = int(self.dataset.genre[piece])
                 cursors[b] = (q, tokens, pos + self.bptt)
             yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(genre), torch.from_numpy(reset)
@@ -146,8 +148,10 @@ def resume_config(config: TrainConfig, given: set[str]) -> tuple[TrainConfig, st
     for name, value in sizes.items():
         if name in given and getattr(config, name) != value:
             flag = "--" + name.replace("_", "-")
-            raise TrainingError(f"{flag} {getattr(config, name)} conflicts with the checkpoint's {value}; "
-                                f"a resumed run keeps its network (drop the flag or train anew)")
+            raise TrainingError(
+                f"{flag} {getattr(config, name)} conflicts with the checkpoint's {value}; "
+                f"a resumed run keeps its network (drop the flag or train anew)"
+            )
     summary = ", ".join(f"{name}={value}" for name, value in sizes.items())
     return replace(config, **sizes), f"resuming {ckpt_path.name}: network sizes from the checkpoint ({summary})"
 
@@ -175,7 +179,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
         raise TrainingError(str(error)) from None
     train_pieces = dataset.indices("train")
     if config.max_train_pieces:
-        train_pieces = train_pieces[:config.max_train_pieces]
+        train_pieces = train_pieces[: config.max_train_pieces]
     valid_pieces = dataset.indices("valid")
     if not train_pieces or not valid_pieces:
         raise TrainingError(f"{config.dataset}: dataset needs pieces in both train and valid splits")
@@ -209,8 +213,9 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
         torch.set_rng_state(state["torch_rng"])
 
     # Steps per epoch must agree across processes: every rank uses the smallest count.
-    batchers = lambda e: StreamBatcher(dataset, mine, my_ranges, config.batch_size, config.bptt,
-                                       config.seed * 1000 + e * world + rank)
+    batchers = lambda e: StreamBatcher(
+        dataset, mine, my_ranges, config.batch_size, config.bptt, config.seed * 1000 + e * world + rank
+    )
     steps_per_epoch = batchers(0).steps
     if distributed:
         count = torch.tensor([steps_per_epoch])
@@ -222,19 +227,34 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
     def save_checkpoint(path_step: int, path_epoch: int, stream_state=None) -> None:
         if rank != 0:
             return
-        _atomic_torch_save({
-            "stream_state": list(stream_state) if stream_state is not None else [],
-            "torch_rng": torch.get_rng_state(),
-            "format": CHECKPOINT_FORMAT, "model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
-            "step": path_step, "epoch": path_epoch, "best": best, "bad_epochs": bad_epochs,
-            "history": history, "elapsed": elapsed_before + time.time() - started,
-            "train_config": asdict(config)}, ckpt_path)
+        _atomic_torch_save(
+            {
+                "stream_state": list(stream_state) if stream_state is not None else [],
+                "torch_rng": torch.get_rng_state(),
+                "format": CHECKPOINT_FORMAT,
+                "model": raw_model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "step": path_step,
+                "epoch": path_epoch,
+                "best": best,
+                "bad_epochs": bad_epochs,
+                "history": history,
+                "elapsed": elapsed_before + time.time() - started,
+                "train_config": asdict(config),
+            },
+            ckpt_path,
+        )
 
     started = time.time()
     last_checkpoint = time.time()
     tokens_seen, rate_start, steps_this_run = 0, time.time(), 0
-    yield TrainProgress(step, total_steps, epoch + 1, message=f"{len(train_pieces)} training pieces, "
-                        f"{raw_model.num_parameters():,} parameters, {steps_per_epoch} steps per epoch")
+    yield TrainProgress(
+        step,
+        total_steps,
+        epoch + 1,
+        message=f"{len(train_pieces)} training pieces, "
+        f"{raw_model.num_parameters():,} parameters, {steps_per_epoch} steps per epoch",
+    )
     while epoch < config.epochs:
         model.train()
         state, resumed_stream_state = resumed_stream_state, None
@@ -251,16 +271,17 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
                 state = (seed_h, seed_c)
             else:
                 keep = (~reset).float().view(1, -1, 1)
-                state = (state[0].detach() * keep + seed_h * (1 - keep),
-                         state[1].detach() * keep + seed_c * (1 - keep))
+                state = (state[0].detach() * keep + seed_h * (1 - keep), state[1].detach() * keep + seed_c * (1 - keep))
             for group in optimizer.param_groups:
                 group["lr"] = _lr_at(step, total_steps, config)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
                 logits, new_state = model(x, genre, state)
             loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=IGNORE)
             if not torch.isfinite(loss):
-                raise TrainingError(f"loss became {float(loss.detach())} at step {step}; the last checkpoint "
-                                    f"({ckpt_path}) is kept — try a lower --lr")
+                raise TrainingError(
+                    f"loss became {float(loss.detach())} at step {step}; the last checkpoint "
+                    f"({ckpt_path}) is kept — try a lower --lr"
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(raw_model.parameters(), config.grad_clip)
@@ -279,27 +300,54 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
         valid = evaluate_nll(raw_model, dataset, valid_pieces)
         valid_by_key = {dataset.genres[g].key: round(v, 4) for g, v in sorted(valid.items())}
         mean_valid = float(np.mean(list(valid.values())))
-        history.append({"epoch": epoch, "step": step, "valid_nll": valid_by_key, "valid_mean": round(mean_valid, 4),
-                        "minutes": round((elapsed_before + time.time() - started) / 60, 2)})
+        history.append(
+            {
+                "epoch": epoch,
+                "step": step,
+                "valid_nll": valid_by_key,
+                "valid_mean": round(mean_valid, 4),
+                "minutes": round((elapsed_before + time.time() - started) / 60, 2),
+            }
+        )
         improved = mean_valid < best
         if improved:
             best, bad_epochs = mean_valid, 0
             if rank == 0:
-                save_model(raw_model, dataset.genres, out, {
-                    "training": {"config": asdict(config), "epochs": epoch, "steps": step,
-                                 "minutes": round((elapsed_before + time.time() - started) / 60, 1),
-                                 "hardware": hardware_summary(world), "history": history},
-                    "dataset": {"path": config.dataset, "fingerprint": dataset.fingerprint,
-                                "pieces": int(len(dataset.genre)), "tokens": int(len(dataset.tokens))},
-                    "meters": dataset.manifest.get("meters", {}),
-                    "metrics": {"valid_nll": valid_by_key}})
+                save_model(
+                    raw_model,
+                    dataset.genres,
+                    out,
+                    {
+                        "training": {
+                            "config": asdict(config),
+                            "epochs": epoch,
+                            "steps": step,
+                            "minutes": round((elapsed_before + time.time() - started) / 60, 1),
+                            "hardware": hardware_summary(world),
+                            "history": history,
+                        },
+                        "dataset": {
+                            "path": config.dataset,
+                            "fingerprint": dataset.fingerprint,
+                            "pieces": int(len(dataset.genre)),
+                            "tokens": int(len(dataset.tokens)),
+                        },
+                        "meters": dataset.manifest.get("meters", {}),
+                        "metrics": {"valid_nll": valid_by_key},
+                    },
+                )
         else:
             bad_epochs += 1
         save_checkpoint(step, epoch)
         last_checkpoint = time.time()
-        yield TrainProgress(step, total_steps, epoch, message=f"epoch {epoch}: valid NLL {mean_valid:.4f}"
-                            + (" (best)" if improved else f" (no gain {bad_epochs}/{config.patience})"),
-                            valid_nll=valid_by_key)
+        yield TrainProgress(
+            step,
+            total_steps,
+            epoch,
+            message=f"epoch {epoch}: valid NLL {mean_valid:.4f}"
+            + (" (best)" if improved else f" (no gain {bad_epochs}/{config.patience})"),
+            valid_nll=valid_by_key,
+        )
         if bad_epochs >= config.patience:
             yield TrainProgress(step, total_steps, epoch, message="early stop: validation loss stopped improving")
             break

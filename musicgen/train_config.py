@@ -1,5 +1,6 @@
 """Hyper-parameters of a training run, kept apart from the trainer so the CLI can build its
 flags without importing torch."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -40,8 +41,7 @@ class TrainConfig:
 
     def model_config(self, vocab_size: int, n_genres: int):
         """The network's ModelConfig for this run."""
-        return ModelConfig(vocab_size, n_genres, self.n_layer, self.n_hidden, self.n_embd,
-                           self.genre_dim, self.dropout)
+        return ModelConfig(vocab_size, n_genres, self.n_layer, self.n_hidden, self.n_embd, self.genre_dim, self.dropout)
 
 
 # What each flag of `musicgen train` does, for its --help (the default is added there).

@@ -10,6 +10,7 @@ A note's MIDI velocity is ``BASE_VELOCITY`` plus
 
 Deterministic: the same piece gives the same velocities.
 """
+
 from __future__ import annotations
 
 import bisect

@@ -11,6 +11,7 @@ spawned process with a pipe of its own:
   Ctrl+C meanwhile, so any number of interrupts ends the work within seconds.
 
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -27,6 +28,7 @@ STOP_GRACE_SECONDS = 2.0  # time given to terminated workers before they are kil
 
 def _exit_when_orphaned(parent_pid: int) -> None:
     """Exit this process (from a daemon thread) as soon as ``parent_pid`` is no longer its parent."""
+
     def watch() -> None:
         while os.getppid() == parent_pid:
             time.sleep(PARENT_POLL_SECONDS)
@@ -96,8 +98,9 @@ def _stop(processes: list, links: list) -> None:
         _restore_interrupts(previous)
 
 
-def run_in_processes(function: Callable, jobs: list[tuple], workers: int, initializer: Callable | None = None,
-                     initargs: tuple = ()) -> Iterator[tuple[int, object]]:
+def run_in_processes(
+    function: Callable, jobs: list[tuple], workers: int, initializer: Callable | None = None, initargs: tuple = ()
+) -> Iterator[tuple[int, object]]:
     """Run ``function(*job)`` for every job in ``workers`` spawned processes (each first runs
     ``initializer(*initargs)``); yields ``(index of the job, result)`` as each one finishes.
 
@@ -113,8 +116,12 @@ def run_in_processes(function: Callable, jobs: list[tuple], workers: int, initia
         try:
             for _ in range(min(workers, len(jobs))):
                 link, child_link = context.Pipe()
-                process = context.Process(target=_serve, daemon=True, name="musicgen-worker",
-                                          args=(child_link, os.getpid(), function, initializer, initargs))
+                process = context.Process(
+                    target=_serve,
+                    daemon=True,
+                    name="musicgen-worker",
+                    args=(child_link, os.getpid(), function, initializer, initargs),
+                )
                 process.start()
                 child_link.close()
                 processes.append(process)

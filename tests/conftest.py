@@ -1,4 +1,5 @@
 """Shared fixtures: offscreen Qt, a tiny dataset and a tiny trained model (built once per session)."""
+
 from __future__ import annotations
 
 import os
@@ -40,12 +41,28 @@ def synthetic_records(n_per_genre: int = 12):
         cycle = rng.choice((4, 5, 6, 8))
         # a passing note here and there makes every piece its own tune (none dropped as a duplicate)
         rise = [(k * 6, base + (k % cycle) * 2 + (1 if rng.random() < 0.1 else 0), 6) for k in range(48)]
-        records.append({"genre": "rise", "source": f"rise/{i}", "title": f"Rise {i}", "notes": [list(n) for n in rise],
-                        "bars": list(range(0, 48 * 6 + 1, 48)), "meters": [[0, 4, 4]]})
+        records.append(
+            {
+                "genre": "rise",
+                "source": f"rise/{i}",
+                "title": f"Rise {i}",
+                "notes": [list(n) for n in rise],
+                "bars": list(range(0, 48 * 6 + 1, 48)),
+                "meters": [[0, 4, 4]],
+            }
+        )
         step = rng.choice((3, 4, 5))
         fall = [(k * 12, base + 12 - (k % 3) * step + (1 if rng.random() < 0.1 else 0), 12) for k in range(30)]
-        records.append({"genre": "fall", "source": f"fall/{i}", "title": f"Fall {i}", "notes": [list(n) for n in fall],
-                        "bars": list(range(0, 30 * 12 + 1, 36)), "meters": [[0, 6, 8]]})
+        records.append(
+            {
+                "genre": "fall",
+                "source": f"fall/{i}",
+                "title": f"Fall {i}",
+                "notes": [list(n) for n in fall],
+                "bars": list(range(0, 30 * 12 + 1, 36)),
+                "meters": [[0, 6, 8]],
+            }
+        )
     return records
 
 
@@ -56,8 +73,10 @@ def tiny_dataset(tmp_path_factory):
     from musicgen.genres import Genre
 
     out = tmp_path_factory.mktemp("tiny_dataset")
-    genres = [Genre("rise", "Rising scales", "Toy genre: rising scales in 4/4.", 0, 120),
-              Genre("fall", "Falling arpeggios", "Toy genre: falling arpeggios in 6/8.", 40, 90)]
+    genres = [
+        Genre("rise", "Rising scales", "Toy genre: rising scales in 4/4.", 0, 120),
+        Genre("fall", "Falling arpeggios", "Toy genre: falling arpeggios in 6/8.", 40, 90),
+    ]
     assemble([{"pieces": synthetic_records(), "failed": []}], genres, out, {"source": "synthetic"})
     return out
 
@@ -71,9 +90,23 @@ def tiny_model(tiny_dataset, tmp_path_factory):
 
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("tiny_model") / "tiny"
-    config = TrainConfig(dataset=str(tiny_dataset), out=str(out), n_layer=2, n_hidden=32, n_embd=16, genre_dim=8,
-                         dropout=0.0, batch_size=4, bptt=32, lr=1e-2, warmup_steps=5, epochs=30, patience=30,
-                         bf16=False, seed=0)
+    config = TrainConfig(
+        dataset=str(tiny_dataset),
+        out=str(out),
+        n_layer=2,
+        n_hidden=32,
+        n_embd=16,
+        genre_dim=8,
+        dropout=0.0,
+        batch_size=4,
+        bptt=32,
+        lr=1e-2,
+        warmup_steps=5,
+        epochs=30,
+        patience=30,
+        bf16=False,
+        seed=0,
+    )
     for _ in train(config):
         pass
     return out.with_suffix(".json")

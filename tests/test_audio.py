@@ -1,4 +1,5 @@
 """Audio rendering: FluidSynth or the fallback synth, normalised samples, valid 16-bit WAV files."""
+
 from __future__ import annotations
 
 import sys
@@ -50,7 +51,7 @@ def test_render_audio_is_normalised_mono_and_names_backend():
     assert backend == expected_backend()
     assert len(samples) >= 0.5 * 22050  # at least the note's length
     sounding = samples[: int(0.4 * 22050)]
-    assert np.sqrt(np.mean(sounding ** 2)) > 0.05  # the note is audible, not silence
+    assert np.sqrt(np.mean(sounding**2)) > 0.05  # the note is audible, not silence
 
 
 def test_fluidsynth_is_used_when_available():

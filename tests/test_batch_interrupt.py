@@ -1,5 +1,6 @@
 """An interrupted batch ends within seconds and leaves no process behind; a resumed one trusts no
 damaged file and leaves no temp file."""
+
 from __future__ import annotations
 
 import hashlib
@@ -46,11 +47,21 @@ def start_batch(model, folder: Path) -> subprocess.Popen:
     its two workers are composing. Its stderr goes to ``folder/stderr.txt`` (a pipe would be held
     open by any worker that outlives it)."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    command = [sys.executable, "-m", "musicgen", "batch", "--model", str(model), "--out-dir", str(folder / "out"),
-               *map(str, LONG_BATCH)]
+    command = [
+        sys.executable,
+        "-m",
+        "musicgen",
+        "batch",
+        "--model",
+        str(model),
+        "--out-dir",
+        str(folder / "out"),
+        *map(str, LONG_BATCH),
+    ]
     with open(folder / "stderr.txt", "w") as stderr:
-        process = subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True,
-                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=stderr
+        )
     deadline = time.monotonic() + 120
     while len(children_of(process.pid)) < 2 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -104,6 +115,7 @@ def test_kill_9_of_the_batch_leaves_no_worker(tiny_model, tmp_path):
 
 # --- resume: verify finished files, remove stray temp files -------------------------------------
 
+
 def batch(capsys, model, out_dir, count=4):
     code = main(["batch", "--model", str(model), "--count", str(count), "--bars", "2", "--out-dir", str(out_dir)])
     out, err = capsys.readouterr()
@@ -128,7 +140,7 @@ def test_resume_recomposes_a_damaged_file_and_removes_temp_files(tiny_model, tmp
     good = {p.name: p.read_bytes() for p in out_dir.glob("*.mid")}
     victim = out_dir / sorted(good)[1]
     data = good[victim.name]
-    victim.write_bytes(data[:len(data) // 2] if damage == "cut" else data[:-1] + bytes([data[-1] ^ 0xFF]))
+    victim.write_bytes(data[: len(data) // 2] if damage == "cut" else data[:-1] + bytes([data[-1] ^ 0xFF]))
     stray = out_dir / f".{sorted(good)[2]}.abcd1234.tmp"  # as a kill -9 between write and rename leaves it
     stray.write_bytes(b"half a file")
     stdout = batch(capsys, tiny_model, out_dir)

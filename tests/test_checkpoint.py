@@ -1,4 +1,5 @@
 """Model files: self-describing cards, search path, and one-line errors for bad files."""
+
 from __future__ import annotations
 
 import json
@@ -48,13 +49,19 @@ def test_truncated_weights_are_a_clear_error(model_copy):
         load_model(str(model_copy))
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda c: c.update(version=99), "model file version 99 is not supported"),
-    (lambda c: c["codec"].update(codec_version=1), "made with event codec version 1, this musicgen reads codec version 2"),
-    (lambda c: c["codec"].update(vocab_size=236), "vocab_size 236 \\(expected"),
-    (lambda c: c["config"].update(n_hidden=64), "weights do not match the card"),
-    (lambda c: c.update(format="other"), "not a musicgen model card"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda c: c.update(version=99), "model file version 99 is not supported"),
+        (
+            lambda c: c["codec"].update(codec_version=1),
+            "made with event codec version 1, this musicgen reads codec version 2",
+        ),
+        (lambda c: c["codec"].update(vocab_size=236), "vocab_size 236 \\(expected"),
+        (lambda c: c["config"].update(n_hidden=64), "weights do not match the card"),
+        (lambda c: c.update(format="other"), "not a musicgen model card"),
+    ],
+)
 def test_other_versions_are_clear_errors(model_copy, change, message):
     card = json.loads(model_copy.read_text())
     change(card)

@@ -1,4 +1,5 @@
 """The command line as a user runs it: generate, batch, genres, models, render, play, and bad input."""
+
 from __future__ import annotations
 
 import json
@@ -55,9 +56,11 @@ def read_manifest_lines(folder: Path) -> list[dict]:
 
 # --- generate ----------------------------------------------------------------------------------
 
+
 def test_help_runs_as_a_module():
-    result = subprocess.run([sys.executable, "-m", "musicgen", "--help"], capture_output=True, text=True,
-                            cwd=REPO, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "musicgen", "--help"], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
     assert result.returncode == 0
     for command in ("generate", "batch", "genres", "models", "render", "play", "train", "data"):
         assert command in result.stdout
@@ -111,9 +114,28 @@ def test_generate_with_wav_renders_audio_and_names_the_backend(tmp_path, capsys,
 
 def test_generate_honours_blend_morph_tempo_and_instrument(tmp_path, capsys, model):
     out = tmp_path / "blend.mid"
-    code, stdout, err = generate(capsys, model, "--genre", "rise=0.7,fall=0.3", "--morph-to", "fall", "--seed", 2,
-                                 "--tempo", 100, "--program", 73, "--temperature", 0.8, "--top-k", 10,
-                                 "--top-p", 0.9, "-o", out)
+    code, stdout, err = generate(
+        capsys,
+        model,
+        "--genre",
+        "rise=0.7,fall=0.3",
+        "--morph-to",
+        "fall",
+        "--seed",
+        2,
+        "--tempo",
+        100,
+        "--program",
+        73,
+        "--temperature",
+        0.8,
+        "--top-k",
+        10,
+        "--top-p",
+        0.9,
+        "-o",
+        out,
+    )
     assert code == 0, err
     assert "rise=0.7,fall=0.3 -> fall" in stdout and "100 bpm" in stdout
     pm = pretty_midi.PrettyMIDI(str(out))
@@ -128,7 +150,9 @@ def test_generate_continues_a_primer(tmp_path, capsys, model, chorale_like):
     assert code == 0, err
     assert "after the primer" in stdout
     pm = pretty_midi.PrettyMIDI(str(out))
-    primer_notes = sorted((n.pitch, round(n.start, 3)) for n in pretty_midi.PrettyMIDI(str(primer)).instruments[0].notes)
+    primer_notes = sorted(
+        (n.pitch, round(n.start, 3)) for n in pretty_midi.PrettyMIDI(str(primer)).instruments[0].notes
+    )
     result_notes = sorted((n.pitch, round(n.start, 3)) for n in pm.instruments[0].notes)
     assert set(primer_notes) <= set(result_notes) and len(result_notes) > len(primer_notes)
 
@@ -200,6 +224,7 @@ def test_read_only_output_folder_is_refused_before_any_work(tmp_path, capsys, mo
 
 
 # --- batch -------------------------------------------------------------------------------------
+
 
 def batch_args(model, out_dir, count=6, *extra):
     return ("batch", "--model", model, "--count", count, "--out-dir", out_dir, "--bars", 2, "--seed-base", 10, *extra)
@@ -281,13 +306,16 @@ def test_batch_refuses_to_mix_settings_in_one_folder(tmp_path, capsys, model):
     assert len(read_manifest_lines(out_dir)) == 2
 
 
-@pytest.mark.parametrize("flags, expected", [
-    (["--count", "0"], "count"),
-    (["--workers", "0"], "workers"),
-    (["--genre", "polka"], "rise, fall"),
-    (["--top-p", "2"], "top-p"),
-    (["--model", "no-such-model"], "no-such-model"),
-])
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        (["--count", "0"], "count"),
+        (["--workers", "0"], "workers"),
+        (["--genre", "polka"], "rise, fall"),
+        (["--top-p", "2"], "top-p"),
+        (["--model", "no-such-model"], "no-such-model"),
+    ],
+)
 def test_bad_batch_input_creates_nothing(tmp_path, capsys, model, flags, expected):
     out_dir = tmp_path / "new" / "out"
     code, _, err = run(capsys, *batch_args(model, out_dir), *flags)  # later flags win in argparse
@@ -302,6 +330,7 @@ def test_batch_out_dir_that_is_a_file_is_refused(tmp_path, capsys, model):
 
 
 # --- genres, models ----------------------------------------------------------------------------
+
 
 def test_genres_lists_the_models_genres_with_instrument_and_tempo(capsys, model):
     code, stdout, _ = run(capsys, "genres", "--model", model)
@@ -337,6 +366,7 @@ def test_missing_default_model_says_where_it_looked(tmp_path, capsys, monkeypatc
 
 
 # --- render, play ------------------------------------------------------------------------------
+
 
 def test_render_writes_a_wav_and_names_the_backend(tmp_path, capsys, chorale_like):
     midi = write_midi(chorale_like, tmp_path / "c.mid", tempo=240, program=19)
@@ -419,6 +449,7 @@ def test_play_unknown_port_lists_the_available_ones(tmp_path, capsys, monkeypatc
 
 # --- installation --------------------------------------------------------------------------------
 
+
 def test_default_model_is_found_after_a_non_editable_install(tmp_path):
     card = REPO / "models" / "musicgen-default.json"
     if not card.is_file() or not card.with_suffix(".safetensors").is_file():
@@ -434,14 +465,36 @@ def test_default_model_is_found_after_a_non_editable_install(tmp_path):
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, source / name)
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--disable-pip-version-check", "--target", str(target), str(source)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     shipped = sorted(p.name for p in (target / "musicgen_models").iterdir())
     assert "musicgen-default.json" in shipped and "musicgen-default.safetensors" in shipped
     env = {**os.environ, "PYTHONPATH": str(target), "XDG_DATA_HOME": str(tmp_path / "xdg")}
     env.pop("MUSICGEN_MODELS", None)
-    found = subprocess.run([sys.executable, "-c", "from musicgen.checkpoint import find_model; print(find_model())"],
-                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120, check=True)
+    found = subprocess.run(
+        [sys.executable, "-c", "from musicgen.checkpoint import find_model; print(find_model())"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=True,
+    )
     # pyfluidsynth prints where it found its library when $CI is set: the path is the last line
     assert Path(found.stdout.strip().splitlines()[-1]) == target / "musicgen_models" / "musicgen-default.json"

@@ -1,5 +1,6 @@
 """The command line writes only the files it is asked to, only regular files, and changes nothing
 when an output is refused."""
+
 from __future__ import annotations
 
 import os
@@ -97,12 +98,15 @@ def test_generate_writes_through_a_symlink_and_keeps_it(tmp_path, capsys, tiny_m
     assert sorted(snapshot(tmp_path)) == ["latest.mid", "takes", "takes/take1.mid"]
 
 
-@pytest.mark.parametrize("flags, words", [
-    (("-o", "{d}/x.txt"), ("x.txt", "must end in .mid or .midi")),
-    (("-o", "{d}/x.mid", "--wav", "{d}/x.mid"), ("x.mid", "WAV file name must end in .wav")),
-    (("-o", "{d}/x.mid", "--wav", "{d}/x.mp3"), ("x.mp3", "must end in .wav")),
-    (("-o", "{d}/x.mid", "--wav", "{d}/same.wav"), ("same.wav", "given for both -o/--output and --wav")),
-])
+@pytest.mark.parametrize(
+    "flags, words",
+    [
+        (("-o", "{d}/x.txt"), ("x.txt", "must end in .mid or .midi")),
+        (("-o", "{d}/x.mid", "--wav", "{d}/x.mid"), ("x.mid", "WAV file name must end in .wav")),
+        (("-o", "{d}/x.mid", "--wav", "{d}/x.mp3"), ("x.mp3", "must end in .wav")),
+        (("-o", "{d}/x.mid", "--wav", "{d}/same.wav"), ("same.wav", "given for both -o/--output and --wav")),
+    ],
+)
 def test_generate_refuses_wrong_endings_and_one_file_for_two_outputs(tmp_path, capsys, tiny_model, flags, words):
     (tmp_path / "x.mid").write_bytes(b"mine")
     os.link(tmp_path / "x.mid", tmp_path / "same.wav")  # one file under two names
@@ -116,8 +120,10 @@ def test_render_refuses_writing_onto_its_input_or_a_non_wav_name(tmp_path, capsy
     (tmp_path / "in.wav").symlink_to(midi_file)
     before = snapshot(tmp_path)
     assert_refused(*run(capsys, "render", midi_file, midi_file)[::2], "in.mid", "must end in .wav")
-    assert_refused(*run(capsys, "render", midi_file, tmp_path / "in.wav")[::2],
-                   "given for both the MIDI file to render and the WAV file to write")
+    assert_refused(
+        *run(capsys, "render", midi_file, tmp_path / "in.wav")[::2],
+        "given for both the MIDI file to render and the WAV file to write",
+    )
     assert snapshot(tmp_path) == before
 
 

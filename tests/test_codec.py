@@ -1,4 +1,5 @@
 """Codec: round trips (hand-made, hypothesis, real corpus pieces) and decoding of any tokens."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,8 +48,8 @@ def test_triplets_and_dotted_values_are_exact():
 
 
 notes_strategy = st.lists(
-    st.tuples(st.integers(0, 2000), st.integers(MIN_PITCH, MAX_PITCH), st.integers(1, 400)),
-    min_size=0, max_size=60)
+    st.tuples(st.integers(0, 2000), st.integers(MIN_PITCH, MAX_PITCH), st.integers(1, 400)), min_size=0, max_size=60
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -76,8 +77,14 @@ def test_any_tokens_decode_to_valid_midi(tokens):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.integers(0, codec.VOCAB_SIZE - 1), max_size=300), st.floats(20.0, 400.0),
-       st.integers(0, 127), st.integers(-11, 11), st.integers(1, 4), st.booleans())
+@given(
+    st.lists(st.integers(0, codec.VOCAB_SIZE - 1), max_size=300),
+    st.floats(20.0, 400.0),
+    st.integers(0, 127),
+    st.integers(-11, 11),
+    st.integers(1, 4),
+    st.booleans(),
+)
 def test_any_tokens_write_a_file_that_mido_and_pretty_midi_read_back(tokens, tempo, program, transpose, voices, shaped):
     """Every allowed tempo, instrument, key shift, voice count and velocity style: the file is written
     and reads back with every note (a time signature that does not fit a MIDI byte would fail here)."""
@@ -91,8 +98,15 @@ def test_any_tokens_write_a_file_that_mido_and_pretty_midi_read_back(tokens, tem
 
     piece = tokens_to_piece(tokens)
     with tempfile.TemporaryDirectory() as folder:
-        path = write_midi(piece, Path(folder) / "any.mid", tempo=tempo, program=program, transpose=transpose,
-                          voices=voices, shaped=shaped)
+        path = write_midi(
+            piece,
+            Path(folder) / "any.mid",
+            tempo=tempo,
+            program=program,
+            transpose=transpose,
+            voices=voices,
+            shaped=shaped,
+        )
         played = sum(msg.type == "note_on" and msg.velocity > 0 for msg in mido.MidiFile(str(path)))
         read = pretty_midi.PrettyMIDI(str(path))
     assert played == len(piece.notes) == sum(len(i.notes) for i in read.instruments)
@@ -119,6 +133,7 @@ def test_transpose_tokens_moves_only_pitches(chorale_like):
 
 
 # ----- codec version 2: metre, pickup, strain ends -----------------------------------------------
+
 
 def _tune(meter, bar, pickup, bars=4):
     """A one-voice tune in ``meter`` with a pickup of ``pickup`` steps and ``bars`` whole bars."""
@@ -152,8 +167,12 @@ def test_a_change_of_metre_is_written_after_its_bar_line():
 
 def test_strain_ends_round_trip_as_last_bars():
     piece = _tune((4, 4), 48, 12, bars=8)
-    marked = make_piece([(n.start, n.pitch, n.duration) for n in piece.notes], piece.bars,
-                        meters=piece.meters, last_bars=[piece.bars[3]])
+    marked = make_piece(
+        [(n.start, n.pitch, n.duration) for n in piece.notes],
+        piece.bars,
+        meters=piece.meters,
+        last_bars=[piece.bars[3]],
+    )
     tokens = piece_to_tokens(marked)
     assert tokens.count(codec.PART_BAR) == 1 and tokens.count(codec.LAST_BAR) == 1  # strain end, final bar
     assert tokens_to_piece(tokens).last_bars == (piece.bars[3], piece.bars[-2])

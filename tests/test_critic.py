@@ -1,4 +1,5 @@
 """The style critic: genre recognition, files without pickle, the cache, real-vs-generated, best-of-N."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from musicgen.critic import (CRITIC_VERSION, StyleCritic, best_of, candidate_seeds, critic_cache_path, fit_critic,
-                             load_critic, real_vs_generated_accuracy, train_critic)
+from musicgen.critic import (
+    CRITIC_VERSION,
+    StyleCritic,
+    best_of,
+    candidate_seeds,
+    critic_cache_path,
+    fit_critic,
+    load_critic,
+    real_vs_generated_accuracy,
+    train_critic,
+)
 from musicgen.critic_features import fit_feature_space
 from musicgen.notes import make_piece
 
@@ -39,8 +49,12 @@ def tunes(seed: int, count: int, rhythms, leaps: bool = False):
 def shuffled_pitches(piece, rng):
     """The same rhythm with the pitches in random order."""
     pitches = rng.permutation([n.pitch for n in piece.notes])
-    return make_piece([(n.start, p, n.duration) for n, p in zip(piece.notes, pitches)], piece.bars,
-                      meters=piece.meters, last_bars=piece.last_bars)
+    return make_piece(
+        [(n.start, p, n.duration) for n, p in zip(piece.notes, pitches)],
+        piece.bars,
+        meters=piece.meters,
+        last_bars=piece.last_bars,
+    )
 
 
 @pytest.fixture
@@ -51,6 +65,7 @@ def cache(tmp_path, monkeypatch):
 
 
 # --- recognising genres ------------------------------------------------------------------------------
+
 
 def test_critic_tells_the_toy_genres_apart_on_held_out_pieces(tiny_dataset):
     from musicgen.critic import dataset_pieces
@@ -91,6 +106,7 @@ def test_features_are_finite_for_odd_pieces():
 
 # --- files and the cache -----------------------------------------------------------------------------
 
+
 def test_save_and_load_give_identical_probabilities_and_no_pickle(tmp_path):
     train = tunes(1, 10, EVEN_RHYTHMS) + tunes(2, 10, DOTTED_RHYTHMS)
     critic = fit_critic(train, [0] * 10 + [1] * 10, ["even", "dotted"])
@@ -107,9 +123,12 @@ def test_save_and_load_give_identical_probabilities_and_no_pickle(tmp_path):
 def test_damaged_or_foreign_critic_files_are_refused(tmp_path):
     train = tunes(1, 4, EVEN_RHYTHMS) + tunes(2, 4, DOTTED_RHYTHMS)
     data = fit_critic(train, [0] * 4 + [1] * 4, ["even", "dotted"]).to_dict()
-    cases = {"not JSON": "{", "not a musicgen style-critic file": json.dumps({"format": "x"}),
-             "version": json.dumps({**data, "version": CRITIC_VERSION + 1}),
-             "bias has shape": json.dumps({**data, "bias": [0.0]})}
+    cases = {
+        "not JSON": "{",
+        "not a musicgen style-critic file": json.dumps({"format": "x"}),
+        "version": json.dumps({**data, "version": CRITIC_VERSION + 1}),
+        "bias has shape": json.dumps({**data, "bias": [0.0]}),
+    }
     for message, text in cases.items():
         path = tmp_path / "critic.json"
         path.write_text(text)
@@ -141,6 +160,7 @@ def test_load_critic_trains_once_then_reads_the_cache(tiny_dataset, cache, monke
 
 # --- real vs generated -------------------------------------------------------------------------------
 
+
 def test_real_vs_generated_cannot_tell_two_samples_of_the_same_music_apart():
     rhythms = EVEN_RHYTHMS + DOTTED_RHYTHMS
     accuracy = real_vs_generated_accuracy(tunes(11, 40, rhythms), tunes(12, 40, rhythms))
@@ -157,6 +177,7 @@ def test_real_vs_generated_spots_shuffled_pitches():
 
 # --- best of N ---------------------------------------------------------------------------------------
 
+
 def test_best_of_keeps_the_candidate_with_the_highest_fit():
     from musicgen.request import GeneratedPiece, GenerationRequest
 
@@ -166,8 +187,10 @@ def test_best_of_keeps_the_candidate_with_the_highest_fit():
     dotted_seeds = set(candidate_seeds(7, 4)[1::2])  # candidates 1 and 3 of seed 7 come out dotted
 
     def generate_batch(requests):
-        return [GeneratedPiece(dotted if r.seed in dotted_seeds else even, r, [], 120.0, 0, 0, 0, 0.0, True)
-                for r in requests]
+        return [
+            GeneratedPiece(dotted if r.seed in dotted_seeds else even, r, [], 120.0, 0, 0, 0, 0.0, True)
+            for r in requests
+        ]
 
     kept = best_of(generate_batch, critic, 4)([GenerationRequest("even", seed=7), GenerationRequest("dotted", seed=7)])
     assert kept[0].request.seed == candidate_seeds(7, 4)[0] and kept[0].piece is even
@@ -204,8 +227,9 @@ def test_batch_best_of_records_the_best_candidates_fit(tiny_model, cache):
     # Worker processes get the same critic and keep the same takes.
     list(run_batch(loaded, requests, out.with_name("batch-workers"), workers=2, best_of=3))
     in_workers = read_manifest(out.with_name("batch-workers"))
-    assert {name: (e["request"]["seed"], e["style_fit"]) for name, e in in_workers.items()} == \
-        {name: (e["request"]["seed"], e["style_fit"]) for name, e in manifest.items()}
+    assert {name: (e["request"]["seed"], e["style_fit"]) for name, e in in_workers.items()} == {
+        name: (e["request"]["seed"], e["style_fit"]) for name, e in manifest.items()
+    }
 
 
 def test_cli_batch_best_of(tiny_model, cache, capsys):

@@ -1,4 +1,5 @@
 """Dataset: building from MIDI folders, splits, loading errors, and the committed corpus."""
+
 from __future__ import annotations
 
 import json
@@ -91,8 +92,18 @@ def test_training_runs_on_a_midi_folder_dataset(midi_folder, tmp_path):
 
     out = tmp_path / "ds3"
     list(build_midi_folder(midi_folder, out, workers=1))
-    config = TrainConfig(dataset=str(out), out=str(tmp_path / "mine"), n_layer=1, n_hidden=16, n_embd=8,
-                         genre_dim=4, batch_size=4, bptt=16, epochs=1, seed=1)
+    config = TrainConfig(
+        dataset=str(out),
+        out=str(tmp_path / "mine"),
+        n_layer=1,
+        n_hidden=16,
+        n_embd=8,
+        genre_dim=4,
+        batch_size=4,
+        bptt=16,
+        epochs=1,
+        seed=1,
+    )
     list(train(config))
     loaded = load_model(str(tmp_path / "mine.json"))
     assert loaded.genre_keys == ["march", "waltz"]

@@ -1,5 +1,6 @@
 """Evaluation: the n-gram baseline is a proper distribution, and ``musicgen evaluate`` reports
 NLL per genre against it, identifies the toy genres, and writes the metrics into the model card."""
+
 from __future__ import annotations
 
 import json

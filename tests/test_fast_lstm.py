@@ -1,4 +1,5 @@
 """The fast single-step engine computes what GenreLSTM.forward computes."""
+
 from __future__ import annotations
 
 import warnings
@@ -89,7 +90,7 @@ def test_select_and_concat_keep_rows_apart(wide_model):
     tokens = _tokens(3, seed=3)
     weights = torch.eye(3)
     with engine.context():
-        rows = [engine.start(weights[i:i + 1]) for i in range(3)]
+        rows = [engine.start(weights[i : i + 1]) for i in range(3)]
         state = engine.concat(rows)
         engine.set_genre(weights)
         _, state = engine.step(tokens[:, 0], state)

@@ -1,4 +1,5 @@
 """musicgen.files: atomic writes that touch only regular files, and the checks of output paths."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,15 @@ from pathlib import Path
 import pytest
 
 from musicgen import files
-from musicgen.files import (OutputPathError, atomic_write_bytes, atomic_write_json, atomic_write_text,
-                            check_distinct, check_output, stray_temp_files)
+from musicgen.files import (
+    OutputPathError,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    check_distinct,
+    check_output,
+    stray_temp_files,
+)
 
 
 def everything_in(folder: Path) -> list[str]:
@@ -89,11 +97,21 @@ def test_a_symlink_to_a_device_is_refused_naming_both(tmp_path):
     assert link.is_symlink()
 
 
-@pytest.mark.parametrize("name, kind, ok", [
-    ("a.mid", "midi", True), ("a.MIDI", "midi", True), ("a.wav", "midi", False), ("a", "midi", False),
-    ("a.wav", "wav", True), ("a.mid", "wav", False), ("a.musicxml", "musicxml", True), ("a.xml", "musicxml", True),
-    ("a.abc", "abc", True), ("a.txt", "abc", False),
-])
+@pytest.mark.parametrize(
+    "name, kind, ok",
+    [
+        ("a.mid", "midi", True),
+        ("a.MIDI", "midi", True),
+        ("a.wav", "midi", False),
+        ("a", "midi", False),
+        ("a.wav", "wav", True),
+        ("a.mid", "wav", False),
+        ("a.musicxml", "musicxml", True),
+        ("a.xml", "musicxml", True),
+        ("a.abc", "abc", True),
+        ("a.txt", "abc", False),
+    ],
+)
 def test_extensions_are_checked_with_a_one_line_message(tmp_path, name, kind, ok):
     if ok:
         check_output(tmp_path / name, kind)

@@ -1,4 +1,5 @@
 """Generation: reproducible seeds, lengths and endings, genres, primers, keys, batches, validation."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,7 @@ from musicgen.codec import BAR, EOS, PITCH, SHIFT, piece_to_tokens
 from musicgen.generate import Generator
 from musicgen.piece_state import MAX_GAP
 from musicgen.request import GenerationRequest, parse_genre_spec, validate_request
-from musicgen.keys import (estimate_key, key_name, parse_key, smallest_shift, target_tonic,
-                           transpose_piece)
+from musicgen.keys import estimate_key, key_name, parse_key, smallest_shift, target_tonic, transpose_piece
 from musicgen.midi_io import midi_to_piece, write_midi
 from musicgen.notes import make_piece
 
@@ -83,7 +83,9 @@ def test_greedy_decoding_still_makes_music(generator):
 
 
 def test_chords_are_written_upwards(generator):
-    for result in generator.generate_batch([GenerationRequest(genre=g, bars=6, seed=s) for g in GENRES for s in (1, 2)]):
+    for result in generator.generate_batch(
+        [GenerationRequest(genre=g, bars=6, seed=s) for g in GENRES for s in (1, 2)]
+    ):
         pitches_at = {}
         for token in result.tokens:
             if token in SHIFT:
@@ -148,10 +150,10 @@ def test_primer_notes_come_first_and_primer_end_is_set(generator, chorale_like, 
     # new music starts on the primer's next bar line, in its metre (4/4: 48-step bars)
     assert result.piece.primer_end == primer.bars[-1] >= primer.length > 0
     assert result.meter == "4/4"
-    assert result.piece.notes[:len(primer.notes)] == primer.notes
-    assert all(n.start >= primer.length for n in result.piece.notes[len(primer.notes):])
+    assert result.piece.notes[: len(primer.notes)] == primer.notes
+    assert all(n.start >= primer.length for n in result.piece.notes[len(primer.notes) :])
     assert len(result.piece.notes) > len(primer.notes)
-    assert result.tokens[:len(primer_tokens)] == primer_tokens
+    assert result.tokens[: len(primer_tokens)] == primer_tokens
     # every new token was sampled (EOS is written, not drawn); final bars sampled again count too
     assert result.events >= len(result.tokens) - result.primer_tokens - 1
     assert result.bars_generated == 4  # the length counts the new part only
@@ -163,7 +165,7 @@ def test_long_primer_keeps_every_note(generator, tmp_path):
     primer = make_piece(raw, bars=range(0, 1200 * 6 + 1, 48), meters=[(0, 4, 4)])
     path = write_midi(primer, tmp_path / "long.mid")
     result = run(generator, genre="rise", bars=2, seed=0, primer=str(path))
-    assert result.piece.notes[:len(primer.notes)] == midi_to_piece(path).notes
+    assert result.piece.notes[: len(primer.notes)] == midi_to_piece(path).notes
     assert result.piece.primer_end == 1200 * 6
 
 
@@ -211,9 +213,12 @@ def test_transposition_moves_the_piece_to_the_requested_tonic(generator):
 
 # ----- batch -------------------------------------------------------------------------------------
 def test_batch_gives_valid_reproducible_pieces_in_request_order(generator):
-    requests = [GenerationRequest(genre="rise", bars=2, seed=0), GenerationRequest(genre="fall", bars=8, seed=1),
-                GenerationRequest(genre="rise", morph_to="fall", bars=4, seed=2, temperature=0.8, top_k=20),
-                GenerationRequest(genre="fall", bars=64, seed=3, max_events=40)]
+    requests = [
+        GenerationRequest(genre="rise", bars=2, seed=0),
+        GenerationRequest(genre="fall", bars=8, seed=1),
+        GenerationRequest(genre="rise", morph_to="fall", bars=4, seed=2, temperature=0.8, top_k=20),
+        GenerationRequest(genre="fall", bars=64, seed=3, max_events=40),
+    ]
     first = generator.generate_batch(requests)
     second = generator.generate_batch(requests)
     assert [p.tokens for p in first] == [p.tokens for p in second]
@@ -244,8 +249,10 @@ def test_cancel_by_closing_the_iterator(generator):
 
 
 def test_two_interleaved_generations_do_not_disturb_each_other(generator):
-    requests = [GenerationRequest(genre="rise", morph_to="fall", bars=6, seed=1),
-                GenerationRequest(genre="fall", bars=6, seed=2)]
+    requests = [
+        GenerationRequest(genre="rise", morph_to="fall", bars=6, seed=1),
+        GenerationRequest(genre="fall", bars=6, seed=2),
+    ]
     alone = [list(generator.generate(r))[-1].result.tokens for r in requests]
     first, second = generator.generate(requests[0]), generator.generate(requests[1])
     results = [None, None]
@@ -264,24 +271,47 @@ def test_a_bad_request_in_a_batch_is_named(generator):
         generator.generate_batch(requests)
 
 
-@pytest.mark.parametrize("settings, message", [
-    (dict(temperature=0), "temperature"), (dict(temperature=-1.0), "temperature"),
-    (dict(temperature=float("nan")), "temperature"),
-    (dict(top_p=0.0), "top-p"), (dict(top_p=1.5), "top-p"), (dict(top_k=-1), "top-k"),
-    (dict(bars=0), "bars"), (dict(bars=-4), "bars"), (dict(bars=10_000), "bars"), (dict(part_bars=0), "per part"),
-    (dict(meter="5/7"), "metre"), (dict(meter="fast"), "metre"), (dict(form="XYZ"), "form"),
-    (dict(form="BA"), "start with part A"), (dict(style_strength=-1.0), "style strength"),
-    (dict(style_strength=9.0), "style strength"), (dict(primer="/no/such/file.mid"), "no such file"),
-    (dict(seconds=0.0), "seconds"), (dict(seconds=-3.0), "seconds"), (dict(seconds=86_400.0), "seconds"),
-    (dict(max_events=0), "max events"), (dict(max_events=10_000_000), "max events"),
-    (dict(genre="jazz"), "unknown genre 'jazz'.*rise, fall"), (dict(morph_to="polka"), "unknown genre 'polka'"),
-    (dict(genre="rise=lots"), "not a number"), (dict(genre="rise=-1,fall=2"), "zero or positive"),
-    (dict(genre="rise=0,fall=0"), "add up to zero"), (dict(genre="rise,rise"), "twice"),
-    (dict(key="H"), "key 'H'"), (dict(key="C minorish"), "key"),
-    (dict(program=-1), "program"), (dict(program=128), "program"),
-    (dict(tempo=10), "tempo"), (dict(tempo=500), "tempo"),
-    (dict(seed=-1), "seed"), (dict(primer="/no/such/file.mid"), "no such file"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (dict(temperature=0), "temperature"),
+        (dict(temperature=-1.0), "temperature"),
+        (dict(temperature=float("nan")), "temperature"),
+        (dict(top_p=0.0), "top-p"),
+        (dict(top_p=1.5), "top-p"),
+        (dict(top_k=-1), "top-k"),
+        (dict(bars=0), "bars"),
+        (dict(bars=-4), "bars"),
+        (dict(bars=10_000), "bars"),
+        (dict(part_bars=0), "per part"),
+        (dict(meter="5/7"), "metre"),
+        (dict(meter="fast"), "metre"),
+        (dict(form="XYZ"), "form"),
+        (dict(form="BA"), "start with part A"),
+        (dict(style_strength=-1.0), "style strength"),
+        (dict(style_strength=9.0), "style strength"),
+        (dict(primer="/no/such/file.mid"), "no such file"),
+        (dict(seconds=0.0), "seconds"),
+        (dict(seconds=-3.0), "seconds"),
+        (dict(seconds=86_400.0), "seconds"),
+        (dict(max_events=0), "max events"),
+        (dict(max_events=10_000_000), "max events"),
+        (dict(genre="jazz"), "unknown genre 'jazz'.*rise, fall"),
+        (dict(morph_to="polka"), "unknown genre 'polka'"),
+        (dict(genre="rise=lots"), "not a number"),
+        (dict(genre="rise=-1,fall=2"), "zero or positive"),
+        (dict(genre="rise=0,fall=0"), "add up to zero"),
+        (dict(genre="rise,rise"), "twice"),
+        (dict(key="H"), "key 'H'"),
+        (dict(key="C minorish"), "key"),
+        (dict(program=-1), "program"),
+        (dict(program=128), "program"),
+        (dict(tempo=10), "tempo"),
+        (dict(tempo=500), "tempo"),
+        (dict(seed=-1), "seed"),
+        (dict(primer="/no/such/file.mid"), "no such file"),
+    ],
+)
 def test_bad_settings_are_one_line_value_errors(settings, message, generator):
     request = GenerationRequest(**settings)
     with pytest.raises(ValueError, match=message) as error:
@@ -292,8 +322,20 @@ def test_bad_settings_are_one_line_value_errors(settings, message, generator):
 
 
 def test_good_settings_pass_validation():
-    validate_request(GenerationRequest(genre="rise=0.2,fall=0.8", morph_to="fall", seconds=30.0, tempo=90,
-                                       key="D minor", program=0, temperature=0.7, top_k=10, top_p=1.0), GENRES)
+    validate_request(
+        GenerationRequest(
+            genre="rise=0.2,fall=0.8",
+            morph_to="fall",
+            seconds=30.0,
+            tempo=90,
+            key="D minor",
+            program=0,
+            temperature=0.7,
+            top_k=10,
+            top_p=1.0,
+        ),
+        GENRES,
+    )
 
 
 # ----- output files ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 and why a piece stopped, numbered bars, small windows, takes kept across restarts, drag-out and MIDI out,
 Fit, settings never silently overwritten, voices and note names, the new controls, playhead without
 speakers, safe file dialogs, and a clean quit on SIGINT/SIGTERM."""
+
 from __future__ import annotations
 
 import os
@@ -60,6 +61,7 @@ def dialogs(monkeypatch):
         def show(parent, title, text, *args, **kwargs):
             shown.append((kind, title, text))
             return QMessageBox.Ok
+
         return show
 
     monkeypatch.setattr(QMessageBox, "warning", capture("warning"))
@@ -161,8 +163,9 @@ def test_generate_in_a_chosen_style_shows_the_notes_in_the_roll(qtbot, window, d
 def test_saved_midi_reloads_with_the_same_notes(qtbot, window, tmp_path, monkeypatch, dialogs):
     window.controls.bars_spin.setValue(4)
     generated = generate(qtbot, window).generated
-    asked = save_dialog_answers(monkeypatch, tmp_path / "my tune", tmp_path / "no such folder" / "x.mid",
-                                tmp_path / "wrong.wav")
+    asked = save_dialog_answers(
+        monkeypatch, tmp_path / "my tune", tmp_path / "no such folder" / "x.mid", tmp_path / "wrong.wav"
+    )
     focus_window(qtbot, window)
     qtbot.keyClick(window.roll, Qt.Key_S, Qt.ControlModifier)
     assert asked[0].endswith(".mid") and "seed" in Path(asked[0]).name
@@ -258,6 +261,7 @@ def test_the_gui_thread_never_reads_a_midi_file_and_a_primer_is_read_once(qtbot,
             if args or kwargs.get("filename") or kwargs.get("midi_file"):
                 readers.append(threading.current_thread() is threading.main_thread())
             original(self, *args, **kwargs)
+
         return init
 
     for reader in (pretty_midi.PrettyMIDI, mido.MidiFile):
@@ -350,8 +354,9 @@ def layout_problems(window) -> list[str]:
         siblings = [w for w in visible if w.parentWidget() is parent and w is not widget]
         for other in siblings:
             if id(other) < id(widget) and widget.geometry().intersects(other.geometry()):
-                problems.append(f"{type(widget).__name__} {widget.geometry()} overlaps "
-                                f"{type(other).__name__} {other.geometry()}")
+                problems.append(
+                    f"{type(widget).__name__} {widget.geometry()} overlaps {type(other).__name__} {other.geometry()}"
+                )
         in_scroll_area = isinstance(parent.parentWidget(), QScrollArea)  # scrolled content may be larger
         if not in_scroll_area and not QRect(QPoint(0, 0), parent.size()).contains(widget.geometry()):
             problems.append(f"{type(widget).__name__} {widget.geometry()} sticks out of {type(parent).__name__}")
@@ -462,6 +467,7 @@ def test_the_playback_menu_plays_a_take_to_a_midi_port(qtbot, window, monkeypatc
         def steps():
             for second in range(3):
                 yield midi_out.PlaybackProgress(second, 2, port)
+
         return steps()
 
     monkeypatch.setattr(midi_out, "output_port_names", lambda: ["Test synth:0"])
@@ -500,8 +506,9 @@ def test_fit_shows_the_whole_of_a_long_piece(qtbot):
     roll.resize(500, 300)
     roll.show()
     bars = 39
-    piece = make_piece([(k * STEPS_PER_BEAT, 60 + k % 12, STEPS_PER_BEAT) for k in range(4 * bars)],
-                       bars=range(0, bars * BAR + 1, BAR))
+    piece = make_piece(
+        [(k * STEPS_PER_BEAT, 60 + k % 12, STEPS_PER_BEAT) for k in range(4 * bars)], bars=range(0, bars * BAR + 1, BAR)
+    )
     roll.set_piece(piece)
     assert roll.horizontalScrollBar().maximum() == 0 and roll.visible_steps()[1] >= piece.end
     roll.zoom_in()
@@ -519,14 +526,23 @@ def test_piano_roll_zooms_and_seeks(qtbot):
     qtbot.addWidget(roll)
     roll.resize(800, 400)
     roll.show()
-    piece = make_piece([(k * STEPS_PER_BEAT, 60 + k % 12, STEPS_PER_BEAT) for k in range(64)],
-                       bars=range(0, 16 * BAR + 1, BAR))
+    piece = make_piece(
+        [(k * STEPS_PER_BEAT, 60 + k % 12, STEPS_PER_BEAT) for k in range(64)], bars=range(0, 16 * BAR + 1, BAR)
+    )
     roll.set_piece(piece)
     fitted = roll.px_per_beat
     roll.zoom_in()
     assert roll.px_per_beat > fitted and roll.horizontalScrollBar().maximum() > 0
-    wheel = QWheelEvent(QPointF(300, 200), QPointF(300, 200), QPoint(0, 0), QPoint(0, 120), Qt.NoButton,
-                        Qt.ControlModifier, Qt.NoScrollPhase, False)
+    wheel = QWheelEvent(
+        QPointF(300, 200),
+        QPointF(300, 200),
+        QPoint(0, 0),
+        QPoint(0, 120),
+        Qt.NoButton,
+        Qt.ControlModifier,
+        Qt.NoScrollPhase,
+        False,
+    )
     zoomed = roll.px_per_beat
     roll.wheelEvent(wheel)  # Ctrl+wheel up zooms in further
     assert roll.px_per_beat > zoomed
@@ -568,8 +584,17 @@ def test_clicking_a_take_keeps_the_panel_and_use_these_settings_fills_it(qtbot, 
 def test_chorale_voices_get_their_own_colours_and_notes_say_their_name(qtbot, chorale_like):
     from musicgen.notation.voices import separate_voices
 
-    generated = GeneratedPiece(piece=chorale_like, request=GenerationRequest(genre="bach"), tokens=[], tempo=80,
-                               program=52, transpose=0, events=0, seconds_taken=0.0, ended_naturally=True)
+    generated = GeneratedPiece(
+        piece=chorale_like,
+        request=GenerationRequest(genre="bach"),
+        tokens=[],
+        tempo=80,
+        program=52,
+        transpose=0,
+        events=0,
+        seconds_taken=0.0,
+        ended_naturally=True,
+    )
     analyser = jobs.TakeAnalyser(None, {"voices": ""})
     voices, names = analyser.voices(generated)
     assert names == ("Soprano", "Alto", "Tenor", "Bass") and len(voices) == len(chorale_like.notes)
@@ -583,7 +608,9 @@ def test_chorale_voices_get_their_own_colours_and_notes_say_their_name(qtbot, ch
     image = roll.viewport().grab().toImage()
     for index in (0, 1, 2, 3):  # the four notes of the first chord, one per voice
         note = chorale_like.notes[index]
-        centre = QPoint(int(roll.x_of(note.start + note.duration / 2)), int(roll.y_of(note.pitch) + roll.row_height() / 2))
+        centre = QPoint(
+            int(roll.x_of(note.start + note.duration / 2)), int(roll.y_of(note.pitch) + roll.row_height() / 2)
+        )
         assert image.pixelColor(centre).name() == theme.VOICE_COLOURS[voices[index]].name()
         assert roll.note_at(centre) == index
         assert roll.note_text(index) == f"{note_name(note.pitch)}, 1/4 \u00b7 {names[voices[index]]}"
@@ -614,8 +641,13 @@ def test_metre_form_morph_strength_and_key_reach_the_take(qtbot, window):
         take = generate(qtbot, window)
     generated = take.generated
     request = generated.request
-    assert (request.meter, request.form, request.morph_to, request.style_strength, request.key) == \
-        ("6/8", "AABB", "fall", 1.5, "D minor")
+    assert (request.meter, request.form, request.morph_to, request.style_strength, request.key) == (
+        "6/8",
+        "AABB",
+        "fall",
+        1.5,
+        "D minor",
+    )
     assert generated.meter == "6/8" and generated.form == "AABB" and generated.bars_generated == 16
     assert [part["label"] for part in generated.parts] == ["A", "A", "B", "B"]
     assert generated.key_result in ("D minor", "F major")  # the piece keeps its mode, with D minor's signature
@@ -673,7 +705,8 @@ def test_export_score_writes_musicxml_and_abc(qtbot, window, tmp_path, monkeypat
 
 # --- 10. without speakers ------------------------------------------------------------------------------
 def test_without_speakers_the_ruler_moves_the_playhead_and_wav_export_works(
-        qtbot, open_window, tiny_model, dialogs, monkeypatch, tmp_path):
+    qtbot, open_window, tiny_model, dialogs, monkeypatch, tmp_path
+):
     monkeypatch.setattr(gui.main_window, "audio_output_available", lambda: False)
     window = open_window(tiny_model, has_audio_device=None)  # detect, as the app does
     assert NO_DEVICE_MESSAGE in window.audio_label.text() and window.audio_label.isVisible()
@@ -703,8 +736,18 @@ def test_without_speakers_the_ruler_moves_the_playhead_and_wav_export_works(
 def test_stereo_export_spreads_the_voices_left_to_right(tmp_path, chorale_like):
     import numpy as np
 
-    generated = GeneratedPiece(piece=chorale_like, request=GenerationRequest(genre="bach"), tokens=[], tempo=80,
-                               program=52, transpose=0, events=0, seconds_taken=0.0, ended_naturally=True)
+    generated = GeneratedPiece(
+        piece=chorale_like,
+        request=GenerationRequest(genre="bach"),
+        tokens=[],
+        tempo=80,
+        program=52,
+        transpose=0,
+        events=0,
+        seconds_taken=0.0,
+        ended_naturally=True,
+    )
+
     def render(voices, name):
         for _ in jobs.render_audio(generated, tmp_path / name, voices, stereo=True):
             pass
@@ -762,8 +805,9 @@ def test_the_file_dialog_lists_a_folder_with_a_fifo_and_refuses_proc(qtbot, tmp_
     reader.start()
     reader.join(5)
     assert listed.get("result") == (["songs"], ["tune.mid"])  # the FIFO is neither read nor offered
-    dialog = file_dialogs.SafeFileDialog(None, "Save MIDI", str(tmp_path / "x.mid"), "MIDI files (*.mid *.midi)",
-                                         save=True)
+    dialog = file_dialogs.SafeFileDialog(
+        None, "Save MIDI", str(tmp_path / "x.mid"), "MIDI files (*.mid *.midi)", save=True
+    )
     qtbot.addWidget(dialog)
     assert dialog.folder == str(tmp_path) and dialog.name_edit.text() == "x.mid"
     assert [dialog.entries.item(i).text() for i in range(dialog.entries.count())] == ["songs/", "tune.mid"]
@@ -780,10 +824,17 @@ def test_the_file_dialog_lists_a_folder_with_a_fifo_and_refuses_proc(qtbot, tmp_
 def test_importing_every_gui_module_loads_no_torch():
     modules = [f"gui.{m.name}" for m in pkgutil.iter_modules(gui.__path__)]
     assert {"gui.main_window", "gui.jobs", "gui.workers", "gui.takes", "gui.screenshot"} <= set(modules)
-    code = (f"import sys, importlib\nfor name in {modules!r}: importlib.import_module(name)\n"
-            "print('torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    code = (
+        f"import sys, importlib\nfor name in {modules!r}: importlib.import_module(name)\nprint('torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
 
@@ -792,11 +843,23 @@ def test_importing_every_gui_module_loads_no_torch():
 def test_a_signal_quits_the_app_cleanly_and_leaves_no_temp_folder(tmp_path, tiny_model, signal_number):
     temp = tmp_path / "tmp"
     temp.mkdir()
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(temp), "HOME": str(tmp_path),
-           "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data"),
-           "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    app = subprocess.Popen([sys.executable, "-m", "gui.app", "--model", str(tiny_model)], cwd=REPO, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "TMPDIR": str(temp),
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
+    app = subprocess.Popen(
+        [sys.executable, "-m", "gui.app", "--model", str(tiny_model)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not list(temp.glob("musicgen-gui-*")) and time.monotonic() < deadline and app.poll() is None:

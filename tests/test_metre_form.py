@@ -1,4 +1,5 @@
 """Metre, exact length, endings and form of generated pieces, read back from the MIDI files."""
+
 from __future__ import annotations
 
 import mido
@@ -18,8 +19,12 @@ def generator(tiny_model):
 
 
 def _time_signatures(path):
-    return [(m.numerator, m.denominator) for track in mido.MidiFile(path).tracks for m in track
-            if m.type == "time_signature"]
+    return [
+        (m.numerator, m.denominator)
+        for track in mido.MidiFile(path).tracks
+        for m in track
+        if m.type == "time_signature"
+    ]
 
 
 @pytest.mark.parametrize("genre", ["rise", "fall"])
@@ -55,8 +60,11 @@ def test_aabb_repeats_each_part_note_for_note(generator):
     assert [p["label"] for p in parts] == list("AABB")
 
     def notes_of(part):
-        return [(n.start - part["start"], n.pitch, n.duration) for n in result.piece.notes
-                if part["start"] <= n.start < part["end"]]
+        return [
+            (n.start - part["start"], n.pitch, n.duration)
+            for n in result.piece.notes
+            if part["start"] <= n.start < part["end"]
+        ]
 
     assert notes_of(parts[0]) == notes_of(parts[1]) and notes_of(parts[0])
     assert notes_of(parts[2]) == notes_of(parts[3]) and notes_of(parts[2]) != notes_of(parts[0])
@@ -89,7 +97,9 @@ def test_the_event_cap_is_reported_not_silent(generator):
 def test_a_final_bar_the_network_would_not_end_is_sampled_again(generator, monkeypatch):
     import musicgen.piece_state as piece_state
 
-    requests = [GenerationRequest(genre=g, bars=4, seed=s, temperature=1.5) for g in ("rise", "fall") for s in range(12)]
+    requests = [
+        GenerationRequest(genre=g, bars=4, seed=s, temperature=1.5) for g in ("rise", "fall") for s in range(12)
+    ]
     monkeypatch.setattr(piece_state, "ENDING_TRIES", 1)
     once = generator.generate_batch(requests)
     monkeypatch.setattr(piece_state, "ENDING_TRIES", 4)

@@ -1,4 +1,5 @@
 """MIDI in and out: merging tracks, dropping drums, tempo independence, clear errors."""
+
 from __future__ import annotations
 
 import pretty_midi
@@ -35,8 +36,9 @@ def test_write_then_read_keeps_notes_at_any_tempo(tmp_path, chorale_like):
     for tempo in (60, 137.5):
         path = write_midi(chorale_like, tmp_path / f"t{tempo}.mid", tempo=tempo, program=19)
         back = midi_to_piece(path)
-        assert [(n.start, n.pitch, n.duration) for n in back.notes] == \
-               [(n.start, n.pitch, n.duration) for n in chorale_like.notes]
+        assert [(n.start, n.pitch, n.duration) for n in back.notes] == [
+            (n.start, n.pitch, n.duration) for n in chorale_like.notes
+        ]
         assert pretty_midi.PrettyMIDI(str(path)).instruments[0].program == 19
 
 
@@ -62,14 +64,17 @@ def test_time_signature_written_from_bars(tmp_path):
 
 # --- real tracks and shaped velocities ------------------------------------------------------------
 
+
 def test_a_chorale_writes_one_named_track_per_voice_and_reads_back_the_same(tmp_path, chorale_like):
     path = write_midi(chorale_like, tmp_path / "satb.mid", tempo=80, program=19, voices=4)
     pm = pretty_midi.PrettyMIDI(str(path))
     assert [i.name for i in pm.instruments] == ["Soprano", "Alto", "Tenor", "Bass"]
     assert [i.program for i in pm.instruments] == [19] * 4
     assert len({pm.instruments[k].notes[0].pitch for k in range(4)}) == 4
-    assert [min(n.pitch for n in i.notes) > max(n.pitch for n in j.notes)
-            for i, j in zip(pm.instruments, pm.instruments[1:])] == [True] * 3  # soprano on top
+    assert [
+        min(n.pitch for n in i.notes) > max(n.pitch for n in j.notes)
+        for i, j in zip(pm.instruments, pm.instruments[1:])
+    ] == [True] * 3  # soprano on top
     back = midi_to_piece(path)
     assert back.notes == chorale_like.notes
     assert back.bars == chorale_like.bars and back.pickup == 12  # time signatures and pickup kept
@@ -87,8 +92,9 @@ def _velocities_by_position(pm, bar=48):
 
 
 def test_shaped_velocities_stress_downbeats_and_arc_over_phrases():
-    eighths = make_piece([(k * 6, 60 + k % 5, 6) for k in range(8 * 8)], bars=range(0, 8 * 48 + 1, 48),
-                         meters=[(0, 4, 4)])
+    eighths = make_piece(
+        [(k * 6, 60 + k % 5, 6) for k in range(8 * 8)], bars=range(0, 8 * 48 + 1, 48), meters=[(0, 4, 4)]
+    )
     pm = piece_to_midi(eighths, shaped=True)
     mean = _velocities_by_position(pm)
     assert mean[0] > mean[24] > mean[12] > mean[6]  # downbeat, beat 3, beat 2, off-beat eighth
@@ -106,18 +112,36 @@ def test_generate_shapes_velocities_unless_flat_velocity(tmp_path, capsys, tiny_
     outputs = {}
     for name, extra in (("shaped", []), ("flat", ["--flat-velocity"])):
         path = tmp_path / f"{name}.mid"
-        code = main(["generate", "--model", str(tiny_model), "--genre", "rise", "--bars", "4", "--seed", "2",
-                     "-o", str(path), *extra])
+        code = main(
+            [
+                "generate",
+                "--model",
+                str(tiny_model),
+                "--genre",
+                "rise",
+                "--bars",
+                "4",
+                "--seed",
+                "2",
+                "-o",
+                str(path),
+                *extra,
+            ]
+        )
         assert code == 0, capsys.readouterr().err
         outputs[name] = pretty_midi.PrettyMIDI(str(path))
     shaped, flat = outputs["shaped"], outputs["flat"]
     assert len(shaped.instruments) == 1  # a one-voice genre: one track
     assert {n.velocity for n in flat.instruments[0].notes} == {80}
     mean = _velocities_by_position(shaped)
-    pickup = round(shaped.time_signature_changes[0].numerator * 4 / shaped.time_signature_changes[0].denominator
-                   * 12) if len(shaped.time_signature_changes) > 1 else 0
+    pickup = (
+        round(shaped.time_signature_changes[0].numerator * 4 / shaped.time_signature_changes[0].denominator * 12)
+        if len(shaped.time_signature_changes) > 1
+        else 0
+    )
     on_bar = [v for p, v in mean.items() if (p - pickup) % 48 == 0]
     off_beat = [v for p, v in mean.items() if (p - pickup) % 12]
     assert on_bar and off_beat and min(on_bar) > max(off_beat)
-    assert [(n.start, n.pitch, n.end) for n in shaped.instruments[0].notes] == \
-           [(n.start, n.pitch, n.end) for n in flat.instruments[0].notes]  # only the loudness differs
+    assert [(n.start, n.pitch, n.end) for n in shaped.instruments[0].notes] == [
+        (n.start, n.pitch, n.end) for n in flat.instruments[0].notes
+    ]  # only the loudness differs

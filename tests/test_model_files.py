@@ -1,5 +1,6 @@
 """Damaged or mismatched model files: the message says exactly what does not match, and
 ``musicgen models`` checks the weights before calling a model usable."""
+
 from __future__ import annotations
 
 import json
@@ -79,7 +80,7 @@ def test_models_lists_truncated_or_mismatched_weights_as_unusable(model_copy, ca
     edit_card(model_copy.with_name("wide.json"), lambda c: c["config"].update(n_hidden=c["config"]["n_hidden"] * 2))
     shutil.copy(model_copy, model_copy.with_name("cut.json"))
     data = model_copy.with_suffix(".safetensors").read_bytes()
-    model_copy.with_name("cut.safetensors").write_bytes(data[:len(data) // 2])
+    model_copy.with_name("cut.safetensors").write_bytes(data[: len(data) // 2])
     assert main(["models"]) == 0
     lines = capsys.readouterr().out.splitlines()
 

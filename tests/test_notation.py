@@ -1,4 +1,5 @@
 """Sheet music: voices split by pitch order, MusicXML read back by music21, ABC played by abc2midi."""
+
 from __future__ import annotations
 
 import shutil
@@ -21,8 +22,17 @@ from musicgen.request import GenerationRequest
 ABC2MIDI = shutil.which("abc2midi")
 needs_abc2midi = pytest.mark.skipif(ABC2MIDI is None, reason="abc2midi not installed (Debian package abcmidi)")
 
-JIG_A = [(0, 62, 6), (6, 64, 6), (12, 66, 6), (18, 67, 12), (30, 69, 6), (36, 71, 18), (54, 69, 6), (60, 66, 6),
-         (66, 62, 6)]
+JIG_A = [
+    (0, 62, 6),
+    (6, 64, 6),
+    (12, 66, 6),
+    (18, 67, 12),
+    (30, 69, 6),
+    (36, 71, 18),
+    (54, 69, 6),
+    (60, 66, 6),
+    (66, 62, 6),
+]
 JIG_B = [(0, 74, 12), (12, 73, 6), (18, 71, 6), (24, 69, 4), (28, 67, 4), (32, 66, 4), (36, 64, 36)]
 
 
@@ -38,8 +48,12 @@ def jig_like(form="AABB"):
         raw += [(position + s, p, d) for s, p, d in strain]
         parts.append({"label": label, "start": position, "end": position + 72})
         position += 72
-    return make_piece(raw, bars=range(6, position + 1, 36), meters=[(0, 6, 8)],
-                      meta={"parts": parts, "title": "Jig-like", "tempo": 170, "program": 40, "genre": "jig"})
+    return make_piece(
+        raw,
+        bars=range(6, position + 1, 36),
+        meters=[(0, 6, 8)],
+        meta={"parts": parts, "title": "Jig-like", "tempo": 170, "program": 40, "genre": "jig"},
+    )
 
 
 def music21_notes(path) -> tuple[list[tuple[int, int, int]], object]:
@@ -51,8 +65,9 @@ def music21_notes(path) -> tuple[list[tuple[int, int, int]], object]:
     for part in score.parts:
         for element in part.expandRepeats().stripTies().flatten().notes:
             for pitch in element.pitches:
-                found.append((round(element.offset * STEPS_PER_BEAT), pitch.midi,
-                              round(element.quarterLength * STEPS_PER_BEAT)))
+                found.append(
+                    (round(element.offset * STEPS_PER_BEAT), pitch.midi, round(element.quarterLength * STEPS_PER_BEAT))
+                )
     return sorted(found), score
 
 
@@ -66,6 +81,7 @@ def abc2midi_notes(abc_path, tmp_path) -> tuple[list[tuple[int, int, int]], str]
 
 
 # --- voices ------------------------------------------------------------------------------------
+
 
 def test_voices_follow_pitch_order_and_keep_every_note(chorale_like):
     voices = separate_voices(chorale_like, 4)
@@ -97,8 +113,10 @@ def test_fewer_notes_leave_a_voice_resting_and_more_make_a_chord():
 
 
 def test_unisons_in_two_tracks_read_back_as_one_note(tmp_path):
-    piece = make_piece([(0, 72, 12), (0, 67, 12), (0, 60, 12), (12, 71, 12), (12, 65, 12), (24, 72, 12),
-                        (24, 67, 12), (24, 60, 12)], bars=[0, 48])
+    piece = make_piece(
+        [(0, 72, 12), (0, 67, 12), (0, 60, 12), (12, 71, 12), (12, 65, 12), (24, 72, 12), (24, 67, 12), (24, 60, 12)],
+        bars=[0, 48],
+    )
     path = write_midi(piece, tmp_path / "unison.mid", voices=3)
     assert [len(i.notes) for i in pretty_midi.PrettyMIDI(str(path)).instruments] == [3, 3, 3]  # 65 sung twice
     assert midi_to_piece(path).notes == piece.notes
@@ -112,11 +130,16 @@ def test_odd_lengths_become_tied_note_values():
 
 # --- MusicXML ----------------------------------------------------------------------------------
 
+
 def test_chorale_musicxml_round_trips_through_music21_in_four_parts(tmp_path, chorale_like):
     midi = write_midi(chorale_like, tmp_path / "chorale.mid", tempo=80, program=19, voices=4)
     piece = midi_to_piece(midi)
-    piece = make_piece([(n.start, n.pitch, n.duration) for n in piece.notes], piece.bars,
-                       meta={"genre": "bach", "title": "Chorale", "tempo": 80, "program": 19}, meters=piece.meters)
+    piece = make_piece(
+        [(n.start, n.pitch, n.duration) for n in piece.notes],
+        piece.bars,
+        meta={"genre": "bach", "title": "Chorale", "tempo": 80, "program": 19},
+        meters=piece.meters,
+    )
     path = export_score(piece, tmp_path / "chorale.musicxml")
     notes, score = music21_notes(path)
     assert notes == triples(midi_to_piece(midi).notes)  # (no unisons here: each note once)
@@ -127,7 +150,7 @@ def test_chorale_musicxml_round_trips_through_music21_in_four_parts(tmp_path, ch
     assert measures[0].timeSignature.ratioString == "4/4"  # the pickup shows the metre of bar 1
     assert [m.duration.quarterLength for m in measures[1:]] == [4, 4, 4, 4]
     assert 'implicit="yes"' in path.read_text()  # a pickup bar, not a short bar 1
-    assert "<sound tempo=\"80\"" in path.read_text()
+    assert '<sound tempo="80"' in path.read_text()
 
 
 def test_aabb_musicxml_writes_each_strain_once_between_repeat_signs(tmp_path):
@@ -155,6 +178,7 @@ def test_parts_that_differ_are_written_out_in_full(tmp_path):
 
 # --- ABC -----------------------------------------------------------------------------------------
 
+
 @needs_abc2midi
 def test_jig_abc_has_its_metre_repeats_and_plays_the_same_notes_in_abc2midi(tmp_path):
     jig = jig_like()
@@ -174,9 +198,20 @@ def test_jig_abc_has_its_metre_repeats_and_plays_the_same_notes_in_abc2midi(tmp_
 def test_abc_ties_rests_and_accidentals_play_back_exactly(tmp_path):
     # B minor (F sharp in the signature): F natural then F again in the same bar (no new sign), F
     # sharp next bar (the signature's again), a note tied over the bar line, a rest, 16ths, a chord.
-    raw = [(0, 67, 12), (12, 65, 6), (18, 65, 6), (24, 71, 12), (36, 74, 24),  # tied into bar 2
-           (60, 66, 12), (84, 64, 3), (87, 62, 3), (90, 59, 6),
-           (96, 55, 48), (96, 59, 48), (96, 62, 48)]
+    raw = [
+        (0, 67, 12),
+        (12, 65, 6),
+        (18, 65, 6),
+        (24, 71, 12),
+        (36, 74, 24),  # tied into bar 2
+        (60, 66, 12),
+        (84, 64, 3),
+        (87, 62, 3),
+        (90, 59, 6),
+        (96, 55, 48),
+        (96, 59, 48),
+        (96, 62, 48),
+    ]
     piece = make_piece(raw, bars=[0, 48, 96, 144], meters=[(0, 4, 4)], meta={"title": "Odd bits"})
     text = piece_to_abc(piece, ScoreInfo("Odd bits", 120, 0, 1))
     body = text.split("\nK:")[1]
@@ -191,8 +226,12 @@ def test_abc_ties_rests_and_accidentals_play_back_exactly(tmp_path):
 
 
 def test_abc_refuses_a_chorale_and_scores_need_a_known_ending(tmp_path, chorale_like):
-    chorale = make_piece([(n.start, n.pitch, n.duration) for n in chorale_like.notes], chorale_like.bars,
-                         meta={"genre": "bach"}, meters=chorale_like.meters)
+    chorale = make_piece(
+        [(n.start, n.pitch, n.duration) for n in chorale_like.notes],
+        chorale_like.bars,
+        meta={"genre": "bach"},
+        meters=chorale_like.meters,
+    )
     with pytest.raises(ValueError, match="one-voice tunes; this piece is written in 4 voices"):
         export_score(chorale, tmp_path / "chorale.abc")
     with pytest.raises(ValueError, match=r"must end in \.musicxml, \.xml or \.abc"):
@@ -201,6 +240,7 @@ def test_abc_refuses_a_chorale_and_scores_need_a_known_ending(tmp_path, chorale_
 
 
 # --- generated pieces and the command line ------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def generator(tiny_model):
@@ -223,8 +263,25 @@ def test_generated_six_eight_piece_scores_match_its_midi_file(generator, tmp_pat
 
 def test_cli_writes_scores_of_generated_pieces_and_of_midi_files(tmp_path, capsys, tiny_model, chorale_like):
     xml, abc = tmp_path / "rise.musicxml", tmp_path / "rise.abc"
-    code = main(["generate", "--model", str(tiny_model), "--genre", "rise", "--bars", "4", "--seed", "1",
-                 "-o", str(tmp_path / "rise.mid"), "--musicxml", str(xml), "--abc", str(abc)])
+    code = main(
+        [
+            "generate",
+            "--model",
+            str(tiny_model),
+            "--genre",
+            "rise",
+            "--bars",
+            "4",
+            "--seed",
+            "1",
+            "-o",
+            str(tmp_path / "rise.mid"),
+            "--musicxml",
+            str(xml),
+            "--abc",
+            str(abc),
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert f"score {xml}, {abc}" in out and xml.read_text().startswith("<?xml") and "M:4/4" in abc.read_text()

@@ -1,4 +1,5 @@
 """Originality: is a piece copied from the training pieces? (longest shared melody run, any key)."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,16 @@ def random_tunes(count: int, seed: int) -> list[dict]:
             notes.append([now, pitch, duration])
             now += duration
             pitch = min(84, max(48, pitch + rng.randint(-4, 4)))
-        records.append({"genre": "walk", "source": f"walks/{seed}-{number}.mid", "title": f"Walk {seed}-{number}",
-                        "notes": notes, "bars": list(range(0, now + 48, 48)), "meters": [[0, 4, 4]]})
+        records.append(
+            {
+                "genre": "walk",
+                "source": f"walks/{seed}-{number}.mid",
+                "title": f"Walk {seed}-{number}",
+                "notes": notes,
+                "bars": list(range(0, now + 48, 48)),
+                "meters": [[0, 4, 4]],
+            }
+        )
     return records
 
 
@@ -110,8 +119,9 @@ def test_cli_last_line_names_the_training_piece_of_a_midi_file(walks, tmp_path, 
     midi = write_midi(piece, tmp_path / "copy.mid", tempo=100, transpose=-3)
     code, out, err = run(capsys, "originality", midi, "--dataset", walks)
     assert code == 0, err
-    assert out.splitlines()[-1] == (f"longest shared run: {TUNE_NOTES} notes (100% of the piece) "
-                                    f"with {record['title']} ({record['source']})")
+    assert out.splitlines()[-1] == (
+        f"longest shared run: {TUNE_NOTES} notes (100% of the piece) with {record['title']} ({record['source']})"
+    )
 
 
 def test_cli_uses_the_models_training_data(tiny_model, tiny_dataset, tmp_path, capsys):
@@ -124,11 +134,14 @@ def test_cli_uses_the_models_training_data(tiny_model, tiny_dataset, tmp_path, c
     assert int(percent) == 100 and dataset.manifest["pieces"][index]["source"] in source
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (("originality", "missing.mid", "--dataset", "."), "missing.mid: no such file"),
-    (("originality", "{midi}", "--dataset", "no-such-folder"), "no dataset here"),
-    (("originality", "{midi}", "--model", "no-such-model"), "model 'no-such-model' not found"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (("originality", "missing.mid", "--dataset", "."), "missing.mid: no such file"),
+        (("originality", "{midi}", "--dataset", "no-such-folder"), "no dataset here"),
+        (("originality", "{midi}", "--model", "no-such-model"), "model 'no-such-model' not found"),
+    ],
+)
 def test_cli_errors_exit_2_with_one_line(tmp_path, capsys, monkeypatch, argv, expected):
     monkeypatch.chdir(tmp_path)
     midi = write_midi(make_piece([(0, 60, 12), (12, 62, 12)]), tmp_path / "two.mid")
@@ -166,9 +179,25 @@ def test_a_damaged_cache_file_is_rebuilt(walks):
 
 # --- batch --------------------------------------------------------------------------------------
 
+
 def batch(capsys, model, out_dir, *extra) -> list[dict]:
-    code, _, err = run(capsys, "batch", "--model", model, "--genre", "rise", "--count", 4, "--bars", 2,
-                       "--seed-base", 10, "--out-dir", out_dir, *extra)
+    code, _, err = run(
+        capsys,
+        "batch",
+        "--model",
+        model,
+        "--genre",
+        "rise",
+        "--count",
+        4,
+        "--bars",
+        2,
+        "--seed-base",
+        10,
+        "--out-dir",
+        out_dir,
+        *extra,
+    )
     assert code == 0, err
     return [json.loads(line) for line in (Path(out_dir) / "manifest.jsonl").read_text().splitlines()]
 
@@ -202,13 +231,30 @@ def test_max_copied_resamples_copies_with_a_recorded_seed(tiny_model, tmp_path, 
     # The recorded seed gives the same piece again with `generate`.
     entry = new_takes[0]
     again = tmp_path / "again.mid"
-    code, _, err = run(capsys, "generate", "--model", tiny_model, "--genre", "rise", "--bars", 2,
-                       "--seed", entry["seed"], "-o", again)
+    code, _, err = run(
+        capsys, "generate", "--model", tiny_model, "--genre", "rise", "--bars", 2, "--seed", entry["seed"], "-o", again
+    )
     assert code == 0, err
     assert again.read_bytes() == (tmp_path / "limited" / entry["file"]).read_bytes()
     # Rerunning the same command finds every piece there (the resampled seeds do not count as other settings).
-    code, out, err = run(capsys, "batch", "--model", tiny_model, "--genre", "rise", "--count", 4, "--bars", 2,
-                         "--seed-base", 10, "--out-dir", tmp_path / "limited", "--max-copied", limit)
+    code, out, err = run(
+        capsys,
+        "batch",
+        "--model",
+        tiny_model,
+        "--genre",
+        "rise",
+        "--count",
+        4,
+        "--bars",
+        2,
+        "--seed-base",
+        10,
+        "--out-dir",
+        tmp_path / "limited",
+        "--max-copied",
+        limit,
+    )
     assert code == 0 and "0 new, 4 already there" in out, err
 
 
@@ -221,6 +267,7 @@ def test_worker_processes_resample_the_same_way(tiny_model, tmp_path, capsys):
 
 
 def test_max_copied_below_one_note_is_refused(tiny_model, tmp_path, capsys):
-    code, _, err = run(capsys, "batch", "--model", tiny_model, "--count", 2, "--out-dir", tmp_path / "b",
-                       "--max-copied", 0)
+    code, _, err = run(
+        capsys, "batch", "--model", tiny_model, "--count", 2, "--out-dir", tmp_path / "b", "--max-copied", 0
+    )
     assert code == 2 and "--max-copied must be at least 1" in err

@@ -1,4 +1,5 @@
 """Regenerate a passage: outside the passage nothing changes; bar ranges; candidates joined to the rest."""
+
 from __future__ import annotations
 
 import pytest
@@ -53,7 +54,9 @@ def test_works_on_a_midi_file_and_names_bad_ranges(generator, take, tmp_path):
     path = take.write_midi(tmp_path / "take.mid")
     result = run(regenerate(generator, str(path), 2, 3, seed=1))
     original = midi_to_piece(path)
-    assert outside(result.piece, original.bars[1], original.bars[3]) == outside(original, original.bars[1], original.bars[3])
+    assert outside(result.piece, original.bars[1], original.bars[3]) == outside(
+        original, original.bars[1], original.bars[3]
+    )
     with pytest.raises(ValueError, match="not in the piece"):
         run(regenerate(generator, str(path), 10, 20))
 
@@ -85,9 +88,13 @@ def test_a_passage_in_a_repeated_part_changes_in_every_repeat(generator):
     a1, a2 = result.parts[0], result.parts[1]
 
     def notes_of(part):
-        return [(n.start - part["start"], n.pitch, n.duration) for n in result.piece.notes
-                if part["start"] <= n.start < part["end"]]
+        return [
+            (n.start - part["start"], n.pitch, n.duration)
+            for n in result.piece.notes
+            if part["start"] <= n.start < part["end"]
+        ]
 
     assert notes_of(a1) == notes_of(a2)  # still AABB
-    assert notes_of(a1) != [(n.start - a1["start"], n.pitch, n.duration) for n in take.piece.notes
-                            if a1["start"] <= n.start < a1["end"]]
+    assert notes_of(a1) != [
+        (n.start - a1["start"], n.pitch, n.duration) for n in take.piece.notes if a1["start"] <= n.start < a1["end"]
+    ]

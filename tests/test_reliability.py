@@ -1,5 +1,6 @@
 """Allowed input never crashes: hot temperatures, very long primers, any flag values; and the small
 things a user notices (training's epoch numbers and last line, --help, data stats totals, LICENSE)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -47,6 +48,7 @@ def assert_reads_back(path: Path, notes: int | None = None, empty_ok: bool = Fal
 
 # --- item 2: temperature 5 and 10 -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("temperature", [5.0, 10.0])
 def test_hot_temperatures_write_files_that_every_library_reads(tiny_model, tmp_path, temperature):
     from musicgen.checkpoint import load_model
@@ -54,8 +56,12 @@ def test_hot_temperatures_write_files_that_every_library_reads(tiny_model, tmp_p
     from musicgen.request import GenerationRequest
 
     generator = Generator(load_model(str(tiny_model)))
-    requests = [GenerationRequest(genre=("rise", "fall", "rise=0.5,fall=0.5")[seed % 3], seed=seed, bars=3,
-                                  temperature=temperature, top_p=1.0) for seed in range(48)]
+    requests = [
+        GenerationRequest(
+            genre=("rise", "fall", "rise=0.5,fall=0.5")[seed % 3], seed=seed, bars=3, temperature=temperature, top_p=1.0
+        )
+        for seed in range(48)
+    ]
     for request, result in zip(requests, generator.generate_batch(requests)):
         path = result.write_midi(tmp_path / f"{request.seed}.mid")
         assert_reads_back(path, len(result.piece.notes))
@@ -63,12 +69,26 @@ def test_hot_temperatures_write_files_that_every_library_reads(tiny_model, tmp_p
 
 def test_generate_and_batch_at_temperature_10(tiny_model, tmp_path):
     for seed in (37, 38, 39):
-        code, _, err = run("generate", "--model", tiny_model, "--bars", 3, "--temperature", 10, "--top-p", 1,
-                           "--seed", seed, "-o", tmp_path / f"g{seed}.mid")
+        code, _, err = run(
+            "generate",
+            "--model",
+            tiny_model,
+            "--bars",
+            3,
+            "--temperature",
+            10,
+            "--top-p",
+            1,
+            "--seed",
+            seed,
+            "-o",
+            tmp_path / f"g{seed}.mid",
+        )
         assert code == 0, err
         assert_reads_back(tmp_path / f"g{seed}.mid")
-    code, stdout, err = run("batch", "--model", tiny_model, "--count", 16, "--bars", 3, "--temperature", 10,
-                            "--out-dir", tmp_path / "batch")
+    code, stdout, err = run(
+        "batch", "--model", tiny_model, "--count", 16, "--bars", 3, "--temperature", 10, "--out-dir", tmp_path / "batch"
+    )
     assert code == 0, err
     assert "16 pieces (16 new" in stdout
     for line in (tmp_path / "batch" / "manifest.jsonl").read_text().splitlines():
@@ -76,6 +96,7 @@ def test_generate_and_batch_at_temperature_10(tiny_model, tmp_path):
 
 
 # --- item 4: long primers -------------------------------------------------------------------------
+
 
 def long_midi_file(path: Path, notes: int) -> Path:
     """A valid one-track file of ``notes`` eighth notes (mido writes it in well under a second per 100,000)."""
@@ -97,8 +118,9 @@ def test_a_200000_note_primer_is_continued(tiny_model, tmp_path):
     from musicgen.request import GenerationRequest
 
     primer = long_midi_file(tmp_path / "long.mid", 200_000)
-    result = generate_piece(Generator(load_model(str(tiny_model))),
-                            GenerationRequest(genre="rise", seed=1, bars=2, primer=str(primer)))
+    result = generate_piece(
+        Generator(load_model(str(tiny_model))), GenerationRequest(genre="rise", seed=1, bars=2, primer=str(primer))
+    )
     assert len(result.piece.notes) > 200_000  # the primer's notes and the new bars
     assert result.piece.primer_end == 200_000 * 6  # new music starts after the primer's last eighth
     assert result.bars_generated >= 1
@@ -108,11 +130,13 @@ def test_corrupt_files_are_still_called_unreadable(tmp_path):
     from musicgen.midi_io import midi_to_piece
 
     data = long_midi_file(tmp_path / "long.mid", 2000).read_bytes()
-    (tmp_path / "cut.mid").write_bytes(data[:len(data) // 2])
+    (tmp_path / "cut.mid").write_bytes(data[: len(data) // 2])
     header = data[:14]  # MThd and its fields
     # notes that each last 2^28 - 1 ticks (the largest delta time a file can hold): a million quarter notes
     huge = b"".join(b"\x00\x90\x3c\x50" + b"\xff\xff\xff\x7f\x80\x3c\x00" for _ in range(2000))
-    (tmp_path / "huge.mid").write_bytes(header + b"MTrk" + (len(huge) + 4).to_bytes(4, "big") + huge + b"\x00\xff\x2f\x00")
+    (tmp_path / "huge.mid").write_bytes(
+        header + b"MTrk" + (len(huge) + 4).to_bytes(4, "big") + huge + b"\x00\xff\x2f\x00"
+    )
     for name in ("cut.mid", "huge.mid"):
         with pytest.raises(ValueError, match=rf"^{name}: not a readable MIDI file \(.+\)$"):
             midi_to_piece(tmp_path / name)
@@ -120,17 +144,30 @@ def test_corrupt_files_are_still_called_unreadable(tmp_path):
 
 # --- item 8: training's epochs and last line, help, stats totals, licence ------------------------
 
+
 def test_training_counts_epochs_from_1_and_ends_with_real_figures(tiny_dataset, tmp_path, capsys):
     from musicgen.progress import run_training_bar
     from musicgen.train import TrainConfig, train
 
-    config = TrainConfig(dataset=str(tiny_dataset), out=str(tmp_path / "m"), n_layer=1, n_hidden=16, n_embd=8,
-                         genre_dim=4, dropout=0.0, batch_size=4, bptt=32, epochs=2, warmup_steps=1, seed=0)
+    config = TrainConfig(
+        dataset=str(tiny_dataset),
+        out=str(tmp_path / "m"),
+        n_layer=1,
+        n_hidden=16,
+        n_embd=8,
+        genre_dim=4,
+        dropout=0.0,
+        batch_size=4,
+        bptt=32,
+        epochs=2,
+        warmup_steps=1,
+        seed=0,
+    )
     steps = list(train(config))
     summaries = [i for i, s in enumerate(steps) if s.message.startswith("epoch ")]
     assert [steps[i].message.split(":")[0] for i in summaries] == ["epoch 1", "epoch 2"]
-    assert {s.epoch for s in steps[:summaries[0] + 1]} == {1}  # the bar says what the summary says
-    assert {s.epoch for s in steps[summaries[0] + 1:summaries[1] + 1]} == {2}
+    assert {s.epoch for s in steps[: summaries[0] + 1]} == {1}  # the bar says what the summary says
+    assert {s.epoch for s in steps[summaries[0] + 1 : summaries[1] + 1]} == {2}
     last = run_training_bar(iter(steps))
     final_bar = capsys.readouterr().out.strip().splitlines()[-1]
     trained = [s for s in steps if s.loss == s.loss][-1]
@@ -174,12 +211,20 @@ NUMBER_TEXT = st.one_of(st.integers(-3, 70).map(str), st.sampled_from(["0", "1e9
 FLAG_VALUES = {
     "--genre": st.sampled_from(["rise", "fall", "rise=0.7,fall=0.3", "rise=0,fall=0", "nope", "rise=x", "", "all"]),
     "--morph-to": st.sampled_from(["fall", "rise=1", "nope"]),
-    "--bars": NUMBER_TEXT, "--seconds": NUMBER_TEXT, "--part-bars": NUMBER_TEXT, "--max-events": NUMBER_TEXT,
+    "--bars": NUMBER_TEXT,
+    "--seconds": NUMBER_TEXT,
+    "--part-bars": NUMBER_TEXT,
+    "--max-events": NUMBER_TEXT,
     "--meter": st.sampled_from(["6/8", "3/4", "4/4", "7/8", "0/4", "4/0", "x", "300/4"]),
     "--form": st.sampled_from(["AABB", "AB", "ABAC", "free", "BA", "Z", "aabb", ""]),
-    "--style-strength": NUMBER_TEXT, "--tempo": NUMBER_TEXT, "--program": NUMBER_TEXT,
+    "--style-strength": NUMBER_TEXT,
+    "--tempo": NUMBER_TEXT,
+    "--program": NUMBER_TEXT,
     "--key": st.sampled_from(["C", "F#", "Bb", "H", "c", ""]),
-    "--temperature": NUMBER_TEXT, "--top-k": NUMBER_TEXT, "--top-p": NUMBER_TEXT, "--seed": NUMBER_TEXT,
+    "--temperature": NUMBER_TEXT,
+    "--top-k": NUMBER_TEXT,
+    "--top-p": NUMBER_TEXT,
+    "--seed": NUMBER_TEXT,
 }
 
 

@@ -1,4 +1,5 @@
 """Features, overlap metric and the evaluation report (tiny model, a few pieces per genre)."""
+
 from __future__ import annotations
 
 import json
@@ -21,6 +22,7 @@ def scale_piece(pitches, duration=QUARTER, bar=4 * QUARTER):
 
 
 # --- features ---------------------------------------------------------------------------------------
+
 
 def test_c_major_scale_has_only_white_key_classes_with_equal_weights():
     histogram = F.pitch_class_histogram(scale_piece(C_MAJOR))
@@ -62,9 +64,19 @@ def test_mean_interval_follows_the_top_voice_not_an_inner_voice():
 
 def test_length_classes_of_common_note_values():
     names = [name for name, _ in F.LENGTH_CLASSES]
-    for steps, name in ((3, "16th"), (4, "8th triplet"), (6, "8th"), (9, "dotted 8th"), (12, "quarter"),
-                        (18, "dotted quarter"), (24, "half"), (36, "dotted half"), (48, "whole+"), (200, "whole+"),
-                        (1, "16th")):
+    for steps, name in (
+        (3, "16th"),
+        (4, "8th triplet"),
+        (6, "8th"),
+        (9, "dotted 8th"),
+        (12, "quarter"),
+        (18, "dotted quarter"),
+        (24, "half"),
+        (36, "dotted half"),
+        (48, "whole+"),
+        (200, "whole+"),
+        (1, "16th"),
+    ):
         assert names[int(F.length_class(np.array([steps]))[0])] == name, steps
 
 
@@ -97,6 +109,7 @@ def test_empty_piece_has_features_without_crashing():
 
 
 # --- overlap ----------------------------------------------------------------------------------------
+
 
 def test_identical_sets_overlap_fully():
     rng = np.random.default_rng(0)
@@ -133,23 +146,37 @@ def test_ceiling_of_a_homogeneous_set_is_high():
 
 # --- report -----------------------------------------------------------------------------------------
 
+
 def test_genre_metrics_of_a_copy_of_the_real_pieces_match_the_ceiling():
     from musicgen.report import GenreSample, genre_metrics, json_safe, report_html
 
     rng = np.random.default_rng(3)
-    real = [F.piece_features(scale_piece(rng.choice(C_MAJOR, size=int(rng.integers(8, 24))) + int(rng.integers(-5, 5))))
-            for _ in range(24)]
+    real = [
+        F.piece_features(scale_piece(rng.choice(C_MAJOR, size=int(rng.integers(8, 24))) + int(rng.integers(-5, 5))))
+        for _ in range(24)
+    ]
     metrics = genre_metrics(GenreSample(real, real, [True] * 24, 8), seed=0)
     pitch_range = metrics["features"]["pitch_range"]
     assert pitch_range["overlap"] == pytest.approx(1.0) and pitch_range["ratio"] >= 1.0
     assert metrics["checks"]["ends_by_itself"]["generated"] == 1.0
     assert metrics["checks"]["keeps_metre"]["generated"] == metrics["checks"]["keeps_metre"]["real"] == 1.0
-    page = report_html(json_safe({"model": "m", "created": "now", "seconds": 1.0, "mean_ratio": metrics["mean_ratio"],
-                                  "settings": {"pieces_per_genre": 24, "temperature": 1.0, "top_p": 0.95, "top_k": 0,
-                                               "seed": 0},
-                                  "generation": {"seconds": 1.0, "events_per_second": 10.0}, "genres": {"g": metrics},
-                                  "evaluation": None, "examples": {"g": []}}),
-                       {f.name: f"figures/{f.name}.png" for f in F.FEATURES} | {"checks": "figures/checks.png"}, {})
+    page = report_html(
+        json_safe(
+            {
+                "model": "m",
+                "created": "now",
+                "seconds": 1.0,
+                "mean_ratio": metrics["mean_ratio"],
+                "settings": {"pieces_per_genre": 24, "temperature": 1.0, "top_p": 0.95, "top_k": 0, "seed": 0},
+                "generation": {"seconds": 1.0, "events_per_second": 10.0},
+                "genres": {"g": metrics},
+                "evaluation": None,
+                "examples": {"g": []},
+            }
+        ),
+        {f.name: f"figures/{f.name}.png" for f in F.FEATURES} | {"checks": "figures/checks.png"},
+        {},
+    )
     assert f"{pitch_range['ratio']:.2f}" in page and "hsl(120" in page  # a full match is coloured green
 
 
@@ -162,8 +189,9 @@ def tiny_report(tiny_model, tiny_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     with pytest.MonkeyPatch.context() as patch:  # the style critic is cached here, not in the real user cache
         patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
-        steps = list(build_report(load_model(str(tiny_model)), load_dataset(tiny_dataset), out, pieces_per_genre=3,
-                                  seed=0))
+        steps = list(
+            build_report(load_model(str(tiny_model)), load_dataset(tiny_dataset), out, pieces_per_genre=3, seed=0)
+        )
     return out, steps
 
 
@@ -171,8 +199,9 @@ def test_tiny_report_writes_page_metrics_and_figures(tiny_report):
     out, steps = tiny_report
     assert steps[-1].result is not None and steps[-1].done == steps[-1].total
     assert all(a.done <= b.done for a, b in zip(steps, steps[1:]))
-    metrics = json.loads((out / "metrics.json").read_text(),
-                         parse_constant=lambda name: pytest.fail(f"{name} in metrics.json"))
+    metrics = json.loads(
+        (out / "metrics.json").read_text(), parse_constant=lambda name: pytest.fail(f"{name} in metrics.json")
+    )
     assert set(metrics["genres"]) == {"rise", "fall"}
     for genre in metrics["genres"].values():
         assert genre["generated_pieces"] == 3
@@ -185,8 +214,10 @@ def test_tiny_report_writes_page_metrics_and_figures(tiny_report):
     assert "Metre, length and ending" in (out / "index.html").read_text()
     assert len(list((out / "figures").glob("*.png"))) >= len(F.FEATURES)
     # Piece i of genre g has seed SEED + g * PIECES + i: the linked examples can be regenerated.
-    assert metrics["examples"] == {"rise": ["examples/rise-seed0.mid", "examples/rise-seed1.mid"],
-                                   "fall": ["examples/fall-seed3.mid", "examples/fall-seed4.mid"]}
+    assert metrics["examples"] == {
+        "rise": ["examples/rise-seed0.mid", "examples/rise-seed1.mid"],
+        "fall": ["examples/fall-seed3.mid", "examples/fall-seed4.mid"],
+    }
 
 
 def test_tiny_report_has_the_style_critics_verdicts(tiny_report):
@@ -221,8 +252,12 @@ def test_critic_metrics_compare_generated_pieces_with_the_ceiling():
     slow = [tune(60 + i, 5, 24) for i in range(12)]  # half notes
     critic = fit_critic(quick[:8] + slow[:8], [0] * 8 + [1] * 8, ["quick", "slow"])
     # "Generated" quick pieces that are really slow ones: recall 0 against a real recall of 1.
-    metrics = critic_metrics(critic, {"quick": quick[8:], "slow": slow[8:]}, {"quick": slow[8:], "slow": slow[8:]},
-                             {"quick": [0, 1, 2, 3], "slow": [4, 5, 6, 7]})
+    metrics = critic_metrics(
+        critic,
+        {"quick": quick[8:], "slow": slow[8:]},
+        {"quick": slow[8:], "slow": slow[8:]},
+        {"quick": [0, 1, 2, 3], "slow": [4, 5, 6, 7]},
+    )
     assert metrics["genres"]["quick"]["real_recall"] == 1.0 and metrics["genres"]["quick"]["generated_recall"] == 0.0
     assert metrics["genres"]["quick"]["recall_ratio"] == 0.0 and metrics["genres"]["slow"]["recall_ratio"] == 1.0
     assert metrics["genres"]["quick"]["real_vs_generated_accuracy"] == 1.0

@@ -1,4 +1,5 @@
 """Training: the tiny model learns, checkpoints resume exactly, bad input stops cleanly."""
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,21 @@ def test_conditioning_matters(tiny_model, tiny_dataset):
 
 
 def _config(tiny_dataset, out, **overrides):
-    values = dict(dataset=str(tiny_dataset), out=str(out), n_layer=1, n_hidden=16, n_embd=8, genre_dim=4,
-                  dropout=0.0, batch_size=4, bptt=16, epochs=2, bf16=False, seed=3, checkpoint_minutes=0.0)
+    values = dict(
+        dataset=str(tiny_dataset),
+        out=str(out),
+        n_layer=1,
+        n_hidden=16,
+        n_embd=8,
+        genre_dim=4,
+        dropout=0.0,
+        batch_size=4,
+        bptt=16,
+        epochs=2,
+        bf16=False,
+        seed=3,
+        checkpoint_minutes=0.0,
+    )
     values.update(overrides)
     return TrainConfig(**values)
 
@@ -64,12 +78,37 @@ def test_resume_continues_with_same_step_count(tiny_dataset, tmp_path):
 
 def test_kill_minus_nine_then_resume(tiny_dataset, tmp_path):
     out = tmp_path / "k" / "m"
-    args = [sys.executable, "-m", "musicgen", "train", "--dataset", str(tiny_dataset), "--out", str(out),
-            "--n-layer", "1", "--n-hidden", "16", "--n-embd", "8", "--genre-dim", "4", "--batch-size", "4",
-            "--bptt", "16", "--epochs", "40", "--no-bf16", "--checkpoint-minutes", "0"]
+    args = [
+        sys.executable,
+        "-m",
+        "musicgen",
+        "train",
+        "--dataset",
+        str(tiny_dataset),
+        "--out",
+        str(out),
+        "--n-layer",
+        "1",
+        "--n-hidden",
+        "16",
+        "--n-embd",
+        "8",
+        "--genre-dim",
+        "4",
+        "--batch-size",
+        "4",
+        "--bptt",
+        "16",
+        "--epochs",
+        "40",
+        "--no-bf16",
+        "--checkpoint-minutes",
+        "0",
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ckpt = out.with_suffix(".ckpt")
     import time
+
     deadline = time.time() + 120
     while time.time() < deadline:
         if ckpt.exists():
@@ -106,10 +145,35 @@ def test_nan_loss_stops_and_keeps_checkpoint(tiny_dataset, tmp_path):
 def test_torchrun_two_cpu_processes(tiny_dataset, tmp_path):
     out = tmp_path / "ddp" / "m"
     torchrun = Path(sys.executable).with_name("torchrun")
-    args = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "musicgen", "train",
-            "--dataset", str(tiny_dataset), "--out", str(out), "--n-layer", "1", "--n-hidden", "16",
-            "--n-embd", "8", "--genre-dim", "4", "--batch-size", "2", "--bptt", "16", "--epochs", "2",
-            "--no-bf16", "--threads", "1"]
+    args = [
+        str(torchrun),
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "musicgen",
+        "train",
+        "--dataset",
+        str(tiny_dataset),
+        "--out",
+        str(out),
+        "--n-layer",
+        "1",
+        "--n-hidden",
+        "16",
+        "--n-embd",
+        "8",
+        "--genre-dim",
+        "4",
+        "--batch-size",
+        "2",
+        "--bptt",
+        "16",
+        "--epochs",
+        "2",
+        "--no-bf16",
+        "--threads",
+        "1",
+    ]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     result = subprocess.run(args, capture_output=True, text=True, timeout=180, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -130,8 +194,17 @@ def test_resume_takes_the_network_from_the_checkpoint_and_refuses_a_conflict(tin
     from musicgen.train import TrainConfig, TrainingError, resume_config, train
 
     out = tmp_path / "m"
-    config = TrainConfig(dataset=str(tiny_dataset), out=str(out), n_hidden=24, n_embd=8, genre_dim=4,
-                         batch_size=4, bptt=16, epochs=1, warmup_steps=2)
+    config = TrainConfig(
+        dataset=str(tiny_dataset),
+        out=str(out),
+        n_hidden=24,
+        n_embd=8,
+        genre_dim=4,
+        batch_size=4,
+        bptt=16,
+        epochs=1,
+        warmup_steps=2,
+    )
     for _ in train(config):
         pass
     resumed, note = resume_config(TrainConfig(dataset=str(tiny_dataset), out=str(out)), set())

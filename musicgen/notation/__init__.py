@@ -3,6 +3,7 @@
 ``export_score(source, path)`` picks the format from the file name (.musicxml/.xml or .abc).
 Torch-free; music21 is imported only when a MusicXML file is written.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,12 +15,19 @@ from .voices import MAX_SCORE_VOICES, POLYPHONIC_GENRES, max_polyphony, separate
 SCORE_FORMATS = {".musicxml": "musicxml", ".xml": "musicxml", ".abc": "abc"}
 DEFAULT_TEMPO = 120.0  # quarter notes per minute, for a piece that does not say
 
-__all__ = ["export_score", "midi_score_source", "score_format", "separate_voices", "voices_for_genre",
-           "POLYPHONIC_GENRES", "SCORE_FORMATS"]
+__all__ = [
+    "export_score",
+    "midi_score_source",
+    "score_format",
+    "separate_voices",
+    "voices_for_genre",
+    "POLYPHONIC_GENRES",
+    "SCORE_FORMATS",
+]
 
 
 def score_format(path) -> str:
-    """"musicxml" or "abc" from the file name; ValueError for any other ending."""
+    """ "musicxml" or "abc" from the file name; ValueError for any other ending."""
     suffix = Path(path).suffix.lower()
     if suffix not in SCORE_FORMATS:
         raise ValueError(f"{path}: a score file name must end in .musicxml, .xml or .abc")
@@ -46,14 +54,18 @@ def _source_info(source, title: str | None) -> tuple[Piece, ScoreInfo, str]:
         genre = max(weights, key=weights.get) if weights else genre_of(source.request.genre)
         blend = " + ".join(f"{k} {v:.0%}" for k, v in weights.items()) if len(weights) > 1 else genre
         name = title or f"{blend.capitalize() or 'Piece'}, seed {source.request.seed}"
-        return source.piece, ScoreInfo(name, source.tempo, source.program, source.voices,
-                                       f"musicgen {source.model_name}".strip()), genre
+        return (
+            source.piece,
+            ScoreInfo(name, source.tempo, source.program, source.voices, f"musicgen {source.model_name}".strip()),
+            genre,
+        )
     if not isinstance(source, Piece):
         raise ValueError(f"cannot write a score of a {type(source).__name__}; give a Piece or a GeneratedPiece")
     meta = source.meta
     name = title or meta.get("title") or (Path(meta["source"]).stem if meta.get("source") else "Untitled")
-    info = ScoreInfo(str(name), float(meta.get("tempo") or DEFAULT_TEMPO), int(meta.get("program") or 0),
-                     _voices_of_piece(source))
+    info = ScoreInfo(
+        str(name), float(meta.get("tempo") or DEFAULT_TEMPO), int(meta.get("program") or 0), _voices_of_piece(source)
+    )
     return source, info, genre_of(meta.get("genre"))
 
 
@@ -95,6 +107,12 @@ def midi_score_source(path, genre: str | None = None) -> Piece:
         voices = min(MAX_SCORE_VOICES, len(tracks))
     else:
         voices = max(1, min(MAX_SCORE_VOICES, max_polyphony(piece)))
-    meta = dict(piece.meta, title=Path(path).stem, tempo=float(tempos[0]) if len(tempos) else DEFAULT_TEMPO,
-                program=tracks[0].program if tracks else 0, voices=voices, genre=genre or "")
+    meta = dict(
+        piece.meta,
+        title=Path(path).stem,
+        tempo=float(tempos[0]) if len(tempos) else DEFAULT_TEMPO,
+        program=tracks[0].program if tracks else 0,
+        voices=voices,
+        genre=genre or "",
+    )
     return Piece(piece.notes, piece.bars, piece.primer_end, meta, piece.meters, piece.last_bars)

@@ -13,6 +13,7 @@ line and whenever another octave of the letter was altered in the bar, so every 
 A piece of several voices (a chorale) raises ValueError: ABC's one-voice tune is no place for
 four parts; write MusicXML. A chord in a one-voice piece is written as an ABC chord ``[ce]``.
 """
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -103,10 +104,13 @@ def _bar_text(bar: Bar, notes, key: Key) -> str:
     while index < len(events):
         event = events[index]
         position = (event.start - origin) % group if group else 1
-        triple = events[index:index + 3]
-        is_triplet = (len(triple) == 3 and event.duration in TRIPLET_NOTES
-                      and all(e.duration == event.duration for e in triple)
-                      and (event.start - origin) % (3 * event.duration) == 0)
+        triple = events[index : index + 3]
+        is_triplet = (
+            len(triple) == 3
+            and event.duration in TRIPLET_NOTES
+            and all(e.duration == event.duration for e in triple)
+            and (event.start - origin) % (3 * event.duration) == 0
+        )
         chunk = triple if is_triplet else [event]
         shown = Fraction(event.duration * 3, 2) if is_triplet else event.duration  # written value
         text = "".join(_event_text(e, length_text(shown), speller) for e in chunk)
@@ -144,8 +148,9 @@ def _abc_tempo(tempo: float, meter: Meter) -> str:
 def piece_to_abc(piece: Piece, info: ScoreInfo, genre: str = "") -> str:
     """ABC text of a one-voice piece; ValueError for a piece of several voices."""
     if info.voices > 1:
-        raise ValueError(f"ABC holds one-voice tunes; this piece is written in {info.voices} voices: "
-                         "export it as .musicxml instead")
+        raise ValueError(
+            f"ABC holds one-voice tunes; this piece is written in {info.voices} voices: export it as .musicxml instead"
+        )
     key = key_of_piece(piece)
     bars = score_bars(piece)
     first_meter = bars[0].meter
@@ -153,9 +158,14 @@ def piece_to_abc(piece: Piece, info: ScoreInfo, genre: str = "") -> str:
     lines = ["X:1", f"T:{title}", f"C:{info.composer}"]
     if genre in DANCE_RHYTHMS:
         lines.append(f"R:{genre}")
-    lines += [f"M:{first_meter[0]}/{first_meter[1]}", "L:1/8", f"Q:{_abc_tempo(info.tempo, first_meter)}",
-              f"%%MIDI program {int(info.program)}", "%%MIDI chordattack 0",  # chord notes together
-              f"K:{key.tonic}{'m' if key.mode == 'minor' else ''}"]
+    lines += [
+        f"M:{first_meter[0]}/{first_meter[1]}",
+        "L:1/8",
+        f"Q:{_abc_tempo(info.tempo, first_meter)}",
+        f"%%MIDI program {int(info.program)}",
+        "%%MIDI chordattack 0",  # chord notes together
+        f"K:{key.tonic}{'m' if key.mode == 'minor' else ''}",
+    ]
     notes = list(piece.notes)
     body, line = [], ""
     whole_bars = 0  # bars written so far, the pickup not counted

@@ -6,6 +6,7 @@ same length, hold the same notes (relative to their start), and no note sounds a
 copy's edges. Otherwise the parts are written out in full, so the score always plays the piece's
 exact notes. A run of three equal parts repeats its first two (``|: A :| A``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -88,9 +89,14 @@ def repeated_spans(piece: Piece, lines: list[int]) -> list[tuple[int, int, int]]
             same_label = first["label"] == second["label"] and int(second["start"]) == b
         except (KeyError, TypeError, ValueError):
             return []  # parts of an unknown shape: write everything out
-        if (same_label and a < b and c - b == b - a and {a, b, c} <= on_lines
-                and (notes := _notes_between(piece, a, b)) is not None
-                and notes == _notes_between(piece, b, c)):
+        if (
+            same_label
+            and a < b
+            and c - b == b - a
+            and {a, b, c} <= on_lines
+            and (notes := _notes_between(piece, a, b)) is not None
+            and notes == _notes_between(piece, b, c)
+        ):
             spans.append((a, b, c))
             index += 2
         else:
@@ -125,6 +131,14 @@ def score_bars(piece: Piece) -> list[Bar]:
         previous_meter = meter
         number += 1
     last = bars[-1]
-    bars[-1] = Bar(last.number, last.start, last.end, last.meter, last.new_meter, last.repeat_start,
-                   last.repeat_end, final=not last.repeat_end)
+    bars[-1] = Bar(
+        last.number,
+        last.start,
+        last.end,
+        last.meter,
+        last.new_meter,
+        last.repeat_start,
+        last.repeat_end,
+        final=not last.repeat_end,
+    )
     return bars

@@ -5,6 +5,7 @@ Each voice's bar is filled with its ``voices.bar_events``; an event whose length
 note value (5 steps) is written as tied notes of values that are (a 16th and a 16th triplet), so
 the score plays exactly the piece's notes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ scale take the key's letters; the raised 6th and 7th of a minor key are written 
 letters (G# in A minor, C# in D minor); other chromatic notes are sharps in sharp keys and C
 major, flats in flat keys.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,8 +32,8 @@ class Key:
     def signature(self) -> dict[str, int]:
         """Letter -> alteration in semitones the key signature gives it (``{"F": 1}`` for G major)."""
         if self.fifths >= 0:
-            return {letter: (1 if letter in SHARP_ORDER[:self.fifths] else 0) for letter in LETTERS}
-        return {letter: (-1 if letter in FLAT_ORDER[:-self.fifths] else 0) for letter in LETTERS}
+            return {letter: (1 if letter in SHARP_ORDER[: self.fifths] else 0) for letter in LETTERS}
+        return {letter: (-1 if letter in FLAT_ORDER[: -self.fifths] else 0) for letter in LETTERS}
 
 
 def key_of_piece(piece: Piece) -> Key:
@@ -48,8 +49,9 @@ def spell(pitch: int, key: Key) -> tuple[str, int, int]:
     """``(letter, alteration, octave)`` of a MIDI pitch in ``key``: 61 in D major -> ("C", 1, 4)."""
     pc = pitch % 12
     signature = key.signature
-    choice = next(((letter, signature[letter]) for letter in LETTERS
-                   if (NATURAL_PC[letter] + signature[letter]) % 12 == pc), None)
+    choice = next(
+        ((letter, signature[letter]) for letter in LETTERS if (NATURAL_PC[letter] + signature[letter]) % 12 == pc), None
+    )
     if choice is None and key.mode == MINOR:  # raised 6th and 7th on the key's own letters
         tonic_index = LETTERS.index(key.tonic[0])
         for degree in (6, 5):

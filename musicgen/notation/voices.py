@@ -19,6 +19,7 @@ Voice separation (``separate_voices``), onset by onset:
 Every note of the piece lands in one voice, or in two for a unison (MIDI tracks then both play
 it; reading the file back merges them into the one note again).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,7 +31,9 @@ from ..notes import STEPS_PER_BEAT, Note, Piece
 POLYPHONIC_GENRES: dict[str, int] = {"bach": 4, "palestrina": 4}
 MAX_SCORE_VOICES = 4  # voices a score or MIDI file is split into at most
 VOICE_NAMES: dict[int, tuple[str, ...]] = {
-    1: ("Melody",), 2: ("Soprano", "Bass"), 3: ("Soprano", "Alto", "Bass"),
+    1: ("Melody",),
+    2: ("Soprano", "Bass"),
+    3: ("Soprano", "Alto", "Bass"),
     4: ("Soprano", "Alto", "Tenor", "Bass"),
 }
 # Home registers (MIDI pitches) a voice is measured from before its first note, top voice first:
@@ -96,12 +99,15 @@ def _pairings(small: int, large: int):
 
 def _pair(pitches: list[int], voices: list[int], reference: list[int]) -> list[tuple[int, int]]:
     """Best order-keeping (pitch index, voice) pairs: ``pitches`` high to low, ``voices`` top down."""
+
     def cost(pairs):
         return sum(abs(pitches[p] - reference[v]) for p, v in pairs)
 
     if len(pitches) <= len(voices):
-        options = [list(zip(range(len(pitches)), (voices[i] for i in chosen)))
-                   for chosen in _pairings(len(pitches), len(voices))]
+        options = [
+            list(zip(range(len(pitches)), (voices[i] for i in chosen)))
+            for chosen in _pairings(len(pitches), len(voices))
+        ]
     else:
         options = [list(zip(chosen, voices)) for chosen in _pairings(len(voices), len(pitches))]
     return min(options, key=cost) if options else []
@@ -164,8 +170,11 @@ def _sing_unisons(voices: list[list[Note]]) -> list[list[Note]]:
             options = []
             for other, others in enumerate(voices):
                 run = _tiling(others, before.end, after.start) if other != index else None
-                if run and abs(run[0].pitch - before.pitch) <= MAX_UNISON_LEAP \
-                        and abs(run[-1].pitch - after.pitch) <= MAX_UNISON_LEAP:
+                if (
+                    run
+                    and abs(run[0].pitch - before.pitch) <= MAX_UNISON_LEAP
+                    and abs(run[-1].pitch - after.pitch) <= MAX_UNISON_LEAP
+                ):
                     options.append((abs(run[0].pitch - before.pitch), other, run))
             if options:
                 filled[index].extend(min(options)[2])
@@ -195,9 +204,15 @@ def bar_events(notes: list[Note], start: int, end: int) -> list[Event]:
     events = []
     for left, right in zip(points, points[1:]):
         sounding = [n for n in inside if n.start <= left and n.end >= right]
-        events.append(Event(left, right - left, tuple(sorted(n.pitch for n in sounding)),
-                            frozenset(n.pitch for n in sounding if n.start < left),
-                            frozenset(n.pitch for n in sounding if n.end > right)))
+        events.append(
+            Event(
+                left,
+                right - left,
+                tuple(sorted(n.pitch for n in sounding)),
+                frozenset(n.pitch for n in sounding if n.start < left),
+                frozenset(n.pitch for n in sounding if n.end > right),
+            )
+        )
     merged: list[Event] = []
     for event in events:  # one rest for a silent stretch
         if merged and not event.pitches and not merged[-1].pitches:

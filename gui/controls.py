@@ -15,8 +15,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -28,47 +26,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from musicgen.request import FREE, MAX_BARS, MAX_STYLE_STRENGTH, parse_form
+from musicgen.request import MAX_STYLE_STRENGTH
 
-from .control_values import (
-    FORM_CHOICES,
-    KEYS,
-    adventurousness_word,
-    blend_spec,
-    default_form,
-    form_label,
-    split_blend_spec,
-    strength_word,
-)
+from .control_values import adventurousness_word, blend_spec, default_form, form_label, split_blend_spec, strength_word
+from .piece_box import PieceBox, combo, hint
 
-FORM_LENGTH = 0  # the Length box's "form length" value: the request's bars=None
-MIN_TEMPO, MAX_TEMPO = 30, 300  # quarter notes per minute offered in the box
-DEFAULT_TEMPO = 120  # until a style sets its own
 DEFAULT_TEMPERATURE = 1.0
 TEMPERATURE_SCALE = 100  # slider units per 1.0 of temperature
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.3, 1.8
 STRENGTH_SCALE = 10  # slider units per 1.0 of style strength
 DEFAULT_BLEND_PERCENT = 30  # share of the second style when a blend is first chosen
 MAX_SEED = 999_999  # seeds a person can read out and type back
-COMBO_MIN_CHARACTERS = 8  # combos shrink to this many characters in a narrow panel
 DICE = "\u2684"  # die face five
 NO_PRIMER_TEXT = "None \u2014 start from silence.\nOpen or drop a .mid file to continue it."
-
-
-def _combo(tooltip: str) -> QComboBox:
-    """A combo box that never makes the panel wider than it is."""
-    combo = QComboBox()
-    combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(COMBO_MIN_CHARACTERS)
-    combo.setToolTip(tooltip)
-    return combo
-
-
-def _hint(text: str = "", name: str = "hint") -> QLabel:
-    label = QLabel(text)
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    return label
 
 
 class ControlPanel(QWidget):
@@ -90,7 +60,14 @@ class ControlPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self._build_style_box())
-        layout.addWidget(self._build_piece_box())
+        self.piece_box = PieceBox()
+        box = self.piece_box  # its widgets, under the names the panel has always had
+        self.bars_spin, self.meter_combo, self.form_combo = box.bars_spin, box.meter_combo, box.form_combo
+        self.tempo_spin, self.key_combo, self.instrument_combo = box.tempo_spin, box.key_combo, box.instrument_combo
+        self.length_problem = box.length_problem
+        self.tempo_spin.valueChanged.connect(lambda: self._user_changed("tempo"))
+        self.instrument_combo.currentIndexChanged.connect(lambda: self._user_changed("program"))
+        layout.addWidget(self.piece_box)
         layout.addWidget(self._build_character_box())
         layout.addWidget(self._build_primer_box())
         layout.addStretch(1)  # spare height stays below the boxes
@@ -111,22 +88,22 @@ class ControlPanel(QWidget):
         box = QGroupBox("Style")
         form = QVBoxLayout(box)
         form.setSpacing(6)
-        self.genre_combo = _combo("The style the new piece is written in")
+        self.genre_combo = combo("The style the new piece is written in")
         self.genre_combo.setPlaceholderText("Loading styles\u2026")
-        self.description_label = _hint(name="description")
-        self.blend_combo = _combo("Mix in a second style")
+        self.description_label = hint(name="description")
+        self.blend_combo = combo("Mix in a second style")
         self.blend_slider = QSlider(Qt.Horizontal)
         self.blend_slider.setRange(0, 100)
         self.blend_slider.setValue(DEFAULT_BLEND_PERCENT)
         self.blend_slider.setToolTip("How much of the second style goes into the mix")
-        self.blend_label = _hint()
-        self.morph_combo = _combo("Move from the style above to this one over the piece")
+        self.blend_label = hint()
+        self.morph_combo = combo("Move from the style above to this one over the piece")
         self.strength_slider = QSlider(Qt.Horizontal)
         self.strength_slider.setRange(0, round(MAX_STYLE_STRENGTH * STRENGTH_SCALE))
         self.strength_slider.setToolTip(
             "Push the music further towards the style (0 = off). Strong values can sound exaggerated."
         )
-        self.strength_label = _hint()
+        self.strength_label = hint()
         form.addWidget(self.genre_combo)
         form.addWidget(self.description_label)
         for caption, widget in (("Blend with", self.blend_combo), ("Morph to", self.morph_combo)):
@@ -150,59 +127,12 @@ class ControlPanel(QWidget):
         self._strength_changed()
         return box
 
-    def _build_piece_box(self) -> QGroupBox:
-        box = QGroupBox("Piece")
-        form = QFormLayout(box)
-        form.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        form.setRowWrapPolicy(QFormLayout.DontWrapRows)
-        self.bars_spin = QSpinBox()
-        self.bars_spin.setRange(FORM_LENGTH, MAX_BARS)
-        self.bars_spin.setSpecialValueText("Form length")
-        self.bars_spin.setValue(FORM_LENGTH)
-        self.bars_spin.setSuffix(" bars")
-        self.bars_spin.setToolTip(
-            "Whole bars after any pickup. Form length: 32 bars for AABB in 8-bar parts, 16 for a through-composed piece"
-        )
-        self.meter_combo = _combo("Time signature (the style's usual one unless you choose)")
-        self.form_combo = _combo("Parts and repeats: AABB plays each 8-bar strain twice, as dance tunes do")
-        self.form_combo.addItem("Style default", None)
-        for value, label in FORM_CHOICES:
-            self.form_combo.addItem(label, value)
-        self.tempo_spin = QSpinBox()
-        self.tempo_spin.setRange(MIN_TEMPO, MAX_TEMPO)
-        self.tempo_spin.setSuffix(" BPM")
-        self.tempo_spin.setValue(DEFAULT_TEMPO)
-        self.tempo_spin.setToolTip("Quarter notes per minute (each style has its own default)")
-        self.key_combo = _combo(
-            "Transpose the result to this key. The piece keeps its own mode: a minor piece "
-            "asked for C major goes to A minor, which has the same key signature"
-        )
-        self.key_combo.addItem("As generated", None)
-        for value, label in KEYS:
-            self.key_combo.addItem(label, value)
-        self.instrument_combo = _combo("General MIDI instrument for playback and the saved file")
-        self.instrument_combo.setMaxVisibleItems(20)
-        self.length_problem = _hint(name="problem")
-        self.length_problem.hide()
-        form.addRow("Length", self.bars_spin)
-        form.addRow("Metre", self.meter_combo)
-        form.addRow("Form", self.form_combo)
-        form.addRow(self.length_problem)
-        form.addRow("Tempo", self.tempo_spin)
-        form.addRow("Key", self.key_combo)
-        form.addRow("Instrument", self.instrument_combo)
-        self.bars_spin.valueChanged.connect(self._length_changed)
-        self.form_combo.currentIndexChanged.connect(self._length_changed)
-        self.tempo_spin.valueChanged.connect(lambda: self._user_changed("tempo"))
-        self.instrument_combo.currentIndexChanged.connect(lambda: self._user_changed("program"))
-        return box
-
     def _build_character_box(self) -> QGroupBox:
         box = QGroupBox("Character")
         form = QVBoxLayout(box)
         header = QHBoxLayout()
         header.addWidget(QLabel("Adventurousness"))
-        self.adventure_value = _hint()
+        self.adventure_value = hint()
         header.addStretch(1)
         header.addWidget(self.adventure_value)
         self.adventure_slider = QSlider(Qt.Horizontal)
@@ -237,7 +167,7 @@ class ControlPanel(QWidget):
     def _build_primer_box(self) -> QGroupBox:
         box = QGroupBox("Continue a MIDI file")
         form = QVBoxLayout(box)
-        self.primer_label = _hint(NO_PRIMER_TEXT)
+        self.primer_label = hint(NO_PRIMER_TEXT)
         row = QHBoxLayout()
         self.open_primer_button = QPushButton("Open MIDI\u2026")
         self.open_primer_button.setToolTip("Pick a MIDI file; the new music continues where it ends")
@@ -258,26 +188,22 @@ class ControlPanel(QWidget):
         self.genres = list(info.genres)
         self.default_meters = dict(info.default_meters)
         with self._filling_in():
-            self.instrument_combo.clear()
-            for program, name in enumerate(info.instrument_names):
-                self.instrument_combo.addItem(name, program)
-            self.meter_combo.clear()
-            self.meter_combo.addItem("Style default", None)
-            for meter in info.known_meters or sorted(set(info.default_meters.values())):
-                self.meter_combo.addItem(meter, meter)
-            for combo, first in (
+            self.piece_box.set_choices(
+                info.instrument_names, info.known_meters or sorted(set(info.default_meters.values()))
+            )
+            for picker, first in (
                 (self.genre_combo, None),
                 (self.blend_combo, "No blend"),
                 (self.morph_combo, "No morph"),
             ):
-                combo.blockSignals(True)
-                combo.clear()
+                picker.blockSignals(True)
+                picker.clear()
                 if first:
-                    combo.addItem(first, None)
+                    picker.addItem(first, None)
                 for genre in self.genres:
-                    combo.addItem(genre.display_name, genre.key)
-                    combo.setItemData(combo.count() - 1, genre.description, Qt.ToolTipRole)
-                combo.blockSignals(False)
+                    picker.addItem(genre.display_name, genre.key)
+                    picker.setItemData(picker.count() - 1, genre.description, Qt.ToolTipRole)
+                picker.blockSignals(False)
         self.user_set.clear()
         self.genre_combo.setCurrentIndex(0 if self.genres else -1)
         self._genre_changed()
@@ -340,17 +266,10 @@ class ControlPanel(QWidget):
 
     def _update_defaults(self) -> None:
         """Say in the Metre and Form boxes what "Style default" means for the chosen style."""
-        key = self.genre_combo.currentData()
-        if self.meter_combo.count():
-            self.meter_combo.setItemText(0, f"Style default ({self.default_meters.get(key, '4/4')})")
-        self.form_combo.setItemText(0, f"Style default ({form_label(default_form(key, bool(self.primer_path)))})")
-        self.form_combo.setEnabled(not self.primer_path)
-        self.form_combo.setToolTip(
-            "A continued MIDI file is through-composed"
-            if self.primer_path
-            else "Parts and repeats: AABB plays each 8-bar strain twice, as dance tunes do"
+        key, continuing = self.genre_combo.currentData(), bool(self.primer_path)
+        self.piece_box.show_defaults(
+            self.default_meters.get(key, "4/4"), form_label(default_form(key, continuing)), continuing
         )
-        self._length_changed()
 
     def _blend_changed(self) -> None:
         second = self.blend_combo.currentData()
@@ -367,13 +286,6 @@ class ControlPanel(QWidget):
         else:
             self.blend_label.setText("")
         self.blend_label.setVisible(bool(self.blend_label.text()))
-
-    def _length_changed(self) -> None:
-        bars = self.bars_spin.value()
-        self.bars_spin.setSuffix(" bar" if bars == 1 else " bars")
-        problem = self.problem()
-        self.length_problem.setText(problem)
-        self.length_problem.setVisible(bool(problem))
 
     def _adventure_changed(self) -> None:
         temperature = self.temperature()
@@ -396,15 +308,8 @@ class ControlPanel(QWidget):
         )
 
     def problem(self) -> str:
-        """Why the length and form do not fit together ("" when they do)."""
-        form, bars = self.form_combo.currentData(), self.bars_spin.value()
-        if form is None or form == FREE or bars == FORM_LENGTH:
-            return ""
-        parts = len(parse_form(form))
-        if bars % parts:
-            lower = max(parts, bars - bars % parts)
-            return f"{bars} bars do not split into the {parts} equal parts of {form}: try {lower} or {lower + parts}."
-        return ""
+        """Why the settings cannot make a piece ("" when they can)."""
+        return self.piece_box.problem()
 
     def roll_seed(self) -> None:
         """Pick a new random seed."""
@@ -418,16 +323,10 @@ class ControlPanel(QWidget):
 
     def request_fields(self) -> dict:
         """GenerationRequest fields for the current settings (the seed as shown)."""
-        bars = self.bars_spin.value()
         return {
             "genre": self.genre_spec(),
             "morph_to": self.morph_combo.currentData(),
-            "bars": None if bars == FORM_LENGTH else bars,
-            "meter": self.meter_combo.currentData(),
-            "form": None if self.primer_path else self.form_combo.currentData(),
-            "tempo": float(self.tempo_spin.value()),
-            "key": self.key_combo.currentData(),
-            "program": self.instrument_combo.currentData(),
+            **self.piece_box.fields(continuing=bool(self.primer_path)),
             "temperature": self.temperature(),
             "style_strength": self.style_strength(),
             "seed": self.seed_spin.value(),
@@ -447,14 +346,7 @@ class ControlPanel(QWidget):
             if second:
                 self.blend_slider.setValue(percent)
             self.morph_combo.setCurrentIndex(max(0, self.morph_combo.findData(fields.get("morph_to"))))
-            self.bars_spin.setValue(int(fields.get("bars") or FORM_LENGTH))
-            self.meter_combo.setCurrentIndex(max(0, self.meter_combo.findData(fields.get("meter"))))
-            self.form_combo.setCurrentIndex(max(0, self.form_combo.findData(fields.get("form"))))
-            if fields.get("tempo"):
-                self.tempo_spin.setValue(round(fields["tempo"]))
-            self.key_combo.setCurrentIndex(max(0, self.key_combo.findData(fields.get("key"))))
-            if fields.get("program") is not None:
-                self.instrument_combo.setCurrentIndex(self.instrument_combo.findData(int(fields["program"])))
+            self.piece_box.apply_fields(fields)
             if fields.get("temperature") is not None:
                 self.adventure_slider.setValue(round(float(fields["temperature"]) * TEMPERATURE_SCALE))
             self.strength_slider.setValue(round(float(fields.get("style_strength") or 0) * STRENGTH_SCALE))

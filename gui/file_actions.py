@@ -17,6 +17,7 @@ from musicgen.files import atomic_write_bytes, check_output
 
 from . import file_dialogs, jobs
 from .history import take_mime_data
+from .takes import default_file_name
 
 MIDI_SUFFIXES = (".mid", ".midi")
 MIDI_FILTER = "MIDI files (*.mid *.midi)"
@@ -29,12 +30,6 @@ def midi_paths_in(mime_data) -> list[str]:
     """Local MIDI files among dragged URLs."""
     paths = [url.toLocalFile() for url in mime_data.urls() if url.isLocalFile()] if mime_data.hasUrls() else []
     return [p for p in paths if p.lower().endswith(MIDI_SUFFIXES)]
-
-
-def suggested_file_name(take, suffix: str) -> str:
-    """Default file name: the take's MIDI name with another ending, e.g. "reel-seed7.wav"."""
-    stem = Path(take.midi_name).stem if take.midi_name else "take"
-    return stem + suffix
 
 
 def with_suffix(path: str, allowed: tuple[str, ...], default: str) -> Path:
@@ -94,7 +89,7 @@ class FileActions(QObject):
     # --- writing -------------------------------------------------------------------------------
     def _ask(self, title: str, kind: str, suffix: str, filters: str) -> tuple[str, str]:
         take = self.window.current
-        suggested = Path(self.folder(kind)) / suggested_file_name(take, suffix)
+        suggested = Path(self.folder(kind)) / default_file_name(take, suffix)
         return file_dialogs.ask_save_path(self.window, title, str(suggested), filters)
 
     def _checked(self, path: Path, kind: str, title: str) -> Path | None:

@@ -15,14 +15,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QDeadlineTimer, QSettings, QStandardPaths, QThread, Signal
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 from . import jobs, window_layout, window_menus
 from .file_actions import FileActions, midi_paths_in
-from .music_text import bar_span
 from .panel_settings import restore_panel, save_panel
 from .playback import NO_DEVICE_MESSAGE, audio_output_available
-from .take_commands import AddTake, RenameTake, UseSettings
+from .take_actions import TakeActions
+from .take_commands import AddTake
 from .takes import Take, TakeStore
 from .window_layout import DEFAULT_SIZE
 from .workers import JobReport, JobWorker, start_in_thread
@@ -66,15 +66,13 @@ class MainWindow(QMainWindow):
         self._jobs: dict[QThread, tuple[JobWorker, JobReport]] = {}  # running threads, kept alive here
         self.unfinished_jobs: list[QThread] = []  # still running when the window closed
         self._generation: JobWorker | None = None
-        self._rendering: set[str] = set()  # ids of takes whose sound is being rendered
-        self._judging: set[str] = set()  # ids of takes whose style fit and originality are being found
-        self._problems_shown: set[str] = set()  # analysis problems already told
         self._temp_dir = Path(tempfile.mkdtemp(prefix="musicgen-gui-"))
         self._remove_temp = weakref.finalize(self, shutil.rmtree, str(self._temp_dir), ignore_errors=True)
         self._history_auto_hidden = False
         self._closed = False
         self.undo_stack = QUndoStack(self)
         self.files = FileActions(self)
+        self.take_actions = TakeActions(self, self._temp_dir)
         self.setWindowTitle("musicgen")
         self.setAcceptDrops(True)
         window_layout.build_layout(self)
@@ -178,7 +176,7 @@ class MainWindow(QMainWindow):
         for take in takes:
             self.history.add(take, select=False)
         if takes and self.current is None:  # where the last session ended
-            self.show_take(takes[-1].id)
+            self.take_actions.show_take(takes[-1].id)
         if problems:
             self.statusBar().showMessage(f"{len(problems)} stored takes could not be read: {problems[0]}", 10000)
         self.takes_loaded.emit()
@@ -190,7 +188,7 @@ class MainWindow(QMainWindow):
         restore_panel(self.controls, self.settings)
         self.model_label.setText(f"Model: {self.model_info.name} \u00b7 {len(self.model_info.genres)} styles")
         self.statusBar().showMessage("Ready \u2014 pick a style and press Generate.", 8000)
-        self.run_job(lambda: jobs.warm_up(self.analyser), "warm-up", self._tell_problems)
+        self.run_job(lambda: jobs.warm_up(self.analyser), "warm-up", self.take_actions.tell_problems)
         self._update_actions()
         self.model_ready.emit()
 
@@ -308,7 +306,7 @@ class MainWindow(QMainWindow):
             existing = self.history.take(result.duplicate_of)
             self._finish_generation("duplicate")
             if existing is not None:
-                self.show_take(existing.id)
+                self.take_actions.show_take(existing.id)
                 self.statusBar().showMessage(
                     f"Same notes as the take \u201c{existing.display_name}\u201d (same seed "
                     "and settings): shown again, not added twice.",
@@ -324,127 +322,13 @@ class MainWindow(QMainWindow):
             f"Last take: {generated.events} events in {generated.seconds_taken:.1f} s "
             f"({generated.events_per_second:,.0f} events/s)"
         )
-        self.show_take(take.id)
+        self.take_actions.show_take(take.id)
         if generated.request.primer and generated.request.primer == self.controls.primer_path:
             self.controls.set_primer(generated.request.primer, take.primer_summary)  # now it has been read
         self.statusBar().showMessage(take.outcome, 0 if generated.stop_reason else 10000)
         self.piece_ready.emit(take)
 
-    # --- the takes -----------------------------------------------------------------------------
-    def show_take(self, take_id: str) -> None:
-        """Show a take: roll, title, playback. The panel's settings stay as they are."""
-        take = self.history.take(take_id)
-        if take is None:
-            return
-        piece = take.generated.piece
-        self.current = take
-        self.history.select(take.id)
-        highlight = None
-        if take.reworked:
-            try:
-                start, end = bar_span(list(piece.bars), *take.reworked)
-                highlight = (start, end, f"new bars {take.reworked[0]}\u2013{take.reworked[1]}")
-            except ValueError:
-                pass
-        self.roll.set_piece(piece, take.voices, take.voice_names, highlight)
-        self.take_tools.set_bar_count(max(1, len(piece.bars) - 1))
-        if take.reworked:  # the bars last written anew, ready to try again
-            self.take_tools.show_bars(*take.reworked)
-        self._show_take_text(take)
-        self.playback.set_take(take)
-        if take.wav_path is None and take.id not in self._rendering:
-            self._render_audio(take)
-        if take.originality is None and take.generated.style_fit is None:
-            self._judge(take)
-        self._update_actions()
-
-    def _judge(self, take: Take) -> None:
-        """Find a take's style fit and originality in a worker, then show them on it."""
-        if self.analyser is None or take.id in self._judging:
-            return
-        self._judging.add(take.id)
-
-        def judged(result) -> None:
-            self._judging.discard(take.id)
-            take.generated.style_fit, take.originality, problems = result
-            if take.folder is not None and take.folder.is_dir():
-                self.store.update(take)
-            self._refresh(take)
-            if not take.generated.stop_reason:  # that message stays in the status bar
-                self._tell_problems(problems)
-            self.take_analysed.emit(take)
-
-        self.run_job(
-            lambda: jobs.judge_take(self.analyser, take),
-            "judge",
-            judged,
-            lambda message: self._judging.discard(take.id),
-        )
-
-    def _tell_problems(self, problems) -> None:
-        """Say once in the status bar why style fit or originality is off."""
-        new = [p for p in problems or [] if p not in self._problems_shown]
-        self._problems_shown.update(new)
-        if new:
-            self.statusBar().showMessage(" \u00b7 ".join(new), 10000)
-
-    def _show_take_text(self, take: Take) -> None:
-        generated = take.generated
-        key = generated.key_result or generated.key_detected or ""
-        instrument = self.controls.instrument_combo.itemText(self.controls.instrument_combo.findData(generated.program))
-        details = [take.summary, f"{round(generated.tempo)} BPM"] + [
-            text for text in (key, instrument, take.badges) if text
-        ]
-        self.piece_title.setText(f"{take.display_name} \u2014 seed {generated.request.seed}")
-        self.piece_details.setText(" \u00b7 ".join(details))
-        self.setWindowTitle(f"musicgen \u2014 {take.display_name}")
-
-    def use_settings_of(self, take_id: str) -> None:
-        take = self.history.take(take_id)
-        if take is not None and self.generator is not None:
-            self.undo_stack.push(UseSettings(self, take))
-            self.statusBar().showMessage(
-                f"The settings of \u201c{take.display_name}\u201d are in the panel (Undo puts yours back).", 8000
-            )
-
-    def rename_take(self, take_id: str) -> None:
-        take = self.history.take(take_id)
-        if take is None:
-            return
-        name, ok = QInputDialog.getText(self, "Rename take", "Name:", text=take.display_name)
-        if ok and name.strip() and name.strip() != take.display_name:
-            self.undo_stack.push(RenameTake(self, take, name.strip()))
-
-    def _push(self, command, take_id: str) -> None:
-        take = self.history.take(take_id)
-        if take is not None:
-            self.undo_stack.push(command(self, take))
-
-    def _refresh(self, take: Take) -> None:
-        self.history.refresh(take)
-        if take is self.current:
-            self._show_take_text(take)
-        self._update_actions()
-
-    # --- sound ---------------------------------------------------------------------------------
-    def _render_audio(self, take: Take) -> None:
-        path = self._temp_dir / f"{take.id}.wav"
-        self._rendering.add(take.id)
-
-        def rendered(result) -> None:
-            self._rendering.discard(take.id)
-            take.wav_path, take.audio_backend = Path(result[0]), result[1]
-            self.playback.sound_ready(take)
-            if take is self.current:  # (the status bar keeps what the take got)
-                self._update_actions()
-                self.audio_ready.emit(result[0])
-
-        def failed(message: str) -> None:
-            self._rendering.discard(take.id)
-            self.show_error("Could not prepare the sound", f"{message} (you can still save the MIDI file)")
-
-        self.run_job(lambda: jobs.render_audio(take.generated, path), "audio", rendered, failed)
-
+    # --- playback ------------------------------------------------------------------------------
     def toggle_playback(self) -> None:
         self.playback.toggle()
 

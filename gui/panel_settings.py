@@ -5,7 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings
 
 from .control_values import main_genre_key
-from .controls import DEFAULT_TEMPERATURE, FORM_LENGTH
+from .controls import DEFAULT_TEMPERATURE
+from .piece_box import FORM_LENGTH
 
 SETTINGS_GROUP = "controls"
 SAVED_FIELDS = (

@@ -27,7 +27,7 @@ def drop_take(window, take) -> None:
         window.current = None
         newest = window.history.takes[-1] if window.history.takes else None
         if newest is not None:
-            window.show_take(newest.id)
+            window.take_actions.show_take(newest.id)
         else:
             window.roll.set_piece(None)
             window.playback.set_take(None)
@@ -43,18 +43,18 @@ def bring_back_take(window, take) -> None:
         window.show_error("Could not bring the take back", str(error))
         return
     window.history.add(take)
-    window.show_take(take.id)
+    window.take_actions.show_take(take.id)
 
 
 def name_take(window, take, name: str) -> None:
     window.store.rename(take, name)
-    window._refresh(take)
+    window.take_actions.refresh(take)
 
 
 def star_take(window, take, starred: bool) -> None:
     take.starred = starred
     window.store.update(take)
-    window._refresh(take)
+    window.take_actions.refresh(take)
 
 
 # --- commands ------------------------------------------------------------------------------------

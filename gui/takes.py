@@ -22,7 +22,7 @@ from pathlib import Path
 
 from musicgen.files import atomic_write_json
 from musicgen.notes import make_piece
-from musicgen.request import GeneratedPiece, GenerationRequest
+from musicgen.request import GeneratedPiece, GenerationRequest, piece_file_name, weights_text
 
 from .music_text import format_duration
 
@@ -142,6 +142,16 @@ def safe_file_name(text: str, suffix: str = ".mid") -> str:
     """A portable file name from a take's name: "Reel for Anna!" -> "Reel for Anna.mid"."""
     name = _UNSAFE.sub("", text).strip(" .")[:MAX_NAME_LENGTH] or "take"
     return name + suffix
+
+
+def default_file_name(take: Take, suffix: str = ".mid") -> str:
+    """A take's file name: the musician's name for it, else musicgen's one scheme ("reel-seed7.mid",
+    a blend "bach0.7+reel0.3-seed7.mid")."""
+    if take.name:
+        return safe_file_name(take.name, suffix)
+    generated = take.generated
+    genre = generated.request.genre or weights_text(generated.genre_weights)
+    return piece_file_name(genre, generated.request.seed, suffix)
 
 
 # --- JSON ----------------------------------------------------------------------------------------
@@ -267,7 +277,7 @@ class TakeStore:
         """Write the take's MIDI file and its JSON (MIDI first, so a listed take always has its file)."""
         take.folder = self.root / take.id
         take.folder.mkdir(parents=True, exist_ok=True)
-        take.midi_name = take.midi_name or safe_file_name(f"{take.display_name} seed {take.generated.request.seed}")
+        take.midi_name = take.midi_name or default_file_name(take)
         take.generated.write_midi(take.midi_path)
         self.update(take)
 

@@ -70,14 +70,16 @@ def build_menus(window) -> None:
     window.continue_action = action("Continue this take", window.continue_take, ["Ctrl+Shift+C"], take_menu)
     take_menu.addSeparator()
     window.use_settings_action = action(
-        "Use these settings", lambda: take() and window.use_settings_of(take().id), ["Ctrl+U"], take_menu
+        "Use these settings", lambda: take() and window.take_actions.use_settings_of(take().id), ["Ctrl+U"], take_menu
     )
     window.star_action = action(
-        "Star / unstar", lambda: take() and window._push(StarTake, take().id), ["Ctrl+D"], take_menu
+        "Star / unstar", lambda: take() and window.take_actions.push(StarTake, take().id), ["Ctrl+D"], take_menu
     )
-    window.rename_action = action("Rename\u2026", lambda: take() and window.rename_take(take().id), ["F2"], take_menu)
+    window.rename_action = action(
+        "Rename\u2026", lambda: take() and window.take_actions.rename_take(take().id), ["F2"], take_menu
+    )
     window.delete_action = action(
-        "Delete", lambda: take() and window._push(DeleteTake, take().id), ["Ctrl+Delete"], take_menu
+        "Delete", lambda: take() and window.take_actions.push(DeleteTake, take().id), ["Ctrl+Delete"], take_menu
     )
 
     playback_menu = bar.addMenu("&Playback")

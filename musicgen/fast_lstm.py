@@ -234,3 +234,57 @@ class FastLSTM(PlainStepper):
         else:
             logits = torch.addmm(self.head_b, x, self.head_w)  # (B, V)
         return logits, new_state
+
+
+class CellLSTM(FastLSTM):
+    """Single-step inference with one fused ATen call per layer: ``torch.lstm_cell`` (fp32) or
+    ``quantized_lstm_cell_dynamic`` (int8, fbgemm, biases packed with the weights).
+
+    Fewer, larger calls than ``FastLSTM``'s written-out gates: per step one embedding lookup, one
+    concatenation and one cell per layer, and the head. The genre joins every layer's input as in
+    ``GenreLSTM.forward`` (a (B, D) block recomputed only when the genre weights change).
+    """
+
+    def __init__(self, model: GenreLSTM, int8: bool = False):
+        PlainStepper.__init__(self, model)
+        config = model.config
+        self.int8 = int8
+        self.n_layer, self.hidden = config.n_layer, config.n_hidden
+        with torch.no_grad():
+            self.embedding = model.token_embedding.weight.detach().float().contiguous()  # (V, E)
+            self.genre_embedding = model.genre_embedding.weight.detach().float().t().contiguous()  # (G, D)
+            self.cells = []  # per layer: (w_ih (4H, in + D), w_hh (4H, H), b_ih (4H,), b_hh (4H,))
+            for lstm in model.layers:
+                self.cells.append(tuple(getattr(lstm, name).detach().float().contiguous()
+                                        for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")))
+            self.head_w = model.head.weight.detach().float().t().contiguous()  # (H, V)
+            self.head_b = model.head.bias.detach().float().clone()  # (V,)
+            if int8:
+                self.packed = [(_quantize_linear(w_ih, b_ih), _quantize_linear(w_hh, b_hh))
+                               for w_ih, w_hh, b_ih, b_hh in self.cells]
+                self.no_bias = torch.zeros(4 * self.hidden)
+                self.q_head = _quantize_linear(self.head_w.t(), self.head_b)
+        self.g = torch.zeros(1, config.genre_dim)  # (B, D), set by set_genre
+
+    def set_genre(self, weights: torch.Tensor) -> None:
+        """The genre embedding (B, D) that joins every layer's input."""
+        PlainStepper.set_genre(self, weights)
+        self.g = weights.float() @ self.genre_embedding
+
+    def step(self, tokens: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
+        """tokens (B,) -> logits (B, V) and the new state; call inside ``context()``."""
+        x = self.embedding.index_select(0, tokens)  # (B, E)
+        new_state = []
+        for layer, (h, c) in enumerate(state):
+            joined = torch.cat([x, self.g], dim=1)  # (B, in + D)
+            if self.int8:
+                w_ih, w_hh = self.packed[layer]
+                h, c = torch.ops.quantized.quantized_lstm_cell_dynamic(joined, [h, c], w_ih, w_hh,
+                                                                       self.no_bias, self.no_bias)
+            else:
+                h, c = torch.lstm_cell(joined, (h, c), *self.cells[layer])
+            new_state.append((h, c))
+            x = h
+        if self.int8:
+            return torch.ops.quantized.linear_dynamic(x, self.q_head, True), new_state
+        return torch.addmm(self.head_b, x, self.head_w), new_state  # (B, V)

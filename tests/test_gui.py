@@ -29,9 +29,10 @@ from gui.main_window import MainWindow
 from gui.music_text import bar_numbers, note_name, note_value, ruler_labels
 from gui.piano_roll import KEYBOARD_WIDTH, RULER_HEIGHT, PianoRoll, octave_name
 from gui.playback import NO_DEVICE_MESSAGE, NOTHING_TO_PLAY_MESSAGE, PREPARING_MESSAGE, PlaybackState, Status
+from gui.takes import default_file_name
 from musicgen.midi_io import midi_to_piece, write_midi
 from musicgen.notes import STEPS_PER_BEAT, make_piece
-from musicgen.request import GeneratedPiece, GenerationRequest
+from musicgen.request import GeneratedPiece, GenerationRequest, piece_file_name
 
 WAIT_MS = 30_000  # generous: the machine may be busy; the tiny model needs well under a second
 REPO = Path(__file__).resolve().parent.parent
@@ -168,7 +169,7 @@ def test_saved_midi_reloads_with_the_same_notes(qtbot, window, tmp_path, monkeyp
     )
     focus_window(qtbot, window)
     qtbot.keyClick(window.roll, Qt.Key_S, Qt.ControlModifier)
-    assert asked[0].endswith(".mid") and "seed" in Path(asked[0]).name
+    assert Path(asked[0]).name == piece_file_name(generated.request.genre, generated.request.seed, ".mid")
     reloaded = midi_to_piece(tmp_path / "my tune.mid")
     assert reloaded.pitches() == generated.piece.pitches()
     assert [n.start for n in reloaded.notes] == [n.start for n in generated.piece.notes]
@@ -206,6 +207,9 @@ def test_blending_two_styles_sends_both_to_the_generator(qtbot, window):
     assert take.generated.request.genre == "rise=0.60,fall=0.40"
     assert set(take.generated.genre_weights) == {"rise", "fall"}
     assert take.title == "Rising scales 60% + Falling arpeggios 40%"
+    seed = take.generated.request.seed  # the default file name follows musicgen's one scheme
+    assert take.midi_path.name == f"rise0.60+fall0.40-seed{seed}.mid"
+    assert default_file_name(take, ".wav") == f"rise0.60+fall0.40-seed{seed}.wav"
     keys = ["rise", "fall"]
     assert split_blend_spec(blend_spec("rise", "fall", 25), keys) == ("rise", "fall", 25)
     assert blend_spec("rise", None, 40) == "rise" and blend_spec("rise", "rise", 40) == "rise"
@@ -404,6 +408,7 @@ def test_takes_survive_a_restart_with_their_names_and_stars(qtbot, open_window, 
     window.history.delete_button.click()
     assert [t.id for t in window.history.takes] == [first.id, second.id]
     assert first.midi_path.name == "Reel for Anna.mid" and first.midi_path.is_file()
+    assert default_file_name(first, ".wav") == "Reel for Anna.wav"  # the musician's name beats the scheme
     window.close()
 
     again = open_window(tiny_model)  # a new window on the same settings folder
@@ -414,7 +419,7 @@ def test_takes_survive_a_restart_with_their_names_and_stars(qtbot, open_window, 
     assert takes[second.id].starred and "\u2605" in again.history.list.item(0).text()
     assert takes[first.id].generated.piece.notes == first.generated.piece.notes
     assert takes[first.id].generated.request == first.generated.request
-    again.show_take(first.id)  # a restored take plays and drags like a new one
+    again.take_actions.show_take(first.id)  # a restored take plays and drags like a new one
     with qtbot.waitSignal(again.audio_ready, timeout=WAIT_MS):
         pass
     assert midi_to_piece(takes[first.id].midi_path).pitches() == first.generated.piece.pitches()

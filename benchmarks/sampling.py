@@ -37,9 +37,9 @@ from musicgen.request import MAX_BARS, GenerationRequest
 BATCH_SIZES = (1, 8, 32, 128)
 
 
-def _request(events: int, seed: int = 0) -> GenerationRequest:
+def _request(events: int, seed: int = 0, style_strength: float = 0.0) -> GenerationRequest:
     """A request that samples exactly ``events`` tokens (the bar target is out of reach)."""
-    return GenerationRequest(bars=MAX_BARS, max_events=events, seed=seed)
+    return GenerationRequest(bars=MAX_BARS, max_events=events, seed=seed, style_strength=style_strength)
 
 
 class Rate:
@@ -60,13 +60,13 @@ def _timed(work) -> tuple[int, float, float]:
     return events, time.perf_counter() - wall, time.thread_time() - cpu
 
 
-def single_stream(generator: Generator, events: int) -> Rate:
+def single_stream(generator: Generator, events: int, style_strength: float = 0.0) -> Rate:
     """Speed of one ``generate`` run (after a short warm-up run)."""
-    for _ in generator.generate(_request(min(events, 100), seed=99)):
+    for _ in generator.generate(_request(min(events, 100), seed=99, style_strength=style_strength)):
         pass
 
     def work() -> int:
-        for progress in generator.generate(_request(events)):  # noqa: B007 - the last one has the result
+        for progress in generator.generate(_request(events, style_strength=style_strength)):  # noqa: B007 - the last one has the result
             pass
         return progress.result.events
 
@@ -194,15 +194,19 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
     )
 
-    fast = Generator(loaded, fast=True)
-    fast_rate = single_stream(fast, args.events)
-    print(f"single-stream fast fp32   {fast_rate}")
-    int8_rate = single_stream(Generator(loaded, fast=True, int8=True), args.events)
-    print(f"single-stream fast int8   {int8_rate}")
+    fast = Generator(loaded, precision="fp32")
+    fp32_rate = single_stream(fast, args.events)
+    print(f"single-stream fast fp32   {fp32_rate}")
+    int8 = Generator(loaded, precision="int8")
+    int8_rate = single_stream(int8, args.events)
+    print(f"single-stream fast int8   {int8_rate}  (the default engine)")
+    guided_rate = single_stream(int8, args.events, style_strength=1.0)
+    print(f"  with style strength 1   {guided_rate}  (the default settings: one companion row)")
+    fast_rate = int8_rate
     fp32_bound, int8_bound = matvec_bound(loaded)
     print(
         f"matrix-vector products alone: fp32 {fp32_bound:,.0f} steps/s, int8 {int8_bound:,.0f} steps/s; "
-        f"fp32 path at {fast_rate.wall / fp32_bound:.0%} of its bound, int8 path at {int8_rate.wall / int8_bound:.0%}"
+        f"fp32 path at {fp32_rate.wall / fp32_bound:.0%} of its bound, int8 path at {int8_rate.wall / int8_bound:.0%}"
     )
     for g, genre in enumerate(loaded.genres):
         request = GenerationRequest(genre=genre.key, bars=MAX_BARS, max_events=args.agreement_events, seed=1)
@@ -219,6 +223,9 @@ def main() -> None:
     for batch in BATCH_SIZES:
         rate = batch_throughput(fast, batch, args.batch_events)
         print(f"batch B={batch:<4} fp32      {rate}, {rate.wall / batch:,.0f} per row")
+    for batch in BATCH_SIZES[2:]:
+        rate = batch_throughput(int8, batch, args.batch_events)
+        print(f"batch B={batch:<4} int8      {rate}, {rate.wall / batch:,.0f} per row")
     print(
         f"training (batch 32 x 128, AdamW, {torch.get_num_threads()} thread(s)) {training_rate(loaded):,.0f} tokens/s"
     )

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from musicgen.request import MAX_STYLE_STRENGTH
+from musicgen.request import DEFAULT_STYLE_STRENGTH, MAX_STYLE_STRENGTH
 
 from .control_values import adventurousness_word, blend_spec, default_form, form_label, split_blend_spec, strength_word
 from .piece_box import PieceBox, combo, hint
@@ -100,6 +100,7 @@ class ControlPanel(QWidget):
         self.morph_combo = combo("Move from the style above to this one over the piece")
         self.strength_slider = QSlider(Qt.Horizontal)
         self.strength_slider.setRange(0, round(MAX_STYLE_STRENGTH * STRENGTH_SCALE))
+        self.strength_slider.setValue(round(DEFAULT_STYLE_STRENGTH * STRENGTH_SCALE))
         self.strength_slider.setToolTip(
             "Push the music further towards the style (0 = off). Strong values can sound exaggerated."
         )
@@ -349,7 +350,9 @@ class ControlPanel(QWidget):
             self.piece_box.apply_fields(fields)
             if fields.get("temperature") is not None:
                 self.adventure_slider.setValue(round(float(fields["temperature"]) * TEMPERATURE_SCALE))
-            self.strength_slider.setValue(round(float(fields.get("style_strength") or 0) * STRENGTH_SCALE))
+            self.strength_slider.setValue(
+                round(float(fields.get("style_strength", DEFAULT_STYLE_STRENGTH) or 0) * STRENGTH_SCALE)
+            )
             if fields.get("seed") is not None:
                 self.seed_spin.setValue(int(fields["seed"]))
         genre = self.genre(first)

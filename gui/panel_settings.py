@@ -6,6 +6,8 @@ from PySide6.QtCore import QSettings
 
 from .control_values import main_genre_key
 from .controls import DEFAULT_TEMPERATURE
+from musicgen.request import DEFAULT_STYLE_STRENGTH
+
 from .piece_box import FORM_LENGTH
 
 SETTINGS_GROUP = "controls"
@@ -53,7 +55,7 @@ def restore_panel(panel, settings: QSettings) -> None:
             "key": text.get("key") or None,
             "program": int(text.get("program") or genre.program),
             "temperature": float(text.get("temperature") or DEFAULT_TEMPERATURE),
-            "style_strength": float(text.get("style_strength") or 0),
+            "style_strength": float(text.get("style_strength", DEFAULT_STYLE_STRENGTH)),
             "seed": int(text.get("seed") or panel.seed_spin.value()),
         }
         panel.apply_fields(fields)

@@ -127,7 +127,9 @@ _worker_index = None  # the OriginalityIndex of the model's training data, or No
 _worker_critic = None  # the StyleCritic for --best-of, or None
 
 
-def _init_worker(model_path: str, dataset_path: str | None = None, critic_data: dict | None = None) -> None:
+def _init_worker(
+    model_path: str, dataset_path: str | None = None, critic_data: dict | None = None, precision: str | None = None
+) -> None:
     """Per-process setup: one torch thread (the processes are the parallelism), Ctrl+C left to the parent."""
     import signal
 
@@ -139,7 +141,7 @@ def _init_worker(model_path: str, dataset_path: str | None = None, critic_data: 
     from .checkpoint import load_model
     from .generate import Generator
 
-    _worker_generator = Generator(load_model(model_path))
+    _worker_generator = Generator(load_model(model_path), precision=precision)
     if dataset_path is not None:
         from .originality import load_index
 
@@ -190,7 +192,13 @@ def _chunks(items: list, size: int) -> list[list]:
 
 
 def run_batch(
-    loaded, requests: list, out_dir, workers: int = 1, max_copied: int | None = None, best_of: int | None = None
+    loaded,
+    requests: list,
+    out_dir,
+    workers: int = 1,
+    max_copied: int | None = None,
+    best_of: int | None = None,
+    precision: str | None = None,
 ) -> Iterator[BatchProgress]:
     """Compose every request whose file or manifest line is missing in ``out_dir``; yields progress.
 
@@ -240,7 +248,9 @@ def run_batch(
         _rewrite_manifest(out_dir, manifest)  # drop a line cut by a crash, duplicates, or damaged files
     for temp in stray_temp_files(out_dir):  # left by a kill between writing a file and renaming it
         temp.unlink()
-    return _compose(loaded, todo, len(requests), out_dir, manifest, workers, index, max_copied, critic, best_of)
+    return _compose(
+        loaded, todo, len(requests), out_dir, manifest, workers, index, max_copied, critic, best_of, precision
+    )
 
 
 def _originality_index(loaded, max_copied: int | None):
@@ -270,6 +280,7 @@ def _compose(
     max_copied: int | None = None,
     critic=None,
     best_of: int | None = None,
+    precision: str | None = None,
 ) -> Iterator[BatchProgress]:
     """Compose ``todo`` ((file name, request) pairs), writing each file and its manifest line."""
     skipped = total - len(todo)
@@ -300,7 +311,7 @@ def _compose(
 
         from .generate import Generator
 
-        generator = Generator(loaded)
+        generator = Generator(loaded, precision=precision)
         threads = torch.get_num_threads()
         # One thread, as in each worker process: the small per-step matrices gain little from more, and
         # on a busy machine torch's thread pool can make every step wait (measured 75x slower).
@@ -330,6 +341,7 @@ def _compose(
             str(loaded.path),
             index.dataset_path if index is not None else None,
             critic.to_dict() if critic is not None else None,
+            precision,
         ),
     )
     try:

@@ -17,8 +17,12 @@ Two engines with one interface (``context``, ``start``, ``warm``, ``set_genre``,
   - oneDNN is off and autograd is off (``inference_mode``) inside ``context()``.
 
   With ``int8=True`` the recurrent, fused and head matmuls use dynamically quantized int8
-  weights (fbgemm ``linear_dynamic``, one scale per output row). It reads a quarter of the
-  memory per step but is less exact; fp32 is the default (see ``benchmarks/sampling.py``).
+  weights (fbgemm ``linear_dynamic``, one scale per output row; activations quantized row by
+  row, so a row's result never depends on the others in its batch). It reads a quarter of the
+  memory per step and follows fp32 closely; it is the sampler's default (``generate.DEFAULT_PRECISION``,
+  measured in ``benchmarks/sampling.py``). A fused-cell variant (``torch.lstm_cell`` and
+  ``quantized_lstm_cell_dynamic``, one call per layer) measured no faster here (int8 3,579 vs
+  3,911 events/s) and was dropped.
 
 ``PlainStepper`` keeps the state as ``(h, c)``, each (L, B, H), like ``GenreLSTM.forward``;
 ``FastLSTM`` as a list of per-layer ``(h, c)`` pairs, each (B, H) (``to_model_state``
@@ -56,6 +60,15 @@ def _quantize_linear(weight: torch.Tensor, bias: torch.Tensor | None):
     with _quiet_quantization():
         qweight = torch.quantize_per_channel(weight.contiguous(), scales, zero_points, 0, torch.qint8)
         return torch.ops.quantized.linear_prepack(qweight, bias)
+
+
+def _linear_int8(x: torch.Tensor, packed) -> torch.Tensor:
+    """``x @ W.T (+ b)`` with int8 weights, each row of ``x`` (B, K) quantized on its own: fbgemm
+    quantizes the activations of one call with one scale, so rows sampled together would change
+    each other's result; row by row, a piece is the same whatever else is in its batch."""
+    if x.shape[0] == 1:
+        return torch.ops.quantized.linear_dynamic(x, packed, True)
+    return torch.cat([torch.ops.quantized.linear_dynamic(row, packed, True) for row in x.split(1)])
 
 
 def _reorder_gates(weight: torch.Tensor, hidden: int) -> torch.Tensor:
@@ -214,13 +227,13 @@ class FastLSTM(PlainStepper):
                 gates = self.token_gates.index_select(0, tokens)  # (B, 4H): token part + biases
                 gates += self.genre_gates[0]
                 if self.int8:
-                    gates += torch.ops.quantized.linear_dynamic(h, self.q_hh0, True)
+                    gates += _linear_int8(h, self.q_hh0)
                 else:
                     gates.addmm_(h, self.w_hh0)
             else:
                 joined = torch.cat([x, h], dim=1)  # (B, 2H)
                 if self.int8:
-                    gates = torch.ops.quantized.linear_dynamic(joined, self.q_cat[layer], True)
+                    gates = _linear_int8(joined, self.q_cat[layer])
                     gates += self.genre_gates[layer]
                 else:
                     gates = torch.addmm(self.genre_gates[layer], joined, self.w_cat[layer])  # (B, 4H)
@@ -230,61 +243,7 @@ class FastLSTM(PlainStepper):
             x = o * torch.tanh(c)  # h' = o tanh(c')
             new_state.append((x, c))
         if self.int8:
-            logits = torch.ops.quantized.linear_dynamic(x, self.q_head, True)
+            logits = _linear_int8(x, self.q_head)
         else:
             logits = torch.addmm(self.head_b, x, self.head_w)  # (B, V)
         return logits, new_state
-
-
-class CellLSTM(FastLSTM):
-    """Single-step inference with one fused ATen call per layer: ``torch.lstm_cell`` (fp32) or
-    ``quantized_lstm_cell_dynamic`` (int8, fbgemm, biases packed with the weights).
-
-    Fewer, larger calls than ``FastLSTM``'s written-out gates: per step one embedding lookup, one
-    concatenation and one cell per layer, and the head. The genre joins every layer's input as in
-    ``GenreLSTM.forward`` (a (B, D) block recomputed only when the genre weights change).
-    """
-
-    def __init__(self, model: GenreLSTM, int8: bool = False):
-        PlainStepper.__init__(self, model)
-        config = model.config
-        self.int8 = int8
-        self.n_layer, self.hidden = config.n_layer, config.n_hidden
-        with torch.no_grad():
-            self.embedding = model.token_embedding.weight.detach().float().contiguous()  # (V, E)
-            self.genre_embedding = model.genre_embedding.weight.detach().float().t().contiguous()  # (G, D)
-            self.cells = []  # per layer: (w_ih (4H, in + D), w_hh (4H, H), b_ih (4H,), b_hh (4H,))
-            for lstm in model.layers:
-                self.cells.append(tuple(getattr(lstm, name).detach().float().contiguous()
-                                        for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")))
-            self.head_w = model.head.weight.detach().float().t().contiguous()  # (H, V)
-            self.head_b = model.head.bias.detach().float().clone()  # (V,)
-            if int8:
-                self.packed = [(_quantize_linear(w_ih, b_ih), _quantize_linear(w_hh, b_hh))
-                               for w_ih, w_hh, b_ih, b_hh in self.cells]
-                self.no_bias = torch.zeros(4 * self.hidden)
-                self.q_head = _quantize_linear(self.head_w.t(), self.head_b)
-        self.g = torch.zeros(1, config.genre_dim)  # (B, D), set by set_genre
-
-    def set_genre(self, weights: torch.Tensor) -> None:
-        """The genre embedding (B, D) that joins every layer's input."""
-        PlainStepper.set_genre(self, weights)
-        self.g = weights.float() @ self.genre_embedding
-
-    def step(self, tokens: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
-        """tokens (B,) -> logits (B, V) and the new state; call inside ``context()``."""
-        x = self.embedding.index_select(0, tokens)  # (B, E)
-        new_state = []
-        for layer, (h, c) in enumerate(state):
-            joined = torch.cat([x, self.g], dim=1)  # (B, in + D)
-            if self.int8:
-                w_ih, w_hh = self.packed[layer]
-                h, c = torch.ops.quantized.quantized_lstm_cell_dynamic(joined, [h, c], w_ih, w_hh,
-                                                                       self.no_bias, self.no_bias)
-            else:
-                h, c = torch.lstm_cell(joined, (h, c), *self.cells[layer])
-            new_state.append((h, c))
-            x = h
-        if self.int8:
-            return torch.ops.quantized.linear_dynamic(x, self.q_head, True), new_state
-        return torch.addmm(self.head_b, x, self.head_w), new_state  # (B, V)

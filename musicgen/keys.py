@@ -108,7 +108,7 @@ def transpose_piece(piece: Piece, semitones: int) -> Piece:
     if semitones == 0:
         return piece
     raw = [(n.start, n.pitch + semitones, n.duration) for n in piece.notes]
-    return make_piece(raw, piece.bars, piece.primer_end, piece.meta, piece.meters)
+    return make_piece(raw, piece.bars, piece.primer_end, piece.meta, piece.meters, piece.last_bars)
 
 
 def transpose_to_key(piece: Piece, key: str) -> tuple[Piece, int, tuple[int, str], tuple[int, str]]:

@@ -81,14 +81,15 @@ def open_midi_file(path, reader=pretty_midi.PrettyMIDI):
         raise ValueError(f"{path.name}: not a readable MIDI file ({reason})") from None
 
 
-def _notes_and_signatures(midi) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+def _notes_and_signatures(midi) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]], int]:
     """Notes ``(start tick, pitch, end tick)`` of every channel but the drums' and the time
-    signatures ``(tick, numerator, denominator)`` of the first track of a mido MidiFile.
+    signatures ``(tick, numerator, denominator)`` of the first track of a mido MidiFile, and the
+    tick of the last all-notes-off controller (how musicgen marks a closing bar line after a rest).
 
     Notes pair as pretty_midi pairs them: a note-off ends every open note of its channel and pitch
     that began at an earlier tick. Ticks are read directly, so a long file costs no tick-to-time
     table (pretty_midi refuses files past 10 million ticks for that reason)."""
-    notes, signatures = [], []
+    notes, signatures, end_mark = [], [], 0
     for index, track in enumerate(midi.tracks):
         tick = 0
         sounding: dict[tuple[int, int], list[int]] = {}  # (channel, pitch) -> start ticks
@@ -97,6 +98,8 @@ def _notes_and_signatures(midi) -> tuple[list[tuple[int, int, int]], list[tuple[
             if message.type == "time_signature":
                 if index == 0:
                     signatures.append((tick, message.numerator, message.denominator))
+            elif message.type == "control_change" and message.control == ALL_NOTES_OFF:
+                end_mark = max(end_mark, tick)
             elif message.type == "note_on" and message.velocity > 0:
                 sounding.setdefault((message.channel, message.note), []).append(tick)
             elif message.type in ("note_on", "note_off") and (message.channel, message.note) in sounding:
@@ -109,7 +112,7 @@ def _notes_and_signatures(midi) -> tuple[list[tuple[int, int, int]], list[tuple[
                     sounding[key] = staying
                 else:
                     del sounding[key]
-    return notes, signatures
+    return notes, signatures, end_mark
 
 
 def midi_to_piece(path) -> Piece:
@@ -125,7 +128,7 @@ def midi_to_piece(path) -> Piece:
     resolution = midi.ticks_per_beat
     if resolution <= 0:  # SMPTE time division: no beats to count steps in
         raise ValueError(f"{name}: not a readable MIDI file (its time is in SMPTE frames, not beats)")
-    notes, signatures = _notes_and_signatures(midi)
+    notes, signatures, end_mark = _notes_and_signatures(midi)
     if not notes:
         raise ValueError(f"{name}: the file holds no notes (drums are ignored)")
     end_tick = max(end for _, _, end in notes)
@@ -138,7 +141,7 @@ def midi_to_piece(path) -> Piece:
         (round(start / resolution * STEPS_PER_BEAT), pitch, round((end - start) / resolution * STEPS_PER_BEAT))
         for start, pitch, end in notes
     ]
-    bars, meters = _bars_and_meters(signatures, resolution, end_tick)
+    bars, meters = _bars_and_meters(signatures, resolution, max(end_tick, end_mark))
     return make_piece(raw, bars, meta={"source": str(path)}, meters=meters)
 
 

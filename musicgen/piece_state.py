@@ -21,6 +21,7 @@ from .request import GenerationRequest, Plan
 
 MAX_GAP = 4 * MAX_SHIFT  # steps (four whole notes) without a new note before a note must come ...
 GAP_BARS = 2  # ... or two bars of the metre, whichever is shorter
+PICKUP_GRID = 3  # steps: a pickup ends on a 16th (12 steps per quarter note)
 ENDING_TRIES = 4  # final bars sampled at most, until the network chooses to end at the closing bar line
 UNIFORM_BLOCK = 256  # random numbers drawn at a time per row (one call instead of one per token)
 
@@ -173,8 +174,16 @@ class PieceState:
         if self.closing:  # the EOS decision: anything the grammar allows, EOS among it
             return MaskKey(f.kind, shift_room=0 if quiet else MAX_SHIFT, eos=True)
         if f.last_bar < 0 or (not self.primed and self.bars_begun == 0):  # the pickup, before bar 1
-            room = f.bar_length - 1 - f.clock
-            return MaskKey(f.kind, bar=self._bar_token(1), bar_due=room <= 0, shift_room=0 if quiet else max(0, room))
+            # A pickup shorter than a bar, ending on a 16th (so a MIDI time signature and a score can
+            # write it as its own short bar: 1/16 .. 15/16 of the metre).
+            room = f.bar_length - PICKUP_GRID - f.clock
+            on_grid = f.clock % PICKUP_GRID == 0
+            return MaskKey(
+                f.kind,
+                bar=self._bar_token(1) if on_grid else None,
+                bar_due=on_grid and room <= 0,
+                shift_room=0 if quiet and on_grid else max(0, room),
+            )
         nxt = f.next_bar_line
         if f.clock >= nxt:
             return MaskKey(f.kind, bar=self._bar_token(self.bars_begun + 1), bar_due=True)
@@ -258,6 +267,11 @@ class PieceState:
                 self.morph = morph
                 return True
         return False
+
+    @property
+    def in_ending(self) -> bool:
+        """True in the final bar and at the closing bar line, until the network has ended the piece."""
+        return self.closing or (self.ending_mark is not None and not self.decided)
 
     @property
     def needs_sample(self) -> bool:

@@ -145,3 +145,11 @@ def test_generate_shapes_velocities_unless_flat_velocity(tmp_path, capsys, tiny_
     assert [(n.start, n.pitch, n.end) for n in shaped.instruments[0].notes] == [
         (n.start, n.pitch, n.end) for n in flat.instruments[0].notes
     ]  # only the loudness differs
+
+
+def test_a_last_bar_of_rest_reads_back_as_a_bar(tmp_path):
+    from musicgen.midi_io import midi_to_piece, write_midi
+
+    piece = make_piece([(0, 60, 48), (48, 62, 48), (96, 64, 48)], bars=[0, 48, 96, 144, 192], meters=[(0, 4, 4)])
+    back = midi_to_piece(write_midi(piece, tmp_path / "rest.mid", tempo=100))
+    assert back.bars == piece.bars  # the closing bar line after a bar of rest is in the file

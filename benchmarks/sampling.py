@@ -32,7 +32,7 @@ from musicgen.checkpoint import load_model
 from musicgen.codec import BOS
 from musicgen.fast_lstm import FastLSTM
 from musicgen.generate import Generator
-from musicgen.request import MAX_BARS, GenerationRequest
+from musicgen.request import DEFAULT_STYLE_STRENGTH, MAX_BARS, GenerationRequest
 
 BATCH_SIZES = (1, 8, 32, 128)
 
@@ -200,8 +200,8 @@ def main() -> None:
     int8 = Generator(loaded, precision="int8")
     int8_rate = single_stream(int8, args.events)
     print(f"single-stream fast int8   {int8_rate}  (the default engine)")
-    guided_rate = single_stream(int8, args.events, style_strength=1.0)
-    print(f"  with style strength 1   {guided_rate}  (the default settings: one companion row)")
+    guided_rate = single_stream(int8, args.events, style_strength=DEFAULT_STYLE_STRENGTH)
+    print(f"  with style strength {DEFAULT_STYLE_STRENGTH:g} {guided_rate}  (the default settings: one companion row)")
     fast_rate = int8_rate
     fp32_bound, int8_bound = matvec_bound(loaded)
     print(

@@ -35,7 +35,7 @@ def _add_sampling_flags(parser: argparse.ArgumentParser) -> None:
         "--style-strength",
         type=float,
         help="genre guidance 0..4: how strongly the style is pushed away from the average of all genres "
-        "(default 1; 0 = off)",
+        "(default 0.5; 0 = off)",
     )
     parser.add_argument(
         "--precision",
@@ -332,7 +332,7 @@ def add_commands(commands) -> None:
     regen.add_argument("--genre", help="genre or blend (default: the genre the model finds likeliest for the file)")
     regen.add_argument("--seed", type=int, default=0, help="seed of the first candidate (default 0)")
     regen.add_argument(
-        "--style-strength", type=float, default=DEFAULT_STYLE_STRENGTH, help="genre guidance 0..4 (default 1)"
+        "--style-strength", type=float, default=DEFAULT_STYLE_STRENGTH, help="genre guidance 0..4 (default 0.5)"
     )
     regen.add_argument(
         "--candidates",

@@ -29,9 +29,10 @@ MAX_TEMPERATURE = 10.0  # beyond this the distribution is flat noise
 MAX_SEED = 2**63 - 1
 MAX_PROGRAM = 127
 MAX_STYLE_STRENGTH = 4.0
-# Measured (docs/style_levers.md): at 1.0 the style critic recognises every genre at >= 0.9x its
-# recall of real pieces (at 0: Scottish 0.6x, hornpipes 0.76x); higher values exaggerate.
-DEFAULT_STYLE_STRENGTH = 1.0
+# Measured (docs/style_levers.md): at 0.5 the style critic recognises every genre at >= 0.9x its
+# recall of real pieces (at 0: Scottish 0.66x, hornpipes 0.90x); at 1.0 some chorales degenerate
+# into runs of short notes (up to 53 notes a bar; real chorales have about 20).
+DEFAULT_STYLE_STRENGTH = 0.5
 DEFAULT_FREE_BARS = 16  # a through-composed piece without a length
 DEFAULT_PART_BARS = 8  # a strain of a dance tune
 FREE = "free"

@@ -65,8 +65,12 @@ class TakeActions(QObject):
         def judged(result) -> None:
             self._judging.discard(take.id)
             take.generated.style_fit, take.originality, problems = result
-            if take.folder is not None and take.folder.is_dir():
-                window.store.update(take)
+            live = any(t is take for t in window.history.takes)  # not deleted while it was judged
+            if live and take.folder is not None and take.folder.is_dir():
+                try:
+                    window.store.update(take)
+                except OSError:  # its folder went away meanwhile (deleted, or the window closing)
+                    pass
             self.refresh(take)
             if not take.generated.stop_reason:  # that message stays in the status bar
                 self.tell_problems(problems)

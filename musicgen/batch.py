@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .files import atomic_write_bytes, check_regular_target, stray_temp_files
+from .progress import Progress
 from .request import piece_file_name  # re-exported: the one file-name scheme ("reel-seed7.mid")
 
 MANIFEST_NAME = "manifest.jsonl"
@@ -27,12 +28,9 @@ ALL_GENRES = "all"
 
 
 @dataclass
-class BatchProgress:
+class BatchProgress(Progress):
     """``done`` of ``total`` pieces exist; ``written`` were composed by this run, ``skipped`` were already there."""
 
-    done: int
-    total: int
-    message: str = ""
     written: int = 0
     skipped: int = 0
 
@@ -285,7 +283,7 @@ def _compose(
     """Compose ``todo`` ((file name, request) pairs), writing each file and its manifest line."""
     skipped = total - len(todo)
     done, written = skipped, 0
-    yield BatchProgress(done, total, f"{skipped} already there" if skipped else "", written, skipped)
+    yield BatchProgress(done, total, f"{skipped} already there" if skipped else "", written=written, skipped=skipped)
     if not todo:
         return
 
@@ -322,7 +320,7 @@ def _compose(
                     chunk,
                     _compose_chunk([request for _, request in chunk], generator, index, max_copied, critic, best_of),
                 )
-                yield BatchProgress(done, total, f"{written} composed", written, skipped)
+                yield BatchProgress(done, total, f"{written} composed", written=written, skipped=skipped)
         finally:
             torch.set_num_threads(threads)
         return
@@ -347,6 +345,6 @@ def _compose(
     try:
         for number, chunk_results in results:
             save(chunks[number], chunk_results)
-            yield BatchProgress(done, total, f"{written} composed", written, skipped)
+            yield BatchProgress(done, total, f"{written} composed", written=written, skipped=skipped)
     finally:
         results.close()

@@ -129,7 +129,9 @@ def check_stream(tokens) -> list[str]:
         nxt = follower.next_bar_line
         if token in SHIFT and nxt is not None and follower.clock + SHIFT.value(token) > nxt:
             errors.append(f"{index}: a time shift across the bar line at step {nxt}")
-        if token in BAR_TOKENS and nxt is not None and follower.clock != nxt:
+        changes_metre = index + 1 < len(tokens) and int(tokens[index + 1]) in METER
+        if token in BAR_TOKENS and nxt is not None and follower.clock != nxt and not changes_metre:
+            # (a bar cut short by a change of metre is how the corpus writes some Essen songs)
             errors.append(f"{index}: a bar line at step {follower.clock}, expected {nxt}")
         if token == EOS:
             break

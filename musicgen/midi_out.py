@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
 from typing import Iterator
 
 from .midi_io import open_midi_file
+
+from .progress import Progress
 
 INSTALL_HINT = "MIDI playback needs python-rtmidi: pip install python-rtmidi (or hear the piece with `musicgen render`)"
 NO_PORTS_HINT = (
@@ -21,13 +22,7 @@ NO_PORTS_HINT = (
 )
 
 
-@dataclass
-class PlaybackProgress:
-    """Seconds played so far (``done``) of ``total``; ``message`` names the port."""
-
-    done: int
-    total: int
-    message: str = ""
+PlaybackProgress = Progress  # seconds played (``done``) of ``total``; ``message`` names the port
 
 
 @contextlib.contextmanager

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -35,6 +34,7 @@ from .dataset import Dataset
 from .features import FEATURES, IN_KEY_THRESHOLD, piece_features
 from .midi_io import atomic_write_bytes
 from .form_metrics import form_metrics
+from .progress import Progress
 from .report_figures import plot_checks, plot_confusion, plot_critic_confusion, plot_feature
 from .report_html import report_html
 from .report_metrics import GenreSample, critic_metrics, genre_metrics, json_safe
@@ -48,14 +48,7 @@ GENERATION_BATCH = 100  # pieces per batched generation pass (speed vs progress 
 EVALUATION_KEYS = ("test_nll", "baseline_nll", "genre_id_accuracy", "per_genre_accuracy", "confusion")
 
 
-@dataclass
-class ReportProgress:
-    """One report step: ``done`` of ``total`` units; the last one carries the metrics as ``result``."""
-
-    done: int
-    total: int
-    message: str = ""
-    result: dict | None = None
+ReportProgress = Progress  # the one progress type (name kept for callers)
 
 
 def typical_bars(pieces) -> int:

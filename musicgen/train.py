@@ -29,6 +29,7 @@ from .checkpoint import save_model
 from .codec import PAD, pitch_span, transpose_tokens
 from .dataset import Dataset, load_dataset
 from .model import GenreLSTM
+from .progress import Progress
 from .scoring import IGNORE, evaluate_nll
 from .train_config import TrainConfig
 
@@ -37,16 +38,14 @@ CHECKPOINT_FORMAT = 1
 
 
 @dataclass
-class TrainProgress:
-    """One report from ``train``: ``done``/``total`` steps, and what happened."""
+class TrainProgress(Progress):
+    """One report from ``train``: ``done``/``total`` steps, and what happened (a ``Progress`` with
+    the training figures)."""
 
-    done: int
-    total: int
-    epoch: int  # counted from 1: the epoch being trained, or just finished ("epoch 1: valid NLL ...")
+    epoch: int = 0  # counted from 1: the epoch being trained, or just finished ("epoch 1: valid NLL ...")
     loss: float = float("nan")
     tokens_per_second: float = 0.0
     eta_seconds: float = 0.0
-    message: str = ""
     valid_nll: dict = field(default_factory=dict)  # per genre, nats per event
 
 
@@ -251,7 +250,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
     yield TrainProgress(
         step,
         total_steps,
-        epoch + 1,
+        epoch=epoch + 1,
         message=f"{len(train_pieces)} training pieces, "
         f"{raw_model.num_parameters():,} parameters, {steps_per_epoch} steps per epoch",
     )
@@ -295,7 +294,9 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
             if time.time() - last_checkpoint >= config.checkpoint_minutes * 60 and step % steps_per_epoch:
                 save_checkpoint(step, epoch, state)
                 last_checkpoint = time.time()
-            yield TrainProgress(step, total_steps, epoch + 1, float(loss.detach()), rate, eta)  # epoch counted from 1
+            yield TrainProgress(  # epoch counted from 1
+                step, total_steps, epoch=epoch + 1, loss=float(loss.detach()), tokens_per_second=rate, eta_seconds=eta
+            )
         epoch += 1
         valid = evaluate_nll(raw_model, dataset, valid_pieces)
         valid_by_key = {dataset.genres[g].key: round(v, 4) for g, v in sorted(valid.items())}
@@ -343,13 +344,13 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
         yield TrainProgress(
             step,
             total_steps,
-            epoch,
+            epoch=epoch,
             message=f"epoch {epoch}: valid NLL {mean_valid:.4f}"
             + (" (best)" if improved else f" (no gain {bad_epochs}/{config.patience})"),
             valid_nll=valid_by_key,
         )
         if bad_epochs >= config.patience:
-            yield TrainProgress(step, total_steps, epoch, message="early stop: validation loss stopped improving")
+            yield TrainProgress(step, total_steps, epoch=epoch, message="early stop: validation loss stopped improving")
             break
     if distributed:
         dist.barrier()

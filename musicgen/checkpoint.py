@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from .codec import codec_mismatch, codec_params
 from .genres import Genre, genre_from_dict, genre_to_dict
-from .midi_io import atomic_write_bytes
+from .files import atomic_write_bytes
 from .model import GenreLSTM, ModelConfig
 from .paths import DEFAULT_MODEL, REPO_MODELS, user_models_dir
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .critic_features import FeatureSpace, fit_feature_space
-from .midi_io import atomic_write_bytes
+from .files import atomic_write_bytes
 
 CRITIC_FORMAT = "musicgen-critic"
 CRITIC_VERSION = 1  # bump when the features or the fit change: cached critics of older versions are retrained

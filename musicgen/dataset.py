@@ -26,7 +26,7 @@ from .genres import CORPUS_GENRES, Genre, genre_from_dict, genre_to_dict
 from .meter import dance_time_scale, meter_text, regular_bars
 from .paths import DEFAULT_DATASET
 from .progress import Progress
-from .midi_io import atomic_write_bytes, midi_to_piece
+from .files import atomic_write_bytes
 from .notes import make_piece
 
 SPLITS = ("train", "valid", "test")
@@ -247,6 +247,8 @@ class MidiUnit:
 
 def read_midi_unit(unit: MidiUnit) -> dict:
     """Read one MIDI file into a piece record (or a failure)."""
+    from .midi_io import midi_to_piece  # only here: the dataset itself needs no MIDI library
+
     try:
         piece = midi_to_piece(unit.path)
     except ValueError as error:

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from .checkpoint import LoadedModel
 from .dataset import SPLITS, Dataset
-from .midi_io import atomic_write_bytes
+from .files import atomic_write_bytes
 from .ngram import DEFAULT_ORDER, NGramModel
 from .progress import Progress
 from .scoring import IGNORE, next_token_batch

@@ -13,13 +13,14 @@ from collections import Counter
 from pathlib import Path
 
 from .meter import bar_steps
-from .midi_io import midi_to_piece
 from .request import GeneratedPiece
 
 
 def piece_form_check(result: GeneratedPiece, folder: Path) -> dict:
     """One piece: ``meter`` written, ``bars`` read back, ``exact`` (bars as asked, every bar full,
     nothing past the closing line), ``natural`` ending, ``pickup`` steps."""
+    from .midi_io import midi_to_piece  # here, so importing the report loads no MIDI library
+
     path = result.write_midi(Path(folder) / "check.mid")
     back = midi_to_piece(path)
     meter = back.meter_at(back.pickup)

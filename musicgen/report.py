@@ -32,7 +32,7 @@ from .checkpoint import LoadedModel
 from .codec import tokens_to_piece
 from .dataset import Dataset
 from .features import FEATURES, IN_KEY_THRESHOLD, piece_features
-from .midi_io import atomic_write_bytes
+from .files import atomic_write_bytes
 from .form_metrics import form_metrics
 from .progress import Progress
 from .report_figures import plot_checks, plot_confusion, plot_critic_confusion, plot_feature

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .features import Feature, feature_values
-from .midi_io import atomic_write_bytes
+from .files import atomic_write_bytes
 from .report_metrics import GenreSample
 
 DPI = 80  # keeps the whole report well under 2 MB

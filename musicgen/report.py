@@ -41,20 +41,12 @@ from .report_metrics import GenreSample, critic_metrics, genre_metrics, json_saf
 
 __all__ = ["ReportProgress", "GenreSample", "build_report", "genre_metrics", "json_safe", "report_html"]
 
-DEFAULT_BARS = 16  # generation length when a genre has no test pieces to copy it from
-MIN_BARS = 4
 EXAMPLES_PER_GENRE = 2  # generated MIDI files linked from the report
 GENERATION_BATCH = 100  # pieces per batched generation pass (speed vs progress granularity)
 EVALUATION_KEYS = ("test_nll", "baseline_nll", "genre_id_accuracy", "per_genre_accuracy", "confusion")
 
 
 ReportProgress = Progress  # the one progress type (name kept for callers)
-
-
-def typical_bars(pieces) -> int:
-    """Median number of bar lines of real pieces (DEFAULT_BARS without pieces), at least MIN_BARS."""
-    counts = [len(piece.bars) for piece in pieces]
-    return max(MIN_BARS, int(np.median(counts))) if counts else DEFAULT_BARS
 
 
 def card_evaluation(loaded: LoadedModel, dataset: Dataset) -> dict | None:
@@ -110,7 +102,7 @@ def build_report(
     real_pieces: dict[str, list] = {}
     for g, key in enumerate(keys):
         real = real_pieces[key] = [tokens_to_piece(dataset.piece_tokens(i)) for i in dataset.indices("test", g)]
-        samples[key] = GenreSample([], [piece_features(p) for p in real], [], typical_bars(real))
+        samples[key] = GenreSample([], [piece_features(p) for p in real], [], 0)
     if critic is None:
         from .critic import load_critic
 
@@ -146,6 +138,7 @@ def build_report(
             events += result.events
             samples[key].generated.append(piece_features(result.piece))
             samples[key].ended_naturally.append(bool(result.ended_naturally))
+            samples[key].bars = result.bars_requested  # the genre's own form length (default settings)
             generated_pieces[key].append(result.piece)
             generated_seeds[key].append(result.request.seed)
             results_by_genre[key].append(result)

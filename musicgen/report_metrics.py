@@ -20,7 +20,7 @@ class GenreSample:
     generated: list[PieceFeatures]
     real: list[PieceFeatures]
     ended_naturally: list[bool]
-    bars: int  # minimum length requested from the generator
+    bars: int  # whole bars each generated piece was asked for
 
 
 def _share(flags) -> float | None:

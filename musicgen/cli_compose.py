@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .cli_common import UserError, check_outputs, check_writable, consume, load_model_or_fail, minutes, read_model_card
 
-from .request import DEFAULT_STYLE_STRENGTH
+from .request import DEFAULT_STYLE_STRENGTH, weights_text
 
 RANDOM_SEED_LIMIT = 2**31  # a seed drawn for the user is below this (short enough to retype)
 
@@ -218,8 +218,6 @@ def cmd_batch(args) -> None:
             best_of=args.best_of,
             precision=args.precision,
         )
-    except ValueError as error:
-        raise UserError(str(error)) from None
     except OSError as error:
         raise UserError(f"{out_dir}: cannot create the folder ({error.strerror or error})") from None
     try:
@@ -261,15 +259,8 @@ def cmd_regenerate(args) -> None:
     first, last = result.piece.meta["regenerated_bars"]
     print(
         f"{args.output}: bars {first}-{last} of {args.midi} composed anew "
-        f"({weights_text_of(result)}, seed {result.request.seed}, best of {args.candidates} candidates)"
+        f"({weights_text(result.genre_weights)}, seed {result.request.seed}, best of {args.candidates} candidates)"
     )
-
-
-def weights_text_of(result) -> str:
-    """The genre blend of a result, for messages."""
-    from .request import weights_text
-
-    return weights_text(result.genre_weights)
 
 
 def cmd_originality(args) -> None:

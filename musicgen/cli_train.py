@@ -149,8 +149,6 @@ def cmd_report(args) -> None:
             top_k=args.top_k,
         )
         last = run_with_bar(steps, f"Report on {loaded.name}")
-    except ValueError as error:
-        raise UserError(str(error)) from None
     except OSError as error:
         raise UserError(f"{out}: cannot write the report ({error.strerror or error})") from None
     metrics = last.result

@@ -151,15 +151,12 @@ def _time_signature_of(piece: Piece) -> tuple[int, int] | None:
     gaps = [b - a for a, b in zip(piece.bars, piece.bars[1:]) if b > a]
     if not gaps:
         return None
-    bar_steps = max(set(gaps), key=gaps.count)
-    for denominator, unit in ((4, STEPS_PER_BEAT), (8, STEPS_PER_BEAT // 2), (16, STEPS_PER_BEAT // 4)):
-        if bar_steps % unit == 0 and 1 <= bar_steps // unit <= MAX_NUMERATOR:
-            return bar_steps // unit, denominator
-    return None
+    return pickup_signature(max(set(gaps), key=gaps.count))
 
 
 def pickup_signature(steps: int) -> tuple[int, int] | None:
-    """A time signature exactly ``steps`` long for a pickup bar (6 steps -> 1/8), or None."""
+    """A time signature exactly ``steps`` long (6 steps -> 1/8; for a pickup bar, or a guessed bar
+    length), in quarters, eighths or sixteenths with a numerator a MIDI file can hold; or None."""
     for denominator, unit in ((4, STEPS_PER_BEAT), (8, STEPS_PER_BEAT // 2), (16, STEPS_PER_BEAT // 4)):
         if steps > 0 and steps % unit == 0 and steps // unit <= MAX_NUMERATOR:
             return steps // unit, denominator
@@ -177,8 +174,9 @@ def time_signatures(piece: Piece) -> list[tuple[int, int, int]]:
         return []
     pickup = piece.pickup
     written = []
-    if pickup > 0 and pickup_signature(pickup):
-        written.append((0, *pickup_signature(pickup)))
+    short_bar = pickup_signature(pickup)
+    if short_bar:
+        written.append((0, *short_bar))
         first = (pickup, meters[0][1], meters[0][2])
         meters = [first] + [m for m in meters[1:] if m[0] > pickup]
     return written + meters

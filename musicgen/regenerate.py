@@ -25,7 +25,16 @@ from .piece_state import PieceState
 from .midi_io import midi_to_piece, open_midi_file
 from .notes import STEPS_PER_BEAT, Piece, make_piece
 from .progress import Progress
-from .request import GeneratedPiece, GenerationRequest, Plan, parse_genre_spec, validate_request, weights_text
+from .scoring import IGNORE, padded_next_token_batch
+from .request import (
+    GeneratedPiece,
+    GenerationRequest,
+    Plan,
+    event_cap,
+    parse_genre_spec,
+    validate_request,
+    weights_text,
+)
 
 DEFAULT_CANDIDATES = 4
 MAX_CANDIDATES = 32
@@ -78,12 +87,11 @@ def _sub_piece(piece: Piece, start: int, stop: int | None) -> Piece:
 
 def _likeliest_genre(generator: Generator, tokens: list[int]) -> dict[str, float]:
     """The genre under which the network finds ``tokens`` most likely."""
-    model = generator.loaded.model
-    x = torch.tensor([tokens[:-1]]).expand(len(generator.genre_keys), -1)
-    y = torch.tensor([tokens[1:]]).expand(len(generator.genre_keys), -1)
+    genres = len(generator.genre_keys)
+    x, y = padded_next_token_batch([tokens] * genres)  # (G, T): the piece once under each genre
     with torch.no_grad():
-        logits, _ = model(x, torch.arange(len(generator.genre_keys)))
-        nll = F.cross_entropy(logits.transpose(1, 2), y, reduction="none").sum(1)  # (G,)
+        logits, _ = generator.loaded.model(x, torch.arange(genres))
+        nll = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=IGNORE, reduction="none").sum(1)  # (G,)
     return {generator.genre_keys[int(nll.argmin())]: 1.0}
 
 
@@ -109,18 +117,12 @@ def _continuation_nll(
     """Negative log-likelihood (nats) of the last ``suffix_length`` tokens of each sequence (K,)."""
     if suffix_length == 0:
         return np.zeros(len(sequences))
-    model = generator.loaded.model
-    length = max(len(s) for s in sequences)
-    x = torch.zeros(len(sequences), length - 1, dtype=torch.long)
-    y = torch.full((len(sequences), length - 1), -100, dtype=torch.long)
+    x, y = padded_next_token_batch(sequences)
     for k, sequence in enumerate(sequences):
-        x[k, : len(sequence) - 1] = torch.tensor(sequence[:-1])
-        target = torch.tensor(sequence[1:])
-        target[: len(sequence) - 1 - suffix_length] = -100  # score only the kept continuation
-        y[k, : len(sequence) - 1] = target
+        y[k, : len(sequence) - 1 - suffix_length] = IGNORE  # score only the kept continuation
     with torch.no_grad():
-        logits, _ = model(x, weights.unsqueeze(0).expand(len(sequences), -1))
-        nll = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=-100, reduction="none").sum(1)
+        logits, _ = generator.loaded.model(x, weights.unsqueeze(0).expand(len(sequences), -1))
+        nll = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=IGNORE, reduction="none").sum(1)
     return nll.numpy()
 
 
@@ -187,7 +189,7 @@ def regenerate(
     validate_request(request, generator.genre_keys)
     yield Progress(0, candidates + 1, f"sampling {candidates} candidates for bars {first_bar}-{last}")
     n_bars = last - first_bar + 1
-    plan = Plan(meter, "free", "A", n_bars, 500 + n_bars * 48 * meter[0] * 4 // meter[1])
+    plan = Plan(meter, "free", "A", n_bars, event_cap(n_bars, meter))
     # Strain ends the piece marks in the passage, as bar numbers of the passage (1 = its first bar).
     strain_ends = frozenset(
         piece.bars.index(b) - first_bar + 2 for b in piece.last_bars if region_start <= b <= region_end

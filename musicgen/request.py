@@ -40,6 +40,7 @@ FORMS = ("AABB", "AB", "ABAC", FREE)  # offered in menus; any letters A-H work
 DANCE_FORM = "AABB"
 DANCE_GENRES = ("reel", "jig", "hornpipe")
 EVENTS_PER_BEAT = 48  # generous cap: a 4-voice chorale uses ~12 tokens per beat
+EVENT_MARGIN = 500  # tokens on top (the pickup, endings sampled again)
 
 
 @dataclass
@@ -207,8 +208,7 @@ def plan_request(request: GenerationRequest, genre: str, meter: Meter, tempo: fl
             raise ValueError(f"{bars} bars cannot be split into the {len(parts)} equal parts of form {form}")
     if len(parts) * part_bars > MAX_BARS:
         raise ValueError(f"the piece would have {len(parts) * part_bars} bars; at most {MAX_BARS}")
-    beats = len(parts) * part_bars * meter[0] * 4 / meter[1]
-    max_events = r.max_events or min(MAX_EVENTS, int(500 + beats * EVENTS_PER_BEAT))
+    max_events = r.max_events or event_cap(len(parts) * part_bars, meter)
     return Plan(meter, form, parts, part_bars, max_events)
 
 
@@ -218,6 +218,12 @@ def piece_file_name(genre: str, seed: int, suffix: str = ".mid") -> str:
     safe = str(genre).replace("=", "").replace(",", "+").replace(" ", "")
     safe = re.sub(r"[^A-Za-z0-9_.+-]", "_", safe) or "piece"
     return f"{safe}-seed{seed}{suffix}"
+
+
+def event_cap(bars: int, meter: Meter) -> int:
+    """The most tokens sampled for ``bars`` bars of ``meter`` (EVENTS_PER_BEAT a beat, and a margin)."""
+    beats = bars * meter[0] * 4 / meter[1]
+    return min(MAX_EVENTS, int(EVENT_MARGIN + beats * EVENTS_PER_BEAT))
 
 
 def weights_text(weights: dict[str, float]) -> str:

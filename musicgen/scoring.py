@@ -16,17 +16,22 @@ from .model import GenreLSTM
 IGNORE = -100  # target value that cross_entropy skips (padding)
 
 
-def next_token_batch(dataset: Dataset, pieces: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Whole pieces padded to one length: inputs x = tokens[:-1] (PAD after the end) and targets
+def padded_next_token_batch(sequences) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token sequences padded to one length: inputs x = tokens[:-1] (PAD after the end) and targets
     y = tokens[1:] (IGNORE after the end), each (B, T) int64."""
-    seqs = [dataset.piece_tokens(i) for i in pieces]
-    T = max(len(s) for s in seqs) - 1
-    x = torch.full((len(pieces), T), PAD, dtype=torch.long)
-    y = torch.full((len(pieces), T), IGNORE, dtype=torch.long)
-    for b, s in enumerate(seqs):
-        x[b, : len(s) - 1] = torch.from_numpy(s[:-1])
-        y[b, : len(s) - 1] = torch.from_numpy(s[1:])
+    T = max(len(s) for s in sequences) - 1
+    x = torch.full((len(sequences), T), PAD, dtype=torch.long)
+    y = torch.full((len(sequences), T), IGNORE, dtype=torch.long)
+    for b, s in enumerate(sequences):
+        s = torch.as_tensor(s, dtype=torch.long)
+        x[b, : len(s) - 1] = s[:-1]
+        y[b, : len(s) - 1] = s[1:]
     return x, y
+
+
+def next_token_batch(dataset: Dataset, pieces: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Whole dataset pieces as a padded batch (``padded_next_token_batch``)."""
+    return padded_next_token_batch([dataset.piece_tokens(i) for i in pieces])
 
 
 @torch.no_grad()

@@ -4,9 +4,9 @@ Measured in one run, on one thread unless ``--threads`` says otherwise; each lin
 per wall-clock second and, in brackets, per CPU-second of the sampling thread (the machine may be
 shared: CPU time shows the engine's own cost, wall time what a user waits):
 
-* single-stream, fast path (``FastLSTM``, fp32) and its int8 variant, with how closely int8
+* single-stream, fast path (``FastStepper``, fp32) and its int8 variant, with how closely int8
   follows fp32 (same most likely token, KL divergence) on a sampled piece;
-* the plain textbook loop: ``GenreLSTM.step`` (``nn.LSTM`` for one token) per event;
+* the plain textbook loop: ``GenreRNN.step`` (``nn.LSTM`` for one token) per event;
 * the naive loop that re-runs the whole prefix on every step (short run: it is quadratic);
 * batch throughput of ``generate_batch`` at B = 1, 8, 32, 128 (events of all rows per second).
 
@@ -30,7 +30,7 @@ import torch
 
 from musicgen.checkpoint import load_model
 from musicgen.codec import BOS
-from musicgen.fast_lstm import FastLSTM
+from musicgen.fast_step import FastStepper
 from musicgen.generate import Generator
 from musicgen.request import DEFAULT_STYLE_STRENGTH, MAX_BARS, GenerationRequest
 
@@ -108,7 +108,7 @@ def matvec_bound(loaded, steps: int = 2000) -> tuple[float, float]:
     matmuls of one step, nothing else), fp32 and int8: the bound a sampler approaches."""
     rates = []
     for int8 in (False, True):
-        engine = FastLSTM(loaded.model, int8=int8)
+        engine = FastStepper(loaded.model, int8=int8)
         h = torch.zeros(1, engine.hidden)
         joined = torch.zeros(1, 2 * engine.hidden)
         with engine.context():
@@ -158,7 +158,7 @@ def int8_agreement(loaded, tokens: list[int], genre: int = 0) -> tuple[float, fl
     weights = torch.zeros(1, len(loaded.genres))
     weights[0, genre] = 1.0
     logits = []
-    for engine in (FastLSTM(loaded.model), FastLSTM(loaded.model, int8=True)):
+    for engine in (FastStepper(loaded.model), FastStepper(loaded.model, int8=True)):
         with engine.context():
             engine.set_genre(weights)
             state = engine.start(weights)

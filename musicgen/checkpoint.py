@@ -19,7 +19,7 @@ from safetensors.torch import load_file, save_file
 from .codec import codec_mismatch, codec_params
 from .genres import Genre, genre_from_dict, genre_to_dict
 from .files import atomic_write_bytes
-from .model import GenreLSTM, ModelConfig
+from .model import GenreRNN, ModelConfig
 from .paths import DEFAULT_MODEL, REPO_MODELS, user_models_dir
 
 CARD_FORMAT = "musicgen-model"
@@ -49,7 +49,7 @@ DATA_LICENCE = (
 class LoadedModel:
     """A model ready to use: the network (eval mode), its genres, and its card."""
 
-    model: GenreLSTM
+    model: GenreRNN
     genres: list[Genre]
     card: dict
     path: Path
@@ -106,7 +106,7 @@ def find_model(name_or_path: str | None = None) -> Path:
     raise ValueError(f"model '{name}' not found (looked in {places})")
 
 
-def save_model(model: GenreLSTM, genres: list[Genre], path, extra_card: dict | None = None) -> Path:
+def save_model(model: GenreRNN, genres: list[Genre], path, extra_card: dict | None = None) -> Path:
     """Write weights and card atomically; ``path`` may end in .json, .safetensors or nothing."""
     path = Path(path)
     weights_path = path.with_suffix(".safetensors")
@@ -199,7 +199,7 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 def weights_mismatch(config: ModelConfig, shapes: dict[str, tuple[int, ...]]) -> str | None:
     """What in ``shapes`` (a weights file's tensors) does not fit a network of ``config``, or None."""
     with torch.device("meta"):  # shapes only: nothing is allocated
-        wanted = {name: tuple(t.shape) for name, t in GenreLSTM(config).state_dict().items()}
+        wanted = {name: tuple(t.shape) for name, t in GenreRNN(config).state_dict().items()}
     sizes = ", ".join(f"{k} {v}" for k, v in config.to_dict().items() if k != "dropout")
     missing = [name for name in wanted if name not in shapes]
     if missing:
@@ -242,7 +242,7 @@ def load_model(name_or_path: str | None = None) -> LoadedModel:
         raise ValueError(f"{weights_path.name}: weights file missing") from None
     except Exception as error:  # safetensors raises its own error types for damaged files
         raise ValueError(f"{weights_path.name}: weights file is damaged or truncated ({error})") from None
-    model = GenreLSTM(_model_config(card, card_path))
+    model = GenreRNN(_model_config(card, card_path))
     try:
         model.load_state_dict(state)
     except RuntimeError as error:  # shapes were checked; e.g. a tensor of another dtype kind

@@ -63,7 +63,7 @@ def cmd_data_stats(args) -> None:
 
 
 def cmd_train(args) -> None:
-    """Train a genre-conditioned LSTM on a dataset; keeps the best model and a resumable checkpoint."""
+    """Train a genre-conditioned recurrent network (LSTM by default) on a dataset; keeps the best model and a resumable checkpoint."""
     from dataclasses import fields
 
     from .train import TrainConfig, TrainingError, resume_config, train
@@ -192,6 +192,7 @@ def add_commands(commands) -> None:
             "network sizes. Several processes or GPUs: torchrun --nproc_per_node=N -m musicgen train ..."
         ),
     )
+    from .model_config import CELLS
     from .train_config import FLAG_HELP, TrainConfig
 
     for name, default in TrainConfig().__dict__.items():
@@ -199,6 +200,8 @@ def add_commands(commands) -> None:
         text = f"{FLAG_HELP[name]} (default {default})" if name in FLAG_HELP else f"(default {default})"
         if isinstance(default, bool):
             train_cmd.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
+        elif name == "cell":
+            train_cmd.add_argument(flag, dest=name, choices=CELLS, default=None, help=text)
         else:
             train_cmd.add_argument(flag, dest=name, type=type(default), default=None, help=text)
     train_cmd.add_argument("--resume", action="store_true", help="continue from <out>.ckpt")

@@ -30,7 +30,6 @@ Render choices that are not in the tokens: tempo, General MIDI program and key.
 
 from __future__ import annotations
 
-import bisect
 import time
 from typing import Iterator
 
@@ -38,7 +37,8 @@ import torch
 
 from .checkpoint import LoadedModel
 from .codec import BOS, PITCH, VOCAB_SIZE, meter_token, tokens_to_piece
-from .fast_lstm import FastLSTM, PlainStepper
+from .fast_step import FastStepper, PlainStepper
+from .step_kernels import kernels
 from .piece_state import PieceState, primer_prefix
 from .genres import Genre
 from .grammar import MaskKey, allowed
@@ -66,30 +66,8 @@ PARTIAL_SORT = 32  # tokens sorted per step when they hold the top-p mass (else 
 PROGRESS_EVERY = 32  # tokens sampled between progress reports (and cancel points)
 
 
-def _within(mass: float, request: GenerationRequest) -> bool:
-    """True when the likeliest tokens holding ``mass`` are all a row's top-k / top-p may draw from."""
-    return 0 < request.top_k <= PARTIAL_SORT or (request.top_p < 1.0 and mass > request.top_p)
-
-
-def _draw(cdf: list[float], order: list[int], request: GenerationRequest, uniform: float) -> int:
-    """One token from a row's sorted distribution, within its top-k and top-p.
-
-    ``cdf`` is the running sum of probabilities sorted from most to least likely and ``order``
-    the matching tokens. The kept tokens are a prefix: at most ``top_k``, and those whose more
-    likely neighbours hold less than ``top_p`` of the mass (always at least one).
-    """
-    size = len(cdf)
-    if request.top_p < 1.0:
-        size = min(size, bisect.bisect_left(cdf, request.top_p) + 1)
-    if request.top_k > 0:
-        size = min(size, request.top_k)
-    # (1 - u) lies in (0, 1], so the draw lands on a token with non-zero probability.
-    target = (1.0 - uniform) * cdf[size - 1]
-    return order[min(bisect.bisect_left(cdf, target, 0, size), size - 1)]
-
-
 class Generator:
-    """Samples pieces from a loaded model; ``fast`` picks ``FastLSTM`` over the plain loop and
+    """Samples pieces from a loaded model; ``fast`` picks ``FastStepper`` over the plain loop and
     ``precision`` its int8 (default) or fp32 weights. Use one Generator per thread (iterators may
     interleave). ``int8=True/False`` is the older spelling of ``precision``."""
 
@@ -103,9 +81,9 @@ class Generator:
         self.genre_keys = [g.key for g in self.genres]
         model = loaded.model.eval()
         self.precision = precision if fast else "fp32"
-        self.stepper = FastLSTM(model, int8=precision == "int8") if fast else PlainStepper(model)
+        self.stepper = FastStepper(model, int8=precision == "int8") if fast else PlainStepper(model)
         self._bias: dict[MaskKey, torch.Tensor] = {}  # mask rows (V,), built on first use
-        self._vocab = torch.arange(VOCAB_SIZE).unsqueeze(0)  # (1, V)
+        self._kernels = kernels()  # the compiled draw (and the fast engine's step)
         # Metres of the training pieces per genre (most common first), from the model card.
         self.genre_meters: dict[str, dict[str, int]] = dict(loaded.card.get("meters") or {})
         self.even_weights = torch.full((len(self.genres),), 1.0 / len(self.genres))  # (G,)
@@ -164,36 +142,24 @@ class Generator:
             self._bias[key] = row
         return row
 
-    def _sample(self, logits: torch.Tensor, rows: list[PieceState]) -> list[int | None]:
-        """One token per row from logits (B, V) after masks, temperature, top-k and top-p
-        (None for rows whose next token is forced)."""
-        keys = [row.mask_key() for row in rows]
-        if len(rows) == 1:
-            logits += self._mask(keys[0])
-            top = rows[0].follower.chord_top
-            if top >= 0:  # chords go upwards, as the codec writes them
-                logits[:, PITCH.offset : top + 1] = float("-inf")
-        else:
-            logits += torch.stack([self._mask(key) for key in keys])
-            tops = torch.tensor([[row.follower.chord_top] for row in rows])  # (B, 1)
-            logits.masked_fill_((self._vocab >= PITCH.offset) & (self._vocab <= tops), float("-inf"))
-        temperatures = [row.request.temperature for row in rows]
-        if any(t != 1.0 for t in temperatures):
-            logits /= torch.tensor(temperatures).unsqueeze(1)
-        probs = torch.softmax(logits, dim=-1)  # (B, V)
-        # Only the likeliest PARTIAL_SORT tokens are sorted when they hold every row's top-p mass
-        # (almost always: music is peaked); the prefix is the same as a full sort's, so the draw is too.
-        ordered, order = probs.topk(min(PARTIAL_SORT, probs.shape[-1]), dim=-1)  # (B, K), descending
-        cdf = ordered.cumsum_(dim=-1)
-        covered = cdf[:, -1].tolist()
-        if any(not _within(mass, row.request) for mass, row in zip(covered, rows) if row.needs_sample):
-            ordered, order = torch.sort(probs, dim=-1, descending=True)  # (B, V)
-            cdf = ordered.cumsum_(dim=-1)
-        # Per-row work in Python on two lists: cheaper than a dozen tensor ops per step at small B.
-        return [
-            _draw(row_cdf, row_order, row.request, row.uniform()) if row.needs_sample else None
-            for row, row_cdf, row_order in zip(rows, cdf.tolist(), order.tolist())
-        ]
+    def _sample(self, logits: torch.Tensor, rows: list[PieceState], partners: list[int], strengths: list[float]):
+        """One token per row from logits (B + P, V) (rows, then style companions) after guidance,
+        masks, temperature, top-k and top-p (None for rows whose next token is forced)."""
+        draw = self._kernels.draw
+        chosen = draw(
+            logits,
+            partners,
+            [0.0 if rows[i].in_ending else w for i, w in zip(partners, strengths)],  # no guidance in the final bar
+            [self._mask(row.mask_key()) for row in rows],
+            [row.follower.chord_top for row in rows],
+            PITCH.offset,
+            [row.request.temperature for row in rows],
+            [row.request.top_k for row in rows],
+            [row.request.top_p for row in rows],
+            [row.uniform() if row.needs_sample else -1.0 for row in rows],
+            PARTIAL_SORT,
+        )
+        return [None if token < 0 else token for token in chosen]
 
     def _layout(self, rows: list[PieceState]) -> tuple[torch.Tensor, list[int], list[float]]:
         """Batch layout: the rows, then one companion per row with style strength. Returns the
@@ -243,15 +209,7 @@ class Generator:
                     fed = [row.tokens[-1] for row in active]
                     tokens = torch.tensor(fed + [fed[i] for i in partners])
                     logits, state = stepper.step(tokens, state)
-                    if partners:
-                        guided = logits[: len(active)].clone()
-                        index = torch.tensor(partners)
-                        # No guidance in the final bar: the cadence and the ending follow the form, not the style.
-                        scale = torch.tensor([0.0 if active[i].in_ending else w for i, w in zip(partners, strengths)])
-                        scale = scale.unsqueeze(1)
-                        guided[index] += scale * (guided[index] - logits[len(active) :])
-                        logits = guided
-                    sampled = self._sample(logits, active)
+                    sampled = self._sample(logits, active, partners, strengths)
                     genre_moved = False
                     for row, token in zip(active, sampled):
                         genre_moved |= row.advance(token)

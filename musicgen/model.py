@@ -1,4 +1,4 @@
-"""The network: a genre-conditioned LSTM over codec tokens. Model and config only.
+"""The network: a genre-conditioned recurrent network over codec tokens. Model and config only.
 
 The genre is a weight vector over the known genres (a one-hot vector for one genre, any
 convex mix for a blend). Its embedding ``g`` (a weighted sum of genre vectors) is used twice:
@@ -9,6 +9,9 @@ convex mix for a blend). Its embedding ``g`` (a weighted sum of genre vectors) i
 
 The layers are single-layer ``nn.LSTM`` modules (``layers[i]``) because each one takes the genre
 embedding as part of its input: layer 0 sees ``[token embedding, g]``, layer i ``[h_(i-1), g]``.
+``config.cell`` picks the cell: ``lstm`` (the default), ``gru``, or ``rnn``, the tanh RNN of the
+article the project grew from. The state is ``(h, c)`` for every cell so the samplers handle one
+shape; the GRU and the RNN have no cell state and carry ``c`` as zeros, unchanged.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .model_config import ModelConfig  # the sizes, torch-free so the CLI reads defaults cheaply
+from .model_config import STATE_SHARE, ModelConfig  # the sizes, torch-free so the CLI reads defaults cheaply
 
-State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (L, B, H)
+State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (L, B, H); c is zeros for the GRU and the RNN
+CELL_MODULES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}  # nn.RNN: tanh
 
 
 def genre_weights(genre, n_genres: int, batch: int | None = None) -> torch.Tensor:
@@ -40,7 +44,7 @@ def genre_weights(genre, n_genres: int, batch: int | None = None) -> torch.Tenso
     return weights
 
 
-class GenreLSTM(nn.Module):
+class GenreRNN(nn.Module):
     """``forward(tokens, genre, state=None) -> (logits, state)``; ``step`` does one token."""
 
     def __init__(self, config: ModelConfig):
@@ -48,11 +52,11 @@ class GenreLSTM(nn.Module):
         self.config = config
         self.token_embedding = nn.Embedding(config.vocab_size, config.n_embd)
         self.genre_embedding = nn.Linear(config.n_genres, config.genre_dim, bias=False)
-        self.seed = nn.Linear(config.genre_dim, 2 * config.n_layer * config.n_hidden)
+        self.state_share = STATE_SHARE[config.cell]  # seeded vectors per layer: (h, c) or h
+        self.seed = nn.Linear(config.genre_dim, self.state_share * config.n_layer * config.n_hidden)
         inputs = [config.n_embd] + [config.n_hidden] * (config.n_layer - 1)
-        self.layers = nn.ModuleList(
-            nn.LSTM(size + config.genre_dim, config.n_hidden, batch_first=True) for size in inputs
-        )
+        cell = CELL_MODULES[config.cell]
+        self.layers = nn.ModuleList(cell(size + config.genre_dim, config.n_hidden, batch_first=True) for size in inputs)
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.n_hidden, config.vocab_size)
 
@@ -66,8 +70,10 @@ class GenreLSTM(nn.Module):
         if g.dim() == 3:
             g = g[:, 0]  # a per-step genre seeds the state with its first step
         L, H = self.config.n_layer, self.config.n_hidden
-        seed = self.seed(g).view(g.shape[0], 2, L, H)  # (B, 2, L, H)
+        seed = self.seed(g).view(g.shape[0], self.state_share, L, H)  # (B, 2 or 1, L, H)
         h0 = torch.tanh(seed[:, 0]).transpose(0, 1).contiguous()  # (L, B, H)
+        if self.state_share == 1:
+            return h0, torch.zeros_like(h0)
         c0 = seed[:, 1].transpose(0, 1).contiguous()  # (L, B, H)
         return h0, c0
 
@@ -86,10 +92,15 @@ class GenreLSTM(nn.Module):
             dtype = torch.get_autocast_dtype("cpu")
             x, g, h0, c0 = x.to(dtype), g.to(dtype), h0.to(dtype), c0.to(dtype)
         hs, cs = [], []
-        for layer, lstm in enumerate(self.layers):
+        for layer, rnn in enumerate(self.layers):
             if layer > 0:
                 x = self.dropout(x)
-            x, (h, c) = lstm(torch.cat([x, g], dim=-1), (h0[layer : layer + 1], c0[layer : layer + 1]))  # (B, T, H)
+            joined = torch.cat([x, g], dim=-1)
+            h, c = h0[layer : layer + 1], c0[layer : layer + 1]
+            if self.state_share == 2:
+                x, (h, c) = rnn(joined, (h, c))  # (B, T, H)
+            else:
+                x, h = rnn(joined, h)
             hs.append(h)
             cs.append(c)
         logits = self.head(self.dropout(x))  # (B, T, V)

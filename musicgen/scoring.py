@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from .codec import PAD
 from .dataset import Dataset
-from .model import GenreLSTM
+from .model import GenreRNN
 
 IGNORE = -100  # target value that cross_entropy skips (padding)
 
@@ -36,7 +36,7 @@ def next_token_batch(dataset: Dataset, pieces: list[int]) -> tuple[torch.Tensor,
 
 @torch.no_grad()
 def evaluate_nll(
-    model: GenreLSTM, dataset: Dataset, pieces: list[int], genre_override=None, batch: int = 32
+    model: GenreRNN, dataset: Dataset, pieces: list[int], genre_override=None, batch: int = 32
 ) -> dict[int, float]:
     """Mean NLL in nats per event (predicting every token after BOS) per genre index."""
     model.eval()

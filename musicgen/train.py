@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from .checkpoint import save_model
 from .codec import PAD, pitch_span, transpose_tokens
 from .dataset import Dataset, load_dataset
-from .model import GenreLSTM
+from .model import GenreRNN
 from .progress import Progress
 from .scoring import IGNORE, evaluate_nll
 from .train_config import TrainConfig
@@ -84,6 +84,12 @@ class StreamBatcher:
             shift = rng.randint(*ranges[k])
             self.queues[s].append((pieces[k], shift))
             loads[s] += len(dataset.piece_tokens(pieces[k]))
+        if not pieces:
+            raise ValueError("no training pieces to make batches from")
+        for s, queue in enumerate(self.queues):  # fewer pieces than streams: some streams repeat one
+            if not queue:
+                k = order[s % len(order)]
+                queue.append((pieces[k], rng.randint(*ranges[k])))
         # Windows until the shortest stream has been through its pieces once; streams wrap
         # around their queue, so the trainer may ask for any fixed number of steps instead.
         self.steps = max(
@@ -187,7 +193,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
     my_ranges = ranges[rank::world]
 
     model_config = config.model_config(int(dataset.manifest["codec"]["vocab_size"]), len(dataset.genres))
-    model = GenreLSTM(model_config)
+    model = GenreRNN(model_config)
     raw_model = model
     if distributed:
         model = torch.nn.parallel.DistributedDataParallel(model)

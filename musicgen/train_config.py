@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from .model_config import ModelConfig
 from .paths import DEFAULT_DATASET, user_models_dir
 
-MODEL_SIZES = ("n_layer", "n_hidden", "n_embd", "genre_dim", "dropout")  # fields that shape the network
+MODEL_SIZES = ("n_layer", "n_hidden", "n_embd", "genre_dim", "dropout", "cell")  # fields that shape the network
 
 
 @dataclass
@@ -24,6 +24,7 @@ class TrainConfig:
     n_embd: int = ModelConfig.n_embd
     genre_dim: int = ModelConfig.genre_dim
     dropout: float = ModelConfig.dropout
+    cell: str = ModelConfig.cell
     batch_size: int = 32  # streams per process
     bptt: int = 128  # tokens per window
     lr: float = 3e-3
@@ -41,18 +42,21 @@ class TrainConfig:
 
     def model_config(self, vocab_size: int, n_genres: int):
         """The network's ModelConfig for this run."""
-        return ModelConfig(vocab_size, n_genres, self.n_layer, self.n_hidden, self.n_embd, self.genre_dim, self.dropout)
+        return ModelConfig(
+            vocab_size, n_genres, self.n_layer, self.n_hidden, self.n_embd, self.genre_dim, self.dropout, self.cell
+        )
 
 
 # What each flag of `musicgen train` does, for its --help (the default is added there).
 FLAG_HELP = {
     "dataset": "dataset folder made by `musicgen data build`",
     "out": "model to write: <out>.safetensors + <out>.json (the best so far) and <out>.ckpt (for --resume)",
-    "n_layer": "LSTM layers",
-    "n_hidden": "units per LSTM layer",
+    "n_layer": "recurrent layers",
+    "n_hidden": "units per recurrent layer",
     "n_embd": "size of the token embedding",
     "genre_dim": "size of the genre embedding (it seeds every layer's state and joins every step's input)",
     "dropout": "dropout between layers, 0..1",
+    "cell": "recurrent cell: lstm, gru or rnn (the tanh RNN)",
     "batch_size": "token streams trained side by side in each process",
     "bptt": "tokens per training window (truncated backpropagation through time)",
     "lr": "peak learning rate (AdamW)",

@@ -51,7 +51,7 @@ def test_a_changed_n_hidden_names_the_tensor_and_both_shapes(model_copy):
     edit_card(model_copy, lambda c: c["config"].update(n_hidden=hidden * 2))
     message = error_of(model_copy)
     assert message.startswith("baby.safetensors: weights do not match the card: ")
-    assert not message.endswith(":") and "for GenreLSTM:" not in message
+    assert not message.endswith(":") and "for GenreRNN:" not in message
     assert f"n_hidden {hidden * 2}" in message  # what the card says
     # the tensor, its shape in the file and the shape the card's sizes need
     assert re.search(r": \S+ is \d+x\d+ in the weights but \d+x\d+ for the card's config", message), message

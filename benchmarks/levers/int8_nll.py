@@ -4,13 +4,13 @@ import torch
 
 from musicgen.checkpoint import load_model
 from musicgen.dataset import load_dataset
-from musicgen.fast_lstm import FastLSTM
+from musicgen.fast_step import FastStepper
 
 torch.set_num_threads(1)  # one thread: measurements, not speed
 
 loaded = load_model("models/musicgen-default.json")
 dataset = load_dataset()
-engines = {"fp32": FastLSTM(loaded.model), "int8": FastLSTM(loaded.model, int8=True)}
+engines = {"fp32": FastStepper(loaded.model), "int8": FastStepper(loaded.model, int8=True)}
 for g, key in enumerate(loaded.genre_keys):
     pieces = dataset.indices("test", g)[:20]
     out = {}

@@ -1,4 +1,4 @@
-"""The fast single-step engine computes what GenreLSTM.forward computes."""
+"""The fast single-step engine computes what GenreRNN.forward computes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import torch
 
 from musicgen.checkpoint import load_model
 from musicgen.codec import BOS, VOCAB_SIZE
-from musicgen.fast_lstm import FastLSTM, PlainStepper
-from musicgen.model import GenreLSTM, ModelConfig
+from musicgen.fast_step import FastStepper, PlainStepper
+from musicgen.model import GenreRNN, ModelConfig
+from musicgen.model_config import CELLS
 
 STEPS = 40
 
@@ -26,7 +27,7 @@ def _run_steps(engine, tokens: torch.Tensor, weights: torch.Tensor) -> tuple[tor
     """Logits (B, T, V) from feeding ``tokens`` one step at a time; weights (B, G) or (B, T, G)."""
     with engine.context():
         first = weights[:, 0] if weights.dim() == 3 else weights
-        state = engine.start(first)
+        state = engine.concat([engine.start(first[i : i + 1]) for i in range(first.shape[0])])  # as generate does
         outputs = []
         for t in range(tokens.shape[1]):
             engine.set_genre(weights[:, t] if weights.dim() == 3 else weights)
@@ -35,11 +36,17 @@ def _run_steps(engine, tokens: torch.Tensor, weights: torch.Tensor) -> tuple[tor
     return torch.stack(outputs, dim=1), state
 
 
-@pytest.fixture(scope="module")
-def wide_model():
-    """An untrained three-layer model (exercises the fused layers >= 1 and a blend of 3 genres)."""
+def _wide(cell: str) -> GenreRNN:
+    """An untrained three-layer model (exercises layers >= 1 and a blend of 3 genres)."""
     torch.manual_seed(0)
-    return GenreLSTM(ModelConfig(VOCAB_SIZE, n_genres=3, n_layer=3, n_hidden=64, n_embd=24, genre_dim=6)).eval()
+    config = ModelConfig(VOCAB_SIZE, n_genres=3, n_layer=3, n_hidden=64, n_embd=24, genre_dim=6, cell=cell)
+    return GenreRNN(config).eval()
+
+
+@pytest.fixture(scope="module", params=CELLS)
+def wide_model(request):
+    """The wide model for every cell (LSTM, GRU, tanh RNN)."""
+    return _wide(request.param)
 
 
 def test_fp32_logits_match_forward_for_a_batch_of_blends(wide_model):
@@ -47,9 +54,9 @@ def test_fp32_logits_match_forward_for_a_batch_of_blends(wide_model):
     weights = torch.tensor([[1.0, 0.0, 0.0], [0.2, 0.5, 0.3], [0.0, 0.0, 1.0]])
     with torch.no_grad():
         expected, (h, c) = wide_model(tokens, weights)
-    logits, state = _run_steps(FastLSTM(wide_model), tokens, weights)
+    logits, state = _run_steps(FastStepper(wide_model), tokens, weights)
     torch.testing.assert_close(logits, expected, atol=1e-4, rtol=1e-4)
-    fast_h, fast_c = FastLSTM.to_model_state(state)
+    fast_h, fast_c = FastStepper.to_model_state(state)
     torch.testing.assert_close(fast_h, h, atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(fast_c, c, atol=1e-5, rtol=1e-4)
 
@@ -61,7 +68,7 @@ def test_fp32_follows_genre_weights_that_change_every_step(wide_model):
     weights = ((1 - fraction) * start + fraction * end).expand(2, STEPS, 3).contiguous()  # (B, T, G)
     with torch.no_grad():
         expected, _ = wide_model(tokens, weights)
-    logits, _ = _run_steps(FastLSTM(wide_model), tokens, weights)
+    logits, _ = _run_steps(FastStepper(wide_model), tokens, weights)
     torch.testing.assert_close(logits, expected, atol=1e-4, rtol=1e-4)
 
 
@@ -72,7 +79,7 @@ def test_fast_and_plain_agree_on_the_trained_model_after_a_warm_pass(tiny_model)
     with torch.no_grad():
         expected, _ = model(tokens, weights)
     results = []
-    for engine in (PlainStepper(model), FastLSTM(model)):
+    for engine in (PlainStepper(model), FastStepper(model)):
         with engine.context():
             state = engine.warm(tokens[:, :10], weights, engine.start(weights))  # one pass over a "primer"
             engine.set_genre(weights)
@@ -86,7 +93,7 @@ def test_fast_and_plain_agree_on_the_trained_model_after_a_warm_pass(tiny_model)
 
 
 def test_select_and_concat_keep_rows_apart(wide_model):
-    engine = FastLSTM(wide_model)
+    engine = FastStepper(wide_model)
     tokens = _tokens(3, seed=3)
     weights = torch.eye(3)
     with engine.context():
@@ -110,7 +117,7 @@ def test_int8_is_close_and_mostly_picks_the_same_token(tiny_model):
         expected, _ = model(tokens, weights)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # torch's quantization deprecation notices are silenced inside
-        engine = FastLSTM(model, int8=True)
+        engine = FastStepper(model, int8=True)
         logits, _ = _run_steps(engine, tokens, weights)
     scale = expected.abs().max().item()
     assert (logits - expected).abs().max().item() < 0.05 * scale
@@ -123,7 +130,36 @@ def test_fast_context_restores_onednn_setting(wide_model):
     before = torch.backends.mkldnn.enabled
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with FastLSTM(wide_model).context():
+        with FastStepper(wide_model).context():
             assert not torch.backends.mkldnn.enabled
             assert torch.is_inference_mode_enabled()
     assert torch.backends.mkldnn.enabled == before
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_int8_follows_fp32_for_every_cell(cell):
+    model = _wide(cell)
+    tokens = _tokens(2, seed=5)
+    weights = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
+    exact, _ = _run_steps(FastStepper(model), tokens, weights)
+    quantized, _ = _run_steps(FastStepper(model, int8=True), tokens, weights)
+    assert (quantized - exact).abs().max().item() < 0.05 * exact.abs().max().item()
+    assert not torch.equal(quantized, exact)
+
+
+@pytest.mark.parametrize("int8", [False, True])
+def test_a_row_gives_the_same_logits_alone_and_in_a_batch(int8):
+    model = _wide("lstm")
+    tokens = _tokens(3, seed=6)
+    weights = torch.tensor([[1.0, 0.0, 0.0], [0.2, 0.5, 0.3], [0.0, 0.0, 1.0]])
+    together, _ = _run_steps(FastStepper(model, int8=int8), tokens, weights)
+    alone, _ = _run_steps(FastStepper(model, int8=int8), tokens[1:2], weights[1:2])
+    if int8:
+        assert torch.equal(together[1:2], alone)  # activations quantized row by row
+    else:
+        torch.testing.assert_close(together[1:2], alone, atol=1e-5, rtol=1e-5)
+
+
+def test_unknown_cell_is_a_clear_error():
+    with pytest.raises(ValueError, match="cell must be one of lstm, gru, rnn"):
+        ModelConfig(VOCAB_SIZE, n_genres=2, cell="transformer")

@@ -26,11 +26,14 @@ import argparse
 import os
 import time
 
+from typing import List
+
 import torch
 
 from musicgen.checkpoint import load_model
 from musicgen.codec import BOS
 from musicgen.fast_step import FastStepper
+from musicgen.step_kernels import Packed
 from musicgen.generate import Generator
 from musicgen.request import DEFAULT_STYLE_STRENGTH, MAX_BARS, GenerationRequest
 
@@ -103,28 +106,35 @@ def batch_throughput(generator: Generator, batch: int, events: int) -> Rate:
     return Rate(*_timed(work))
 
 
+@torch.jit.script
+def _products_loop(inputs: List[torch.Tensor], mats: List[torch.Tensor], packed: List[Packed], steps: int) -> float:
+    """``steps`` rounds of the products ``inputs[m] @ weight m`` (fp32 ``mats`` or int8 ``packed``),
+    compiled so no Python runs between them; the sum of one element each keeps them from being
+    optimised away."""
+    total = torch.zeros(1)
+    for _ in range(steps):
+        for m in range(len(inputs)):
+            if len(packed) > 0:
+                out = torch.ops.quantized.linear_dynamic(inputs[m], packed[m], True)
+            else:
+                out = torch.mm(inputs[m], mats[m])
+            total += out[0, 0]
+    return float(total.item())
+
+
 def matvec_bound(loaded, steps: int = 2000) -> tuple[float, float]:
-    """Steps per second of the network's matrix-vector products alone (recurrent, fused and head
-    matmuls of one step, nothing else), fp32 and int8: the bound a sampler approaches."""
+    """Steps per second of the network's matrix-vector products alone (every weight matrix of one
+    step times one vector, in a compiled loop with nothing else), fp32 and int8: the bound a
+    sampler approaches."""
     rates = []
     for int8 in (False, True):
         engine = FastStepper(loaded.model, int8=int8)
-        h = torch.zeros(1, engine.hidden)
-        joined = torch.zeros(1, 2 * engine.hidden)
+        sizes = [k for _, k in engine.weight_shapes]
+        inputs = [torch.rand(1, k) * 2 - 1 for k in sizes]
         with engine.context():
 
-            def work(engine=engine, h=h, joined=joined, int8=int8) -> int:
-                for _ in range(steps):
-                    if int8:
-                        torch.ops.quantized.linear_dynamic(h, engine.q_hh0, True)
-                        for layer in range(1, engine.n_layer):
-                            torch.ops.quantized.linear_dynamic(joined, engine.q_cat[layer], True)
-                        torch.ops.quantized.linear_dynamic(h, engine.q_head, True)
-                    else:
-                        torch.mm(h, engine.w_hh0)
-                        for layer in range(1, engine.n_layer):
-                            torch.mm(joined, engine.w_cat[layer])
-                        torch.addmm(engine.head_b, h, engine.head_w)
+            def work(engine=engine, inputs=inputs) -> int:
+                _products_loop(inputs, engine.mats, engine.packed, steps)
                 return steps
 
             work()  # warm-up
@@ -189,7 +199,7 @@ def main() -> None:
     loaded = load_model(args.model)
     config = loaded.model.config
     print(
-        f"model {loaded.name}: {config.n_layer}x{config.n_hidden} LSTM, {loaded.model.num_parameters():,} "
+        f"model {loaded.name}: {config.n_layer}x{config.n_hidden} {config.cell.upper()}, {loaded.model.num_parameters():,} "
         f"parameters; torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
     )
@@ -226,6 +236,12 @@ def main() -> None:
     for batch in BATCH_SIZES[2:]:
         rate = batch_throughput(int8, batch, args.batch_events)
         print(f"batch B={batch:<4} int8      {rate}, {rate.wall / batch:,.0f} per row")
+    if os.cpu_count() >= 2 and args.threads == 1:
+        torch.set_num_threads(2)
+        for generator, name in ((int8, "int8"), (fast, "fp32")):
+            rate = batch_throughput(generator, BATCH_SIZES[-1], args.batch_events)
+            print(f"batch B={BATCH_SIZES[-1]:<4} {name}, 2 threads {rate}")
+        torch.set_num_threads(args.threads)
     print(
         f"training (batch 32 x 128, AdamW, {torch.get_num_threads()} thread(s)) {training_rate(loaded):,.0f} tokens/s"
     )

@@ -19,8 +19,8 @@ Two engines with one interface (``context``, ``start``, ``warm``, ``set_genre``,
   - oneDNN is off and autograd is off (``inference_mode``) inside ``context()``.
 
   With ``int8=True`` the recurrent, fused and head matmuls use dynamically quantized int8
-  weights (fbgemm ``linear_dynamic``, one scale per output row; activations quantized row by
-  row, so a row's result never depends on the others in its batch). It reads a quarter of the
+  weights (fbgemm ``linear_dynamic``, one scale per output row; activations quantized on the
+  fixed range [-1, 1] of a hidden state, so a row's result never depends on the others in its batch). It reads a quarter of the
   memory per step and follows fp32 closely; it is the sampler's default (``generate.DEFAULT_PRECISION``,
   measured in ``benchmarks/sampling.py``).
 
@@ -63,6 +63,13 @@ def _quantize_linear(weight: torch.Tensor, bias: torch.Tensor | None):
         return torch.ops.quantized.linear_prepack(qweight, bias)
 
 
+def _span_row(size: int) -> torch.Tensor:
+    """(1, size): -1, 1, then zeros; appended to int8 activations to fix their range (step_kernels.linear)."""
+    row = torch.zeros(1, size)
+    row[0, :2] = torch.tensor([-1.0, 1.0])
+    return row
+
+
 def _reorder_gates(weight: torch.Tensor, hidden: int, cell: str) -> torch.Tensor:
     """LSTM: PyTorch's gate order (i, f, g, o) along dim 0 -> (i, f, o, g); other cells unchanged."""
     if cell != "lstm":
@@ -97,6 +104,12 @@ class PlainStepper:
     def step(self, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """tokens (B,) -> logits (B, V) and the new state."""
         return self.model.step(tokens, self.weights, state)
+
+    def sample(self, tokens: list[int], state, draw_args: tuple) -> tuple[list[int], object]:
+        """One step, then the compiled draw (``step_kernels.draw``): sampled tokens (-1 where
+        forced) and the new state."""
+        logits, state = self.step(torch.tensor(tokens), state)
+        return kernels().draw(logits, *draw_args), state
 
     @staticmethod
     def select(state: State, rows: torch.Tensor) -> State:
@@ -153,10 +166,11 @@ class FastStepper(PlainStepper):
                 self.genre_to_gates.append(w_ih[:, H:].t().contiguous())
             weights.append(model.head.weight.detach().float())  # (V, H)
             self.head_bias = model.head.bias.detach().float().clone()  # (V,)
+            self.weight_shapes = [tuple(w.shape) for w in weights]  # (N, K) of every matmul, in kernel order
             self.mats = [] if int8 else [w.t().contiguous() for w in weights]  # (K, N) each
             self.packed = [_quantize_linear(w, None) for w in weights] if int8 else []
+            self.spans = [_span_row(w.shape[1]) for w in weights] if int8 else []
         self.kernels = kernels()
-        self._step = self.kernels.steps[self.cell]
         self.genre_gates = [torch.zeros(1, w.shape[1]) for w in self.genre_to_gates]  # per layer (B, G H)
 
     def context(self):
@@ -220,18 +234,27 @@ class FastStepper(PlainStepper):
             [torch.cat([s[1][layer] for s in states]) for layer in layers],
         )
 
-    def step(self, tokens: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
-        """tokens (B,) -> logits (B, V) and the new state; call inside ``context()``."""
-        logits, hs, cs = self._step(
-            tokens,
-            state[0],
-            state[1],
+    def _weights(self) -> tuple:
+        """The prepared weights, in the order the kernels take them after the state."""
+        return (
             self.token_gates,
             self.genre_gates,
             self.mats,
             self.packed,
+            self.spans,
             self.hidden_bias,
             self.head_bias,
             self.int8,
         )
+
+    def step(self, tokens: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
+        """tokens (B,) -> logits (B, V) and the new state; call inside ``context()``."""
+        logits, hs, cs = self.kernels.network_step(self.cell, tokens.tolist(), state[0], state[1], *self._weights())
         return logits, (hs, cs)
+
+    def sample(self, tokens: list[int], state: LayerState, draw_args: tuple) -> tuple[list[int], LayerState]:
+        """One step and one draw in a single compiled call (``step_kernels.sample_step``): the
+        sampled tokens (-1 where forced) and the new state. ``draw_args`` as ``draw`` takes them
+        after the logits."""
+        chosen, hs, cs = self.kernels.sample_step(self.cell, tokens, state[0], state[1], *self._weights(), *draw_args)
+        return chosen, (hs, cs)

@@ -38,7 +38,6 @@ import torch
 from .checkpoint import LoadedModel
 from .codec import BOS, PITCH, VOCAB_SIZE, meter_token, tokens_to_piece
 from .fast_step import FastStepper, PlainStepper
-from .step_kernels import kernels
 from .piece_state import PieceState, primer_prefix
 from .genres import Genre
 from .grammar import MaskKey, allowed
@@ -83,7 +82,6 @@ class Generator:
         self.precision = precision if fast else "fp32"
         self.stepper = FastStepper(model, int8=precision == "int8") if fast else PlainStepper(model)
         self._bias: dict[MaskKey, torch.Tensor] = {}  # mask rows (V,), built on first use
-        self._kernels = kernels()  # the compiled draw (and the fast engine's step)
         # Metres of the training pieces per genre (most common first), from the model card.
         self.genre_meters: dict[str, dict[str, int]] = dict(loaded.card.get("meters") or {})
         self.even_weights = torch.full((len(self.genres),), 1.0 / len(self.genres))  # (G,)
@@ -142,12 +140,10 @@ class Generator:
             self._bias[key] = row
         return row
 
-    def _sample(self, logits: torch.Tensor, rows: list[PieceState], partners: list[int], strengths: list[float]):
-        """One token per row from logits (B + P, V) (rows, then style companions) after guidance,
-        masks, temperature, top-k and top-p (None for rows whose next token is forced)."""
-        draw = self._kernels.draw
-        chosen = draw(
-            logits,
+    def _draw_args(self, rows: list[PieceState], partners: list[int], strengths: list[float]) -> tuple:
+        """What the draw needs besides the logits (``step_kernels.draw``): guidance, masks,
+        temperature, top-k, top-p and a uniform number per row (-1 where the next token is forced)."""
+        return (
             partners,
             [0.0 if rows[i].in_ending else w for i, w in zip(partners, strengths)],  # no guidance in the final bar
             [self._mask(row.mask_key()) for row in rows],
@@ -159,7 +155,6 @@ class Generator:
             [row.uniform() if row.needs_sample else -1.0 for row in rows],
             PARTIAL_SORT,
         )
-        return [None if token < 0 else token for token in chosen]
 
     def _layout(self, rows: list[PieceState]) -> tuple[torch.Tensor, list[int], list[float]]:
         """Batch layout: the rows, then one companion per row with style strength. Returns the
@@ -207,12 +202,12 @@ class Generator:
                 stepper.set_genre(weights)
                 for _ in range(PROGRESS_EVERY):
                     fed = [row.tokens[-1] for row in active]
-                    tokens = torch.tensor(fed + [fed[i] for i in partners])
-                    logits, state = stepper.step(tokens, state)
-                    sampled = self._sample(logits, active, partners, strengths)
+                    sampled, state = stepper.sample(
+                        fed + [fed[i] for i in partners], state, self._draw_args(active, partners, strengths)
+                    )
                     genre_moved = False
                     for row, token in zip(active, sampled):
-                        genre_moved |= row.advance(token)
+                        genre_moved |= row.advance(None if token < 0 else token)
                     state = self._keep_or_restore(state, active, partners)
                     if any(row.done for row in active):
                         keep = [i for i, row in enumerate(active) if not row.done]

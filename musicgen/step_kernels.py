@@ -10,11 +10,12 @@ instead of some forty small eager ops, each with its Python dispatch. The maths 
   LSTM and RNN: 0 = layer 0's recurrent weights, l = layer l's ``[W_x; W_h]`` (fused matmul over
   ``[x, h]``), L = the head; GRU: 0 = layer 0's recurrent, 2l-1 / 2l = layer l's input / recurrent
   weights (its reset gate scales only the recurrent part), 2L-1 = the head;
+* ``spans[m]`` (1, K): int8 only, the row that fixes the activations' range (see ``linear``);
 * ``hidden_bias[l]`` (N,): the GRU's recurrent biases (empty for the other cells).
 
 LSTM gate rows are in the order (i, f, o, g) so one sigmoid covers three gates; the GRU keeps
-PyTorch's (r, z, n). int8 rows are quantized one at a time, so a row's result never depends on
-the rest of its batch (a piece is the same alone or in a batch).
+PyTorch's (r, z, n). int8 activations are quantized on one fixed range ([-1, 1], see ``linear``),
+so a row's result never depends on the rest of its batch (a piece is the same alone or in a batch).
 
 ``draw`` turns logits into one token per row: style guidance, the grammar masks, chords that go
 upwards, temperature, then top-k and top-p over the sorted distribution and one inverse-CDF draw
@@ -32,57 +33,70 @@ from torch import Tensor
 Packed = torch.classes.quantized.LinearPackedParamsBase
 
 
-def linear(x: Tensor, m: int, mats: List[Tensor], packed: List[Packed], int8: bool) -> Tensor:
-    """``x`` (B, K) times weight ``m``: (B, N), without bias."""
+def linear(x: Tensor, m: int, mats: List[Tensor], packed: List[Packed], spans: List[Tensor], int8: bool) -> Tensor:
+    """``x`` (B, K) times weight ``m``: (B, N), without bias.
+
+    int8: fbgemm quantizes a call's activations with one scale and zero point from the whole
+    tensor's range, so rows sampled together would change each other's result. Every input here
+    is a hidden state, which lies in [-1, 1] (tanh, a gate times tanh, or the GRU's clamped mix of
+    two such), so one extra row
+    ``spans[m]`` (1, K) holding -1 and 1 fixes that range: each row is quantized the same way alone or in any batch,
+    and its result (integer sums, then per-element scaling) is bitwise the same.
+    """
     if not int8:
         return torch.mm(x, mats[m])
-    if x.size(0) == 1:
-        return torch.ops.quantized.linear_dynamic(x, packed[m], True)
-    rows: List[Tensor] = []
-    for r in range(x.size(0)):
-        rows.append(torch.ops.quantized.linear_dynamic(x[r : r + 1], packed[m], True))
-    return torch.cat(rows)
+    rows = x.size(0)
+    return torch.ops.quantized.linear_dynamic(torch.cat([x, spans[m]]), packed[m], True).narrow(0, 0, rows)
+
+
+def token_rows(table: Tensor, tokens: List[int]) -> Tensor:
+    """Rows ``tokens`` (B) of ``table`` (V, N): (B, N); one row is a view (no copy)."""
+    if len(tokens) == 1:
+        return table[tokens[0]].unsqueeze(0)
+    return table.index_select(0, torch.tensor(tokens))
 
 
 def lstm_step(
-    tokens: Tensor,
+    tokens: List[int],
     hs: List[Tensor],
     cs: List[Tensor],
     token_gates: Tensor,
     genre_gates: List[Tensor],
     mats: List[Tensor],
     packed: List[Packed],
+    spans: List[Tensor],
     hidden_bias: List[Tensor],
     head_bias: Tensor,
     int8: bool,
 ) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
-    """tokens (B,) -> logits (B, V), new hs and cs (each a list of (B, H))."""
+    """tokens (B) -> logits (B, V), new hs and cs (each a list of (B, H))."""
     H = hs[0].size(1)
     new_h: List[Tensor] = []
     new_c: List[Tensor] = []
     x = hs[0]
     for layer in range(len(hs)):
         if layer == 0:
-            gates = token_gates.index_select(0, tokens) + genre_gates[0] + linear(hs[0], 0, mats, packed, int8)
+            gates = token_rows(token_gates, tokens) + genre_gates[0] + linear(hs[0], 0, mats, packed, spans, int8)
         else:
-            gates = linear(torch.cat([x, hs[layer]], 1), layer, mats, packed, int8) + genre_gates[layer]
-        ifo = gates[:, : 3 * H].sigmoid()
-        c = torch.addcmul(ifo[:, H : 2 * H] * cs[layer], ifo[:, :H], gates[:, 3 * H :].tanh())
-        x = ifo[:, 2 * H :] * c.tanh()
+            gates = linear(torch.cat([x, hs[layer]], 1), layer, mats, packed, spans, int8) + genre_gates[layer]
+        i, f, o = gates.narrow(1, 0, 3 * H).sigmoid().chunk(3, 1)
+        c = torch.addcmul(f * cs[layer], i, gates.narrow(1, 3 * H, H).tanh())
+        x = o * c.tanh()
         new_h.append(x)
         new_c.append(c)
-    logits = linear(x, len(hs), mats, packed, int8) + head_bias
+    logits = linear(x, len(hs), mats, packed, spans, int8) + head_bias
     return logits, new_h, new_c
 
 
 def rnn_step(
-    tokens: Tensor,
+    tokens: List[int],
     hs: List[Tensor],
     cs: List[Tensor],
     token_gates: Tensor,
     genre_gates: List[Tensor],
     mats: List[Tensor],
     packed: List[Packed],
+    spans: List[Tensor],
     hidden_bias: List[Tensor],
     head_bias: Tensor,
     int8: bool,
@@ -92,23 +106,24 @@ def rnn_step(
     x = hs[0]
     for layer in range(len(hs)):
         if layer == 0:
-            pre = token_gates.index_select(0, tokens) + genre_gates[0] + linear(hs[0], 0, mats, packed, int8)
+            pre = token_rows(token_gates, tokens) + genre_gates[0] + linear(hs[0], 0, mats, packed, spans, int8)
         else:
-            pre = linear(torch.cat([x, hs[layer]], 1), layer, mats, packed, int8) + genre_gates[layer]
+            pre = linear(torch.cat([x, hs[layer]], 1), layer, mats, packed, spans, int8) + genre_gates[layer]
         x = pre.tanh()
         new_h.append(x)
-    logits = linear(x, len(hs), mats, packed, int8) + head_bias
+    logits = linear(x, len(hs), mats, packed, spans, int8) + head_bias
     return logits, new_h, cs
 
 
 def gru_step(
-    tokens: Tensor,
+    tokens: List[int],
     hs: List[Tensor],
     cs: List[Tensor],
     token_gates: Tensor,
     genre_gates: List[Tensor],
     mats: List[Tensor],
     packed: List[Packed],
+    spans: List[Tensor],
     hidden_bias: List[Tensor],
     head_bias: Tensor,
     int8: bool,
@@ -119,17 +134,30 @@ def gru_step(
     x = hs[0]
     for layer in range(len(hs)):
         if layer == 0:
-            from_x = token_gates.index_select(0, tokens) + genre_gates[0]
-            from_h = linear(hs[0], 0, mats, packed, int8) + hidden_bias[0]
+            from_x = token_rows(token_gates, tokens) + genre_gates[0]
+            from_h = linear(hs[0], 0, mats, packed, spans, int8) + hidden_bias[0]
         else:
-            from_x = linear(x, 2 * layer - 1, mats, packed, int8) + genre_gates[layer]
-            from_h = linear(hs[layer], 2 * layer, mats, packed, int8) + hidden_bias[layer]
-        rz = (from_x[:, : 2 * H] + from_h[:, : 2 * H]).sigmoid()
-        n = torch.addcmul(from_x[:, 2 * H :], rz[:, :H], from_h[:, 2 * H :]).tanh()
-        x = torch.addcmul(n, rz[:, H:], hs[layer] - n)
+            from_x = linear(x, 2 * layer - 1, mats, packed, spans, int8) + genre_gates[layer]
+            from_h = linear(hs[layer], 2 * layer, mats, packed, spans, int8) + hidden_bias[layer]
+        r, z = (from_x.narrow(1, 0, 2 * H) + from_h.narrow(1, 0, 2 * H)).sigmoid().chunk(2, 1)
+        n = torch.addcmul(from_x.narrow(1, 2 * H, H), r, from_h.narrow(1, 2 * H, H)).tanh()
+        # A mix of two values in [-1, 1] may round a hair outside it; int8 needs [-1, 1] (see linear).
+        x = torch.addcmul(n, z, hs[layer] - n).clamp(-1.0, 1.0)
         new_h.append(x)
-    logits = linear(x, 2 * len(hs) - 1, mats, packed, int8) + head_bias
+    logits = linear(x, 2 * len(hs) - 1, mats, packed, spans, int8) + head_bias
     return logits, new_h, cs
+
+
+def bisect_left(values: List[float], x: float, hi: int) -> int:
+    """Python's ``bisect.bisect_left(values, x, 0, hi)``."""
+    lo = 0
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 def draw(
@@ -148,17 +176,20 @@ def draw(
     """One token per row (-1 where ``uniforms`` is negative: the row's next token is forced).
 
     logits (B + P, V): the rows, then one companion per partner row (``partners[k]`` is the row
-    of companion k, guided as l + scale (l - l_companion)). ``masks`` are additive (V,) rows.
+    of companion k, guided as l + scale (l - l_companion)). ``masks`` are additive (V,) rows
+    (0 or -inf, so adding them before the guidance changes no allowed logit).
     Only the likeliest ``partial_sort`` tokens are sorted when they hold every sampled row's
     top-k / top-p choice (almost always); otherwise the whole distribution is.
     """
     rows = len(masks)
-    guided = logits[:rows].clone()
+    if rows == 1:
+        guided = logits.narrow(0, 0, 1) + masks[0]
+    else:
+        guided = logits.narrow(0, 0, rows) + torch.stack(masks)
     for k in range(len(partners)):
         r = partners[k]
         if scales[k] != 0.0:
             guided[r] += scales[k] * (guided[r] - logits[rows + k])
-    guided += torch.stack(masks)
     for r in range(rows):
         if chord_tops[r] >= 0:  # chords go upwards, as the codec writes them
             guided[r, pitch_offset : chord_tops[r] + 1] = float("-inf")
@@ -166,46 +197,98 @@ def draw(
         guided /= torch.tensor(temperatures, dtype=guided.dtype).unsqueeze(1)
     probs = torch.softmax(guided, dim=-1)
     ordered, order = probs.topk(min(partial_sort, probs.size(1)), dim=-1)
-    cdf = ordered.cumsum(dim=-1)
-    covered: List[float] = cdf[:, -1].tolist()
+    cdfs: List[List[float]] = ordered.cumsum(dim=-1).tolist()  # float64, as Python's bisect sees them
     for r in range(rows):
-        within = (top_ks[r] > 0 and top_ks[r] <= partial_sort) or (top_ps[r] < 1.0 and covered[r] > top_ps[r])
+        within = (top_ks[r] > 0 and top_ks[r] <= partial_sort) or (top_ps[r] < 1.0 and cdfs[r][-1] > top_ps[r])
         if uniforms[r] >= 0.0 and not within:
             ordered, order = torch.sort(probs, dim=-1, descending=True)
-            cdf = ordered.cumsum(dim=-1)
+            full: List[List[float]] = ordered.cumsum(dim=-1).tolist()
+            cdfs = full
             break
-    cdf = cdf.double()
-    width = cdf.size(1)
+    orders: List[List[int]] = order.tolist()
     chosen: List[int] = []
     for r in range(rows):
         if uniforms[r] < 0.0:
             chosen.append(-1)
             continue
-        size = width
+        row = cdfs[r]
+        size = len(row)
         if top_ps[r] < 1.0:
-            size = min(size, int(torch.searchsorted(cdf[r], top_ps[r]).item()) + 1)
+            size = min(size, bisect_left(row, top_ps[r], size) + 1)
         if top_ks[r] > 0:
             size = min(size, top_ks[r])
         # (1 - u) lies in (0, 1], so the draw lands on a token with non-zero probability.
-        target = (1.0 - uniforms[r]) * float(cdf[r, size - 1].item())
-        index = min(int(torch.searchsorted(cdf[r, :size], target).item()), size - 1)
-        chosen.append(int(order[r, index].item()))
+        target = (1.0 - uniforms[r]) * row[size - 1]
+        chosen.append(orders[r][min(bisect_left(row, target, size), size - 1)])
     return chosen
 
 
+def network_step(
+    cell: str,
+    tokens: List[int],
+    hs: List[Tensor],
+    cs: List[Tensor],
+    token_gates: Tensor,
+    genre_gates: List[Tensor],
+    mats: List[Tensor],
+    packed: List[Packed],
+    spans: List[Tensor],
+    hidden_bias: List[Tensor],
+    head_bias: Tensor,
+    int8: bool,
+) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
+    """The step of ``cell`` ("lstm", "gru" or "rnn"): tokens (B) -> logits (B, V), hs, cs."""
+    if cell == "lstm":
+        return lstm_step(tokens, hs, cs, token_gates, genre_gates, mats, packed, spans, hidden_bias, head_bias, int8)
+    if cell == "gru":
+        return gru_step(tokens, hs, cs, token_gates, genre_gates, mats, packed, spans, hidden_bias, head_bias, int8)
+    return rnn_step(tokens, hs, cs, token_gates, genre_gates, mats, packed, spans, hidden_bias, head_bias, int8)
+
+
+def sample_step(
+    cell: str,
+    tokens: List[int],
+    hs: List[Tensor],
+    cs: List[Tensor],
+    token_gates: Tensor,
+    genre_gates: List[Tensor],
+    mats: List[Tensor],
+    packed: List[Packed],
+    spans: List[Tensor],
+    hidden_bias: List[Tensor],
+    head_bias: Tensor,
+    int8: bool,
+    partners: List[int],
+    scales: List[float],
+    masks: List[Tensor],
+    chord_tops: List[int],
+    pitch_offset: int,
+    temperatures: List[float],
+    top_ks: List[int],
+    top_ps: List[float],
+    uniforms: List[float],
+    partial_sort: int,
+) -> Tuple[List[int], List[Tensor], List[Tensor]]:
+    """``network_step`` then ``draw``, in one call: the sampled tokens and the new hs, cs."""
+    logits, hs, cs = network_step(
+        cell, tokens, hs, cs, token_gates, genre_gates, mats, packed, spans, hidden_bias, head_bias, int8
+    )
+    chosen = draw(
+        logits, partners, scales, masks, chord_tops, pitch_offset, temperatures, top_ks, top_ps, uniforms, partial_sort
+    )
+    return chosen, hs, cs
+
+
 class Kernels:
-    """The compiled kernels: ``steps[cell]`` and ``draw``."""
+    """The compiled kernels: ``network_step``, ``draw`` and both in one call, ``sample_step``."""
 
     def __init__(self):
         with warnings.catch_warnings():  # torch 2.13 calls TorchScript deprecated; it is what runs fastest here
             warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated", category=DeprecationWarning)
             warnings.filterwarnings("ignore", message=r"(?s).*quantiz.*deprecated.*")
-            self.steps = {
-                "lstm": torch.jit.script(lstm_step),
-                "gru": torch.jit.script(gru_step),
-                "rnn": torch.jit.script(rnn_step),
-            }
+            self.network_step = torch.jit.script(network_step)
             self.draw = torch.jit.script(draw)
+            self.sample_step = torch.jit.script(sample_step)
 
 
 _KERNELS: Kernels | None = None

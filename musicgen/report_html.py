@@ -162,6 +162,7 @@ def _critic_html(metrics: dict, figures: dict, names: dict[str, str]) -> str:
             + _percent(genre["generated_recall"])
             + _cell(genre["recall_ratio"], colour=True)
             + _cell(genre["real_vs_generated_accuracy"])
+            + _cell(genre.get("real_vs_generated_notated"))
             + _cell(genre["mean_style_fit"])
             + f"<td>{genre['real_pieces']}</td><td>{genre['generated_pieces']}</td>",
         )
@@ -184,7 +185,8 @@ def _critic_html(metrics: dict, figures: dict, names: dict[str, str]) -> str:
         "real test piece (its recall there is the ceiling) and of each generated piece. <b>ratio</b> = generated "
         "recall / real recall (1.0 = generated pieces are as recognisable as real ones). <b>real vs generated"
         "</b>: cross-validated balanced accuracy of a classifier on the same features telling this genre's "
-        "generated pieces from its real test pieces (0.5 = it cannot tell them apart). <b>style fit</b>: the "
+        "generated pieces from its real test pieces (0.5 = it cannot tell them apart); <b>as notated</b>: the same with "
+        "each repeated strain of a generated piece written once, as the corpus stores its tunes. <b>style fit</b>: the "
         f"critic's probability of the intended genre, mean over generated pieces. Mean recall: {summary}.</p>"
         + _table(
             [
@@ -193,6 +195,7 @@ def _critic_html(metrics: dict, figures: dict, names: dict[str, str]) -> str:
                 "generated recall",
                 "ratio",
                 "real vs generated",
+                "as notated",
                 "style fit",
                 "real pieces",
                 "generated pieces",

@@ -6,8 +6,10 @@ setting, its limits and its checks (``validate_request``) without loading the ne
 Length and form: a piece is ``bars`` whole bars of its metre (plus a pickup, if the model writes
 one). A form such as ``"AABB"`` splits it into parts of ``part_bars`` bars; each new letter is
 sampled, each repeated letter repeats its part note for note. ``None`` settings take the genre's
-defaults: the metre most common in its training pieces, AABB in 8-bar parts for the dance genres,
-through-composed (``"free"``) 16 bars for the others.
+defaults: the metre most common in its training pieces, AABB in 8-bar parts for the dance genres
+(Irish reels, jigs, hornpipes and the Scottish tunes, whose strains the corpus writes with repeat
+signs), through-composed (``"free"``) for the others, as long as their typical training piece
+(``FREE_BARS``; 16 bars for a genre not listed).
 """
 
 from __future__ import annotations
@@ -38,7 +40,11 @@ DEFAULT_PART_BARS = 8  # a strain of a dance tune
 FREE = "free"
 FORMS = ("AABB", "AB", "ABAC", FREE)  # offered in menus; any letters A-H work
 DANCE_FORM = "AABB"
-DANCE_GENRES = ("reel", "jig", "hornpipe")
+# 321 of 400 Scottish training tunes (Aird) have two strains of 8 bars, like the Irish dances.
+DANCE_GENRES = ("reel", "jig", "hornpipe", "scottish")
+# Through-composed lengths: the median bar count of each genre's training pieces in data/corpus
+# (bach 13, quartiles 11-16; german 12, 8-16; chinese 16, 11-24; palestrina 38, 29-60).
+FREE_BARS = {"bach": 13, "german": 12, "chinese": 16, "palestrina": 38}
 EVENTS_PER_BEAT = 48  # generous cap: a 4-voice chorale uses ~12 tokens per beat
 EVENT_MARGIN = 500  # tokens on top (the pickup, endings sampled again)
 
@@ -188,7 +194,7 @@ def plan_request(request: GenerationRequest, genre: str, meter: Meter, tempo: fl
     form = asked_form or (DANCE_FORM if genre in DANCE_GENRES and r.primer is None else FREE)
     bars = bars_for_seconds(r.seconds, tempo, meter) if r.seconds is not None else r.bars
     if form == FREE:
-        total = bars or r.part_bars or DEFAULT_FREE_BARS
+        total = bars or r.part_bars or FREE_BARS.get(genre, DEFAULT_FREE_BARS)
         parts, part_bars = "A", total
     else:
         parts = form

@@ -14,6 +14,7 @@ from musicgen.generate import Generator, generate_piece
 from musicgen.midi_io import midi_to_piece, write_midi
 from musicgen.notation import export_score, midi_score_source
 from musicgen.notation.abc import piece_to_abc
+from musicgen.notation.layout import notated_piece
 from musicgen.notation.musicxml import ScoreInfo, note_values
 from musicgen.notation.voices import separate_voices
 from musicgen.notes import STEPS_PER_BEAT, make_piece
@@ -174,6 +175,16 @@ def test_parts_that_differ_are_written_out_in_full(tmp_path):
     assert notes == triples(jig.notes)
     assert len(score.parts[0].getElementsByClass("Measure")) == 1 + 4
     assert "<repeat" not in (tmp_path / "ab.musicxml").read_text()
+
+
+def test_notated_piece_leaves_out_each_repeated_copy():
+    jig = jig_like()  # pickup + A A B B, two bars each
+    notated = notated_piece(jig)
+    expected = jig_like("AB")
+    assert triples(notated.notes) == triples(expected.notes)
+    assert notated.bars == expected.bars and notated.pickup == 6
+    assert [(p["label"], p["start"], p["end"]) for p in notated.meta["parts"]] == [("A", 6, 78), ("B", 78, 150)]
+    assert notated_piece(expected) is expected  # nothing repeats: unchanged
 
 
 # --- ABC -----------------------------------------------------------------------------------------

@@ -261,6 +261,7 @@ def test_critic_metrics_compare_generated_pieces_with_the_ceiling():
     assert metrics["genres"]["quick"]["real_recall"] == 1.0 and metrics["genres"]["quick"]["generated_recall"] == 0.0
     assert metrics["genres"]["quick"]["recall_ratio"] == 0.0 and metrics["genres"]["slow"]["recall_ratio"] == 1.0
     assert metrics["genres"]["quick"]["real_vs_generated_accuracy"] == 1.0
+    assert metrics["genres"]["quick"]["real_vs_generated_notated"] == 1.0  # no repeats: the same pieces
     assert metrics["generated_confusion"]["matrix"] == [[0, 4], [0, 4]]
     assert metrics["genres"]["quick"]["mean_style_fit"] < 0.5 < metrics["genres"]["slow"]["mean_style_fit"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..meter import Meter
-from ..notes import STEPS_PER_BEAT, Note, Piece
+from ..notes import STEPS_PER_BEAT, Note, Piece, make_piece
 
 DEFAULT_METER: Meter = (4, 4)  # for a piece without any metre or bar lines
 
@@ -142,3 +142,38 @@ def score_bars(piece: Piece) -> list[Bar]:
         final=not last.repeat_end,
     )
     return bars
+
+
+def notated_piece(piece: Piece) -> Piece:
+    """The piece as its score writes it: the copy of each repeated part left out (later notes, bar
+    lines, strain ends and metre changes moved earlier by its length), as the corpus stores a tune
+    whose strains carry repeat signs. A piece without repeated parts comes back unchanged."""
+    spans = repeated_spans(piece, bar_lines(piece))
+    if not spans:
+        return piece
+
+    def moved(step: int) -> int | None:
+        """Where ``step`` lands once the copies are gone; None inside a copy."""
+        shift = 0
+        for _, end, copy_end in spans:
+            if end <= step < copy_end:
+                return None
+            if step >= copy_end:
+                shift += copy_end - end
+        return step - shift
+
+    def kept(steps) -> list[int]:
+        return sorted({m for s in steps if (m := moved(s)) is not None})
+
+    notes = [(m, n.pitch, n.duration) for n in piece.notes if (m := moved(n.start)) is not None]
+    meters = [(m, num, den) for step, num, den in piece.meters if (m := moved(step)) is not None]
+    # The copy's closing bar line is the next part's first: keep it (it lands on the copy's start).
+    bars = kept(list(piece.bars) + [copy_end for _, _, copy_end in spans])
+    meta = dict(piece.meta)
+    parts = []
+    for part in meta.get("parts") or []:
+        start = moved(int(part["start"]))
+        if start is not None:  # the copies are left out
+            parts.append({**part, "start": start, "end": start + int(part["end"]) - int(part["start"])})
+    meta["parts"] = parts
+    return make_piece(notes, bars, piece.primer_end, meta, meters, kept(piece.last_bars))

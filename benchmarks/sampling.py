@@ -142,14 +142,15 @@ def matvec_bound(loaded, steps: int = 2000) -> tuple[float, float]:
     return rates[0], rates[1]
 
 
-def training_rate(loaded, steps: int = 5) -> float:
-    """Training tokens per second of the shipped config (batch 32 x 128 tokens, AdamW), threads as set."""
+def training_rate(loaded, steps: int = 5, batch: int = 32, bptt: int = 128) -> float:
+    """Training tokens per second of the shipped network (``batch`` x ``bptt`` tokens a step, AdamW),
+    threads as set."""
     import copy
 
     model = copy.deepcopy(loaded.model).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    tokens = torch.randint(0, model.config.vocab_size, (32, 129))
-    genre = torch.zeros(32, dtype=torch.long)
+    tokens = torch.randint(0, model.config.vocab_size, (batch, bptt + 1))
+    genre = torch.zeros(batch, dtype=torch.long)
     started = time.perf_counter()
     for step in range(steps + 1):
         if step == 1:
@@ -159,7 +160,7 @@ def training_rate(loaded, steps: int = 5) -> float:
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return steps * 32 * 128 / (time.perf_counter() - started)
+    return steps * batch * bptt / (time.perf_counter() - started)
 
 
 def int8_agreement(loaded, tokens: list[int], genre: int = 0) -> tuple[float, float]:
@@ -245,6 +246,12 @@ def main() -> None:
     print(
         f"training (batch 32 x 128, AdamW, {torch.get_num_threads()} thread(s)) {training_rate(loaded):,.0f} tokens/s"
     )
+    if os.cpu_count() >= 2 and args.threads == 1:
+        for threads, batch in ((2, 32), (1, 64), (2, 64)):
+            torch.set_num_threads(threads)
+            rate = training_rate(loaded, batch=batch)
+            print(f"training (batch {batch} x 128, AdamW, {threads} thread(s)) {rate:,.0f} tokens/s")
+        torch.set_num_threads(args.threads)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     print(
         f"single-stream {fast_rate.wall:.0f} events/s, plain loop {plain_rate.wall:.0f} events/s, "

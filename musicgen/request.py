@@ -264,7 +264,7 @@ class GeneratedPiece:
     stop_reason: str = ""  # "" when the piece is complete, else why it stopped early
     style_fit: float | None = None  # the style critic's score, when one was asked for
     precision: str = "fp32"  # the sampling engine's weights: "int8" or "fp32"
-    ending_tries: int = 1  # final bars sampled until the network chose to end (at most ENDING_TRIES)
+    ending_tries: int = 1  # final bars sampled until the network chose to end on the tonic (at most ENDING_TRIES)
 
     @property
     def events_per_second(self) -> float:

@@ -10,6 +10,7 @@ from musicgen.codec import EOS
 from musicgen.generate import Generator, generate_piece
 from musicgen.grammar import check_stream
 from musicgen.midi_io import midi_to_piece
+from musicgen.notes import make_piece
 from musicgen.request import GenerationRequest, plan_request
 
 
@@ -109,3 +110,29 @@ def test_a_final_bar_the_network_would_not_end_is_sampled_again(generator, monke
     for result in retried:  # a rewound ending still gives the exact bars, and repeats the same way
         assert result.bars_generated == 4 and result.tokens.count(EOS) == 1
     assert [r.tokens for r in retried] == [r.tokens for r in generator.generate_batch(requests)]
+
+
+def test_final_bars_are_sampled_again_until_they_end_on_the_tonic(generator, monkeypatch):
+    import musicgen.piece_state as piece_state
+
+    requests = [GenerationRequest(genre=g, bars=4, seed=s) for g in ("rise", "fall") for s in range(6)]
+    monkeypatch.setattr(piece_state, "ends_on_tonic", lambda piece: False)
+    never = generator.generate_batch(requests)
+    assert all(r.ending_tries == piece_state.ENDING_TRIES for r in never)  # every try was rejected
+    monkeypatch.setattr(piece_state, "ends_on_tonic", lambda piece: True)
+    always = generator.generate_batch(requests)
+    assert sum(r.ending_tries for r in always) < sum(r.ending_tries for r in never)
+    for result in never + always:
+        assert result.bars_generated == 4 and result.tokens.count(EOS) == 1
+
+
+def test_ends_on_tonic_looks_at_the_lowest_final_note():
+    from musicgen.piece_state import ends_on_tonic
+
+    tune = (60, 64, 67, 72, 67, 64, 60, 65, 69, 72, 67, 64, 60, 62, 64, 60, 67, 65, 64, 62)  # C major
+    melody = [(i * 12, pitch, 12) for i, pitch in enumerate(tune)]
+    end = 12 * len(tune)
+    bars = list(range(0, end + 49, 48))
+    on_c = make_piece(melody + [(end, 48, 24), (end, 64, 24), (end, 72, 24)], bars=bars)
+    on_g = make_piece(melody + [(end, 55, 24), (end, 62, 24)], bars=bars)
+    assert ends_on_tonic(on_c) and not ends_on_tonic(on_g)

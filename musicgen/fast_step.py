@@ -101,15 +101,9 @@ class PlainStepper:
         """Genre weights (B, G) used from the next step on."""
         self.weights = weights
 
-    def step(self, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+    def step(self, tokens: list[int] | torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """tokens (B,) -> logits (B, V) and the new state."""
-        return self.model.step(tokens, self.weights, state)
-
-    def sample(self, tokens: list[int], state, draw_args: tuple) -> tuple[list[int], object]:
-        """One step, then the compiled draw (``step_kernels.draw``): sampled tokens (-1 where
-        forced) and the new state."""
-        logits, state = self.step(torch.tensor(tokens), state)
-        return kernels().draw(logits, *draw_args), state
+        return self.model.step(torch.as_tensor(tokens), self.weights, state)
 
     @staticmethod
     def select(state: State, rows: torch.Tensor) -> State:
@@ -247,14 +241,9 @@ class FastStepper(PlainStepper):
             self.int8,
         )
 
-    def step(self, tokens: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
+    def step(self, tokens: list[int] | torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
         """tokens (B,) -> logits (B, V) and the new state; call inside ``context()``."""
-        logits, hs, cs = self.kernels.network_step(self.cell, tokens.tolist(), state[0], state[1], *self._weights())
+        if torch.is_tensor(tokens):
+            tokens = tokens.tolist()
+        logits, hs, cs = self.kernels.network_step(self.cell, tokens, state[0], state[1], *self._weights())
         return logits, (hs, cs)
-
-    def sample(self, tokens: list[int], state: LayerState, draw_args: tuple) -> tuple[list[int], LayerState]:
-        """One step and one draw in a single compiled call (``step_kernels.sample_step``): the
-        sampled tokens (-1 where forced) and the new state. ``draw_args`` as ``draw`` takes them
-        after the logits."""
-        chosen, hs, cs = self.kernels.sample_step(self.cell, tokens, state[0], state[1], *self._weights(), *draw_args)
-        return chosen, (hs, cs)

@@ -38,6 +38,7 @@ import torch
 
 from .checkpoint import LoadedModel
 from .codec import BOS, PITCH, VOCAB_SIZE, meter_token, tokens_to_piece
+from .draw import draw
 from .fast_step import FastStepper, PlainStepper
 from .piece_state import PieceState, primer_prefix
 from .genres import Genre
@@ -142,7 +143,7 @@ class Generator:
         return row
 
     def _draw_args(self, rows: list[PieceState], partners: list[int], strengths: list[float]) -> tuple:
-        """What the draw needs besides the logits (``step_kernels.draw``): guidance, masks,
+        """What the draw needs besides the logits (``musicgen.draw``): guidance, masks,
         temperature, top-k, top-p and a uniform number per row (-1 where the next token is forced)."""
         return (
             partners,
@@ -203,9 +204,8 @@ class Generator:
                 stepper.set_genre(weights)
                 for _ in range(PROGRESS_EVERY):
                     fed = [row.tokens[-1] for row in active]
-                    sampled, state = stepper.sample(
-                        fed + [fed[i] for i in partners], state, self._draw_args(active, partners, strengths)
-                    )
+                    logits, state = stepper.step(fed + [fed[i] for i in partners], state)
+                    sampled = draw(logits, *self._draw_args(active, partners, strengths))
                     genre_moved = False
                     for row, token in zip(active, sampled):
                         genre_moved |= row.advance(None if token < 0 else token)

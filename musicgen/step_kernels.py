@@ -1,7 +1,9 @@
-"""TorchScript kernels of one sampling step: the network's step for each cell, and the draw.
+"""TorchScript kernels of one sampling step: the network's step for each cell.
 
-Compiled once per process (``kernels()``, on first use) so a step is two calls into TorchScript
-instead of some forty small eager ops, each with its Python dispatch. The maths is that of
+Compiled once per process (``kernels()``, on first use) so a step is one call into TorchScript
+instead of some thirty small eager ops, each with its Python dispatch (the int8 ops cost most:
+about 20 us each from Python, measured: a tiny int8 model's step takes 35 us compiled, 98 us
+eager). The draw stays in Python (``musicgen.draw``): with ``bisect`` it is faster there. The maths is that of
 ``GenreRNN.forward`` for T = 1, with the weights prepared by ``fast_step.FastStepper``:
 
 * ``token_gates`` (V, G H): layer 0's token part of the input projection, one row per token;
@@ -16,10 +18,6 @@ instead of some forty small eager ops, each with its Python dispatch. The maths 
 LSTM gate rows are in the order (i, f, o, g) so one sigmoid covers three gates; the GRU keeps
 PyTorch's (r, z, n). int8 activations are quantized on one fixed range ([-1, 1], see ``linear``),
 so a row's result never depends on the rest of its batch (a piece is the same alone or in a batch).
-
-``draw`` turns logits into one token per row: style guidance, the grammar masks, chords that go
-upwards, temperature, then top-k and top-p over the sorted distribution and one inverse-CDF draw
-with the row's own uniform number (float64, as Python's ``bisect`` would).
 """
 
 from __future__ import annotations
@@ -148,81 +146,6 @@ def gru_step(
     return logits, new_h, cs
 
 
-def bisect_left(values: List[float], x: float, hi: int) -> int:
-    """Python's ``bisect.bisect_left(values, x, 0, hi)``."""
-    lo = 0
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if values[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-def draw(
-    logits: Tensor,
-    partners: List[int],
-    scales: List[float],
-    masks: List[Tensor],
-    chord_tops: List[int],
-    pitch_offset: int,
-    temperatures: List[float],
-    top_ks: List[int],
-    top_ps: List[float],
-    uniforms: List[float],
-    partial_sort: int,
-) -> List[int]:
-    """One token per row (-1 where ``uniforms`` is negative: the row's next token is forced).
-
-    logits (B + P, V): the rows, then one companion per partner row (``partners[k]`` is the row
-    of companion k, guided as l + scale (l - l_companion)). ``masks`` are additive (V,) rows
-    (0 or -inf, so adding them before the guidance changes no allowed logit).
-    Only the likeliest ``partial_sort`` tokens are sorted when they hold every sampled row's
-    top-k / top-p choice (almost always); otherwise the whole distribution is.
-    """
-    rows = len(masks)
-    if rows == 1:
-        guided = logits.narrow(0, 0, 1) + masks[0]
-    else:
-        guided = logits.narrow(0, 0, rows) + torch.stack(masks)
-    for k in range(len(partners)):
-        r = partners[k]
-        if scales[k] != 0.0:
-            guided[r] += scales[k] * (guided[r] - logits[rows + k])
-    for r in range(rows):
-        if chord_tops[r] >= 0:  # chords go upwards, as the codec writes them
-            guided[r, pitch_offset : chord_tops[r] + 1] = float("-inf")
-    if any([t != 1.0 for t in temperatures]):
-        guided /= torch.tensor(temperatures, dtype=guided.dtype).unsqueeze(1)
-    probs = torch.softmax(guided, dim=-1)
-    ordered, order = probs.topk(min(partial_sort, probs.size(1)), dim=-1)
-    cdfs: List[List[float]] = ordered.cumsum(dim=-1).tolist()  # float64, as Python's bisect sees them
-    for r in range(rows):
-        within = (top_ks[r] > 0 and top_ks[r] <= partial_sort) or (top_ps[r] < 1.0 and cdfs[r][-1] > top_ps[r])
-        if uniforms[r] >= 0.0 and not within:
-            ordered, order = torch.sort(probs, dim=-1, descending=True)
-            full: List[List[float]] = ordered.cumsum(dim=-1).tolist()
-            cdfs = full
-            break
-    orders: List[List[int]] = order.tolist()
-    chosen: List[int] = []
-    for r in range(rows):
-        if uniforms[r] < 0.0:
-            chosen.append(-1)
-            continue
-        row = cdfs[r]
-        size = len(row)
-        if top_ps[r] < 1.0:
-            size = min(size, bisect_left(row, top_ps[r], size) + 1)
-        if top_ks[r] > 0:
-            size = min(size, top_ks[r])
-        # (1 - u) lies in (0, 1], so the draw lands on a token with non-zero probability.
-        target = (1.0 - uniforms[r]) * row[size - 1]
-        chosen.append(orders[r][min(bisect_left(row, target, size), size - 1)])
-    return chosen
-
-
 def network_step(
     cell: str,
     tokens: List[int],
@@ -245,50 +168,14 @@ def network_step(
     return rnn_step(tokens, hs, cs, token_gates, genre_gates, mats, packed, spans, hidden_bias, head_bias, int8)
 
 
-def sample_step(
-    cell: str,
-    tokens: List[int],
-    hs: List[Tensor],
-    cs: List[Tensor],
-    token_gates: Tensor,
-    genre_gates: List[Tensor],
-    mats: List[Tensor],
-    packed: List[Packed],
-    spans: List[Tensor],
-    hidden_bias: List[Tensor],
-    head_bias: Tensor,
-    int8: bool,
-    partners: List[int],
-    scales: List[float],
-    masks: List[Tensor],
-    chord_tops: List[int],
-    pitch_offset: int,
-    temperatures: List[float],
-    top_ks: List[int],
-    top_ps: List[float],
-    uniforms: List[float],
-    partial_sort: int,
-) -> Tuple[List[int], List[Tensor], List[Tensor]]:
-    """``network_step`` then ``draw``, in one call: the sampled tokens and the new hs, cs."""
-    logits, hs, cs = network_step(
-        cell, tokens, hs, cs, token_gates, genre_gates, mats, packed, spans, hidden_bias, head_bias, int8
-    )
-    chosen = draw(
-        logits, partners, scales, masks, chord_tops, pitch_offset, temperatures, top_ks, top_ps, uniforms, partial_sort
-    )
-    return chosen, hs, cs
-
-
 class Kernels:
-    """The compiled kernels: ``network_step``, ``draw`` and both in one call, ``sample_step``."""
+    """The compiled kernels (``network_step``)."""
 
     def __init__(self):
         with warnings.catch_warnings():  # torch 2.13 calls TorchScript deprecated; it is what runs fastest here
             warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated", category=DeprecationWarning)
             warnings.filterwarnings("ignore", message=r"(?s).*quantiz.*deprecated.*")
             self.network_step = torch.jit.script(network_step)
-            self.draw = torch.jit.script(draw)
-            self.sample_step = torch.jit.script(sample_step)
 
 
 _KERNELS: Kernels | None = None

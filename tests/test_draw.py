@@ -1,4 +1,4 @@
-"""The compiled draw picks what a plain Python sampler over the sorted distribution picks."""
+"""The draw picks what a step-by-step sampler over the fully sorted distribution picks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from musicgen.codec import PITCH, VOCAB_SIZE
-from musicgen.step_kernels import kernels
+from musicgen.draw import draw
 
 
 def _reference(logits, companion, scale, mask, chord_top, temperature, top_k, top_p, uniform) -> int:
@@ -37,7 +37,6 @@ def _reference(logits, companion, scale, mask, chord_top, temperature, top_k, to
 def test_draw_matches_a_plain_python_sampler(partial_sort):
     rng = random.Random(0)
     generator = torch.Generator().manual_seed(0)
-    draw = kernels().draw
     for trial in range(200):
         rows = rng.randint(1, 4)
         partners = sorted(rng.sample(range(rows), rng.randint(0, rows)))

@@ -170,13 +170,18 @@ def network_step(
 
 
 class Kernels:
-    """The compiled kernels (``network_step``)."""
+    """The compiled kernels (``network_step``); ``compiled`` is False where TorchScript is missing."""
 
     def __init__(self):
         with warnings.catch_warnings():  # torch 2.13 calls TorchScript deprecated; it is what runs fastest here
             warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated", category=DeprecationWarning)
             warnings.filterwarnings("ignore", message=r"(?s).*quantiz.*deprecated.*")
-            self.network_step = torch.jit.script(network_step)
+            try:
+                self.network_step = torch.jit.script(network_step)
+                self.compiled = True
+            except Exception:  # a torch without TorchScript: the same functions run eagerly, slower
+                self.network_step = network_step
+                self.compiled = False
 
 
 _KERNELS: Kernels | None = None

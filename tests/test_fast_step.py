@@ -163,3 +163,21 @@ def test_a_row_gives_the_same_logits_alone_and_in_a_batch(int8):
 def test_unknown_cell_is_a_clear_error():
     with pytest.raises(ValueError, match="cell must be one of lstm, gru, rnn"):
         ModelConfig(VOCAB_SIZE, n_genres=2, cell="transformer")
+
+
+def test_the_engine_runs_eagerly_where_torchscript_is_missing(wide_model, monkeypatch):
+    import musicgen.step_kernels as step_kernels
+
+    def no_script(function):
+        raise RuntimeError("TorchScript is not available")
+
+    monkeypatch.setattr(step_kernels.torch.jit, "script", no_script)
+    eager = step_kernels.Kernels()
+    assert not eager.compiled
+    tokens = _tokens(2, seed=7)
+    weights = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    compiled, _ = _run_steps(FastStepper(wide_model), tokens, weights)
+    engine = FastStepper(wide_model)
+    engine.kernels = eager
+    plain, _ = _run_steps(engine, tokens, weights)
+    torch.testing.assert_close(plain, compiled, atol=1e-5, rtol=1e-5)

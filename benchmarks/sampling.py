@@ -239,6 +239,7 @@ def main() -> None:
         print(f"batch B={batch:<4} int8      {rate}, {rate.wall / batch:,.0f} per row")
     if os.cpu_count() >= 2 and args.threads == 1:
         torch.set_num_threads(2)
+        print(f"single-stream int8, 2 threads {single_stream(int8, args.events)}  (generate's default on 2 cores)")
         for generator, name in ((int8, "int8"), (fast, "fp32")):
             rate = batch_throughput(generator, BATCH_SIZES[-1], args.batch_events)
             print(f"batch B={BATCH_SIZES[-1]:<4} {name}, 2 threads {rate}")

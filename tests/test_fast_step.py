@@ -155,7 +155,7 @@ def test_a_row_gives_the_same_logits_alone_and_in_a_batch(int8):
     together, _ = _run_steps(FastStepper(model, int8=int8), tokens, weights)
     alone, _ = _run_steps(FastStepper(model, int8=int8), tokens[1:2], weights[1:2])
     if int8:
-        assert torch.equal(together[1:2], alone)  # activations quantized row by row
+        assert torch.equal(together[1:2], alone)  # activations quantized on a fixed range: bitwise the same
     else:
         torch.testing.assert_close(together[1:2], alone, atol=1e-5, rtol=1e-5)
 

@@ -29,7 +29,7 @@ from typing import Iterator
 import numpy as np
 
 from .checkpoint import LoadedModel
-from .codec import tokens_to_piece
+from .critic import dataset_pieces
 from .dataset import Dataset
 from .features import FEATURES, IN_KEY_THRESHOLD, piece_features
 from .files import atomic_write_bytes
@@ -101,7 +101,7 @@ def build_report(
     samples: dict[str, GenreSample] = {}
     real_pieces: dict[str, list] = {}
     for g, key in enumerate(keys):
-        real = real_pieces[key] = [tokens_to_piece(dataset.piece_tokens(i)) for i in dataset.indices("test", g)]
+        real = real_pieces[key] = dataset_pieces(dataset, "test", g)
         samples[key] = GenreSample([], [piece_features(p) for p in real], [], 0)
     if critic is None:
         from .critic import load_critic

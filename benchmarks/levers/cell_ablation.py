@@ -32,8 +32,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from sampling import single_stream  # noqa: E402
 
 from musicgen.checkpoint import load_model  # noqa: E402
-from musicgen.codec import tokens_to_piece  # noqa: E402
-from musicgen.critic import load_critic, real_vs_generated_accuracy  # noqa: E402
+from musicgen.critic import dataset_pieces, load_critic, real_vs_generated_accuracy  # noqa: E402
 from musicgen.dataset import load_dataset  # noqa: E402
 from musicgen.evaluate import evaluate_model  # noqa: E402
 from musicgen.generate import Generator  # noqa: E402
@@ -51,7 +50,7 @@ def critic_figures(loaded, dataset, critic, pieces_per_genre: int) -> dict[str, 
         requests = [GenerationRequest(genre=key, seed=1000 + i) for i in range(pieces_per_genre)]
         pieces = [result.piece for result in generator.generate_batch(requests)]
         recall = float(np.mean(np.argmax(critic.predict_proba(pieces), 1) == g))
-        real = [tokens_to_piece(dataset.piece_tokens(i)) for i in dataset.indices("test", g)]
+        real = dataset_pieces(dataset, "test", g)
         figures[key] = (recall, real_vs_generated_accuracy(real, pieces))
     return figures
 

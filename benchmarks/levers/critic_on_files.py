@@ -4,9 +4,8 @@ import sys
 import glob
 import os
 import numpy as np
-from musicgen.critic import load_critic, real_vs_generated_accuracy
+from musicgen.critic import dataset_pieces, load_critic, real_vs_generated_accuracy
 from musicgen.dataset import load_dataset
-from musicgen.codec import tokens_to_piece
 from musicgen.midi_io import midi_to_piece
 
 
@@ -18,7 +17,7 @@ rows = []
 for g, k in enumerate(keys):
     files = sorted(glob.glob(os.path.join(folder, f"{k}-*.mid")))
     pieces = [midi_to_piece(f) for f in files]
-    real = [tokens_to_piece(dataset.piece_tokens(i)) for i in dataset.indices("test", g)]
+    real = dataset_pieces(dataset, "test", g)
     recall = float(np.mean(np.argmax(critic.predict_proba(pieces), 1) == g))
     real_recall = float(np.mean(np.argmax(critic.predict_proba(real), 1) == g))
     rvg = real_vs_generated_accuracy(real, pieces)

@@ -10,8 +10,7 @@ import numpy as np
 import torch
 
 from musicgen.checkpoint import load_model
-from musicgen.codec import tokens_to_piece
-from musicgen.critic import load_critic, real_vs_generated_accuracy
+from musicgen.critic import dataset_pieces, load_critic, real_vs_generated_accuracy
 from musicgen.dataset import load_dataset
 from musicgen.generate import Generator
 from musicgen.notation.layout import notated_piece
@@ -24,7 +23,7 @@ generator = Generator(loaded)
 dataset = load_dataset()
 critic = load_critic(dataset=dataset)
 for g, key in enumerate(loaded.genre_keys):
-    real = [tokens_to_piece(dataset.piece_tokens(i)) for i in dataset.indices("test", g)]
+    real = dataset_pieces(dataset, "test", g)
     played = [
         r.piece for r in generator.generate_batch([GenerationRequest(genre=key, seed=1000 + i) for i in range(per)])
     ]

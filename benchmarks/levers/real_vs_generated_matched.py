@@ -8,9 +8,8 @@ import torch
 from musicgen.checkpoint import load_model
 from musicgen.generate import Generator
 from musicgen.request import GenerationRequest
-from musicgen.critic import load_critic, real_vs_generated_accuracy
+from musicgen.critic import dataset_pieces, load_critic, real_vs_generated_accuracy
 from musicgen.dataset import load_dataset
-from musicgen.codec import tokens_to_piece
 
 torch.set_num_threads(1)  # one thread: measurements, not speed
 
@@ -20,7 +19,7 @@ extra = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
 dataset = load_dataset()
 critic = load_critic(dataset=dataset)
 for g, k in enumerate(loaded.genre_keys):
-    real = [tokens_to_piece(dataset.piece_tokens(i)) for i in dataset.indices("test", g)]
+    real = dataset_pieces(dataset, "test", g)
     reqs = []
     for n, p in enumerate(real):
         bars = max(2, len(p.bars) - 1)

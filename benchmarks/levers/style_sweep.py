@@ -9,9 +9,8 @@ import torch
 from musicgen.checkpoint import load_model
 from musicgen.generate import Generator
 from musicgen.request import GenerationRequest
-from musicgen.critic import load_critic, real_vs_generated_accuracy
+from musicgen.critic import dataset_pieces, load_critic, real_vs_generated_accuracy
 from musicgen.dataset import load_dataset
-from musicgen.codec import tokens_to_piece
 
 torch.set_num_threads(1)  # one thread: measurements, not speed
 
@@ -23,7 +22,7 @@ gen = Generator(loaded, int8=("int8" in sys.argv))
 dataset = load_dataset()
 critic = load_critic(dataset=dataset)
 keys = loaded.genre_keys
-real = {k: [tokens_to_piece(dataset.piece_tokens(i)) for i in dataset.indices("test", g)] for g, k in enumerate(keys)}
+real = {k: dataset_pieces(dataset, "test", g) for g, k in enumerate(keys)}
 for s in settings:
     t = time.time()
     reqs = [GenerationRequest(genre=k, seed=1000 + i, **s) for k in keys for i in range(per)]

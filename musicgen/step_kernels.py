@@ -38,9 +38,9 @@ def linear(x: Tensor, m: int, mats: List[Tensor], packed: List[Packed], spans: L
     int8: fbgemm quantizes a call's activations with one scale and zero point from the whole
     tensor's range, so rows sampled together would change each other's result. Every input here
     is a hidden state, which lies in [-1, 1] (tanh, a gate times tanh, or the GRU's clamped mix of
-    two such), so one extra row
-    ``spans[m]`` (1, K) holding -1 and 1 fixes that range: each row is quantized the same way alone or in any batch,
-    and its result (integer sums, then per-element scaling) is bitwise the same.
+    two such), so one extra row ``spans[m]`` (1, K) holding -1 and 1 fixes that range: each row is
+    quantized the same way alone or in any batch, and its result (integer sums, then per-element
+    scaling) is bitwise the same.
     """
     if not int8:
         return torch.mm(x, mats[m])
@@ -53,6 +53,25 @@ def token_rows(table: Tensor, tokens: List[int]) -> Tensor:
     if len(tokens) == 1:
         return table[tokens[0]].unsqueeze(0)
     return table.index_select(0, torch.tensor(tokens))
+
+
+def fused_preactivation(
+    layer: int,
+    tokens: List[int],
+    x: Tensor,
+    hs: List[Tensor],
+    token_gates: Tensor,
+    genre_gates: List[Tensor],
+    mats: List[Tensor],
+    packed: List[Packed],
+    spans: List[Tensor],
+    int8: bool,
+) -> Tensor:
+    """LSTM and RNN: layer ``layer``'s input and recurrent parts with biases, (B, G H); layer 0's
+    input is the token (a table row), a higher layer's the output ``x`` of the one below."""
+    if layer == 0:
+        return token_rows(token_gates, tokens) + genre_gates[0] + linear(hs[0], 0, mats, packed, spans, int8)
+    return linear(torch.cat([x, hs[layer]], 1), layer, mats, packed, spans, int8) + genre_gates[layer]
 
 
 def lstm_step(
@@ -74,10 +93,7 @@ def lstm_step(
     new_c: List[Tensor] = []
     x = hs[0]
     for layer in range(len(hs)):
-        if layer == 0:
-            gates = token_rows(token_gates, tokens) + genre_gates[0] + linear(hs[0], 0, mats, packed, spans, int8)
-        else:
-            gates = linear(torch.cat([x, hs[layer]], 1), layer, mats, packed, spans, int8) + genre_gates[layer]
+        gates = fused_preactivation(layer, tokens, x, hs, token_gates, genre_gates, mats, packed, spans, int8)
         i, f, o = gates.narrow(1, 0, 3 * H).sigmoid().chunk(3, 1)
         c = torch.addcmul(f * cs[layer], i, gates.narrow(1, 3 * H, H).tanh())
         x = o * c.tanh()
@@ -104,11 +120,7 @@ def rnn_step(
     new_h: List[Tensor] = []
     x = hs[0]
     for layer in range(len(hs)):
-        if layer == 0:
-            pre = token_rows(token_gates, tokens) + genre_gates[0] + linear(hs[0], 0, mats, packed, spans, int8)
-        else:
-            pre = linear(torch.cat([x, hs[layer]], 1), layer, mats, packed, spans, int8) + genre_gates[layer]
-        x = pre.tanh()
+        x = fused_preactivation(layer, tokens, x, hs, token_gates, genre_gates, mats, packed, spans, int8).tanh()
         new_h.append(x)
     logits = linear(x, len(hs), mats, packed, spans, int8) + head_bias
     return logits, new_h, cs

@@ -57,6 +57,13 @@ def _config(tiny_dataset, out, **overrides):
     return TrainConfig(**values)
 
 
+def _tiny_train_args(tiny_dataset, out, batch_size: int, epochs: int) -> list[str]:
+    """``musicgen train ...`` for a one-layer 16-unit network (after ``python -m`` or ``torchrun ... -m``)."""
+    sizes = ["--n-layer", "1", "--n-hidden", "16", "--n-embd", "8", "--genre-dim", "4", "--bptt", "16"]
+    run = ["--batch-size", str(batch_size), "--epochs", str(epochs), "--no-bf16"]
+    return ["musicgen", "train", "--dataset", str(tiny_dataset), "--out", str(out), *sizes, *run]
+
+
 def test_resume_continues_with_same_step_count(tiny_dataset, tmp_path):
     # One uninterrupted run ...
     full = [p for p in train(_config(tiny_dataset, tmp_path / "a" / "m"))]
@@ -78,33 +85,8 @@ def test_resume_continues_with_same_step_count(tiny_dataset, tmp_path):
 
 def test_kill_minus_nine_then_resume(tiny_dataset, tmp_path):
     out = tmp_path / "k" / "m"
-    args = [
-        sys.executable,
-        "-m",
-        "musicgen",
-        "train",
-        "--dataset",
-        str(tiny_dataset),
-        "--out",
-        str(out),
-        "--n-layer",
-        "1",
-        "--n-hidden",
-        "16",
-        "--n-embd",
-        "8",
-        "--genre-dim",
-        "4",
-        "--batch-size",
-        "4",
-        "--bptt",
-        "16",
-        "--epochs",
-        "40",
-        "--no-bf16",
-        "--checkpoint-minutes",
-        "0",
-    ]
+    args = [sys.executable, "-m", *_tiny_train_args(tiny_dataset, out, batch_size=4, epochs=40)]
+    args += ["--checkpoint-minutes", "0"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ckpt = out.with_suffix(".ckpt")
     import time
@@ -145,35 +127,8 @@ def test_nan_loss_stops_and_keeps_checkpoint(tiny_dataset, tmp_path):
 def test_torchrun_two_cpu_processes(tiny_dataset, tmp_path):
     out = tmp_path / "ddp" / "m"
     torchrun = Path(sys.executable).with_name("torchrun")
-    args = [
-        str(torchrun),
-        "--standalone",
-        "--nproc_per_node=2",
-        "-m",
-        "musicgen",
-        "train",
-        "--dataset",
-        str(tiny_dataset),
-        "--out",
-        str(out),
-        "--n-layer",
-        "1",
-        "--n-hidden",
-        "16",
-        "--n-embd",
-        "8",
-        "--genre-dim",
-        "4",
-        "--batch-size",
-        "2",
-        "--bptt",
-        "16",
-        "--epochs",
-        "2",
-        "--no-bf16",
-        "--threads",
-        "1",
-    ]
+    args = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m"]
+    args += [*_tiny_train_args(tiny_dataset, out, batch_size=2, epochs=2), "--threads", "1"]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     result = subprocess.run(args, capture_output=True, text=True, timeout=180, env=env)
     assert result.returncode == 0, result.stderr[-2000:]

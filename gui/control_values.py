@@ -60,6 +60,13 @@ def default_form(genre_key: str, has_primer: bool = False) -> str:
     return DANCE_FORM if genre_key in DANCE_GENRES and not has_primer else FREE
 
 
+def meter_default_label(odds: dict[str, float], shown: int = 3) -> str:
+    """What "Style default" means for the metre: "6/8", or "4/4, 3/4, 2/4…" when each piece
+    draws one (``Generator.meter_odds``, commonest first)."""
+    meters = list(odds) or ["4/4"]
+    return ", ".join(meters[:shown]) + ("…" if len(meters) > shown else "")
+
+
 def form_label(form: str) -> str:
     """ "AABB", or "through-composed" for "free"."""
     return "through-composed" if form == FREE else form

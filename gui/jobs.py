@@ -16,6 +16,7 @@ from pathlib import Path
 
 from musicgen.progress import Progress
 
+from .control_values import meter_default_label
 from .takes import Take, TakeStore, fingerprint_of
 
 MAX_VOICE_COLOURS = 6  # voices told apart in the roll at most
@@ -29,7 +30,7 @@ class ModelInfo:
 
     name: str
     genres: list  # musicgen.genres.Genre, in model order
-    default_meters: dict[str, str]  # genre key -> "6/8"
+    default_meters: dict[str, str]  # genre key -> "6/8", or "4/4, 3/4, 2/4…" when each piece draws one
     known_meters: list[str]  # every metre the model saw, most pieces first
     instrument_names: list[str]  # the 128 General MIDI names
     features: dict[str, str] = field(default_factory=dict)  # feature -> "" when available, else why not
@@ -72,7 +73,6 @@ def load_model(model_name: str | None):
 
     from musicgen.checkpoint import load_model as load
     from musicgen.generate import Generator
-    from musicgen.meter import meter_text
 
     loaded = load(model_name)
     generator = Generator(loaded)
@@ -86,7 +86,7 @@ def load_model(model_name: str | None):
     info = ModelInfo(
         loaded.name,
         list(generator.genres),
-        {g.key: meter_text(generator.default_meter(g.key)) for g in generator.genres},
+        {g.key: meter_default_label(generator.meter_odds(g.key)) for g in generator.genres},
         generator.known_meters(),
         [program_to_instrument_name(p) for p in range(128)],
         features,

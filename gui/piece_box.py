@@ -49,9 +49,13 @@ class PieceBox(QGroupBox):
         self.bars_spin.setSuffix(" bars")
         self.bars_spin.setToolTip(
             "Whole bars after any pickup. Form length: 32 bars for AABB in 8-bar parts; a through-composed piece "
-            "as long as the style's typical piece (13 bars for chorales, 38 for Palestrina, 16 if unknown)"
+            "gets a length drawn for each seed from the style's real pieces (chorales 9-24 bars, German songs "
+            "7-22, Chinese songs 8-33, Palestrina 18-88)"
         )
-        self.meter_combo = combo("Time signature (the style's usual one unless you choose)")
+        self.meter_combo = combo(
+            "Time signature. Style default: the style's own metre (6/8 for jigs), or for a style written in "
+            "several (German and Scottish tunes, Chinese songs) one drawn for each seed with the corpus's odds"
+        )
         self.form_combo = combo(FORM_TOOLTIP)
         self.form_combo.addItem("Style default", None)
         for value, label in FORM_CHOICES:

@@ -19,15 +19,20 @@ def _add_sampling_flags(parser: argparse.ArgumentParser) -> None:
         "--bars",
         type=int,
         help="length in whole bars, after any pickup (default: the form's "
-        "length: 32 for AABB dances in 8-bar parts, 16 for through-composed pieces)",
+        "length: 32 for AABB dances in 8-bar parts; a through-composed piece draws one for the seed "
+        "from the genre's training pieces)",
     )
     parser.add_argument(
         "--seconds", type=float, help="length in seconds at the tempo, rounded to whole bars (wins over --bars)"
     )
-    parser.add_argument("--meter", help="time signature such as 6/8, 3/4, 4/4 (default: the genre's most common)")
+    parser.add_argument(
+        "--meter",
+        help="time signature such as 6/8, 3/4, 4/4 (default: the genre's own, or one drawn for the seed "
+        "with the corpus's odds)",
+    )
     parser.add_argument(
         "--form",
-        help="AABB (default for reels, jigs, hornpipes), AB, ABAC, any letters A-H, "
+        help="AABB (default for reels, jigs, hornpipes, Scottish tunes), AB, ABAC, any letters A-H, "
         "or free (through-composed; default for the other genres)",
     )
     parser.add_argument("--part-bars", type=int, help="bars per part of the form (default 8, or --bars / parts)")

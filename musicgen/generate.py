@@ -40,6 +40,7 @@ from .checkpoint import LoadedModel
 from .codec import BOS, PITCH, VOCAB_SIZE, meter_token, tokens_to_piece
 from .draw import draw
 from .fast_step import FastStepper, PlainStepper
+from .piece_shape import draw_bars, draw_meter, length_range, meter_odds
 from .piece_state import PieceState, primer_prefix
 from .genres import Genre
 from .grammar import MaskKey, allowed
@@ -84,8 +85,9 @@ class Generator:
         self.precision = precision if fast else "fp32"
         self.stepper = FastStepper(model, int8=precision == "int8") if fast else PlainStepper(model)
         self._bias: dict[MaskKey, torch.Tensor] = {}  # mask rows (V,), built on first use
-        # Metres of the training pieces per genre (most common first), from the model card.
+        # Metres and whole-bar counts of the training pieces per genre, from the model card.
         self.genre_meters: dict[str, dict[str, int]] = dict(loaded.card.get("meters") or {})
+        self.genre_bar_counts: dict[str, dict[str, int]] = dict(loaded.card.get("bar_counts") or {})
         self.even_weights = torch.full((len(self.genres),), 1.0 / len(self.genres))  # (G,)
 
     # ----- settings -----------------------------------------------------------------------
@@ -95,6 +97,16 @@ class Generator:
         if counts:
             return parse_meter(max(counts, key=counts.get))
         return DANCE_METERS.get(genre, (4, 4))
+
+    def meter_odds(self, genre: str) -> dict[str, float]:
+        """The metres a piece of ``genre`` without ``--meter`` may get, with their chances
+        (``piece_shape.meter_odds``; the commonest metre alone for a model without counts)."""
+        return meter_odds(self.genre_meters.get(genre) or {}) or {meter_text(self.default_meter(genre)): 1.0}
+
+    def length_range(self, genre: str) -> tuple[int, int] | None:
+        """(shortest, longest) whole bars of a through-composed ``genre`` piece without a length;
+        None for a model without bar counts (then ``request.FREE_BARS``)."""
+        return length_range(self.genre_bar_counts.get(genre) or {})
 
     def known_meters(self) -> list[str]:
         """Metres the model saw in training (any genre), most pieces first."""
@@ -106,7 +118,8 @@ class Generator:
 
     def _meter_for(self, request: GenerationRequest, genre: str) -> Meter:
         if request.meter is None:
-            return self.default_meter(genre)
+            drawn = draw_meter(self.genre_meters.get(genre) or {}, request.seed)
+            return parse_meter(drawn) if drawn else self.default_meter(genre)
         meter = parse_meter(request.meter)
         known = self.known_meters()
         if known and meter_text(meter) not in known:
@@ -130,7 +143,8 @@ class Generator:
                 )
             meter = primer_meter
             prefix = primer_prefix(primer, meter)
-        plan = plan_request(request, genre.key, meter, tempo)
+        free_bars = draw_bars(self.genre_bar_counts.get(genre.key) or {}, request.seed)
+        plan = plan_request(request, genre.key, meter, tempo, free_bars)
         return PieceState(request, plan, start, end, self.genre_keys, tempo, prefix, request.primer is not None)
 
     # ----- sampling -------------------------------------------------------------------------

@@ -6,10 +6,10 @@ setting, its limits and its checks (``validate_request``) without loading the ne
 Length and form: a piece is ``bars`` whole bars of its metre (plus a pickup, if the model writes
 one). A form such as ``"AABB"`` splits it into parts of ``part_bars`` bars; each new letter is
 sampled, each repeated letter repeats its part note for note. ``None`` settings take the genre's
-defaults: the metre most common in its training pieces, AABB in 8-bar parts for the dance genres
-(Irish reels, jigs, hornpipes and the Scottish tunes, whose strains the corpus writes with repeat
-signs), through-composed (``"free"``) for the others, as long as their typical training piece
-(``FREE_BARS``; 16 bars for a genre not listed).
+defaults: a metre and a through-composed length drawn for the seed from the genre's training pieces
+(``piece_shape``, by the sampler; ``FREE_BARS`` for a model without those counts), AABB in 8-bar
+parts for the dance genres (Irish reels, jigs, hornpipes and the Scottish tunes, whose strains the
+corpus writes with repeat signs), through-composed (``"free"``) for the others.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ FORMS = ("AABB", "AB", "ABAC", FREE)  # offered in menus; any letters A-H work
 DANCE_FORM = "AABB"
 # 321 of 400 Scottish training tunes (Aird) have two strains of 8 bars, like the Irish dances.
 DANCE_GENRES = ("reel", "jig", "hornpipe", "scottish")
-# Through-composed lengths: the median bar count of each genre's training pieces in data/corpus
-# (bach 13, quartiles 11-16; german 12, 8-16; chinese 16, 11-24; palestrina 38, 29-60).
+# Through-composed lengths for a model card without bar counts: the median bar count of each
+# genre's training pieces in data/corpus (bach 13, quartiles 11-16; german 12, 8-16; chinese 16,
+# 11-24; palestrina 38, 29-60).
 FREE_BARS = {"bach": 13, "german": 12, "chinese": 16, "palestrina": 38}
 EVENTS_PER_BEAT = 48  # generous cap: a 4-voice chorale uses ~12 tokens per beat
 EVENT_MARGIN = 500  # tokens on top (the pickup, endings sampled again)
@@ -57,7 +58,7 @@ class GenerationRequest:
     morph_to: str | None = None  # genre/blend the piece moves to by its end (morph)
     bars: int | None = None  # whole bars; None = the form's length
     seconds: float | None = None  # length in seconds at `tempo`, rounded to whole bars (wins over bars)
-    meter: str | None = None  # "6/8"; None = the genre's most common metre
+    meter: str | None = None  # "6/8"; None = the genre's own, or one drawn for the seed (piece_shape)
     form: str | None = None  # "AABB", "AB", "ABAC", "free"; None = genre default
     part_bars: int | None = None  # bars per part of a form; None = bars / parts, or 8
     tempo: float | None = None  # quarter notes per minute; None = genre default (Genre.tempo)
@@ -184,8 +185,12 @@ def validate_request(request: GenerationRequest, genre_keys: list[str]) -> None:
         raise ValueError("a continued primer is through-composed: leave --form out (or use 'free')")
 
 
-def plan_request(request: GenerationRequest, genre: str, meter: Meter, tempo: float) -> Plan:
-    """The concrete length and form of a valid request for main genre ``genre`` in ``meter``.
+def plan_request(
+    request: GenerationRequest, genre: str, meter: Meter, tempo: float, free_bars: int | None = None
+) -> Plan:
+    """The concrete length and form of a valid request for main genre ``genre`` in ``meter``;
+    ``free_bars``: the length of a through-composed piece the request gives none (None =
+    ``FREE_BARS``).
 
     ValueError when bars, form and part bars contradict each other.
     """
@@ -194,7 +199,7 @@ def plan_request(request: GenerationRequest, genre: str, meter: Meter, tempo: fl
     form = asked_form or (DANCE_FORM if genre in DANCE_GENRES and r.primer is None else FREE)
     bars = bars_for_seconds(r.seconds, tempo, meter) if r.seconds is not None else r.bars
     if form == FREE:
-        total = bars or r.part_bars or FREE_BARS.get(genre, DEFAULT_FREE_BARS)
+        total = bars or r.part_bars or free_bars or FREE_BARS.get(genre, DEFAULT_FREE_BARS)
         parts, part_bars = "A", total
     else:
         parts = form

@@ -29,6 +29,7 @@ from .checkpoint import save_model
 from .codec import PAD, pitch_span, transpose_tokens
 from .dataset import Dataset, load_dataset
 from .model import GenreRNN
+from .piece_shape import bar_counts
 from .progress import Progress
 from .scoring import IGNORE, evaluate_nll
 from .train_config import TrainConfig
@@ -340,6 +341,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
                             "tokens": int(len(dataset.tokens)),
                         },
                         "meters": dataset.manifest.get("meters", {}),
+                        "bar_counts": bar_counts(dataset.manifest.get("pieces", []), dataset.genre_keys),
                         "metrics": {"valid_nll": valid_by_key},
                     },
                 )

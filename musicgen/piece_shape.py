@@ -1,0 +1,93 @@
+"""The shape of a piece a request leaves open: its metre and its length, drawn per seed from the
+genre's training pieces.
+
+Torch-free. A German folk song is in 4/4 in only 30% of the corpus (3/4 21%, 2/4 20%, 6/8 14%...),
+and Chinese songs run from 9 to 32 bars: giving every piece of a genre its commonest metre and its
+median length made them easy to tell from real ones (docs/style_levers.md). So, unless the request
+names them:
+
+* the metre is the genre's own when one metre holds at least ``DEFINING_SHARE`` of its training
+  pieces (reels, jigs, hornpipes, chorales, Palestrina); otherwise it is drawn with the corpus's
+  odds among the metres of at least ``MIN_SHARE`` of the pieces;
+* a through-composed piece's length is drawn from the genre's training pieces' bar counts between
+  their 10th and 90th percentiles (the extremes are fragments and whole movements).
+
+The draws use their own seeded stream, so the same seed gives the same metre, length and notes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DEFINING_SHARE = 0.85  # jigs: 6/8 in 92% of the training tunes; German songs: 4/4 in 30%
+MIN_SHARE = 0.02  # metres rarer than this in a genre are never drawn for it
+LENGTH_PERCENTILES = (10, 90)  # bar counts drawn from this range of the training pieces'
+METER_STREAM, LENGTH_STREAM = 1, 2  # keys of the draws' streams (after the seed)
+
+
+def _stream(seed: int, which: int) -> np.random.Generator:
+    return np.random.default_rng([int(seed) % 2**63, which])
+
+
+def meter_odds(counts: dict[str, int]) -> dict[str, float]:
+    """Metres a piece of a genre may be given, with their chances (summing to 1), commonest first.
+
+    ``counts``: training pieces per metre text (``{"4/4": 302, "3/4": 212}``). One metre at 1.0 when
+    it holds DEFINING_SHARE of the pieces; {} when there are no counts.
+    """
+    total = sum(counts.values())
+    if total <= 0:
+        return {}
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    if ranked[0][1] / total >= DEFINING_SHARE:
+        return {ranked[0][0]: 1.0}
+    kept = [(meter, count) for meter, count in ranked if count / total >= MIN_SHARE]
+    kept_total = sum(count for _, count in kept)
+    return {meter: count / kept_total for meter, count in kept}
+
+
+def draw_meter(counts: dict[str, int], seed: int) -> str | None:
+    """The metre text of the piece with ``seed`` (see ``meter_odds``); None without counts."""
+    odds = meter_odds(counts)
+    if not odds:
+        return None
+    if len(odds) == 1:
+        return next(iter(odds))
+    names = list(odds)
+    return names[int(_stream(seed, METER_STREAM).choice(len(names), p=list(odds.values())))]
+
+
+def length_range(bar_counts: dict[str, int]) -> tuple[int, int] | None:
+    """(shortest, longest) bar count drawn: the LENGTH_PERCENTILES of ``bar_counts`` (pieces per
+    whole-bar count, keys as text); None without counts."""
+    lengths = np.array([int(bars) for bars, count in bar_counts.items() for _ in range(int(count))])
+    if len(lengths) == 0:
+        return None
+    low, high = np.percentile(lengths, LENGTH_PERCENTILES, method="nearest")
+    return max(1, int(low)), max(1, int(high))
+
+
+def draw_bars(bar_counts: dict[str, int], seed: int) -> int | None:
+    """The length in whole bars of a through-composed piece with ``seed``: a training piece's bar
+    count drawn with the corpus's odds within ``length_range``; None without counts."""
+    bounds = length_range(bar_counts)
+    if bounds is None:
+        return None
+    items = sorted((int(bars), int(count)) for bars, count in bar_counts.items())
+    items = [(bars, count) for bars, count in items if bounds[0] <= bars <= bounds[1] and count > 0]
+    weights = np.array([count for _, count in items], dtype=float)
+    choice = _stream(seed, LENGTH_STREAM).choice(len(items), p=weights / weights.sum())
+    return items[int(choice)][0]
+
+
+def bar_counts(pieces: list[dict], genre_keys: list[str], split: str = "train") -> dict[str, dict[str, int]]:
+    """Per genre, how many ``split`` pieces of a dataset manifest have each whole-bar count
+    (``bars`` counts a pickup as a bar; it is left out here)."""
+    counts: dict[str, dict[str, int]] = {key: {} for key in genre_keys}
+    for piece in pieces:
+        if piece.get("split") != split or piece.get("genre") not in counts or not piece.get("bars"):
+            continue
+        whole = max(1, int(piece["bars"]) - (1 if piece.get("pickup") else 0))
+        table = counts[piece["genre"]]
+        table[str(whole)] = table.get(str(whole), 0) + 1
+    return {key: dict(sorted(table.items(), key=lambda item: int(item[0]))) for key, table in counts.items()}

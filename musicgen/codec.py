@@ -8,7 +8,7 @@ Performance-RNN's NOTE_ON/NOTE_OFF/TIME_SHIFT because
 * polyphony costs no extra time tokens: notes of a chord share one onset, which keeps
   four-voice chorales only ~2.4 tokens per note (NOTE_ON/OFF needs ~3-4).
 
-Token stream (codec version 2)::
+Token stream (codec version 3)::
 
     BOS METER_6/8 [pickup notes] BAR [SHIFT k]... PITCH p DUR d [DUR d2]... PITCH q DUR e ...
         BAR [METER_m] ... LAST_BAR ... BAR EOS
@@ -23,6 +23,10 @@ Token stream (codec version 2)::
 * SHIFT k advances the clock by k steps (k = 1..MAX_SHIFT); longer gaps use several SHIFTs.
 * PITCH p starts a note at the current time; the DUR tokens that follow add up to its length
   (d = 1..MAX_DURATION steps each), so any length is exact.
+* Notes starting together are written from the top down (version 3; version 2 went upwards): the
+  melody note first, then the voices below it, as a chorale is harmonised under its tune (BachBot
+  orders a frame the same way). The network so chooses the top voice's next note from the top
+  voice's line, before the harmony under it.
 * BAR marks a bar line at the current time. It does not move the clock.
 * Times are in steps of 1/STEPS_PER_BEAT quarter note: tempo is not part of the tokens.
 
@@ -40,7 +44,7 @@ import numpy as np
 from .meter import METERS, known_meter
 from .notes import MAX_PITCH, MIN_PITCH, STEPS_PER_BEAT, Note, Piece, make_piece
 
-CODEC_VERSION = 2
+CODEC_VERSION = 3
 MAX_SHIFT = 4 * STEPS_PER_BEAT  # one whole note
 MAX_DURATION = 8 * STEPS_PER_BEAT  # two whole notes
 
@@ -175,7 +179,7 @@ def piece_to_tokens(piece: Piece, add_end: bool = True) -> list[int]:
             tokens.extend(SHIFT.token(k) for k in split_steps(target - now, MAX_SHIFT))
             now = target
 
-    for note in sorted(piece.notes):
+    for note in sorted(piece.notes, key=lambda n: (n.start, -n.pitch, n.duration)):  # chords top down
         advance_to(note.start)
         tokens.append(PITCH.token(note.pitch))
         tokens.extend(DUR.token(k) for k in split_steps(note.duration, MAX_DURATION))

@@ -16,8 +16,8 @@ def draw(
     partners: list[int],
     scales: list[float],
     masks: list[torch.Tensor],
-    chord_tops: list[int],
-    pitch_offset: int,
+    chord_lows: list[int],
+    pitch_stop: int,
     temperatures: list[float],
     top_ks: list[int],
     top_ps: list[float],
@@ -28,8 +28,9 @@ def draw(
 
     logits (B + P, V): the rows, then one style companion per partner row (``partners[k]`` is the
     row of companion k, guided as l + scale (l - l_companion)). ``masks`` are additive (V,) rows of
-    0 and -inf (adding them before the guidance changes no allowed logit). ``chord_tops[r]`` >= 0
-    forbids pitches up to that token (chords go upwards, as the codec writes them). Only the
+    0 and -inf (adding them before the guidance changes no allowed logit). ``chord_lows[r]`` >= 0
+    forbids pitches from that token up to ``pitch_stop`` (chords go downwards, as the codec writes
+    them). Only the
     likeliest ``partial_sort`` tokens are sorted when they hold every sampled row's top-k / top-p
     choice (almost always: music is peaked; the prefix is a full sort's, so the draw is too).
     """
@@ -38,9 +39,9 @@ def draw(
     for k, row in enumerate(partners):
         if scales[k]:
             guided[row] += scales[k] * (guided[row] - logits[rows + k])
-    for row, top in enumerate(chord_tops):
-        if top >= 0:
-            guided[row, pitch_offset : top + 1] = float("-inf")
+    for row, low in enumerate(chord_lows):
+        if low >= 0:
+            guided[row, low:pitch_stop] = float("-inf")
     if any(t != 1.0 for t in temperatures):
         guided /= torch.tensor(temperatures).unsqueeze(1)
     probs = torch.softmax(guided, dim=-1)

@@ -163,8 +163,8 @@ class Generator:
             partners,
             [0.0 if rows[i].in_ending else w for i, w in zip(partners, strengths)],  # no guidance in the final bar
             [self._mask(row.mask_key()) for row in rows],
-            [row.follower.chord_top for row in rows],
-            PITCH.offset,
+            [row.follower.chord_low for row in rows],
+            PITCH.stop,
             [row.request.temperature for row in rows],
             [row.request.top_k for row in rows],
             [row.request.top_p for row in rows],

@@ -10,8 +10,8 @@ check of a token stream use one table. Pure Python and numpy, no torch.
 
 Rules (the codec writes every piece this way, so they cost the network nothing):
   after PITCH only DUR (a note needs its length); after a DUR of the maximum length another DUR
-  may extend the note; no stray DUR otherwise; chords are written upwards (no PITCH at or below
-  the chord's highest pitch so far at this time); bar lines and metres only where the
+  may extend the note; no stray DUR otherwise; chords are written downwards (no PITCH at or above
+  the chord's lowest pitch so far at this time); bar lines and metres only where the
   sampler's plan puts them (``MaskKey``); SHIFTs never cross the next bar line.
 """
 
@@ -35,7 +35,7 @@ class MaskKey:
 
     ``bar``: which bar token may come: None, BAR, PART_BAR or LAST_BAR; ``bar_due``: it must come now (only
     it, or a DUR extending a long note). ``shift_room``: the largest SHIFT allowed (0 = none;
-    MAX_SHIFT or more = any). ``notes``: PITCH allowed. ``eos``: EOS allowed. Chords upwards is
+    MAX_SHIFT or more = any). ``notes``: PITCH allowed. ``eos``: EOS allowed. Chords downwards is
     applied by the sampler (it depends on the chord's top pitch, not cached here).
     """
 
@@ -78,7 +78,7 @@ class Follower:
         self.bar_lines = 0  # bar lines seen
         self.meter: Meter | None = None  # time signature in force
         self.kind = AFTER_OTHER  # grammar state after the latest token
-        self.chord_top = -1  # highest PITCH token started at the current time (-1: none)
+        self.chord_low = -1  # lowest PITCH token started at the current time (-1: none)
         self.last_onset = 0  # step of the latest note start
 
     @property
@@ -97,7 +97,7 @@ class Follower:
         """Update the position for ``token``."""
         if token in SHIFT:
             self.clock += SHIFT.value(token)
-            self.chord_top = -1
+            self.chord_low = -1
         elif token in BAR_TOKENS:
             if self.last_bar != self.clock:
                 self.bar_lines += 1
@@ -106,7 +106,7 @@ class Follower:
             self.meter = token_meter(token)
         if token in PITCH:
             self.kind = AFTER_PITCH
-            self.chord_top = token
+            self.chord_low = token
             self.last_onset = self.clock
         elif token in DUR:
             self.kind = AFTER_FULL_DUR if DUR.value(token) == DUR.max else AFTER_OTHER

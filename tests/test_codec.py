@@ -28,10 +28,10 @@ def test_round_trip_chorale(chorale_like):
     assert back.bars == chorale_like.bars
 
 
-def test_chord_shares_one_onset():
+def test_chord_shares_one_onset_written_from_the_top_down():
     piece = make_piece([(0, 60, 12), (0, 64, 12), (0, 67, 12)])
     names = [codec.token_name(t) for t in piece_to_tokens(piece)]
-    assert names == ["BOS", "PITCH_60", "DUR_12", "PITCH_64", "DUR_12", "PITCH_67", "DUR_12", "EOS"]
+    assert names == ["BOS", "PITCH_67", "DUR_12", "PITCH_64", "DUR_12", "PITCH_60", "DUR_12", "EOS"]
 
 
 def test_long_values_use_several_tokens():

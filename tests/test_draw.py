@@ -12,14 +12,14 @@ from musicgen.codec import PITCH, VOCAB_SIZE
 from musicgen.draw import draw
 
 
-def _reference(logits, companion, scale, mask, chord_top, temperature, top_k, top_p, uniform) -> int:
+def _reference(logits, companion, scale, mask, chord_low, temperature, top_k, top_p, uniform) -> int:
     """Guidance, masks, temperature, then top-k / top-p and an inverse-CDF draw, step by step."""
     logits = logits.clone()
     if companion is not None:
         logits = logits + scale * (logits - companion)
     logits = logits + mask
-    if chord_top >= 0:
-        logits[PITCH.offset : chord_top + 1] = float("-inf")
+    if chord_low >= 0:  # chords go downwards: nothing at or above the chord's lowest note so far
+        logits[chord_low : PITCH.stop] = float("-inf")
     logits = logits / temperature
     probs = torch.softmax(logits, dim=-1)
     ordered, order = torch.sort(probs, descending=True)
@@ -46,13 +46,13 @@ def test_draw_matches_a_plain_python_sampler(partial_sort):
         masks = [masks[0].clone() for _ in range(rows)]
         for mask in masks:
             mask[rng.randrange(VOCAB_SIZE)] = 0.0  # at least one token allowed
-        tops = [rng.choice((-1, -1, PITCH.offset + rng.randrange(40))) for _ in range(rows)]
+        lows = [rng.choice((-1, -1, PITCH.stop - 1 - rng.randrange(40))) for _ in range(rows)]
         temperatures = [rng.choice((1.0, 0.8, 1.3)) for _ in range(rows)]
         top_ks = [rng.choice((0, 0, 1, 5, 40)) for _ in range(rows)]
         top_ps = [rng.choice((1.0, 0.95, 0.5)) for _ in range(rows)]
         uniforms = [rng.random() if rng.random() > 0.1 else -1.0 for _ in range(rows)]
         chosen = draw(
-            logits, partners, scales, masks, tops, PITCH.offset, temperatures, top_ks, top_ps, uniforms, partial_sort
+            logits, partners, scales, masks, lows, PITCH.stop, temperatures, top_ks, top_ps, uniforms, partial_sort
         )
         for r in range(rows):
             if uniforms[r] < 0:
@@ -63,7 +63,7 @@ def test_draw_matches_a_plain_python_sampler(partial_sort):
                 k = partners.index(r)
                 companion, scale = logits[rows + k], scales[k]
             expected = _reference(
-                logits[r], companion, scale, masks[r], tops[r], temperatures[r], top_ks[r], top_ps[r], uniforms[r]
+                logits[r], companion, scale, masks[r], lows[r], temperatures[r], top_ks[r], top_ps[r], uniforms[r]
             )
             assert chosen[r] == expected, (trial, r)
             assert masks[r][chosen[r]] == 0.0  # never a masked token

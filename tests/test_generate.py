@@ -101,7 +101,7 @@ def test_greedy_decoding_still_makes_music(generator):
     assert max(b - a for a, b in zip(onsets, onsets[1:])) <= min(MAX_GAP, 2 * 36) + 36  # two bars of rest at most
 
 
-def test_chords_are_written_upwards(generator):
+def test_chords_are_written_downwards(generator):
     for result in generator.generate_batch(
         [GenerationRequest(genre=g, bars=6, seed=s) for g in GENRES for s in (1, 2)]
     ):
@@ -110,7 +110,7 @@ def test_chords_are_written_upwards(generator):
             if token in SHIFT:
                 pitches_at = {}
             elif token in PITCH:
-                assert all(token > other for other in pitches_at), "a chord note at or below an earlier one"
+                assert all(token < other for other in pitches_at), "a chord note at or above an earlier one"
                 pitches_at[token] = True
 
 

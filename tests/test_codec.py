@@ -132,7 +132,7 @@ def test_transpose_tokens_moves_only_pitches(chorale_like):
     assert codec.pitch_span(up) == tuple(p + 2 for p in codec.pitch_span(tokens))
 
 
-# ----- codec version 2: metre, pickup, strain ends -----------------------------------------------
+# ----- since codec version 2: metre, pickup, strain ends--------------------------------------------
 
 
 def _tune(meter, bar, pickup, bars=4):

@@ -21,7 +21,8 @@ TOP = 8  # features listed per genre
 torch.set_num_threads(1)
 per = int(sys.argv[1]) if len(sys.argv) > 1 else 40
 setting = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
-loaded = load_model(None)
+import os
+loaded = load_model(os.environ.get("MUSICGEN_MODEL"))
 genres = sys.argv[3].split(",") if len(sys.argv) > 3 else loaded.genre_keys
 generator = Generator(loaded)
 dataset = load_dataset()

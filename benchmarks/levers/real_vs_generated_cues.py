@@ -2,9 +2,12 @@
 whose means differ most (Cohen's d, generated minus real, in pooled standard deviations).
 
     python benchmarks/levers/real_vs_generated_cues.py [PIECES_PER_GENRE] ['SETTINGS_JSON'] [GENRES]
+
+MUSICGEN_MODEL=path/to/card.json picks another model than the shipped default.
 """
 
 import json
+import os
 import sys
 
 import numpy as np
@@ -21,7 +24,6 @@ TOP = 8  # features listed per genre
 torch.set_num_threads(1)
 per = int(sys.argv[1]) if len(sys.argv) > 1 else 40
 setting = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
-import os
 loaded = load_model(os.environ.get("MUSICGEN_MODEL"))
 genres = sys.argv[3].split(",") if len(sys.argv) > 3 else loaded.genre_keys
 generator = Generator(loaded)

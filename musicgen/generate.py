@@ -60,9 +60,9 @@ from .request import (
 
 PRIMER_MAX_TOKENS = 1500  # the primer's last tokens warm the state (its notes are all kept)
 PRECISIONS = ("int8", "fp32")
-# int8 weights sample twice as fast and follow fp32 (benchmarks/sampling.py: same likeliest token
-# >= 99.3% in every genre, KL <= 1.5e-4 nats/event; test NLL within 0.0003 nats/event; style critic
-# recall within noise): the default. ``--precision fp32`` keeps the exact path.
+# int8 weights sample about 1.8x as fast and follow fp32 (benchmarks/sampling.py: same likeliest
+# token >= 99.2% in every genre, KL <= 1.4e-4 nats/event; test NLL within 0.0005 nats/event; style
+# critic recall within noise): the default. ``--precision fp32`` keeps the exact path.
 DEFAULT_PRECISION = "int8"
 PARTIAL_SORT = 32  # tokens sorted per step when they hold the top-p mass (else all are)
 PROGRESS_EVERY = 32  # tokens sampled between progress reports (and cancel points)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QInputDialog, QMess
 import gui
 import gui.main_window
 from gui import file_dialogs, jobs, theme
-from gui.control_values import blend_spec, split_blend_spec
+from gui.control_values import blend_spec, meter_default_label, split_blend_spec
 from gui.help import shortcut_rows
 from gui.main_window import MainWindow
 from gui.music_text import bar_numbers, note_name, note_value, ruler_labels
@@ -627,6 +627,13 @@ def test_chorale_voices_get_their_own_colours_and_notes_say_their_name(qtbot, ch
 
 
 # --- 9. the new controls -------------------------------------------------------------------------------
+def test_the_metre_default_names_the_style_s_metre_or_the_ones_it_draws_from():
+    assert meter_default_label({"6/8": 1.0}) == "6/8"
+    assert meter_default_label({"2/4": 0.84, "4/4": 0.11, "3/4": 0.05}) == "2/4, 4/4, 3/4"
+    assert meter_default_label({"4/4": 0.31, "3/4": 0.22, "2/4": 0.21, "6/8": 0.14}) == "4/4, 3/4, 2/4\u2026"
+    assert meter_default_label({}) == "4/4"  # a model without metre counts
+
+
 def test_metre_form_morph_strength_and_key_reach_the_take(qtbot, window):
     controls = window.controls
     pick(controls.genre_combo, "rise")

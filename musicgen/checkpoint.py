@@ -26,6 +26,18 @@ CARD_FORMAT = "musicgen-model"
 CARD_VERSION = 1
 
 
+MODEL_SUFFIXES = (".json", ".safetensors", ".ckpt")  # a model's card, its weights, a training checkpoint
+
+
+def model_file(path, suffix: str) -> Path:
+    """The file of model ``path`` ending in ``suffix``: ``runs/dropout-0.25`` -> ``runs/dropout-0.25.json``.
+    A dot in the name stays part of it; an ending .json, .safetensors or .ckpt is replaced."""
+    path = Path(path)
+    if path.suffix in MODEL_SUFFIXES:
+        path = path.with_suffix("")
+    return path.with_name(path.name + suffix)
+
+
 def _packaged_models() -> Path:
     """Where ``pip install .`` put the shipped models (the ``musicgen_models`` package)."""
     import importlib.util
@@ -83,7 +95,7 @@ def list_models() -> list[Path]:
         if not folder.is_dir():
             continue
         for card in sorted(folder.glob("*.json")):
-            if card.stem not in names and card.with_suffix(".safetensors").is_file():
+            if card.stem not in names and model_file(card, ".safetensors").is_file():
                 names.add(card.stem)
                 found.append(card)
     return found
@@ -94,7 +106,7 @@ def find_model(name_or_path: str | None = None) -> Path:
     name = name_or_path or DEFAULT_MODEL
     candidate = Path(name)
     if candidate.suffix in (".json", ".safetensors") or candidate.parent != Path("."):
-        card = candidate.with_suffix(".json")
+        card = model_file(candidate, ".json")
         if card.is_file():
             return card
         raise ValueError(f"{candidate}: no model file there")
@@ -109,8 +121,8 @@ def find_model(name_or_path: str | None = None) -> Path:
 def save_model(model: GenreRNN, genres: list[Genre], path, extra_card: dict | None = None) -> Path:
     """Write weights and card atomically; ``path`` may end in .json, .safetensors or nothing."""
     path = Path(path)
-    weights_path = path.with_suffix(".safetensors")
-    card_path = path.with_suffix(".json")
+    weights_path = model_file(path, ".safetensors")
+    card_path = model_file(path, ".json")
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     raw = getattr(model, "module", model)  # unwrap DDP
     raw = getattr(raw, "_orig_mod", raw)  # unwrap torch.compile
@@ -118,7 +130,7 @@ def save_model(model: GenreRNN, genres: list[Genre], path, extra_card: dict | No
     card = {
         "format": CARD_FORMAT,
         "version": CARD_VERSION,
-        "name": path.stem,
+        "name": model_file(path, "").name,
         "config": raw.config.to_dict(),
         "codec": codec_params(),
         "genres": [genre_to_dict(g) for g in genres],
@@ -133,7 +145,7 @@ def save_model(model: GenreRNN, genres: list[Genre], path, extra_card: dict | No
 
 def read_card(path) -> dict:
     """Read and check a model card; ValueError with the reason if it cannot be used."""
-    path = Path(path).with_suffix(".json")
+    path = model_file(Path(path), ".json")
     try:
         card = json.loads(path.read_text())
     except FileNotFoundError:
@@ -221,10 +233,10 @@ def weights_mismatch(config: ModelConfig, shapes: dict[str, tuple[int, ...]]) ->
 def check_model(card_path) -> dict:
     """Check a model's card and its weights file (size, header, every tensor's shape) without
     loading the weights; returns the card, or ValueError naming exactly what does not match."""
-    card_path = Path(card_path).with_suffix(".json")
+    card_path = model_file(Path(card_path), ".json")
     card = read_card(card_path)
     config = _model_config(card, card_path)
-    weights_path = card_path.with_suffix(".safetensors")
+    weights_path = model_file(card_path, ".safetensors")
     problem = weights_mismatch(config, weights_shapes(weights_path))
     if problem:
         raise ValueError(f"{weights_path.name}: weights do not match the card: {problem}")
@@ -235,7 +247,7 @@ def load_model(name_or_path: str | None = None) -> LoadedModel:
     """Find and load a model by name or path; ValueError with a one-line reason on any problem."""
     card_path = find_model(name_or_path)
     card = check_model(card_path)
-    weights_path = card_path.with_suffix(".safetensors")
+    weights_path = model_file(card_path, ".safetensors")
     try:
         state = load_file(str(weights_path))
     except FileNotFoundError:

@@ -72,10 +72,11 @@ def cmd_train(args) -> None:
     config = TrainConfig(**{name: getattr(args, name) for name in given})
     if config.epochs <= 0 or config.batch_size <= 0 or config.bptt <= 1 or config.lr <= 0:
         raise UserError("--epochs, --batch-size, --lr must be positive and --bptt at least 2")
+    from .checkpoint import MODEL_SUFFIXES, model_file
     from .files import check_regular_target
 
-    for suffix in (".json", ".safetensors", ".ckpt"):  # the model card, its weights, the checkpoint
-        check_regular_target(Path(config.out).with_suffix(suffix))
+    for suffix in MODEL_SUFFIXES:  # the model card, its weights, the checkpoint
+        check_regular_target(model_file(config.out, suffix))
     quiet = os.environ.get("RANK", "0") != "0"
     try:
         if args.resume:
@@ -92,7 +93,10 @@ def cmd_train(args) -> None:
         last = run_training_bar(steps)
     except TrainingError as error:
         raise UserError(str(error)) from None
-    print(f"best model: {config.out}.safetensors / .json (checkpoint {config.out}.ckpt); {last.message}")
+    print(
+        f"best model: {model_file(config.out, '.safetensors')} / .json "
+        f"(checkpoint {model_file(config.out, '.ckpt')}); {last.message}"
+    )
 
 
 def cmd_evaluate(args) -> None:

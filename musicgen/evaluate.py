@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import LoadedModel
+from .checkpoint import LoadedModel, model_file
 from .dataset import SPLITS, Dataset
 from .files import atomic_write_bytes
 from .ngram import DEFAULT_ORDER, NGramModel
@@ -229,7 +229,7 @@ def metrics_markdown(metrics: dict) -> str:
 
 def update_card_metrics(card_path, metrics: dict) -> None:
     """Merge ``metrics`` into the card's ``metrics`` (other keys kept) and refresh ``metrics_table``; atomic."""
-    card_path = Path(card_path).with_suffix(".json")
+    card_path = model_file(card_path, ".json")
     try:
         card = json.loads(card_path.read_text())
     except (OSError, json.JSONDecodeError) as error:

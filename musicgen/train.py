@@ -25,7 +25,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from .checkpoint import save_model
+from .checkpoint import model_file, save_model
 from .codec import PAD, pitch_span, transpose_tokens
 from .dataset import Dataset, load_dataset
 from .model import GenreRNN
@@ -143,7 +143,7 @@ def resume_config(config: TrainConfig, given: set[str]) -> tuple[TrainConfig, st
 
     from .train_config import MODEL_SIZES
 
-    ckpt_path = Path(config.out).with_suffix(".ckpt")
+    ckpt_path = model_file(config.out, ".ckpt")
     if not ckpt_path.is_file():
         raise TrainingError(f"{ckpt_path}: no checkpoint to resume from")
     try:
@@ -202,7 +202,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
 
     out = Path(config.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    ckpt_path = out.with_suffix(".ckpt")
+    ckpt_path = model_file(out, ".ckpt")
     step, epoch, best, bad_epochs, history, elapsed_before = 0, 0, float("inf"), 0, [], 0.0
     resumed_stream_state = None
     if resume:

@@ -9,7 +9,9 @@ import pytest
 import torch
 
 from musicgen import checkpoint
-from musicgen.checkpoint import find_model, list_models, load_model
+from pathlib import Path
+
+from musicgen.checkpoint import find_model, list_models, load_model, save_model
 
 
 @pytest.fixture
@@ -75,3 +77,16 @@ def test_weights_file_holds_only_tensors(model_copy):
 
     with safe_open(str(model_copy.with_suffix(".safetensors")), "pt") as handle:
         assert all(handle.get_tensor(k).dtype == torch.float32 for k in handle.keys())
+
+
+def test_a_dot_in_a_model_name_stays_part_of_it(tiny_model, tmp_path):
+    from musicgen.checkpoint import model_file
+
+    assert model_file("runs/dropout-0.25", ".json") == Path("runs/dropout-0.25.json")
+    assert model_file("runs/dropout-0.25.json", ".ckpt") == Path("runs/dropout-0.25.ckpt")
+    loaded = load_model(tiny_model)
+    saved = save_model(loaded.model, loaded.genres, tmp_path / "dropout-0.25")
+    assert saved == tmp_path / "dropout-0.25.json" and (tmp_path / "dropout-0.25.safetensors").is_file()
+    assert not (tmp_path / "dropout-0.json").exists()
+    again = load_model(tmp_path / "dropout-0.25")
+    assert again.name == "dropout-0.25"

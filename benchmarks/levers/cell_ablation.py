@@ -1,4 +1,4 @@
-"""The cell ablation of issue 11: tanh RNN, GRU and LSTM at equal parameter count.
+"""The cell (and dropout) ablation of issue 11: tanh RNN, GRU and LSTM at equal parameter count.
 
 Models come from ``benchmarks/levers/cell_ablation_train.sh`` (runs/ablation/cell-<cell>.*, the
 same data, seed, schedule and epochs). For each one, measured in one run, one torch thread:
@@ -6,7 +6,8 @@ same data, seed, schedule and epochs). For each one, measured in one run, one to
 * test NLL (nats per event, own genre) per genre and its mean, next to the 5-gram baseline;
 * genre identification by likelihood (share of test pieces whose own genre scores them best);
 * the style critic's recall on generated pieces (default settings, ``--pieces`` per genre) and the
-  real-vs-generated accuracy per genre (0.5 = the critic's features cannot tell them apart);
+  real-vs-generated accuracy per genre, as played and as notated (0.5 = the critic's features cannot
+  tell them apart);
 * single-stream sampling speed of the compiled engine, int8 and fp32 (events/s).
 
 Usage::
@@ -36,13 +37,14 @@ from musicgen.critic import dataset_pieces, load_critic, real_vs_generated_accur
 from musicgen.dataset import load_dataset  # noqa: E402
 from musicgen.evaluate import evaluate_model  # noqa: E402
 from musicgen.generate import Generator  # noqa: E402
+from musicgen.notation.layout import notated_piece  # noqa: E402
 from musicgen.request import GenerationRequest  # noqa: E402
 
 DEFAULT_MODELS = [ROOT / "runs" / "ablation" / f"cell-{cell}.json" for cell in ("rnn", "gru", "lstm")]
 
 
-def critic_figures(loaded, dataset, critic, pieces_per_genre: int) -> dict[str, tuple[float, float]]:
-    """Per genre: (critic recall on generated pieces, real-vs-generated accuracy)."""
+def critic_figures(loaded, dataset, critic, pieces_per_genre: int) -> dict[str, tuple[float, float, float]]:
+    """Per genre: (critic recall on generated pieces, real-vs-generated accuracy as played, as notated)."""
     generator = Generator(loaded)
     keys = loaded.genre_keys
     figures = {}
@@ -51,7 +53,8 @@ def critic_figures(loaded, dataset, critic, pieces_per_genre: int) -> dict[str, 
         pieces = [result.piece for result in generator.generate_batch(requests)]
         recall = float(np.mean(np.argmax(critic.predict_proba(pieces), 1) == g))
         real = dataset_pieces(dataset, "test", g)
-        figures[key] = (recall, real_vs_generated_accuracy(real, pieces))
+        notated = [notated_piece(piece) for piece in pieces]
+        figures[key] = (recall, real_vs_generated_accuracy(real, pieces), real_vs_generated_accuracy(real, notated))
     return figures
 
 
@@ -74,24 +77,26 @@ def main() -> None:
             metrics = progress.result or metrics
         figures = critic_figures(loaded, dataset, critic, args.pieces)
         speeds = {p: single_stream(Generator(loaded, precision=p), args.events).wall for p in ("int8", "fp32")}
-        print(f"{config.cell} 2x{config.n_hidden} ({loaded.model.num_parameters():,} parameters), {path}")
+        name = f"{config.cell} 2x{config.n_hidden}, dropout {config.dropout:g}"
+        print(f"{name} ({loaded.model.num_parameters():,} parameters), {path}")
         for key in loaded.genre_keys:
             nll, base = metrics["test_nll"][key], metrics["baseline_nll"][key]
-            recall, rvg = figures[key]
+            recall, rvg, notated = figures[key]
             print(
                 f"  {key:<10} NLL {nll:.3f} (5-gram {base:.3f})  genre ID {metrics['per_genre_accuracy'][key]:.1%}  "
-                f"critic recall {recall:.2f}  real-vs-generated {rvg:.2f}"
+                f"critic recall {recall:.2f}  real-vs-generated {rvg:.2f} (as notated {notated:.2f})"
             )
         print(f"  measured in {time.time() - began:.0f} s", flush=True)
         rows.append(
             (
-                f"{config.cell} 2x{config.n_hidden}",
+                name,
                 loaded.model.num_parameters(),
                 float(np.mean(list(metrics["test_nll"].values()))),
                 metrics["genre_id_accuracy"],
                 float(np.mean([f[0] for f in figures.values()])),
                 min(f[0] for f in figures.values()),
                 float(np.mean([f[1] for f in figures.values()])),
+                float(np.mean([f[2] for f in figures.values()])),
                 speeds["int8"],
                 speeds["fp32"],
             )
@@ -99,12 +104,12 @@ def main() -> None:
     print()
     print(
         "| cell | parameters | test NLL (mean) | genre ID | critic recall (mean / lowest genre) "
-        "| real-vs-generated (mean) | int8 events/s | fp32 events/s |"
+        "| real-vs-generated (mean, as played / as notated) | int8 events/s | fp32 events/s |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, params, nll, gid, recall, lowest, rvg, int8, fp32 in rows:
+    for name, params, nll, gid, recall, lowest, rvg, notated, int8, fp32 in rows:
         print(
-            f"| {name} | {params:,} | {nll:.3f} | {gid:.1%} | {recall:.2f} / {lowest:.2f} | {rvg:.2f} "
+            f"| {name} | {params:,} | {nll:.3f} | {gid:.1%} | {recall:.2f} / {lowest:.2f} | {rvg:.2f} / {notated:.2f} "
             f"| {int8:,.0f} | {fp32:,.0f} |"
         )
 

@@ -145,7 +145,7 @@ def save_model(model: GenreRNN, genres: list[Genre], path, extra_card: dict | No
 
 def read_card(path) -> dict:
     """Read and check a model card; ValueError with the reason if it cannot be used."""
-    path = model_file(Path(path), ".json")
+    path = model_file(path, ".json")
     try:
         card = json.loads(path.read_text())
     except FileNotFoundError:
@@ -233,7 +233,7 @@ def weights_mismatch(config: ModelConfig, shapes: dict[str, tuple[int, ...]]) ->
 def check_model(card_path) -> dict:
     """Check a model's card and its weights file (size, header, every tensor's shape) without
     loading the weights; returns the card, or ValueError naming exactly what does not match."""
-    card_path = model_file(Path(card_path), ".json")
+    card_path = model_file(card_path, ".json")
     card = read_card(card_path)
     config = _model_config(card, card_path)
     weights_path = model_file(card_path, ".safetensors")

@@ -30,9 +30,9 @@ def draw(
     row of companion k, guided as l + scale (l - l_companion)). ``masks`` are additive (V,) rows of
     0 and -inf (adding them before the guidance changes no allowed logit). ``chord_lows[r]`` >= 0
     forbids pitches from that token up to ``pitch_stop`` (chords go downwards, as the codec writes
-    them). Only the
-    likeliest ``partial_sort`` tokens are sorted when they hold every sampled row's top-k / top-p
-    choice (almost always: music is peaked; the prefix is a full sort's, so the draw is too).
+    them). Only the likeliest ``partial_sort`` tokens are sorted when they hold every sampled row's
+    top-k / top-p choice (almost always: music is peaked; the prefix is a full sort's, so the draw
+    is too).
     """
     rows = len(masks)
     guided = logits[:1] + masks[0] if rows == 1 else logits[:rows] + torch.stack(masks)

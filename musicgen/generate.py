@@ -13,8 +13,8 @@ the network note for note (so the state carries on) and appears twice in the pie
 ends the last sampled part is announced with LAST_BAR, as in the training data, so the network
 writes its cadence there; at the closing bar line it may choose EOS: ``ended_naturally`` records
 whether it did (it is ended there in any case). A final bar the network would run on from, or that
-does not end on the tonic of the piece's key, is sampled again (``piece_state.ENDING_TRIES``). Every other part sampled anew ends with a
-PART_BAR bar, as strains do in the training data. ``max_events`` follows from the length; when it
+does not end on the tonic of the piece's key, is sampled again (``piece_state.ENDING_TRIES``).
+Every other part sampled anew ends with a PART_BAR bar, as strains do in the training data. ``max_events`` follows from the length; when it
 still stops a piece early, ``stop_reason`` says so.
 
 Style strength W (classifier-free-style guidance over genres): every row with W > 0 has a

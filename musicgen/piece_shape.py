@@ -57,27 +57,37 @@ def draw_meter(counts: dict[str, int], seed: int) -> str | None:
     return names[int(_stream(seed, METER_STREAM).choice(len(names), p=list(odds.values())))]
 
 
+def _lengths(bar_counts: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """``bar_counts`` (pieces per whole-bar count, keys as text) as two arrays: the bar counts that
+    occur, ascending, and how many pieces have each."""
+    items = sorted((int(bars), int(count)) for bars, count in bar_counts.items() if int(count) > 0)
+    return np.array([b for b, _ in items], dtype=np.int64), np.array([c for _, c in items], dtype=np.int64)
+
+
+def _range_of(bars: np.ndarray, counts: np.ndarray) -> tuple[int, int] | None:
+    if len(bars) == 0:
+        return None
+    low, high = np.percentile(np.repeat(bars, counts), LENGTH_PERCENTILES, method="nearest")
+    return max(1, int(low)), max(1, int(high))
+
+
 def length_range(bar_counts: dict[str, int]) -> tuple[int, int] | None:
     """(shortest, longest) bar count drawn: the LENGTH_PERCENTILES of ``bar_counts`` (pieces per
     whole-bar count, keys as text); None without counts."""
-    lengths = np.array([int(bars) for bars, count in bar_counts.items() for _ in range(int(count))])
-    if len(lengths) == 0:
-        return None
-    low, high = np.percentile(lengths, LENGTH_PERCENTILES, method="nearest")
-    return max(1, int(low)), max(1, int(high))
+    return _range_of(*_lengths(bar_counts))
 
 
 def draw_bars(bar_counts: dict[str, int], seed: int) -> int | None:
     """The length in whole bars of a through-composed piece with ``seed``: a training piece's bar
     count drawn with the corpus's odds within ``length_range``; None without counts."""
-    bounds = length_range(bar_counts)
+    bars, counts = _lengths(bar_counts)
+    bounds = _range_of(bars, counts)
     if bounds is None:
         return None
-    items = sorted((int(bars), int(count)) for bars, count in bar_counts.items())
-    items = [(bars, count) for bars, count in items if bounds[0] <= bars <= bounds[1] and count > 0]
-    weights = np.array([count for _, count in items], dtype=float)
-    choice = _stream(seed, LENGTH_STREAM).choice(len(items), p=weights / weights.sum())
-    return items[int(choice)][0]
+    inside = (bars >= bounds[0]) & (bars <= bounds[1])
+    weights = counts[inside].astype(float)
+    choice = _stream(seed, LENGTH_STREAM).choice(len(weights), p=weights / weights.sum())
+    return int(bars[inside][int(choice)])
 
 
 def bar_counts(pieces: list[dict], genre_keys: list[str], split: str = "train") -> dict[str, dict[str, int]]:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
 
 from musicgen import checkpoint
-from pathlib import Path
-
-from musicgen.checkpoint import find_model, list_models, load_model, save_model
+from musicgen.checkpoint import find_model, list_models, load_model, model_file, save_model
 
 
 @pytest.fixture
@@ -80,8 +79,6 @@ def test_weights_file_holds_only_tensors(model_copy):
 
 
 def test_a_dot_in_a_model_name_stays_part_of_it(tiny_model, tmp_path):
-    from musicgen.checkpoint import model_file
-
     assert model_file("runs/dropout-0.25", ".json") == Path("runs/dropout-0.25.json")
     assert model_file("runs/dropout-0.25.json", ".ckpt") == Path("runs/dropout-0.25.ckpt")
     loaded = load_model(tiny_model)

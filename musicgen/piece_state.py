@@ -259,7 +259,42 @@ class PieceState:
 
     def advance(self, sampled: int | None) -> bool:
         """Take the next token (``sampled``, or the forced one); returns True when the genre
-        weights moved (a morph)."""
+        weights moved (a morph).
+
+        A repeated part is written out at once, not played through the network: its notes, then
+        the bar line after it (the one the part's first time ended with), so the network goes on
+        from the part's first time into the next new part, as the corpus writes a tune (each
+        strain once, between repeat signs). A repeat waiting on the closing decision (EOS) is
+        written after the decision.
+        """
+        moved = self._advance_one(sampled)
+        while self.forced and not self.done and not self.closing:  # the bar line may begin another repeat
+            while self.forced and not self.done:
+                moved |= self._advance_one(None)
+            if not self.done:
+                moved |= self._take_bar_line()
+        return moved
+
+    def _take_bar_line(self) -> bool:
+        """After a repeat: the bar line that is due (the network is fed it next)."""
+        self._take(self._bar_token(self.bars_begun + 1))
+        self._begin_bar()
+        if self.bars_begun > self.plan.bars and self.decided:
+            self.tokens.append(EOS)  # the repeats are over: the piece ends here
+            self.done = True
+        return self._morph_moved()
+
+    def _morph_moved(self) -> bool:
+        """Move a morph's genre weights to the piece's progress; True when they moved."""
+        if self.end_weights is not None and not self.done:
+            morph = self.progress()
+            if morph != self.morph:
+                self.morph = morph
+                return True
+        return False
+
+    def _advance_one(self, sampled: int | None) -> bool:
+        """One token: ``sampled``, or the next one of a repeat (``sampled`` None)."""
         if self.closing:
             self.events += 1
             if self.ending_mark is not None and self.ending_tries < ENDING_TRIES and not self._ends_well(sampled):
@@ -298,12 +333,7 @@ class PieceState:
                 f"stopped at the event cap ({self.plan.max_events} events) in bar "
                 f"{max(1, self.bars_begun)} of {self.plan.bars}"
             )
-        if self.end_weights is not None and not self.done:
-            morph = self.progress()
-            if morph != self.morph:
-                self.morph = morph
-                return True
-        return False
+        return self._morph_moved()
 
     @property
     def in_ending(self) -> bool:
@@ -312,5 +342,6 @@ class PieceState:
 
     @property
     def needs_sample(self) -> bool:
-        """False when the next token is forced (a repeat being replayed)."""
+        """False when the next token is forced (a repeat being replayed; ``advance`` writes a
+        repeat at once, so a row waits on the network only at the closing decision)."""
         return self.closing or not self.forced

@@ -69,6 +69,25 @@ def transpose_ranges(dataset: Dataset, pieces: list[int]) -> list[tuple[int, int
     return ranges
 
 
+def balance_genres(dataset: Dataset, pieces: list[int], ranges, seed: int) -> tuple[list[int], list]:
+    """Pieces (and their transposition ranges) repeated or thinned so every genre brings about the
+    mean genre's number of tokens: a genre with a share w of that mean has each piece kept
+    floor(1 / w) times, once more with probability frac(1 / w). The total stays about the same."""
+    tokens: dict[int, int] = {}
+    for i in pieces:
+        g = int(dataset.genre[i])
+        tokens[g] = tokens.get(g, 0) + len(dataset.piece_tokens(i))
+    target = sum(tokens.values()) / max(1, len(tokens))
+    rng = random.Random(seed)
+    kept, kept_ranges = [], []
+    for i, span in zip(pieces, ranges):
+        copies = target / tokens[int(dataset.genre[i])]
+        for _ in range(int(copies) + (rng.random() < copies - int(copies))):
+            kept.append(i)
+            kept_ranges.append(span)
+    return kept, kept_ranges
+
+
 class StreamBatcher:
     """Yields (x, y, genre, reset) windows: x, y (B, T) int64; genre (B,); reset (B,) bool."""
 
@@ -219,9 +238,11 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
         torch.set_rng_state(state["torch_rng"])
 
     # Steps per epoch must agree across processes: every rank uses the smallest count.
-    batchers = lambda e: StreamBatcher(
-        dataset, mine, my_ranges, config.batch_size, config.bptt, config.seed * 1000 + e * world + rank
-    )
+    def batchers(e: int) -> StreamBatcher:
+        seed = config.seed * 1000 + e * world + rank
+        pieces, spans = balance_genres(dataset, mine, my_ranges, seed) if config.balance_genres else (mine, my_ranges)
+        return StreamBatcher(dataset, pieces, spans, config.batch_size, config.bptt, seed)
+
     steps_per_epoch = batchers(0).steps
     if distributed:
         count = torch.tensor([steps_per_epoch])

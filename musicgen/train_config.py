@@ -38,6 +38,7 @@ class TrainConfig:
     bf16: bool = False  # bfloat16 autocast on CPU: oneDNN LSTM backward is ~40x slower in bf16 here
     checkpoint_minutes: float = 5.0
     max_train_pieces: int = 0  # 0 = all; small numbers for tests
+    balance_genres: bool = False  # every genre brings about the same number of tokens to an epoch
     threads: int = 0  # torch threads, 0 = leave default
 
     def model_config(self, vocab_size: int, n_genres: int):
@@ -70,5 +71,6 @@ FLAG_HELP = {
     "bf16": "bfloat16 autocast on CPU (slower on this project's CPU: oneDNN's LSTM backward is ~40x slower in bf16)",
     "checkpoint_minutes": "minutes between checkpoints to <out>.ckpt (one is also written after every epoch)",
     "max_train_pieces": "train on the first N training pieces only; 0 = all of them",
+    "balance_genres": "repeat or thin each genre's pieces per epoch so every genre brings about the same number of tokens (the epoch keeps its length)",
     "threads": "torch threads in each process; 0 = torch's default (OMP_NUM_THREADS if set, else one per CPU core)",
 }

@@ -8,7 +8,7 @@ import pytest
 from musicgen.checkpoint import load_model
 from musicgen.codec import EOS
 from musicgen.generate import Generator, generate_piece
-from musicgen.grammar import check_stream
+from musicgen.grammar import Follower, check_stream
 from musicgen.midi_io import midi_to_piece
 from musicgen.notes import make_piece
 from musicgen.request import GenerationRequest, plan_request
@@ -69,6 +69,37 @@ def test_aabb_repeats_each_part_note_for_note(generator):
 
     assert notes_of(parts[0]) == notes_of(parts[1]) and notes_of(parts[0])
     assert notes_of(parts[2]) == notes_of(parts[3]) and notes_of(parts[2]) != notes_of(parts[0])
+
+
+@pytest.mark.parametrize("form", ["AABB", "ABA", "AAAB"])
+def test_the_network_hears_each_part_once_as_the_corpus_writes_a_tune(generator, monkeypatch, form):
+    """A repeat is written out, not played through the network: the network is fed the piece's
+    tokens less every repeated part (with the bar line that begins it), as the corpus writes a
+    tune (each strain once)."""
+    from musicgen import piece_state
+
+    monkeypatch.setattr(piece_state, "ENDING_TRIES", 1)  # the final bar sampled once: one pass
+    fed = []
+    step = generator.stepper.step
+
+    def spy(tokens, state):
+        fed.append(list(tokens)[0])
+        return step(tokens, state)
+
+    monkeypatch.setattr(generator.stepper, "step", spy)
+    result = generate_piece(generator, GenerationRequest(genre="rise", form=form, part_bars=4, seed=7))
+    assert [p["label"] for p in result.parts] == list(form) and result.complete
+    assert check_stream(result.tokens) == []
+    follower, heard = Follower(), []
+    for token in result.tokens[:-1]:  # the EOS is never fed
+        follower.follow(token)
+        part = (follower.bar_lines - 1) // 4 if follower.bar_lines else None  # bar 1 begins at the first bar line
+        if part is None or part >= len(form) or form.index(form[part]) == part:
+            heard.append(token)
+    # BOS goes in with the start; the closing bar line is the one before the last repeat (AABB) or
+    # after it (ABA): a bar line either way.
+    assert fed == heard[1:]
+    assert len(fed) < 0.7 * len(result.tokens)
 
 
 def test_form_and_length_must_agree(generator):

@@ -208,3 +208,36 @@ def test_cell_flag_is_checked_by_the_cli():
     )
     assert result.returncode == 2
     assert "invalid choice: 'transformer'" in result.stderr
+
+
+def test_balance_genres_evens_the_tokens_per_genre_and_keeps_the_epoch_length():
+    from musicgen.train import balance_genres, transpose_ranges
+
+    dataset = load_dataset()
+    pieces = dataset.indices("train")
+    ranges = transpose_ranges(dataset, pieces)
+
+    def per_genre(chosen):
+        counts = {}
+        for i in chosen:
+            g = int(dataset.genre[i])
+            counts[g] = counts.get(g, 0) + len(dataset.piece_tokens(i))
+        return counts
+
+    before = per_genre(pieces)
+    assert max(before.values()) / min(before.values()) > 2  # the corpus is uneven: 118k to 282k tokens
+    kept, kept_ranges = balance_genres(dataset, pieces, ranges, seed=3)
+    after = per_genre(kept)
+    mean = sum(before.values()) / len(before)
+    assert all(abs(n - mean) / mean < 0.08 for n in after.values()), after
+    assert abs(sum(after.values()) - sum(before.values())) / sum(before.values()) < 0.03
+    assert len(kept_ranges) == len(kept)
+    assert all(span == ranges[pieces.index(i)] for i, span in zip(kept[:200], kept_ranges[:200]))
+    assert balance_genres(dataset, pieces, ranges, seed=3)[0] == kept  # a pure function of the seed
+
+
+def test_balanced_training_runs(tiny_dataset, tmp_path):
+    reports = list(train(_config(tiny_dataset, tmp_path / "m", epochs=1, balance_genres=True)))
+    assert reports[-1].valid_nll
+    card = json.loads((tmp_path / "m.json").read_text())
+    assert card["training"]["config"]["balance_genres"] is True

@@ -8,8 +8,9 @@ so the same request gives a byte-identical MIDI file).
 Metre, length and form (``request.plan_request``): the piece starts with BOS and the METER token
 of its metre; the network may write a pickup before the first bar line; after that every bar has
 exactly the metre's length (no SHIFT crosses a bar line, and the bar line is written when the
-clock reaches it). A form's new parts are sampled in order; a repeated part is fed back through
-the network note for note (so the state carries on) and appears twice in the piece. The bar that
+clock reaches it). A form's new parts are sampled in order; a repeated part is copied note for
+note into the piece without passing through the network, which goes on from the part's first
+time into the next new part: it hears each strain once, as the corpus writes a tune. The bar that
 ends the last sampled part is announced with LAST_BAR, as in the training data, so the network
 writes its cadence there; at the closing bar line it may choose EOS: ``ended_naturally`` records
 whether it did (it is ended there in any case). A final bar the network would run on from, or that

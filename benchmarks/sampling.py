@@ -8,7 +8,9 @@ shared: CPU time shows the engine's own cost, wall time what a user waits):
   follows fp32 (same most likely token, KL divergence) on a sampled piece;
 * the plain textbook loop: ``GenreRNN.step`` (``nn.LSTM`` for one token) per event;
 * the naive loop that re-runs the whole prefix on every step (short run: it is quadratic);
-* batch throughput of ``generate_batch`` at B = 1, 8, 32, 128 (events of all rows per second).
+* batch throughput of ``generate_batch`` at B = 1, 8, 32, 128 (events of all rows per second);
+* whole default pieces per genre, one at a time (seconds a piece; a repeated strain is copied, not
+  sampled, so a dance's tokens come faster than its sampled events).
 
 Every sampled run masks EOS and asks for more bars than it can reach, so it samples exactly
 the number of events asked for. Usage::
@@ -76,6 +78,20 @@ def single_stream(generator: Generator, events: int, style_strength: float = 0.0
     done, wall, cpu = _timed(work)
     assert done == events, done
     return Rate(done, wall, cpu)
+
+
+def whole_pieces(generator: Generator, seeds: int = 5) -> list[tuple[str, float, float]]:
+    """Default pieces one at a time (the genre's metre, length and form; default settings), per
+    genre: (genre, mean seconds per piece, tokens of the finished pieces per second)."""
+    generator.generate_batch([GenerationRequest(genre=generator.loaded.genre_keys[0], bars=2, seed=99)])  # warm-up
+    rows = []
+    for key in generator.loaded.genre_keys:
+        started, tokens = time.perf_counter(), 0
+        for seed in range(seeds):
+            tokens += len(generator.generate_batch([GenerationRequest(genre=key, seed=seed)])[0].tokens)
+        seconds = time.perf_counter() - started
+        rows.append((key, seconds / seeds, tokens / seconds))
+    return rows
 
 
 def rerun_prefix(model, events: int) -> Rate:
@@ -214,6 +230,8 @@ def main() -> None:
     guided_rate = single_stream(int8, args.events, style_strength=DEFAULT_STYLE_STRENGTH)
     print(f"  with style strength {DEFAULT_STYLE_STRENGTH:g} {guided_rate}  (the default settings: one companion row)")
     fast_rate = int8_rate
+    for key, seconds, rate in whole_pieces(int8):
+        print(f"whole default pieces, {key:<10} {seconds:6.2f} s a piece, {rate:8,.0f} tokens of the piece per second")
     fp32_bound, int8_bound = matvec_bound(loaded)
     print(
         f"matrix-vector products alone: fp32 {fp32_bound:,.0f} steps/s, int8 {int8_bound:,.0f} steps/s; "

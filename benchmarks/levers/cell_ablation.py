@@ -1,7 +1,10 @@
-"""The cell (and dropout) ablation of issue 11: tanh RNN, GRU and LSTM at equal parameter count.
+"""The cell and recipe ablations of issue 11: tanh RNN, GRU and LSTM at equal parameter count;
+dropout, genre balance and a larger LSTM.
 
-Models come from ``benchmarks/levers/cell_ablation_train.sh`` (runs/ablation/cell-<cell>.*, the
-same data, seed, schedule and epochs). For each one, measured in one run, one torch thread:
+Models come from ``benchmarks/levers/cell_ablation_train.sh`` (runs/ablation/cell-<cell>.*) and
+``benchmarks/levers/recipe_ablation_train.sh`` (runs/ablation/dropout-<p>.*, balanced.*,
+lstm-2x512.*), each with the same data, seed, schedule and epochs. For each one, measured in one
+run, one torch thread:
 
 * test NLL (nats per event, own genre) per genre and its mean, next to the 5-gram baseline;
 * genre identification by likelihood (share of test pieces whose own genre scores them best);
@@ -78,6 +81,8 @@ def main() -> None:
         figures = critic_figures(loaded, dataset, critic, args.pieces)
         speeds = {p: single_stream(Generator(loaded, precision=p), args.events).wall for p in ("int8", "fp32")}
         name = f"{config.cell} 2x{config.n_hidden}, dropout {config.dropout:g}"
+        if loaded.card.get("training", {}).get("config", {}).get("balance_genres"):
+            name += ", genres balanced"
         print(f"{name} ({loaded.model.num_parameters():,} parameters), {path}")
         for key in loaded.genre_keys:
             nll, base = metrics["test_nll"][key], metrics["baseline_nll"][key]

@@ -271,18 +271,9 @@ class PieceState:
         while self.forced and not self.done and not self.closing:  # the bar line may begin another repeat
             while self.forced and not self.done:
                 moved |= self._advance_one(None)
-            if not self.done:
-                moved |= self._take_bar_line()
+            if not self.done:  # the bar line that is due, taken as the network's would be (it is fed next)
+                moved |= self._advance_one(self._bar_token(self.bars_begun + 1))
         return moved
-
-    def _take_bar_line(self) -> bool:
-        """After a repeat: the bar line that is due (the network is fed it next)."""
-        self._take(self._bar_token(self.bars_begun + 1))
-        self._begin_bar()
-        if self.bars_begun > self.plan.bars and self.decided:
-            self.tokens.append(EOS)  # the repeats are over: the piece ends here
-            self.done = True
-        return self._morph_moved()
 
     def _morph_moved(self) -> bool:
         """Move a morph's genre weights to the piece's progress; True when they moved."""

@@ -1,62 +1,92 @@
 """One token per row from the network's logits: guidance, masks, temperature, top-k, top-p, a draw.
 
-Plain Python over two short lists (the likeliest tokens and their running probability), with
-``bisect``: about 12 us a step for one row here, against 32 us for the same work in TorchScript.
+Two halves, so the sampler's step can run the tensor half inside the network's compiled step
+(``step_kernels.network_step_ranked``: one call into TorchScript per token, not a dozen small
+ones from Python, each slowed by the weights that stream through the cache between them):
+
+* ``rank`` (TorchScript-compatible): guidance, additive masks, chords downwards, temperature,
+  softmax, then the running probability of the likeliest ``partial_sort`` tokens and their ids;
+* ``pick`` (plain Python over two short lists, with ``bisect``): top-p, top-k and the
+  inverse-CDF draw, from one uniform number per row.
+
+``draw`` is the two in a row.
 """
 
 from __future__ import annotations
 
 import bisect
+from typing import List, Tuple
 
 import torch
+from torch import Tensor
 
 
-def draw(
-    logits: torch.Tensor,
-    partners: list[int],
-    scales: list[float],
-    masks: list[torch.Tensor],
-    chord_lows: list[int],
+def rank(
+    logits: Tensor,
+    masks: List[Tensor],
+    partners: List[int],
+    scales: List[float],
+    chord_lows: List[int],
     pitch_stop: int,
-    temperatures: list[float],
+    temperatures: List[float],
+    partial_sort: int,
+) -> Tuple[Tensor, Tensor, Tensor]:
+    """Guided, masked, tempered distributions of the rows and their likeliest tokens.
+
+    logits (B + P, V): the B rows, then one style companion per partner row (``partners[k]`` is
+    the row of companion k, guided as l + scale (l - l_companion)). ``masks`` are B additive (V,)
+    rows of 0 and -inf (adding them before the guidance changes no allowed logit).
+    ``chord_lows[r]`` >= 0 forbids pitches from that token up to ``pitch_stop`` (chords go
+    downwards, as the codec writes them). Returns the running probabilities of the likeliest
+    ``partial_sort`` tokens per row (B, k) (float32 sums), their token ids (B, k) and the full
+    probabilities (B, V), for a row whose top-k / top-p choice reaches past them.
+    """
+    rows = len(masks)
+    if rows == 1:
+        guided = logits[:1] + masks[0]
+    else:
+        guided = logits[:rows] + torch.stack(masks)
+    for k in range(len(partners)):
+        if scales[k] != 0.0:
+            row = guided[partners[k]]
+            row.add_(scales[k] * (row - logits[rows + k]))
+    for r in range(rows):
+        low = chord_lows[r]
+        if low >= 0:
+            guided[r].narrow(0, low, pitch_stop - low).fill_(float("-inf"))
+    tempered = False
+    for temperature in temperatures:
+        if temperature != 1.0:
+            tempered = True
+    if tempered:
+        guided /= torch.tensor(temperatures, dtype=torch.float32).unsqueeze(1)
+    probs = torch.softmax(guided, dim=-1)
+    ordered, order = probs.topk(min(partial_sort, probs.size(1)), dim=-1)
+    return ordered.cumsum_(dim=-1), order, probs
+
+
+def pick(
+    ranked: Tuple[Tensor, Tensor, Tensor],
     top_ks: list[int],
     top_ps: list[float],
     uniforms: list[float],
-    partial_sort: int,
 ) -> list[int]:
-    """One token per row (-1 where ``uniforms`` is negative: the row's next token is forced).
-
-    logits (B + P, V): the rows, then one style companion per partner row (``partners[k]`` is the
-    row of companion k, guided as l + scale (l - l_companion)). ``masks`` are additive (V,) rows of
-    0 and -inf (adding them before the guidance changes no allowed logit). ``chord_lows[r]`` >= 0
-    forbids pitches from that token up to ``pitch_stop`` (chords go downwards, as the codec writes
-    them). Only the likeliest ``partial_sort`` tokens are sorted when they hold every sampled row's
-    top-k / top-p choice (almost always: music is peaked; the prefix is a full sort's, so the draw
-    is too).
-    """
-    rows = len(masks)
-    guided = logits[:1] + masks[0] if rows == 1 else logits[:rows] + torch.stack(masks)
-    for k, row in enumerate(partners):
-        if scales[k]:
-            guided[row] += scales[k] * (guided[row] - logits[rows + k])
-    for row, low in enumerate(chord_lows):
-        if low >= 0:
-            guided[row, low:pitch_stop] = float("-inf")
-    if any(t != 1.0 for t in temperatures):
-        guided /= torch.tensor(temperatures).unsqueeze(1)
-    probs = torch.softmax(guided, dim=-1)
-    ordered, order = probs.topk(min(partial_sort, probs.shape[1]), dim=-1)
-    cdfs = ordered.cumsum_(dim=-1).tolist()  # float64 lists of float32 sums
-    for row in range(rows):
-        within = 0 < top_ks[row] <= partial_sort or (top_ps[row] < 1.0 and cdfs[row][-1] > top_ps[row])
-        if uniforms[row] >= 0 and not within:
+    """One token per row from ``rank``'s output (-1 where ``uniforms`` is negative: the row's
+    next token is forced). Only the likeliest tokens ``rank`` kept are searched when they hold
+    every sampled row's top-k / top-p choice (almost always: music is peaked; the prefix is a
+    full sort's, so the draw is too); else all tokens are sorted."""
+    cdf_rows, order, probs = ranked
+    kept = cdf_rows.size(1)
+    cdfs = cdf_rows.tolist()  # float64 lists of float32 sums
+    for row, uniform in enumerate(uniforms):
+        within = 0 < top_ks[row] <= kept or (top_ps[row] < 1.0 and cdfs[row][-1] > top_ps[row])
+        if uniform >= 0 and not within:
             ordered, order = torch.sort(probs, dim=-1, descending=True)
             cdfs = ordered.cumsum_(dim=-1).tolist()
             break
     orders = order.tolist()
     chosen = []
-    for row in range(rows):
-        uniform = uniforms[row]
+    for row, uniform in enumerate(uniforms):
         if uniform < 0:
             chosen.append(-1)
             continue
@@ -70,3 +100,21 @@ def draw(
         target = (1.0 - uniform) * cdf[size - 1]
         chosen.append(orders[row][min(bisect.bisect_left(cdf, target, 0, size), size - 1)])
     return chosen
+
+
+def draw(
+    logits: Tensor,
+    partners: list[int],
+    scales: list[float],
+    masks: list[Tensor],
+    chord_lows: list[int],
+    pitch_stop: int,
+    temperatures: list[float],
+    top_ks: list[int],
+    top_ps: list[float],
+    uniforms: list[float],
+    partial_sort: int,
+) -> list[int]:
+    """``rank`` then ``pick``: one token per row (-1 where ``uniforms`` is negative)."""
+    ranked = rank(logits, masks, partners, scales, chord_lows, pitch_stop, temperatures, partial_sort)
+    return pick(ranked, top_ks, top_ps, uniforms)

@@ -36,6 +36,7 @@ import warnings
 
 import torch
 
+from .draw import rank
 from .model import GenreRNN, State
 from .step_kernels import kernels
 
@@ -104,6 +105,11 @@ class PlainStepper:
     def step(self, tokens: list[int] | torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """tokens (B,) -> logits (B, V) and the new state."""
         return self.model.step(torch.as_tensor(tokens), self.weights, state)
+
+    def step_ranked(self, tokens: list[int], state: State, rank_args: tuple) -> tuple[tuple, State]:
+        """``step``, then ``draw.rank(logits, *rank_args)``: (the ranked likeliest tokens, the new state)."""
+        logits, state = self.step(tokens, state)
+        return rank(logits, *rank_args), state
 
     @staticmethod
     def select(state: State, rows: torch.Tensor) -> State:
@@ -247,3 +253,10 @@ class FastStepper(PlainStepper):
             tokens = tokens.tolist()
         logits, hs, cs = self.kernels.network_step(self.cell, tokens, state[0], state[1], *self._weights())
         return logits, (hs, cs)
+
+    def step_ranked(self, tokens: list[int], state: LayerState, rank_args: tuple) -> tuple[tuple, LayerState]:
+        """``step`` and ``draw.rank`` in one compiled call (``step_kernels.network_step_ranked``)."""
+        ranked, hs, cs = self.kernels.network_step_ranked(
+            self.cell, tokens, state[0], state[1], *self._weights(), *rank_args
+        )
+        return ranked, (hs, cs)

@@ -39,7 +39,7 @@ import torch
 
 from .checkpoint import LoadedModel
 from .codec import BOS, PITCH, VOCAB_SIZE, meter_token, tokens_to_piece
-from .draw import draw
+from .draw import pick
 from .fast_step import FastStepper, PlainStepper
 from .piece_shape import draw_bars, draw_meter, length_range, meter_odds
 from .piece_state import PieceState, primer_prefix
@@ -157,21 +157,25 @@ class Generator:
             self._bias[key] = row
         return row
 
-    def _draw_args(self, rows: list[PieceState], partners: list[int], strengths: list[float]) -> tuple:
-        """What the draw needs besides the logits (``musicgen.draw``): guidance, masks,
-        temperature, top-k, top-p and a uniform number per row (-1 where the next token is forced)."""
-        return (
+    def _draw_args(self, rows: list[PieceState], partners: list[int], strengths: list[float]) -> tuple[tuple, tuple]:
+        """What the draw needs besides the logits (``musicgen.draw``): for ``rank`` the masks,
+        guidance, chords downwards and temperature; for ``pick`` top-k, top-p and a uniform
+        number per row (-1 where the next token is forced)."""
+        rank_args = (
+            [self._mask(row.mask_key()) for row in rows],
             partners,
             [0.0 if rows[i].in_ending else w for i, w in zip(partners, strengths)],  # no guidance in the final bar
-            [self._mask(row.mask_key()) for row in rows],
             [row.follower.chord_low for row in rows],
             PITCH.stop,
             [row.request.temperature for row in rows],
+            PARTIAL_SORT,
+        )
+        pick_args = (
             [row.request.top_k for row in rows],
             [row.request.top_p for row in rows],
             [row.uniform() if row.needs_sample else -1.0 for row in rows],
-            PARTIAL_SORT,
         )
+        return rank_args, pick_args
 
     def _layout(self, rows: list[PieceState]) -> tuple[torch.Tensor, list[int], list[float]]:
         """Batch layout: the rows, then one companion per row with style strength. Returns the
@@ -219,8 +223,9 @@ class Generator:
                 stepper.set_genre(weights)
                 for _ in range(PROGRESS_EVERY):
                     fed = [row.tokens[-1] for row in active]
-                    logits, state = stepper.step(fed + [fed[i] for i in partners], state)
-                    sampled = draw(logits, *self._draw_args(active, partners, strengths))
+                    rank_args, pick_args = self._draw_args(active, partners, strengths)
+                    ranked, state = stepper.step_ranked(fed + [fed[i] for i in partners], state, rank_args)
+                    sampled = pick(ranked, *pick_args)
                     genre_moved = False
                     for row, token in zip(active, sampled):
                         genre_moved |= row.advance(None if token < 0 else token)

@@ -3,7 +3,8 @@
 Compiled once per process (``kernels()``, on first use) so a step is one call into TorchScript
 instead of some thirty small eager ops, each with its Python dispatch (the int8 ops cost most:
 about 20 us each from Python, measured: a tiny int8 model's step takes 35 us compiled, 98 us
-eager). The draw stays in Python (``musicgen.draw``): with ``bisect`` it is faster there. The maths is that of
+eager). ``network_step_ranked`` adds the tensor half of the draw (``draw.rank``); the pick itself
+stays in Python (``draw.pick``): with ``bisect`` it is faster there. The maths is that of
 ``GenreRNN.forward`` for T = 1, with the weights prepared by ``fast_step.FastStepper``:
 
 * ``token_gates`` (V, G H): layer 0's token part of the input projection, one row per token;
@@ -28,6 +29,8 @@ from typing import List, Tuple
 
 import torch
 from torch import Tensor
+
+from .draw import rank
 
 Packed = torch.classes.quantized.LinearPackedParamsBase
 
@@ -181,8 +184,39 @@ def network_step(
     return rnn_step(tokens, hs, cs, token_gates, genre_gates, mats, packed, spans, hidden_bias, head_bias, int8)
 
 
+def network_step_ranked(
+    cell: str,
+    tokens: List[int],
+    hs: List[Tensor],
+    cs: List[Tensor],
+    token_gates: Tensor,
+    genre_gates: List[Tensor],
+    mats: List[Tensor],
+    packed: List[Packed],
+    spans: List[Tensor],
+    hidden_bias: List[Tensor],
+    head_bias: Tensor,
+    int8: bool,
+    masks: List[Tensor],
+    partners: List[int],
+    scales: List[float],
+    chord_lows: List[int],
+    pitch_stop: int,
+    temperatures: List[float],
+    partial_sort: int,
+) -> Tuple[Tuple[Tensor, Tensor, Tensor], List[Tensor], List[Tensor]]:
+    """``network_step``, then ``draw.rank`` of its logits: (running probabilities (B, k), token
+    ids (B, k), probabilities (B, V)), hs, cs; all the tensor work of a sampling step in one call."""
+    logits, new_h, new_c = network_step(
+        cell, tokens, hs, cs, token_gates, genre_gates, mats, packed, spans, hidden_bias, head_bias, int8
+    )
+    ranked = rank(logits, masks, partners, scales, chord_lows, pitch_stop, temperatures, partial_sort)
+    return ranked, new_h, new_c
+
+
 class Kernels:
-    """The compiled kernels (``network_step``); ``compiled`` is False where TorchScript is missing."""
+    """The compiled kernels (``network_step``, ``network_step_ranked``); ``compiled`` is False
+    where TorchScript is missing."""
 
     def __init__(self):
         with warnings.catch_warnings():  # torch 2.13 calls TorchScript deprecated; it is what runs fastest here
@@ -190,9 +224,10 @@ class Kernels:
             warnings.filterwarnings("ignore", message=r"(?s).*quantiz.*deprecated.*")
             try:
                 self.network_step = torch.jit.script(network_step)
+                self.network_step_ranked = torch.jit.script(network_step_ranked)
                 self.compiled = True
             except Exception:  # a torch without TorchScript: the same functions run eagerly, slower
-                self.network_step = network_step
+                self.network_step, self.network_step_ranked = network_step, network_step_ranked
                 self.compiled = False
 
 

@@ -181,3 +181,35 @@ def test_the_engine_runs_eagerly_where_torchscript_is_missing(wide_model, monkey
     engine.kernels = eager
     plain, _ = _run_steps(engine, tokens, weights)
     torch.testing.assert_close(plain, compiled, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("engine_kind", ["plain", "fp32", "int8"])
+def test_the_step_with_its_ranking_is_the_step_then_the_ranking(wide_model, engine_kind):
+    """``step_ranked`` (one compiled call on the fast engines) gives exactly ``draw.rank`` of
+    ``step``'s logits, with guidance, masks, chords downwards and temperature in play."""
+    from musicgen.codec import PITCH
+    from musicgen.draw import rank
+
+    def engine():
+        if engine_kind == "plain":
+            return PlainStepper(wide_model)
+        return FastStepper(wide_model, int8=engine_kind == "int8")
+
+    tokens = _tokens(3, seed=8)  # rows 0 and 1, then row 0's style companion
+    weights = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    masks = [torch.zeros(VOCAB_SIZE), torch.zeros(VOCAB_SIZE)]
+    masks[1][PITCH.offset :] = float("-inf")
+    rank_args = (masks, [0], [1.5], [-1, PITCH.offset + 30], PITCH.stop, [1.0, 0.8], 16)
+    separate, fused = engine(), engine()
+    with separate.context():
+        state_a = separate.concat([separate.start(weights[i : i + 1]) for i in range(3)])
+        state_b = fused.concat([fused.start(weights[i : i + 1]) for i in range(3)])
+        separate.set_genre(weights)
+        fused.set_genre(weights)
+        for t in range(5):
+            logits, state_a = separate.step(tokens[:, t].tolist(), state_a)
+            expected = rank(logits, *rank_args)
+            ranked, state_b = fused.step_ranked(tokens[:, t].tolist(), state_b, rank_args)
+            for got, want in zip(ranked, expected):
+                assert torch.equal(got, want)
+    assert expected[0].shape == (2, 16) and expected[2].shape == (2, VOCAB_SIZE)

@@ -80,13 +80,13 @@ def test_the_network_hears_each_part_once_as_the_corpus_writes_a_tune(generator,
 
     monkeypatch.setattr(piece_state, "ENDING_TRIES", 1)  # the final bar sampled once: one pass
     fed = []
-    step = generator.stepper.step
+    step_ranked = generator.stepper.step_ranked
 
-    def spy(tokens, state):
+    def spy(tokens, state, rank_args):
         fed.append(list(tokens)[0])
-        return step(tokens, state)
+        return step_ranked(tokens, state, rank_args)
 
-    monkeypatch.setattr(generator.stepper, "step", spy)
+    monkeypatch.setattr(generator.stepper, "step_ranked", spy)
     result = generate_piece(generator, GenerationRequest(genre="rise", form=form, part_bars=4, seed=7))
     assert [p["label"] for p in result.parts] == list(form) and result.complete
     assert check_stream(result.tokens) == []

@@ -54,7 +54,8 @@ class ControlPanel(QWidget):
         self.default_meters: dict[str, str] = {}  # genre key -> "6/8"
         self.primer_path: str | None = None
         self.primer_summary = ""  # e.g. "212 notes, 8 bars"
-        self.user_set: set[str] = set()  # "tempo", "program": values the musician chose themselves
+        # "tempo", "program", "style_strength": values the musician chose (else they follow the style)
+        self.user_set: set[str] = set()
         self._filling = False  # True while the panel itself sets values
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -102,7 +103,8 @@ class ControlPanel(QWidget):
         self.strength_slider.setRange(0, round(MAX_STYLE_STRENGTH * STRENGTH_SCALE))
         self.strength_slider.setValue(round(DEFAULT_STYLE_STRENGTH * STRENGTH_SCALE))
         self.strength_slider.setToolTip(
-            "Push the music further towards the style (0 = off). Strong values can sound exaggerated."
+            "Push the music further towards the style (0 = off). Each style starts at the setting measured "
+            "to sound most like its real pieces; strong values can sound exaggerated."
         )
         self.strength_label = hint()
         form.addWidget(self.genre_combo)
@@ -125,6 +127,7 @@ class ControlPanel(QWidget):
         self.blend_combo.currentIndexChanged.connect(self._blend_changed)
         self.blend_slider.valueChanged.connect(self._blend_changed)
         self.strength_slider.valueChanged.connect(self._strength_changed)
+        self.strength_slider.valueChanged.connect(lambda: self._user_changed("style_strength"))
         self._strength_changed()
         return box
 
@@ -260,6 +263,11 @@ class ControlPanel(QWidget):
                 )
             else:
                 self.instrument_combo.setCurrentIndex(program)
+            strength = round(genre.style_strength * STRENGTH_SCALE)  # the model card's, measured per style
+            if "style_strength" in self.user_set and self.strength_slider.value() != strength:
+                kept.append(f"style strength {self.style_strength():g} (style: {genre.style_strength:g})")
+            else:
+                self.strength_slider.setValue(strength)
         if kept:
             self.notice.emit(f"Kept your {' and '.join(kept)}.")
         self._update_defaults()
@@ -350,9 +358,10 @@ class ControlPanel(QWidget):
             self.piece_box.apply_fields(fields)
             if fields.get("temperature") is not None:
                 self.adventure_slider.setValue(round(float(fields["temperature"]) * TEMPERATURE_SCALE))
-            self.strength_slider.setValue(
-                round(float(fields.get("style_strength", DEFAULT_STYLE_STRENGTH) or 0) * STRENGTH_SCALE)
-            )
+            strength = fields.get("style_strength")
+            if strength is None:  # the style's own
+                strength = self.genre(first).style_strength if self.genre(first) else DEFAULT_STYLE_STRENGTH
+            self.strength_slider.setValue(round(float(strength) * STRENGTH_SCALE))
             if fields.get("seed") is not None:
                 self.seed_spin.setValue(int(fields["seed"]))
         genre = self.genre(first)
@@ -361,6 +370,7 @@ class ControlPanel(QWidget):
             for name, differs in (
                 ("tempo", self.tempo_spin.value() != genre.tempo),
                 ("program", self.instrument_combo.currentData() != genre.program),
+                ("style_strength", self.strength_slider.value() != round(genre.style_strength * STRENGTH_SCALE)),
             )
             if differs
         }

@@ -6,7 +6,6 @@ from PySide6.QtCore import QSettings
 
 from .control_values import main_genre_key
 from .controls import DEFAULT_TEMPERATURE
-from musicgen.request import DEFAULT_STYLE_STRENGTH
 
 from .piece_box import FORM_LENGTH
 
@@ -55,11 +54,12 @@ def restore_panel(panel, settings: QSettings) -> None:
             "key": text.get("key") or None,
             "program": int(text.get("program") or genre.program),
             "temperature": float(text.get("temperature") or DEFAULT_TEMPERATURE),
-            "style_strength": float(text.get("style_strength", DEFAULT_STYLE_STRENGTH)),
+            "style_strength": float(text.get("style_strength") or genre.style_strength),
             "seed": int(text.get("seed") or panel.seed_spin.value()),
         }
         panel.apply_fields(fields)
-        panel.user_set = {name for name in text.get("user_set", "").split(",") if name in ("tempo", "program")}
+        chosen = ("tempo", "program", "style_strength")
+        panel.user_set = {name for name in text.get("user_set", "").split(",") if name in chosen}
         panel.keep_seed_check.setChecked(text.get("keep_seed", "false").lower() == "true")
     except (TypeError, ValueError, IndexError):
         pass  # a damaged settings file must not stop the app; the defaults stay

@@ -20,6 +20,7 @@ from typing import Iterator
 from .files import atomic_write_bytes, check_regular_target, stray_temp_files
 from .progress import Progress
 from .request import piece_file_name  # re-exported: the one file-name scheme ("reel-seed7.mid")
+from .request import with_genre_defaults
 
 MANIFEST_NAME = "manifest.jsonl"
 CHUNK_SIZE = 32  # pieces per batched sampling pass
@@ -219,6 +220,8 @@ def run_batch(
         if not 1 <= best_of <= MAX_BEST_OF:
             raise ValueError(f"--best-of must be between 1 and {MAX_BEST_OF}, got {best_of}")
         critic = critic_for_model(loaded)  # trained and cached on first use
+    # Settings left open take the genre's defaults now, so the manifest and a resumed run agree.
+    requests = [with_genre_defaults(request, loaded.genres) for request in requests]
     index = _originality_index(loaded, max_copied)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .cli_common import UserError, check_outputs, check_writable, consume, load_model_or_fail, minutes, read_model_card
 
-from .request import DEFAULT_STYLE_STRENGTH, weights_text
+from .request import weights_text
 
 RANDOM_SEED_LIMIT = 2**31  # a seed drawn for the user is below this (short enough to retype)
 
@@ -39,8 +39,8 @@ def _add_sampling_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--style-strength",
         type=float,
-        help="genre guidance 0..4: how strongly the style is pushed away from the average of all genres "
-        "(default 0.5; 0 = off)",
+        help="genre guidance 0..4: how strongly the style is pushed away from the average of all genres; "
+        "0 = off (default: the genre's, from the model card; see 'musicgen genres')",
     )
     parser.add_argument(
         "--precision",
@@ -53,7 +53,9 @@ def _add_sampling_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--program", type=int, help="General MIDI instrument 0..127 (default: the genre's)")
     parser.add_argument("--temperature", type=float, help="randomness, > 0 (default 1.0)")
     parser.add_argument("--top-k", type=int, help="sample among the k likeliest events; 0 = off (default)")
-    parser.add_argument("--top-p", type=float, help="nucleus sampling, in (0, 1]; 1 = off (default 0.95)")
+    parser.add_argument(
+        "--top-p", type=float, help="nucleus sampling, in (0, 1]; 1 = off (default: the genre's, from the model card)"
+    )
     parser.add_argument("--morph-to", help="genre or blend the piece moves to by its end")
     parser.add_argument("--max-events", type=int, help="cap on sampled events (default: from the length, 48 per beat)")
     parser.add_argument("--model", help="model name or .json path (default: musicgen-default)")
@@ -328,7 +330,9 @@ def add_commands(commands) -> None:
     regen.add_argument("--genre", help="genre or blend (default: the genre the model finds likeliest for the file)")
     regen.add_argument("--seed", type=int, default=0, help="seed of the first candidate (default 0)")
     regen.add_argument(
-        "--style-strength", type=float, default=DEFAULT_STYLE_STRENGTH, help="genre guidance 0..4 (default 0.5)"
+        "--style-strength",
+        type=float,
+        help="genre guidance 0..4 (default: the genre's, from the model card)",
     )
     regen.add_argument(
         "--candidates",

@@ -8,7 +8,7 @@ from .cli_common import check_distinct, check_writable, read_model_card
 
 
 def cmd_genres(args) -> None:
-    """List the genres a model can compose, with each one's default instrument and tempo."""
+    """List the genres a model can compose, with each one's default instrument, tempo, style strength and top-p."""
     import pretty_midi
 
     from .genres import genre_from_dict
@@ -18,10 +18,13 @@ def cmd_genres(args) -> None:
     print(
         f"Genres of model {path.stem} (use --genre KEY, or a blend such as {genres[0].key}=0.7,{genres[-1].key}=0.3):"
     )
-    print(f"{'key':<12}{'name':<24}{'instrument':<26}{'tempo':>6}  description")
+    print(f"{'key':<12}{'name':<24}{'instrument':<26}{'tempo':>6}{'style':>7}{'top-p':>7}  description")
     for genre in genres:
         instrument = pretty_midi.program_to_instrument_name(genre.program)
-        print(f"{genre.key:<12}{genre.display_name:<24}{instrument:<26}{genre.tempo:>6}  {genre.description}")
+        print(
+            f"{genre.key:<12}{genre.display_name:<24}{instrument:<26}{genre.tempo:>6}"
+            f"{genre.style_strength:>7g}{genre.top_p:>7g}  {genre.description}"
+        )
 
 
 def _format_metrics(metrics: dict) -> list[str]:

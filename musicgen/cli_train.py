@@ -234,6 +234,8 @@ def add_commands(commands) -> None:
         "--seed", type=int, default=0, help="piece i of genre g gets seed SEED + g*PIECES + i (default 0)"
     )
     report.add_argument("--temperature", type=float, default=1.0, help="randomness, > 0 (default 1.0)")
-    report.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling, in (0, 1] (default 0.95)")
+    report.add_argument(
+        "--top-p", type=float, help="nucleus sampling, in (0, 1] (default: each genre's, from the model card)"
+    )
     report.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest events; 0 = off (default)")
     report.set_defaults(func=cmd_report)

@@ -55,8 +55,8 @@ from .request import (
     main_genre,
     parse_genre_spec,
     plan_request,
-    validate_request,
     weights_text,
+    with_genre_defaults,
 )
 
 PRIMER_MAX_TOKENS = 1500  # the primer's last tokens warm the state (its notes are all kept)
@@ -127,8 +127,13 @@ class Generator:
             raise ValueError(f"this model never saw metre {meter_text(meter)}; it knows {', '.join(known)}")
         return meter
 
+    def with_genre_defaults(self, request: GenerationRequest) -> GenerationRequest:
+        """``request.with_genre_defaults`` for this model's genres: style strength and top-p left
+        open (None) become the main genre's (from the model card)."""
+        return with_genre_defaults(request, self.genres)
+
     def _make_row(self, request: GenerationRequest) -> PieceState:
-        validate_request(request, self.genre_keys)
+        request = self.with_genre_defaults(request)
         start = parse_genre_spec(request.genre, self.genre_keys)
         end = parse_genre_spec(request.morph_to, self.genre_keys) if request.morph_to is not None else None
         genre = self.genres[self.genre_keys.index(main_genre(start, self.genre_keys))]

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .request import DEFAULT_STYLE_STRENGTH, DEFAULT_TOP_P
+
 
 @dataclass(frozen=True)
 class Genre:
     """A style: ``key`` is its short name on the command line, ``program`` its default
-    General MIDI instrument (0-based) and ``tempo`` its default playback tempo (quarter notes
-    per minute)."""
+    General MIDI instrument (0-based), ``tempo`` its default playback tempo (quarter notes
+    per minute), ``style_strength`` and ``top_p`` the sampling defaults of a request that names
+    none (a model card may hold values measured for its model: ``benchmarks/levers/sampling_defaults.py``)."""
 
     key: str
     display_name: str
     description: str
     program: int
     tempo: int
+    style_strength: float = DEFAULT_STYLE_STRENGTH
+    top_p: float = DEFAULT_TOP_P
 
 
 # General MIDI programs (0-based): 19 church organ, 52 choir aahs, 40 violin, 73 flute,
@@ -45,6 +50,8 @@ def genre_from_dict(data: dict) -> Genre:
         str(data.get("description", "")),
         int(data.get("program", 0)),
         int(data.get("tempo", 120)),
+        float(data.get("style_strength", DEFAULT_STYLE_STRENGTH)),
+        float(data.get("top_p", DEFAULT_TOP_P)),
     )
 
 
@@ -56,4 +63,6 @@ def genre_to_dict(genre: Genre) -> dict:
         "description": genre.description,
         "program": genre.program,
         "tempo": genre.tempo,
+        "style_strength": genre.style_strength,
+        "top_p": genre.top_p,
     }

@@ -32,7 +32,6 @@ from .request import (
     Plan,
     event_cap,
     parse_genre_spec,
-    validate_request,
     weights_text,
 )
 
@@ -152,12 +151,13 @@ def regenerate(
     last_bar: int | None = None,
     seed: int = 0,
     genre: str | None = None,
-    style_strength: float = 0.0,
+    style_strength: float | None = None,
     candidates: int = DEFAULT_CANDIDATES,
 ) -> Iterator[Progress]:
     """Regenerate bars ``first_bar..last_bar`` (1-based, inclusive; None = to the end) of a
     GeneratedPiece or MIDI file; yields Progress, the last with ``.result`` (a GeneratedPiece),
-    which is also the generator's return value. ValueError names any problem."""
+    which is also the generator's return value. ``style_strength`` None: the genre's default.
+    ValueError names any problem."""
     began = time.perf_counter()
     if not 1 <= candidates <= MAX_CANDIDATES:
         raise ValueError(f"candidates must be from 1 to {MAX_CANDIDATES}, got {candidates}")
@@ -186,7 +186,7 @@ def regenerate(
         tempo=tempo,
         program=program,
     )
-    validate_request(request, generator.genre_keys)
+    request = generator.with_genre_defaults(request)  # style strength None: the genre's own
     yield Progress(0, candidates + 1, f"sampling {candidates} candidates for bars {first_bar}-{last}")
     n_bars = last - first_bar + 1
     plan = Plan(meter, "free", "A", n_bars, event_cap(n_bars, meter))

@@ -69,7 +69,7 @@ def build_report(
     pieces_per_genre: int = 100,
     seed: int = 0,
     temperature: float = 1.0,
-    top_p: float = 0.95,
+    top_p: float | None = None,
     top_k: int = 0,
     batch_size: int = GENERATION_BATCH,
     critic=None,
@@ -77,14 +77,15 @@ def build_report(
     """Generate, measure and write the report to ``out_dir``; yields progress, the last with the metrics.
 
     ``critic``: a ``StyleCritic`` for ``dataset``'s genres; by default the dataset's cached one
-    (``critic.load_critic``, trained on first use)."""
+    (``critic.load_critic``, trained on first use). ``top_p`` None and the style strength: each
+    genre's defaults (``Genre``, from the model card), as ``generate`` uses them."""
     from .evaluate import check_genres_match, evaluate_model
     from .generate import Generator
     from .request import GenerationRequest
 
     if pieces_per_genre < 1:
         raise ValueError(f"pieces per genre must be at least 1 (got {pieces_per_genre})")
-    if temperature <= 0 or not 0 < top_p <= 1 or top_k < 0:
+    if temperature <= 0 or (top_p is not None and not 0 < top_p <= 1) or top_k < 0:
         raise ValueError("temperature must be positive, top-p in (0, 1] and top-k at least 0")
     check_genres_match(loaded, dataset)
     started = time.time()
@@ -170,6 +171,14 @@ def build_report(
             "temperature": temperature,
             "top_p": top_p,
             "top_k": top_k,
+            # What each genre's pieces were sampled with (the request's None taken from the genre).
+            "genre_sampling": {
+                genre.key: {
+                    "style_strength": genre.style_strength,
+                    "top_p": genre.top_p if top_p is None else top_p,
+                }
+                for genre in loaded.genres
+            },
             "in_key_threshold": IN_KEY_THRESHOLD,
         },
         "genres": {key: genre_metrics(samples[key], seed) for key in keys},

@@ -44,12 +44,22 @@ def _percent(value) -> str:
     return _cell(value, "{:.0%}")
 
 
+def _sampling_text(settings: dict) -> str:
+    """Top-p and style strength as sampled: one value, or each genre's (the model card's defaults)."""
+    per_genre = settings.get("genre_sampling")
+    if not per_genre:
+        return f"top-p {settings['top_p']}"
+    return "style strength and top-p per genre: " + ", ".join(
+        f"{html.escape(key)} {values['style_strength']:g} / {values['top_p']:g}" for key, values in per_genre.items()
+    )
+
+
 def _intro_html(metrics: dict) -> str:
     settings, generation = metrics["settings"], metrics["generation"]
     return (
         f"<h1>Does the generated music sound like its genre?</h1><p>Model <code>{html.escape(metrics['model'])}"
         f"</code>, {settings['pieces_per_genre']} generated pieces per genre compared with each genre's held-out "
-        f"test pieces. Sampling: temperature {settings['temperature']}, top-p {settings['top_p']}, top-k "
+        f"test pieces. Sampling: temperature {settings['temperature']}, {_sampling_text(settings)}, top-k "
         f"{settings['top_k'] or 'off'}, seed {settings['seed']}. Created {html.escape(metrics['created'])}; "
         f"generation took {generation['seconds']:.0f} s ({generation['events_per_second']:.0f} events/s), "
         f"the whole report {metrics['seconds']:.0f} s.</p>"

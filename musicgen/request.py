@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .keys import parse_key
@@ -31,10 +31,12 @@ MAX_TEMPERATURE = 10.0  # beyond this the distribution is flat noise
 MAX_SEED = 2**63 - 1
 MAX_PROGRAM = 127
 MAX_STYLE_STRENGTH = 4.0
-# Measured (docs/style_levers.md): at 0.5 the style critic recognises every genre at >= 0.9x its
-# recall of real pieces (at 0: Scottish 0.66x, hornpipes 0.90x); at 1.0 some chorales degenerate
-# into runs of short notes (up to 53 notes a bar; real chorales have about 20).
+# Sampling defaults of a genre whose model card names none (``Genre.style_strength`` / ``top_p``;
+# the shipped card names its own per genre, measured: docs/style_levers.md). At style strength 0.5
+# the style critic recognised every genre at >= 0.9x its recall of real pieces (at 0: Scottish
+# 0.66x, hornpipes 0.90x); at 1.0 some chorales degenerate into runs of short notes.
 DEFAULT_STYLE_STRENGTH = 0.5
+DEFAULT_TOP_P = 0.95
 DEFAULT_FREE_BARS = 16  # a through-composed piece without a length
 DEFAULT_PART_BARS = 8  # a strain of a dance tune
 FREE = "free"
@@ -66,8 +68,9 @@ class GenerationRequest:
     program: int | None = None  # General MIDI program 0..127; None = genre default (Genre.program)
     temperature: float = 1.0
     top_k: int = 0  # 0 = off
-    top_p: float = 0.95  # 1.0 = off
-    style_strength: float = DEFAULT_STYLE_STRENGTH  # genre guidance W: logits + W (logits - logits of the even blend)
+    top_p: float | None = None  # 1.0 = off; None = the genre's default (Genre.top_p)
+    # Genre guidance W: logits + W (logits - logits of the even blend); None = the genre's default.
+    style_strength: float | None = None
     seed: int = 0
     primer: str | None = None  # MIDI file to continue
     max_events: int | None = None  # cap on sampled tokens; None = from the length
@@ -153,11 +156,13 @@ def validate_request(request: GenerationRequest, genre_keys: list[str]) -> None:
     r = request
     if not _is_number(r.temperature) or not 0 < r.temperature <= MAX_TEMPERATURE:
         raise ValueError(f"temperature must be above 0 and at most {MAX_TEMPERATURE:g}, got {r.temperature}")
-    if not _is_number(r.top_p) or not 0 < r.top_p <= 1:
+    if r.top_p is not None and (not _is_number(r.top_p) or not 0 < r.top_p <= 1):
         raise ValueError(f"top-p must be above 0 and at most 1, got {r.top_p}")
     if not _is_whole(r.top_k) or r.top_k < 0:
         raise ValueError(f"top-k must be a whole number, 0 (off) or more, got {r.top_k}")
-    if not _is_number(r.style_strength) or not 0 <= r.style_strength <= MAX_STYLE_STRENGTH:
+    if r.style_strength is not None and (
+        not _is_number(r.style_strength) or not 0 <= r.style_strength <= MAX_STYLE_STRENGTH
+    ):
         raise ValueError(f"style strength must be from 0 to {MAX_STYLE_STRENGTH:g}, got {r.style_strength}")
     if r.seconds is not None and (not _is_number(r.seconds) or not 0 < r.seconds <= MAX_SECONDS):
         raise ValueError(f"length in seconds must be above 0 and at most {MAX_SECONDS:g}, got {r.seconds}")
@@ -183,6 +188,22 @@ def validate_request(request: GenerationRequest, genre_keys: list[str]) -> None:
         raise ValueError(f"primer {r.primer}: no such file")
     if r.primer is not None and r.form is not None and parse_form(r.form) != FREE:
         raise ValueError("a continued primer is through-composed: leave --form out (or use 'free')")
+
+
+def with_genre_defaults(request: GenerationRequest, genres: list) -> GenerationRequest:
+    """The request with the sampling settings it leaves open (None) taken from its main genre:
+    style strength and top-p (``genres``: the model's ``Genre`` list, whose values the model card
+    holds, measured per genre). ValueError for a bad request."""
+    keys = [genre.key for genre in genres]
+    validate_request(request, keys)
+    genre = genres[keys.index(main_genre(parse_genre_spec(request.genre, keys), keys))]
+    resolved = replace(
+        request,
+        style_strength=genre.style_strength if request.style_strength is None else request.style_strength,
+        top_p=genre.top_p if request.top_p is None else request.top_p,
+    )
+    validate_request(resolved, keys)  # the card's values too
+    return resolved
 
 
 def plan_request(

@@ -159,6 +159,39 @@ def test_render_defaults_come_from_the_main_genre_and_can_be_overridden(generato
     assert pm.get_tempo_changes()[1][0] == pytest.approx(66)
 
 
+def test_sampling_defaults_come_from_the_main_genre_of_the_card_and_can_be_overridden(tiny_model, tmp_path):
+    """A model card's per-genre style strength and top-p fill a request's open settings; a card
+    without them gives the global defaults; a named value wins; the result records what was used."""
+    import shutil
+
+    from musicgen.genres import genre_from_dict
+    from musicgen.request import DEFAULT_STYLE_STRENGTH, DEFAULT_TOP_P
+
+    card = json.loads(tiny_model.read_text())
+    assert all("style_strength" in g for g in card["genres"])  # train writes them
+    old = genre_from_dict({k: v for k, v in card["genres"][0].items() if k not in ("style_strength", "top_p")})
+    assert (old.style_strength, old.top_p) == (DEFAULT_STYLE_STRENGTH, DEFAULT_TOP_P)
+    card["genres"][1].update(style_strength=0.0, top_p=1.0)  # "fall": no guidance, no nucleus
+    shutil.copy(tiny_model.with_suffix(".safetensors"), tmp_path / "tuned.safetensors")
+    (tmp_path / "tuned.json").write_text(json.dumps(card))
+    tuned = Generator(load_model(str(tmp_path / "tuned.json")))
+    plain = Generator(load_model(str(tiny_model)))
+    blend = run(tuned, genre="rise=0.3,fall=0.7", bars=2, seed=4)  # the main genre's defaults
+    assert (blend.request.style_strength, blend.request.top_p) == (0.0, 1.0)
+    fall = run(tuned, genre="fall", bars=2, seed=4)
+    assert fall.tokens == run(plain, genre="fall", bars=2, seed=4, style_strength=0.0, top_p=1.0).tokens
+    assert fall.tokens != run(plain, genre="fall", bars=2, seed=4).tokens
+    rise = run(tuned, genre="rise", bars=2, seed=4)
+    assert (rise.request.style_strength, rise.request.top_p) == (DEFAULT_STYLE_STRENGTH, DEFAULT_TOP_P)
+    named = run(tuned, genre="fall", bars=2, seed=4, style_strength=2.0, top_p=0.5)
+    assert (named.request.style_strength, named.request.top_p) == (2.0, 0.5)
+    assert named.tokens != fall.tokens
+    card["genres"][1]["style_strength"] = 9.0  # a damaged card: named in the error
+    (tmp_path / "tuned.json").write_text(json.dumps(card))
+    with pytest.raises(ValueError, match="style strength must be from 0 to 4, got 9"):
+        run(Generator(load_model(str(tmp_path / "tuned.json"))), genre="fall", bars=2)
+
+
 # ----- primer ------------------------------------------------------------------------------------
 def test_primer_notes_come_first_and_primer_end_is_set(generator, chorale_like, tmp_path):
     path = write_midi(chorale_like, tmp_path / "primer.mid", tempo=100)
@@ -240,7 +273,7 @@ def test_batch_gives_valid_reproducible_pieces_in_request_order(generator):
     first = generator.generate_batch(requests)
     second = generator.generate_batch(requests)
     assert [p.tokens for p in first] == [p.tokens for p in second]
-    assert [p.request for p in first] == requests
+    assert [p.request for p in first] == [generator.with_genre_defaults(r) for r in requests]  # None: the genre's
     for piece, request in zip(first, requests):
         assert piece.events <= (request.max_events or 10**9)
         assert piece.piece.notes

@@ -25,6 +25,7 @@ import gui.main_window
 from gui import file_dialogs, jobs, theme
 from gui.control_values import blend_spec, meter_default_label, split_blend_spec
 from gui.help import shortcut_rows
+from gui.controls import STRENGTH_SCALE
 from gui.main_window import MainWindow
 from gui.music_text import bar_numbers, note_name, note_value, ruler_labels
 from gui.piano_roll import KEYBOARD_WIDTH, RULER_HEIGHT, PianoRoll, octave_name
@@ -568,6 +569,26 @@ def test_your_tempo_and_instrument_survive_a_change_of_style(qtbot, window):
         pick(controls.genre_combo, "fall")
     assert controls.tempo_spin.value() == 140 and controls.instrument_combo.currentText() == "Violin"
     assert "Kept your tempo 140 BPM" in blocker.args[0] and "Kept your" in window.statusBar().currentMessage()
+
+
+def test_style_strength_follows_the_style_unless_you_moved_it(qtbot, window):
+    """Each style starts at the model card's measured style strength; the musician's own survives
+    a change of style (and is said to), as their tempo does."""
+    from dataclasses import replace
+
+    controls = window.controls
+    tuned = [replace(g, style_strength=(0.0, 1.5)[i]) for i, g in enumerate(window.model_info.genres)]
+    controls.set_model(replace(window.model_info, genres=tuned))
+    pick(controls.genre_combo, "fall")
+    assert controls.style_strength() == 1.5
+    pick(controls.genre_combo, "rise")
+    assert controls.style_strength() == 0.0 and controls.request_fields()["style_strength"] == 0.0
+    controls.strength_slider.setValue(round(0.7 * STRENGTH_SCALE))
+    with qtbot.waitSignal(controls.notice) as blocker:
+        pick(controls.genre_combo, "fall")
+    assert controls.style_strength() == 0.7 and "style strength 0.7 (style: 1.5)" in blocker.args[0]
+    controls.apply_fields({"genre": "rise", "style_strength": None})  # a take that left it to the style
+    assert controls.style_strength() == 0.0 and "style_strength" not in controls.user_set
 
 
 def test_clicking_a_take_keeps_the_panel_and_use_these_settings_fills_it(qtbot, window):

@@ -72,19 +72,24 @@ def pick(
     uniforms: list[float],
 ) -> list[int]:
     """One token per row from ``rank``'s output (-1 where ``uniforms`` is negative: the row's
-    next token is forced). Only the likeliest tokens ``rank`` kept are searched when they hold
-    every sampled row's top-k / top-p choice (almost always: music is peaked; the prefix is a
-    full sort's, so the draw is too); else all tokens are sorted."""
+    next token is forced). Only the likeliest tokens ``rank`` kept are searched when they hold the
+    row's top-k / top-p choice (almost always at top-p < 1: music is peaked; the prefix is a full
+    sort's, so the draw is too); else that row's tokens are all sorted."""
     cdf_rows, order, probs = ranked
     kept = cdf_rows.size(1)
     cdfs = cdf_rows.tolist()  # float64 lists of float32 sums
-    for row, uniform in enumerate(uniforms):
-        within = 0 < top_ks[row] <= kept or (top_ps[row] < 1.0 and cdfs[row][-1] > top_ps[row])
-        if uniform >= 0 and not within:
-            ordered, order = torch.sort(probs, dim=-1, descending=True)
-            cdfs = ordered.cumsum_(dim=-1).tolist()
-            break
     orders = order.tolist()
+    unsorted = [  # rows whose top-k / top-p choice may reach past the kept tokens
+        row
+        for row, uniform in enumerate(uniforms)
+        if uniform >= 0 and not (0 < top_ks[row] <= kept or (top_ps[row] < 1.0 and cdfs[row][-1] > top_ps[row]))
+    ]
+    if unsorted:  # only those rows are sorted whole (each row's sort is its own)
+        ordered, full_order = torch.sort(
+            probs if len(unsorted) == len(cdfs) else probs[unsorted], dim=-1, descending=True
+        )
+        for row, cdf, row_order in zip(unsorted, ordered.cumsum_(dim=-1).tolist(), full_order.tolist()):
+            cdfs[row], orders[row] = cdf, row_order
     chosen = []
     for row, uniform in enumerate(uniforms):
         if uniform < 0:

@@ -48,6 +48,7 @@ from .grammar import MaskKey, allowed
 from .keys import key_name, transpose_to_key
 from .meter import DANCE_METERS, Meter, bar_steps, meter_text, parse_meter
 from .midi_io import midi_to_piece
+from .notation.voices import POLYPHONIC_GENRES
 from .notes import make_piece
 from .request import (
     GeneratedPiece,
@@ -151,7 +152,10 @@ class Generator:
             prefix = primer_prefix(primer, meter)
         free_bars = draw_bars(self.genre_bar_counts.get(genre.key) or {}, request.seed)
         plan = plan_request(request, genre.key, meter, tempo, free_bars)
-        return PieceState(request, plan, start, end, self.genre_keys, tempo, prefix, request.primer is not None)
+        voices = POLYPHONIC_GENRES.get(genre.key, 0)  # chorales, Palestrina: at most 4 notes at once
+        return PieceState(
+            request, plan, start, end, self.genre_keys, tempo, prefix, request.primer is not None, voices=voices
+        )
 
     # ----- sampling -------------------------------------------------------------------------
     def _mask(self, key: MaskKey) -> torch.Tensor:

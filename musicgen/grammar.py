@@ -4,7 +4,8 @@ It lives with the vocabulary (as MidiTok's tokenizers own theirs), so the sample
 check of a token stream use one table. Pure Python and numpy, no torch.
 
 * ``Follower`` reads tokens one by one and keeps the musical position: clock (steps), the latest
-  bar line, the metre in force and its bar length, the chord being written, the grammar state.
+  bar line, the metre in force and its bar length, the chord being written, the notes sounding,
+  the grammar state.
 * ``allowed(key)`` gives the boolean mask (V,) of tokens allowed in a ``MaskKey`` situation; the
   sampler caches one row per key.
 
@@ -80,6 +81,9 @@ class Follower:
         self.kind = AFTER_OTHER  # grammar state after the latest token
         self.chord_low = -1  # lowest PITCH token started at the current time (-1: none)
         self.last_onset = 0  # step of the latest note start
+        # Ends (steps) of the notes sounding at the clock, in the order they started (a tuple:
+        # copies of a Follower never share it).
+        self.note_ends: tuple[int, ...] = ()
 
     @property
     def bar_length(self) -> int:
@@ -93,11 +97,23 @@ class Follower:
             return None
         return self.last_bar + self.bar_length
 
+    @property
+    def sounding(self) -> int:
+        """Notes sounding at the clock (those started here included, once their DUR is read)."""
+        return len(self.note_ends)
+
     def follow(self, token: int) -> None:
         """Update the position for ``token``."""
+        if token in DUR:  # the note's length (a DUR after a full one lengthens the same note)
+            if self.kind == AFTER_PITCH:
+                self.note_ends += (self.clock + DUR.value(token),)
+            elif self.kind == AFTER_FULL_DUR and self.note_ends:
+                self.note_ends = self.note_ends[:-1] + (self.note_ends[-1] + DUR.value(token),)
         if token in SHIFT:
             self.clock += SHIFT.value(token)
             self.chord_low = -1
+            if self.note_ends:
+                self.note_ends = tuple(end for end in self.note_ends if end > self.clock)
         elif token in BAR_TOKENS:
             if self.last_bar != self.clock:
                 self.bar_lines += 1

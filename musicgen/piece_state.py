@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections import deque
+from dataclasses import replace
 
 import torch
 
@@ -26,7 +27,7 @@ from .codec import (
     split_steps,
     tokens_to_piece,
 )
-from .grammar import AFTER_PITCH, Follower, MaskKey
+from .grammar import AFTER_FULL_DUR, AFTER_PITCH, Follower, MaskKey
 from .keys import estimate_key
 from .meter import Meter
 from .notes import Piece
@@ -97,6 +98,7 @@ class PieceState:
         primed: bool,
         open_end: bool = False,
         strain_ends: frozenset = frozenset(),
+        voices: int = 0,
     ):
         self.request, self.plan = request, plan
         self.generator = torch.Generator().manual_seed(request.seed)
@@ -128,6 +130,9 @@ class PieceState:
         # A passage inside a piece (regenerate): it stops at the bar line after its last bar, with
         # no ending, and marks the strain ends the piece had there (bar numbers of the passage).
         self.open_end, self.strain_ends = open_end, strain_ends
+        # A style written in ``voices`` real voices (chorales, Palestrina: 4) never has more notes
+        # sounding at once, so every note has a voice of its own on the score (0 = no limit).
+        self.voices = voices
         # Endings: the final bar is sampled up to ENDING_TRIES times until the network ends it, on the tonic.
         self.ending_mark = None  # (tokens, follower, bars begun, parts) just after LAST_BAR
         self.ending_tries = 1
@@ -193,12 +198,24 @@ class PieceState:
         return self._uniforms.pop()
 
     def mask_key(self) -> MaskKey:
-        """What may come next (the grammar, the bar grid, the plan)."""
+        """What may come next (the grammar, the bar grid, the plan, the voices)."""
         f = self.follower
         if f.kind == AFTER_PITCH:
             return MaskKey(AFTER_PITCH)
+        full = self.voices and f.sounding >= self.voices
+        key = self._position_key(silence_rule=not full)  # with every voice singing it is not silence
+        if full and key.notes:
+            # Every voice is singing: no new note until one ends (time moves on to that point) ...
+            limited = replace(key, notes=False)
+            if limited.bar is not None or limited.shift_room > 0 or limited.eos or f.kind == AFTER_FULL_DUR:
+                return limited
+        return key  # ... unless nothing else may come here (off the pickup's grid at its very end)
+
+    def _position_key(self, silence_rule: bool = True) -> MaskKey:
+        """``mask_key`` before the voice limit: the grammar, the bar grid and the plan."""
+        f = self.follower
         gap = min(MAX_GAP, GAP_BARS * f.bar_length) if f.bar_length else MAX_GAP
-        quiet = f.clock - f.last_onset >= gap  # no endless silence: a note must come
+        quiet = silence_rule and f.clock - f.last_onset >= gap  # no endless silence: a note must come
         if self.closing:  # the EOS decision: anything the grammar allows, EOS among it
             return MaskKey(f.kind, shift_room=0 if quiet else MAX_SHIFT, eos=True)
         if f.last_bar < 0 or (not self.primed and self.bars_begun == 0):  # the pickup, before bar 1

@@ -23,6 +23,7 @@ from .codec import BAR, BAR_TOKENS, BOS, METER, piece_to_tokens
 from .generate import Generator
 from .piece_state import PieceState
 from .midi_io import midi_to_piece, open_midi_file
+from .notation.voices import POLYPHONIC_GENRES
 from .notes import STEPS_PER_BEAT, Piece, make_piece
 from .progress import Progress
 from .scoring import IGNORE, padded_next_token_batch
@@ -31,6 +32,7 @@ from .request import (
     GenerationRequest,
     Plan,
     event_cap,
+    main_genre,
     parse_genre_spec,
     weights_text,
 )
@@ -209,6 +211,7 @@ def regenerate(
                 True,
                 open_end=not to_the_end,
                 strain_ends=strain_ends,
+                voices=POLYPHONIC_GENRES.get(main_genre(blend, generator.genre_keys), 0),
             )
         )
     sampled = generator.sample_rows(rows)

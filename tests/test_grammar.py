@@ -51,3 +51,18 @@ def test_every_piece_of_the_corpus_follows_the_grammar():
     dataset = load_dataset()
     broken = [i for i in range(len(dataset.genre)) if check_stream(dataset.piece_tokens(i))]
     assert len(dataset.genre) > 5000 and broken == []
+
+
+def test_the_follower_counts_the_notes_sounding_with_long_notes_lengthened():
+    follower = Follower()
+    full = DUR.token(DUR.max)  # a DUR of the maximum length: the next DUR lengthens the same note
+    for token in (BOS, meter_token((4, 4)), BAR, PITCH.token(72), DUR.token(12), PITCH.token(60), full, DUR.token(6)):
+        follower.follow(token)
+    assert follower.sounding == 2 and follower.note_ends == (12, DUR.max + 6)
+    follower.follow(SHIFT.token(12))  # the short note ends here; the long one sounds on
+    assert follower.sounding == 1 and follower.note_ends == (DUR.max + 6,)
+    copy_of = Follower.__new__(Follower)
+    copy_of.__dict__ = dict(follower.__dict__)  # as copy.copy makes it: no list shared with the original
+    copy_of.follow(PITCH.token(64))
+    copy_of.follow(DUR.token(3))
+    assert follower.sounding == 1 and copy_of.sounding == 2

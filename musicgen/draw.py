@@ -15,7 +15,7 @@ ones from Python, each slowed by the weights that stream through the cache betwe
 from __future__ import annotations
 
 import bisect
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -26,18 +26,21 @@ def rank(
     masks: List[Tensor],
     partners: List[int],
     scales: List[float],
+    chord_rows: List[int],
     chord_lows: List[int],
     pitch_stop: int,
-    temperatures: List[float],
+    temperatures: Optional[Tensor],
     partial_sort: int,
 ) -> Tuple[Tensor, Tensor, Tensor]:
     """Guided, masked, tempered distributions of the rows and their likeliest tokens.
 
     logits (B + P, V): the B rows, then one style companion per partner row (``partners[k]`` is
     the row of companion k, guided as l + scale (l - l_companion)). ``masks`` are B additive (V,)
-    rows of 0 and -inf (adding them before the guidance changes no allowed logit).
-    ``chord_lows[r]`` >= 0 forbids pitches from that token up to ``pitch_stop`` (chords go
-    downwards, as the codec writes them). Returns the running probabilities of the likeliest
+    rows of 0 and -inf (adding them before the guidance changes no allowed logit). Row
+    ``chord_rows[k]`` may have no pitch from token ``chord_lows[k]`` up to ``pitch_stop`` (chords
+    go downwards, as the codec writes them). ``temperatures`` (B, 1), or None when all are 1.
+    Only the rows named are looped over (a loop in TorchScript costs about a microsecond a turn).
+    Returns the running probabilities of the likeliest
     ``partial_sort`` tokens per row (B, k) (float32 sums), their token ids (B, k) and the full
     probabilities (B, V), for a row whose top-k / top-p choice reaches past them.
     """
@@ -50,16 +53,11 @@ def rank(
         if scales[k] != 0.0:
             row = guided[partners[k]]
             row.add_(scales[k] * (row - logits[rows + k]))
-    for r in range(rows):
-        low = chord_lows[r]
-        if low >= 0:
-            guided[r].narrow(0, low, pitch_stop - low).fill_(float("-inf"))
-    tempered = False
-    for temperature in temperatures:
-        if temperature != 1.0:
-            tempered = True
-    if tempered:
-        guided /= torch.tensor(temperatures, dtype=torch.float32).unsqueeze(1)
+    for k in range(len(chord_rows)):
+        low = chord_lows[k]
+        guided[chord_rows[k]].narrow(0, low, pitch_stop - low).fill_(float("-inf"))
+    if temperatures is not None:
+        guided /= temperatures
     probs = torch.softmax(guided, dim=-1)
     ordered, order = probs.topk(min(partial_sort, probs.size(1)), dim=-1)
     return ordered.cumsum_(dim=-1), order, probs
@@ -74,7 +72,7 @@ def pick(
     """One token per row from ``rank``'s output (-1 where ``uniforms`` is negative: the row's
     next token is forced). Only the likeliest tokens ``rank`` kept are searched when they hold the
     row's top-k / top-p choice (almost always at top-p < 1: music is peaked; the prefix is a full
-    sort's, so the draw is too); else that row's tokens are all sorted."""
+    sort's, so the draw is too); else that row's tokens are all sorted (unless ``rank`` kept them all)."""
     cdf_rows, order, probs = ranked
     kept = cdf_rows.size(1)
     cdfs = cdf_rows.tolist()  # float64 lists of float32 sums
@@ -84,7 +82,7 @@ def pick(
         for row, uniform in enumerate(uniforms)
         if uniform >= 0 and not (0 < top_ks[row] <= kept or (top_ps[row] < 1.0 and cdfs[row][-1] > top_ps[row]))
     ]
-    if unsorted:  # only those rows are sorted whole (each row's sort is its own)
+    if unsorted and kept < probs.size(1):  # only those rows are sorted whole (each row's sort is its own)
         ordered, full_order = torch.sort(
             probs if len(unsorted) == len(cdfs) else probs[unsorted], dim=-1, descending=True
         )
@@ -120,6 +118,21 @@ def draw(
     uniforms: list[float],
     partial_sort: int,
 ) -> list[int]:
-    """``rank`` then ``pick``: one token per row (-1 where ``uniforms`` is negative)."""
-    ranked = rank(logits, masks, partners, scales, chord_lows, pitch_stop, temperatures, partial_sort)
+    """``rank`` then ``pick``: one token per row (-1 where ``uniforms`` is negative);
+    ``chord_lows[r]`` >= 0 forbids row r's pitches from that token up, ``temperatures`` per row."""
+    chords_and_temperatures = rank_chords_and_temperatures(chord_lows, pitch_stop, temperatures)
+    ranked = rank(logits, masks, partners, scales, *chords_and_temperatures, partial_sort)
     return pick(ranked, top_ks, top_ps, uniforms)
+
+
+def rank_chords_and_temperatures(chord_lows: list[int], pitch_stop: int, temperatures: list[float]) -> tuple:
+    """``rank``'s arguments from per-row chord lows (-1 = none) and temperatures: (rows with a
+    chord, their lows, ``pitch_stop``, temperatures (B, 1) or None when all are 1)."""
+    rows = [row for row, low in enumerate(chord_lows) if low >= 0]
+    scaled = any(t != 1.0 for t in temperatures)
+    return (
+        rows,
+        [chord_lows[row] for row in rows],
+        pitch_stop,
+        torch.tensor(temperatures, dtype=torch.float32).unsqueeze(1) if scaled else None,
+    )

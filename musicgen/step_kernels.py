@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -200,9 +200,10 @@ def network_step_ranked(
     masks: List[Tensor],
     partners: List[int],
     scales: List[float],
+    chord_rows: List[int],
     chord_lows: List[int],
     pitch_stop: int,
-    temperatures: List[float],
+    temperatures: Optional[Tensor],
     partial_sort: int,
 ) -> Tuple[Tuple[Tensor, Tensor, Tensor], List[Tensor], List[Tensor]]:
     """``network_step``, then ``draw.rank`` of its logits: (running probabilities (B, k), token
@@ -210,7 +211,7 @@ def network_step_ranked(
     logits, new_h, new_c = network_step(
         cell, tokens, hs, cs, token_gates, genre_gates, mats, packed, spans, hidden_bias, head_bias, int8
     )
-    ranked = rank(logits, masks, partners, scales, chord_lows, pitch_stop, temperatures, partial_sort)
+    ranked = rank(logits, masks, partners, scales, chord_rows, chord_lows, pitch_stop, temperatures, partial_sort)
     return ranked, new_h, new_c
 
 

@@ -199,7 +199,8 @@ def test_the_step_with_its_ranking_is_the_step_then_the_ranking(wide_model, engi
     weights = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
     masks = [torch.zeros(VOCAB_SIZE), torch.zeros(VOCAB_SIZE)]
     masks[1][PITCH.offset :] = float("-inf")
-    rank_args = (masks, [0], [1.5], [-1, PITCH.offset + 30], PITCH.stop, [1.0, 0.8], 16)
+    temperatures = torch.tensor([[1.0], [0.8]])
+    rank_args = (masks, [0], [1.5], [1], [PITCH.offset + 30], PITCH.stop, temperatures, 16)
     separate, fused = engine(), engine()
     with separate.context():
         state_a = separate.concat([separate.start(weights[i : i + 1]) for i in range(3)])

@@ -228,7 +228,9 @@ def main() -> None:
     int8_rate = single_stream(int8, args.events)
     print(f"single-stream fast int8   {int8_rate}  (the default engine)")
     guided_rate = single_stream(int8, args.events, style_strength=DEFAULT_STYLE_STRENGTH)
-    print(f"  with style strength {DEFAULT_STYLE_STRENGTH:g} {guided_rate}  (one companion row, as a style with guidance samples)")
+    print(
+        f"  with style strength {DEFAULT_STYLE_STRENGTH:g} {guided_rate}  (one companion row, as a style with guidance samples)"
+    )
     fast_rate = int8_rate
     for key, seconds, rate in whole_pieces(int8):
         print(f"whole default pieces, {key:<10} {seconds:6.2f} s a piece, {rate:8,.0f} tokens of the piece per second")

@@ -105,6 +105,16 @@ def pick(
     return chosen
 
 
+def kept_tokens(top_ks: list[int], top_ps: list[float], partial_sort: int, vocab_size: int) -> int:
+    """Tokens ``rank`` should keep: ``partial_sort``, or the whole vocabulary when no row's top-k
+    / top-p choice can be expected within them (top-p 1.0 without top-k: then ``pick`` needs no
+    second, full sort)."""
+    for top_k, top_p in zip(top_ks, top_ps):
+        if 0 < top_k <= partial_sort or top_p < 1.0:
+            return partial_sort
+    return vocab_size
+
+
 def draw(
     logits: Tensor,
     partners: list[int],

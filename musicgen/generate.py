@@ -39,7 +39,7 @@ import torch
 
 from .checkpoint import LoadedModel
 from .codec import BOS, PITCH, VOCAB_SIZE, meter_token, tokens_to_piece
-from .draw import pick, rank_chords_and_temperatures
+from .draw import kept_tokens, pick, rank_chords_and_temperatures
 from .fast_step import FastStepper, PlainStepper
 from .piece_shape import draw_bars, draw_meter, length_range, meter_odds
 from .piece_state import PieceState, primer_prefix
@@ -170,6 +170,7 @@ class Generator:
         """What the draw needs besides the logits (``musicgen.draw``): for ``rank`` the masks,
         guidance, chords downwards and temperature; for ``pick`` top-k, top-p and a uniform
         number per row (-1 where the next token is forced)."""
+        top_ks, top_ps = [row.request.top_k for row in rows], [row.request.top_p for row in rows]
         rank_args = (
             [self._mask(row.mask_key()) for row in rows],
             partners,
@@ -177,24 +178,10 @@ class Generator:
             *rank_chords_and_temperatures(
                 [row.follower.chord_low for row in rows], PITCH.stop, [row.request.temperature for row in rows]
             ),
-            self._kept_tokens(rows),
+            kept_tokens(top_ks, top_ps, PARTIAL_SORT, VOCAB_SIZE),
         )
-        pick_args = (
-            [row.request.top_k for row in rows],
-            [row.request.top_p for row in rows],
-            [row.uniform() if row.needs_sample else -1.0 for row in rows],
-        )
+        pick_args = (top_ks, top_ps, [row.uniform() if row.needs_sample else -1.0 for row in rows])
         return rank_args, pick_args
-
-    @staticmethod
-    def _kept_tokens(rows: list[PieceState]) -> int:
-        """Tokens ``draw.rank`` sorts: PARTIAL_SORT, or the whole vocabulary when every row's
-        top-k / top-p choice may reach past them (top-p 1.0 without top-k: one sort, no second)."""
-        for row in rows:
-            top_k = row.request.top_k
-            if 0 < top_k <= PARTIAL_SORT or row.request.top_p < 1.0:
-                return PARTIAL_SORT
-        return VOCAB_SIZE
 
     def _layout(self, rows: list[PieceState]) -> tuple[torch.Tensor, list[int], list[float]]:
         """Batch layout: the rows, then one companion per row with style strength. Returns the

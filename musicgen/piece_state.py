@@ -27,7 +27,7 @@ from .codec import (
     split_steps,
     tokens_to_piece,
 )
-from .grammar import AFTER_FULL_DUR, AFTER_PITCH, Follower, MaskKey
+from .grammar import AFTER_PITCH, Follower, MaskKey, allowed
 from .keys import estimate_key
 from .meter import Meter
 from .notes import Piece
@@ -207,7 +207,7 @@ class PieceState:
         if full and key.notes:
             # Every voice is singing: no new note until one ends (time moves on to that point) ...
             limited = replace(key, notes=False)
-            if limited.bar is not None or limited.shift_room > 0 or limited.eos or f.kind == AFTER_FULL_DUR:
+            if allowed(limited).any():
                 return limited
         return key  # ... unless nothing else may come here (off the pickup's grid at its very end)
 

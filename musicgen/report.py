@@ -81,7 +81,7 @@ def build_report(
     genre's defaults (``Genre``, from the model card), as ``generate`` uses them."""
     from .evaluate import check_genres_match, evaluate_model
     from .generate import Generator
-    from .request import GenerationRequest
+    from .request import GenerationRequest, with_genre_defaults
 
     if pieces_per_genre < 1:
         raise ValueError(f"pieces per genre must be at least 1 (got {pieces_per_genre})")
@@ -173,11 +173,10 @@ def build_report(
             "top_k": top_k,
             # What each genre's pieces were sampled with (the request's None taken from the genre).
             "genre_sampling": {
-                genre.key: {
-                    "style_strength": genre.style_strength,
-                    "top_p": genre.top_p if top_p is None else top_p,
-                }
-                for genre in loaded.genres
+                request.genre: {"style_strength": request.style_strength, "top_p": request.top_p}
+                for request in (
+                    with_genre_defaults(GenerationRequest(genre=key, top_p=top_p), loaded.genres) for key in keys
+                )
             },
             "in_key_threshold": IN_KEY_THRESHOLD,
         },

@@ -195,14 +195,13 @@ def with_genre_defaults(request: GenerationRequest, genres: list) -> GenerationR
     style strength and top-p (``genres``: the model's ``Genre`` list, whose values the model card
     holds, measured per genre). ValueError for a bad request."""
     keys = [genre.key for genre in genres]
-    validate_request(request, keys)
-    genre = genres[keys.index(main_genre(parse_genre_spec(request.genre, keys), keys))]
+    genre = genres[keys.index(main_genre(parse_genre_spec(request.genre, keys), keys))]  # names a bad genre
     resolved = replace(
         request,
         style_strength=genre.style_strength if request.style_strength is None else request.style_strength,
         top_p=genre.top_p if request.top_p is None else request.top_p,
     )
-    validate_request(resolved, keys)  # the card's values too
+    validate_request(resolved, keys)  # every setting, the card's values among them
     return resolved
 
 

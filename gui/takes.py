@@ -157,7 +157,7 @@ def default_file_name(take: Take, suffix: str = ".mid") -> str:
 # --- JSON ----------------------------------------------------------------------------------------
 def piece_to_dict(piece) -> dict:
     return {
-        "notes": [[n.start, n.pitch, n.duration] for n in piece.notes],
+        "notes": [[n.start, n.pitch, n.duration, n.voice] for n in piece.notes],
         "bars": list(piece.bars),
         "primer_end": piece.primer_end,
         "meters": [list(m) for m in piece.meters],

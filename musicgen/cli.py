@@ -4,7 +4,7 @@ Heavy modules (torch, music21) are imported inside the commands so ``--help`` st
 error a user can fix (a ``UserError`` or a ``ValueError`` from the library) is caught once, here
 in ``main``: one line on stderr, exit status 2. The commands live in ``cli_train`` (data, training,
 evaluation), ``cli_compose`` (generate, batch, regenerate, score, originality) and ``cli_library``
-(genres, models, render, play).
+(genres, models, render, play); ``cli_harmonise`` (harmonise).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import cli_compose, cli_library, cli_train
+from . import cli_compose, cli_harmonise, cli_library, cli_train
 from .cli_common import OneLineParser, UserError
 
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     cli_train.add_commands(commands)
     cli_compose.add_commands(commands)
+    cli_harmonise.add_commands(commands)
     cli_library.add_commands(commands)
     return parser
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .codec import VOICE_NAMES
 from .cli_common import UserError, check_outputs, check_writable, consume, load_model_or_fail, minutes, read_model_card
 
 from .request import weights_text
@@ -260,12 +261,13 @@ def cmd_regenerate(args) -> None:
         genre=args.genre,
         style_strength=args.style_strength,
         candidates=args.candidates,
+        voice=VOICE_NAMES.index(args.voice) if args.voice else None,
     )
     result = consume(steps, "Regenerating").result
     result.write_midi(args.output)
     first, last = result.piece.meta["regenerated_bars"]
     print(
-        f"{args.output}: bars {first}-{last} of {args.midi} composed anew "
+        f"{args.output}: {args.voice + ' of ' if args.voice else ''}bars {first}-{last} of {args.midi} composed anew "
         f"({weights_text(result.genre_weights)}, seed {result.request.seed}, best of {args.candidates} candidates)"
     )
 
@@ -328,6 +330,9 @@ def add_commands(commands) -> None:
     regen.add_argument("--bars", required=True, help="bars to compose anew: 5-8, 5-end or 5 (bar 1 = first whole bar)")
     regen.add_argument("-o", "--output", required=True, help="MIDI file to write")
     regen.add_argument("--genre", help="genre or blend (default: the genre the model finds likeliest for the file)")
+    regen.add_argument(
+        "--voice", choices=VOICE_NAMES, help="write only this voice anew (four-voice styles); the others are kept"
+    )
     regen.add_argument("--seed", type=int, default=0, help="seed of the first candidate (default 0)")
     regen.add_argument(
         "--style-strength",

@@ -8,7 +8,7 @@ Performance-RNN's NOTE_ON/NOTE_OFF/TIME_SHIFT because
 * polyphony costs no extra time tokens: notes of a chord share one onset, which keeps
   four-voice chorales only ~2.4 tokens per note (NOTE_ON/OFF needs ~3-4).
 
-Token stream (codec version 3)::
+Token stream (codec version 4)::
 
     BOS METER_6/8 [pickup notes] BAR [SHIFT k]... PITCH p DUR d [DUR d2]... PITCH q DUR e ...
         BAR [METER_m] ... LAST_BAR ... BAR EOS
@@ -23,10 +23,13 @@ Token stream (codec version 3)::
 * SHIFT k advances the clock by k steps (k = 1..MAX_SHIFT); longer gaps use several SHIFTs.
 * PITCH p starts a note at the current time; the DUR tokens that follow add up to its length
   (d = 1..MAX_DURATION steps each), so any length is exact.
-* Notes starting together are written from the top down (version 3; version 2 went upwards): the
-  melody note first, then the voices below it, as a chorale is harmonised under its tune (BachBot
-  orders a frame the same way). The network so chooses the top voice's next note from the top
-  voice's line, before the harmony under it.
+* Voices (version 4): in a four-voice piece (chorales, Palestrina) every note is
+  ``VOICE v PITCH p DUR d``, v = 0..3 for soprano, alto, tenor, bass, and the notes starting
+  together are written outer voices first: soprano, bass, alto, tenor (TonicNet's order: the
+  melody, then the line that carries the harmony, then the inner voices that fill it). The
+  network so knows which voice moves, and writes the bass against the soprano it has just heard.
+  A one-line tune's notes have no VOICE token: a bare PITCH is voice 0, one note at a time.
+  Version 3 had no voices: notes starting together were written top down and given staves after.
 * BAR marks a bar line at the current time. It does not move the clock.
 * Times are in steps of 1/STEPS_PER_BEAT quarter note: tempo is not part of the tokens.
 
@@ -42,9 +45,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .meter import METERS, known_meter
-from .notes import MAX_PITCH, MIN_PITCH, STEPS_PER_BEAT, Note, Piece, make_piece
+from .notes import MAX_PITCH, MAX_VOICES, MIN_PITCH, STEPS_PER_BEAT, Note, Piece, make_piece
 
-CODEC_VERSION = 3
+CODEC_VERSION = 4
 MAX_SHIFT = 4 * STEPS_PER_BEAT  # one whole note
 MAX_DURATION = 8 * STEPS_PER_BEAT  # two whole notes
 
@@ -82,7 +85,15 @@ METER = TokenRange("METER", 0, len(METERS) - 1, len(SPECIAL))  # value = index i
 SHIFT = TokenRange("SHIFT", 1, MAX_SHIFT, METER.stop)
 PITCH = TokenRange("PITCH", MIN_PITCH, MAX_PITCH, SHIFT.stop)
 DUR = TokenRange("DUR", 1, MAX_DURATION, PITCH.stop)
-VOCAB_SIZE = DUR.stop
+VOICE = TokenRange("VOICE", 0, MAX_VOICES - 1, DUR.stop)  # value = voice: 0 soprano .. 3 bass
+VOCAB_SIZE = VOICE.stop
+
+VOICE_NAMES = ("soprano", "alto", "tenor", "bass")
+VOICE_ORDER = (0, 3, 1, 2)  # voices starting together are written soprano, bass, alto, tenor
+# Range of each voice (MIDI pitches, lowest and highest), as the corpus's chorales and Palestrina
+# movements sing them (``musicgen data build`` reports the measured ranges); a grammar rule: a
+# sampled voice never leaves it, and training transposes a four-voice piece only within it.
+VOICE_RANGES = ((55, 81), (52, 77), (46, 72), (36, 67))
 
 
 def codec_params() -> dict:
@@ -96,6 +107,7 @@ def codec_params() -> dict:
         "min_pitch": MIN_PITCH,
         "max_pitch": MAX_PITCH,
         "meters": [f"{n}/{d}" for n, d in METERS],
+        "voice_ranges": [list(r) for r in VOICE_RANGES],
     }
 
 
@@ -130,7 +142,7 @@ def token_name(token: int) -> str:
     if token in METER:
         numerator, denominator = token_meter(token)
         return f"METER_{numerator}/{denominator}"
-    for block in (SHIFT, PITCH, DUR):
+    for block in (SHIFT, PITCH, DUR, VOICE):
         if token in block:
             return f"{block.kind}_{block.value(token)}"
     raise ValueError(f"token {token} outside the vocabulary of {VOCAB_SIZE}")
@@ -148,7 +160,8 @@ def piece_to_tokens(piece: Piece, add_end: bool = True) -> list[int]:
     """Encode a piece as BOS, METER, events and (if ``add_end``) LAST_BAR ... closing BAR, EOS.
 
     The final bar is marked only when ``add_end`` is set and the piece has a closing bar line
-    (its last bar line at or after the last note's end).
+    (its last bar line at or after the last note's end). A voiced piece (``Piece.voiced``) writes a
+    VOICE token before each note, the voices of one onset in ``VOICE_ORDER``.
     """
     tokens = [BOS]
     bars = list(piece.bars)
@@ -179,8 +192,15 @@ def piece_to_tokens(piece: Piece, add_end: bool = True) -> list[int]:
             tokens.extend(SHIFT.token(k) for k in split_steps(target - now, MAX_SHIFT))
             now = target
 
-    for note in sorted(piece.notes, key=lambda n: (n.start, -n.pitch, n.duration)):  # chords top down
+    voiced = piece.voiced
+    if voiced:
+        order = sorted(piece.notes, key=lambda n: (n.start, VOICE_ORDER.index(n.voice), -n.pitch))
+    else:
+        order = sorted(piece.notes, key=lambda n: (n.start, -n.pitch, n.duration))  # chords top down
+    for note in order:
         advance_to(note.start)
+        if voiced:
+            tokens.append(VOICE.token(note.voice))
         tokens.append(PITCH.token(note.pitch))
         tokens.extend(DUR.token(k) for k in split_steps(note.duration, MAX_DURATION))
     # Close the bars that the notes reach into (and the closing bar line at the piece's end).
@@ -193,18 +213,20 @@ def piece_to_tokens(piece: Piece, add_end: bool = True) -> list[int]:
 
 def tokens_to_piece(tokens) -> Piece:
     """Decode any token sequence into a valid Piece (see module docstring for the rules)."""
-    raw: list[tuple[int, int, int]] = []
+    raw: list[tuple[int, int, int, int]] = []
     bars: list[int] = []
     last_bars: list[int] = []
     meters: list[tuple[int, int, int]] = []
     now = 0
     pitch = None  # pitch of the note being read, waiting for its DUR tokens
     duration = 0
+    voice = 0  # the voice of the next PITCH (set by a VOICE token; a bare PITCH is voice 0)
+    note_voice = 0
 
     def flush() -> None:
         nonlocal pitch, duration
         if pitch is not None and duration > 0:
-            raw.append((now, pitch, duration))
+            raw.append((now, pitch, duration, note_voice))
         pitch, duration = None, 0
 
     for token in tokens:
@@ -219,7 +241,11 @@ def tokens_to_piece(tokens) -> Piece:
         if token in SHIFT:
             now += SHIFT.value(token)
         elif token in PITCH:
-            pitch = PITCH.value(token)
+            pitch, note_voice, voice = PITCH.value(token), voice, 0
+            continue
+        elif token in VOICE:
+            voice = VOICE.value(token)
+            continue
         elif token in BAR_TOKENS:
             if not bars or bars[-1] != now:
                 bars.append(now)
@@ -231,6 +257,7 @@ def tokens_to_piece(tokens) -> Piece:
             continue
         else:
             raise ValueError(f"token {token} outside the vocabulary of {VOCAB_SIZE}")
+        voice = 0  # a VOICE token belongs to the PITCH right after it
     flush()
     return make_piece(raw, bars, meters=meters, last_bars=last_bars)
 
@@ -253,6 +280,21 @@ def pitch_span(tokens: np.ndarray) -> tuple[int, int]:
     return int(values.min()), int(values.max())
 
 
+def voice_spans(tokens) -> dict[int, tuple[int, int]]:
+    """Lowest and highest MIDI pitch of each voice that has notes (a bare PITCH is voice 0)."""
+    spans: dict[int, tuple[int, int]] = {}
+    voice = 0
+    for token in np.asarray(tokens).tolist():
+        if token in VOICE:
+            voice = VOICE.value(token)
+        elif token in PITCH:
+            pitch = PITCH.value(token)
+            low, high = spans.get(voice, (pitch, pitch))
+            spans[voice] = (min(low, pitch), max(high, pitch))
+            voice = 0
+    return spans
+
+
 def is_note_token(token: int) -> bool:
     """True for PITCH tokens (the start of a note)."""
     return token in PITCH
@@ -267,6 +309,9 @@ __all__ = [
     "PART_BAR",
     "PAD",
     "DUR",
+    "VOICE",
+    "VOICE_ORDER",
+    "VOICE_RANGES",
     "METER",
     "PITCH",
     "SHIFT",

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .meter import meter_text
-from .notes import STEPS_PER_BEAT, make_piece
+from .notes import MAX_VOICES, STEPS_PER_BEAT, make_piece
 
-EXTRACT_VERSION = 4  # bump when the way notes are read from music21 changes
+EXTRACT_VERSION = 5  # bump when the way notes are read from music21 changes (5: voices)
 ABC_CHUNK = 60  # tunes parsed together in one music21 call
 GERMAN_SAMPLE = 1000
 PALESTRINA_SAMPLE = 200
@@ -173,22 +173,83 @@ def plan_units() -> list[Unit]:
 
 
 PART_END_BARLINES = ("double", "final", "light-light", "light-heavy", "heavy-light", "heavy-heavy")
+VOICED_GENRES = ("bach", "palestrina")  # read in four voices from their parts; the others as one line
+SATB_NAMES = ("soprano", "alto", "tenor", "bass")
+INSTRUMENT_WORDS = ("horn", "trumpet", "timpani", "oboe", "cornet", "violin", "viola", "continuo", "organ", "flute")
 
 
-def score_to_raw(score) -> tuple[list[tuple[int, int, int]], list[tuple[int, tuple[int, int]]], list[int]]:
-    """Notes ``(start, pitch, duration)`` in steps, measures ``(start step, time signature)``
-    (the first part's; 4/4 where the score gives no signature) and the steps where a part ends
-    (a measure closed by a repeat sign or a double bar)."""
-    stripped = score.stripTies()
+def _part_notes(part) -> list[tuple[int, int, int]]:
+    """Notes ``(start, pitch, duration)`` in steps of one part (or a whole score), grace notes left out."""
     raw = []
-    for element in stripped.flatten().notes:
+    for element in part.flatten().notes:
         if element.duration.isGrace or element.quarterLength <= 0:
             continue
         start = round(float(element.offset) * STEPS_PER_BEAT)
         duration = max(1, round(float(element.quarterLength) * STEPS_PER_BEAT))
         for pitch in element.pitches:
             raw.append((start, pitch.midi, duration))
+    return raw
+
+
+def one_line(raw) -> list[tuple[int, int, int, int]]:
+    """A tune's notes as one voice: the top note of each onset, each note cut where the next begins."""
+    tops: dict[int, tuple[int, int]] = {}
+    for start, pitch, duration in raw:
+        if start not in tops or pitch > tops[start][0]:
+            tops[start] = (pitch, duration)
+    starts = sorted(tops)
+    line = []
+    for start, after in zip(starts, starts[1:] + [None]):
+        pitch, duration = tops[start]
+        if after is not None:
+            duration = min(duration, after - start)
+        line.append((start, pitch, duration, 0))
+    return line
+
+
+def choose_voice_parts(parts: list) -> list:
+    """Up to four vocal parts of a score, soprano first: the parts named Soprano, Alto, Tenor, Bass
+    when all four are there (a chorale with instruments), else the vocal parts (no instrument's name)
+    ordered by mean pitch: the highest, the lowest and, between them, the two nearest the middle of
+    the others (a five- or six-voice movement keeps its outer voices and two inner ones)."""
+    named = {str(p.partName or "").strip().lower(): p for p in parts}
+    if all(name in named for name in SATB_NAMES):
+        return [named[name] for name in SATB_NAMES]
+    vocal = [p for p in parts if not any(word in str(p.partName or "").lower() for word in INSTRUMENT_WORDS)]
+    means = []
+    for part in vocal:
+        pitches = [pitch for _, pitch, _ in _part_notes(part)]
+        if pitches:
+            means.append((sum(pitches) / len(pitches), part))
+    means.sort(key=lambda item: -item[0])
+    if len(means) <= MAX_VOICES:
+        return [part for _, part in means]
+    inner = means[1:-1]
+    middle = len(inner) // 2
+    keep = inner[max(0, middle - 1) : middle + 1] if len(inner) % 2 == 0 else inner[middle - 1 : middle + 1]
+    return [means[0][1]] + [part for _, part in keep] + [means[-1][1]]
+
+
+def voiced_notes(parts: list) -> list[tuple[int, int, int, int]]:
+    """Notes ``(start, pitch, duration, voice)`` of a score's vocal parts: the top part is voice 0
+    (soprano) and the lowest voice 3 (bass), whatever the number of parts (3 parts: no alto); each
+    part made one line (a divisi chord keeps its top note)."""
+    chosen = choose_voice_parts(parts)
+    voices = {1: (0,), 2: (0, 3), 3: (0, 2, 3), 4: (0, 1, 2, 3)}.get(len(chosen), ())
+    raw = []
+    for part, voice in zip(chosen, voices):
+        raw.extend((start, pitch, duration, voice) for start, pitch, duration, _ in one_line(_part_notes(part)))
+    return raw
+
+
+def score_to_raw(score, voiced: bool = False):
+    """Notes in steps, measures ``(start step, time signature)`` (the first part's; 4/4 where the
+    score gives no signature) and the steps where a part ends (a measure closed by a repeat sign or
+    a double bar). Notes are ``(start, pitch, duration, voice)``: with ``voiced``, in the four
+    voices of the score's parts (``voiced_notes``), else as one line (``one_line``)."""
+    stripped = score.stripTies()
     parts = list(stripped.parts) or [stripped]
+    raw = voiced_notes(parts) if voiced and len(parts) > 1 else one_line(_part_notes(stripped))
     measures, part_ends = [], []
     meter = (4, 4)
     for measure in parts[0].getElementsByClass("Measure"):
@@ -204,7 +265,7 @@ def score_to_raw(score) -> tuple[list[tuple[int, int, int]], list[tuple[int, tup
 
 
 def _piece_record(score, genre: str, source: str, title: str) -> dict:
-    raw, measures, part_ends = score_to_raw(score)
+    raw, measures, part_ends = score_to_raw(score, voiced=genre in VOICED_GENRES)
     piece = make_piece(raw)
     if len(piece.notes) < MIN_NOTES:
         raise ValueError(f"only {len(piece.notes)} notes")
@@ -215,7 +276,7 @@ def _piece_record(score, genre: str, source: str, title: str) -> dict:
         "genre": genre,
         "source": source,
         "title": title,
-        "notes": [[n.start, n.pitch, n.duration] for n in piece.notes],
+        "notes": [[n.start, n.pitch, n.duration, n.voice] for n in piece.notes],
         "measures": [[start, m[0], m[1]] for start, m in measures],
         "part_ends": part_ends,
         "source_meter": " ".join(source_meters),

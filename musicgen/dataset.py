@@ -21,13 +21,14 @@ from typing import Iterator
 
 import numpy as np
 
-from .codec import VOCAB_SIZE, codec_mismatch, codec_params, piece_to_tokens
+from .codec import VOCAB_SIZE, codec_mismatch, codec_params, piece_to_tokens, voice_spans
 from .genres import CORPUS_GENRES, Genre, genre_from_dict, genre_to_dict
 from .meter import dance_time_scale, meter_text, regular_bars
 from .paths import DEFAULT_DATASET
 from .progress import Progress
 from .files import atomic_write_bytes
-from .notes import make_piece
+from .keys import estimate_key, key_name
+from .notes import MAX_VOICES, make_piece
 
 SPLITS = ("train", "valid", "test")
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
@@ -113,7 +114,7 @@ def _content_key(record: dict) -> str:
     """Pieces with the same first 64 notes (relative to their first pitch) are duplicates."""
     notes = record["notes"][:64]
     base = notes[0][1] if notes else 0
-    return hashlib.sha1(json.dumps([[s, p - base, d] for s, p, d in notes]).encode()).hexdigest()
+    return hashlib.sha1(json.dumps([[s, p - base, d] for s, p, d, *_ in notes]).encode()).hexdigest()
 
 
 def assemble(results: list[dict], genres: list[Genre], out_dir: Path, extra: dict) -> dict:
@@ -135,9 +136,9 @@ def assemble(results: list[dict], genres: list[Genre], out_dir: Path, extra: dic
     for record in records:
         notes = [tuple(n) for n in record["notes"]]
         if "measures" in record:  # a score: whole bars of the genre's metre on a regular grid
-            scale = dance_time_scale(record["genre"], [duration for _, _, duration in notes])
-            notes = [(start * scale, pitch, duration * scale) for start, pitch, duration in notes]
-            end = max(start + duration for start, _, duration in notes)
+            scale = dance_time_scale(record["genre"], [note[2] for note in notes])
+            notes = [(note[0] * scale, note[1], note[2] * scale, *note[3:]) for note in notes]
+            end = max(note[0] + note[2] for note in notes)
             measures = [
                 (start * scale, (numerator, denominator)) for start, numerator, denominator in record["measures"]
             ]
@@ -151,6 +152,7 @@ def assemble(results: list[dict], genres: list[Genre], out_dir: Path, extra: dic
         all_tokens.append(np.asarray(tokens, dtype=np.int16))
         offsets.append(offsets[-1] + len(tokens))
         meter = piece.meter_at(piece.pickup)
+        tonic, mode = estimate_key(piece)
         manifest_pieces.append(
             {
                 "source": record["source"],
@@ -160,6 +162,8 @@ def assemble(results: list[dict], genres: list[Genre], out_dir: Path, extra: dic
                 "notes": len(piece.notes),
                 "tokens": len(tokens),
                 "meter": meter_text(meter) if meter else "",
+                "key": key_name(tonic, mode),
+                "voices": len({note.voice for note in piece.notes}) if piece.voiced else 1,
                 "pickup": piece.pickup,
                 "bars": max(0, len(piece.bars) - 1),
                 "strain_ends": len(piece.last_bars),
@@ -183,6 +187,8 @@ def assemble(results: list[dict], genres: list[Genre], out_dir: Path, extra: dic
         "genres": [genre_to_dict(g) for g in genres],
         "stats": {"pieces": len(records), "duplicates_removed": duplicates, "failed": len(failed), **extra},
         "meters": meter_counts(manifest_pieces, keys),
+        "keys": key_counts(manifest_pieces, keys),
+        "voice_ranges": voice_ranges(all_tokens, records, keys),
         "failed": failed,
         "pieces": manifest_pieces,
     }
@@ -208,6 +214,28 @@ def meter_counts(pieces: list[dict], genre_keys: list[str]) -> dict[str, dict[st
             table = counts[piece["genre"]]
             table[piece["meter"]] = table.get(piece["meter"], 0) + 1
     return {key: dict(sorted(table.items(), key=lambda item: -item[1])) for key, table in counts.items()}
+
+
+def key_counts(pieces: list[dict], genre_keys: list[str]) -> dict[str, dict[str, int]]:
+    """Per genre, how many pieces are in each key (``keys.estimate_key``; commonest first)."""
+    counts: dict[str, dict[str, int]] = {key: {} for key in genre_keys}
+    for piece in pieces:
+        if piece.get("key"):
+            table = counts[piece["genre"]]
+            table[piece["key"]] = table.get(piece["key"], 0) + 1
+    return {key: dict(sorted(table.items(), key=lambda item: -item[1])) for key, table in counts.items()}
+
+
+def voice_ranges(all_tokens: list, records: list[dict], genre_keys: list[str]) -> dict[str, list]:
+    """Per genre, the lowest and highest pitch each voice sings (a list of [low, high] or None per
+    voice): how the corpus measures the codec's ``VOICE_RANGES``."""
+    ranges: dict[str, list] = {}
+    for tokens, record in zip(all_tokens, records):
+        table = ranges.setdefault(record["genre"], [None] * MAX_VOICES)
+        for voice, (low, high) in voice_spans(tokens).items():
+            old = table[voice] or [low, high]
+            table[voice] = [min(old[0], low), max(old[1], high)]
+    return {key: ranges[key] for key in genre_keys if key in ranges}
 
 
 def _save_npz(temp: str, arrays: dict) -> None:
@@ -250,7 +278,7 @@ def read_midi_unit(unit: MidiUnit) -> dict:
     from .midi_io import midi_to_piece  # only here: the dataset itself needs no MIDI library
 
     try:
-        piece = midi_to_piece(unit.path)
+        piece = midi_to_piece(unit.path, voices=True)
     except ValueError as error:
         return {"pieces": [], "failed": [[unit.path, str(error)]]}
     return {
@@ -259,7 +287,7 @@ def read_midi_unit(unit: MidiUnit) -> dict:
                 "genre": unit.genre,
                 "source": unit.path,
                 "title": Path(unit.path).stem,
-                "notes": [[n.start, n.pitch, n.duration] for n in piece.notes],
+                "notes": [[n.start, n.pitch, n.duration, n.voice] for n in piece.notes],
                 "bars": list(piece.bars),
                 "meters": [list(m) for m in piece.meters],
                 "source_meter": " ".join(sorted({f"{n}/{d}" for _, n, d in piece.meters})),

@@ -41,11 +41,11 @@ from .checkpoint import LoadedModel
 from .codec import BOS, PITCH, VOCAB_SIZE, meter_token, tokens_to_piece
 from .draw import kept_tokens, pick, rank_chords_and_temperatures
 from .fast_step import FastStepper, PlainStepper
-from .piece_shape import draw_bars, draw_meter, length_range, meter_odds
+from .piece_shape import draw_bars, draw_key, draw_meter, length_range, meter_odds
 from .piece_state import PieceState, primer_prefix
 from .genres import Genre
 from .grammar import MaskKey, allowed
-from .keys import key_name, transpose_to_key
+from .keys import estimate_key, key_name, transpose_to_key
 from .meter import DANCE_METERS, Meter, bar_steps, meter_text, parse_meter
 from .midi_io import midi_to_piece
 from .notation.voices import POLYPHONIC_GENRES
@@ -90,6 +90,7 @@ class Generator:
         # Metres and whole-bar counts of the training pieces per genre, from the model card.
         self.genre_meters: dict[str, dict[str, int]] = dict(loaded.card.get("meters") or {})
         self.genre_bar_counts: dict[str, dict[str, int]] = dict(loaded.card.get("bar_counts") or {})
+        self.genre_keys_counts: dict[str, dict[str, int]] = dict(loaded.card.get("keys") or {})  # pieces per key
         self.even_weights = torch.full((len(self.genres),), 1.0 / len(self.genres))  # (G,)
 
     # ----- settings -----------------------------------------------------------------------
@@ -142,7 +143,7 @@ class Generator:
         meter = self._meter_for(request, genre.key)
         prefix = [BOS, meter_token(meter)]
         if request.primer is not None:
-            primer = midi_to_piece(request.primer)
+            primer = midi_to_piece(request.primer, voices=self.genre_voices(genre.key) > 1)
             primer_meter = primer.meter_at(primer.end) or meter
             if request.meter is not None and primer_meter != meter:
                 raise ValueError(
@@ -152,10 +153,23 @@ class Generator:
             prefix = primer_prefix(primer, meter)
         free_bars = draw_bars(self.genre_bar_counts.get(genre.key) or {}, request.seed)
         plan = plan_request(request, genre.key, meter, tempo, free_bars)
-        voices = POLYPHONIC_GENRES.get(genre.key, 0)  # chorales, Palestrina: at most 4 notes at once
         return PieceState(
-            request, plan, start, end, self.genre_keys, tempo, prefix, request.primer is not None, voices=voices
+            request,
+            plan,
+            start,
+            end,
+            self.genre_keys,
+            tempo,
+            prefix,
+            request.primer is not None,
+            voices=self.genre_voices(genre.key),
         )
+
+    def genre_voices(self, genre: str) -> int:
+        """Voices a piece of ``genre`` is written in: 4 for chorales and Palestrina (and a user's
+        genre whose training pieces mostly had several voices), else 1."""
+        counts = self.loaded.card.get("voices", {})
+        return int(counts.get(genre, POLYPHONIC_GENRES.get(genre, 1)))
 
     # ----- sampling -------------------------------------------------------------------------
     def _mask(self, key: MaskKey) -> torch.Tensor:
@@ -254,9 +268,9 @@ class Generator:
         request, plan = row.request, row.plan
         piece = tokens_to_piece(row.tokens)
         end = row.follower.last_bar if row.done and not row.stop_reason else None
-        notes = [(n.start, n.pitch, n.duration) for n in piece.notes]
+        notes = [(n.start, n.pitch, n.duration, n.voice) for n in piece.notes]
         if end is not None and end > row.start_clock:  # nothing sounds past the closing bar line
-            notes = [(s, p, min(d, end - s)) for s, p, d in notes if s < end]
+            notes = [(s, p, min(d, end - s), v) for s, p, d, v in notes if s < end]
         primer_end = row.start_clock if row.primed else 0
         parts = []
         for index, (step, _) in enumerate(row.part_starts[: plan.bars // plan.part_bars]):
@@ -265,8 +279,14 @@ class Generator:
         meta = {"model": self.loaded.name, "genre": weights_text(row.blend), "form": plan.form, "parts": parts}
         piece = make_piece(notes, piece.bars, primer_end, meta, piece.meters, piece.last_bars)
         transpose, detected, result = 0, None, None
-        if request.key is not None:
-            piece, transpose, detected, result = transpose_to_key(piece, request.key)
+        key = request.key
+        if key is None and row.kept is None and not row.primed:
+            # a key the style's real pieces are in, with their odds (not where the network wandered);
+            # a harmonised melody or a continued primer stays in its own key
+            counts = self.genre_keys_counts.get(main_genre(row.blend, self.genre_keys), {})
+            key = draw_key(counts, estimate_key(piece)[1], request.seed)
+        if key is not None:
+            piece, transpose, detected, result = transpose_to_key(piece, key)
         main = self.genres[self.genre_keys.index(main_genre(row.blend, self.genre_keys))]
         return GeneratedPiece(
             piece=piece,

@@ -107,7 +107,7 @@ def transpose_piece(piece: Piece, semitones: int) -> Piece:
     """The piece with every pitch moved by ``semitones`` (folded by octaves into the piano range)."""
     if semitones == 0:
         return piece
-    raw = [(n.start, n.pitch + semitones, n.duration) for n in piece.notes]
+    raw = [(n.start, n.pitch + semitones, n.duration, n.voice) for n in piece.notes]
     return make_piece(raw, piece.bars, piece.primer_end, piece.meta, piece.meters, piece.last_bars)
 
 

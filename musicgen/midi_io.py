@@ -81,8 +81,8 @@ def open_midi_file(path, reader=pretty_midi.PrettyMIDI):
         raise ValueError(f"{path.name}: not a readable MIDI file ({reason})") from None
 
 
-def _notes_and_signatures(midi) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]], int]:
-    """Notes ``(start tick, pitch, end tick)`` of every channel but the drums' and the time
+def _notes_and_signatures(midi) -> tuple[list[tuple], list[tuple[int, int, int]], int]:
+    """Notes ``(start tick, pitch, end tick, (track, channel))`` of every channel but the drums' and the time
     signatures ``(tick, numerator, denominator)`` of the first track of a mido MidiFile, and the
     tick of the last all-notes-off controller (how musicgen marks a closing bar line after a rest).
 
@@ -106,7 +106,7 @@ def _notes_and_signatures(midi) -> tuple[list[tuple[int, int, int]], list[tuple[
                 key = (message.channel, message.note)
                 ending = [start for start in sounding[key] if start != tick]
                 if message.channel != DRUM_CHANNEL:
-                    notes.extend((start, message.note, tick) for start in ending)
+                    notes.extend((start, message.note, tick, (index, message.channel)) for start in ending)
                 staying = [start for start in sounding[key] if start == tick]
                 if ending and staying:
                     sounding[key] = staying
@@ -115,11 +115,14 @@ def _notes_and_signatures(midi) -> tuple[list[tuple[int, int, int]], list[tuple[
     return notes, signatures, end_mark
 
 
-def midi_to_piece(path) -> Piece:
+def midi_to_piece(path, voices: bool = False, track: int | None = None) -> Piece:
     """Read a MIDI file into a Piece; raises ValueError naming the file if it is unusable.
 
     Long files are fine (a 200,000-note primer); one that would last more than
-    ``MAX_QUARTER_NOTES`` is taken for corrupt."""
+    ``MAX_QUARTER_NOTES`` is taken for corrupt. With ``voices``, a file with chords comes in four
+    voices (``voicing.assign_voices``: its tracks where each plays one line, else separated);
+    without, every note is voice 0. ``track`` (1-based): only the notes of the file's track-th
+    track that has notes (a melody in a file with an accompaniment)."""
     import mido
 
     path = Path(path)
@@ -131,7 +134,12 @@ def midi_to_piece(path) -> Piece:
     notes, signatures, end_mark = _notes_and_signatures(midi)
     if not notes:
         raise ValueError(f"{name}: the file holds no notes (drums are ignored)")
-    end_tick = max(end for _, _, end in notes)
+    if track is not None:
+        tracks = sorted({line[0] for *_, line in notes})
+        if not 1 <= track <= len(tracks):
+            raise ValueError(f"{name}: no track {track}; the file has {len(tracks)} tracks with notes")
+        notes = [note for note in notes if note[3][0] == tracks[track - 1]]
+    end_tick = max(note[2] for note in notes)
     if end_tick / resolution > MAX_QUARTER_NOTES:
         raise ValueError(
             f"{name}: not a readable MIDI file (it would last {end_tick // resolution:,} quarter "
@@ -139,10 +147,18 @@ def midi_to_piece(path) -> Piece:
         )
     raw = [
         (round(start / resolution * STEPS_PER_BEAT), pitch, round((end - start) / resolution * STEPS_PER_BEAT))
-        for start, pitch, end in notes
+        for start, pitch, end, _ in notes
     ]
     bars, meters = _bars_and_meters(signatures, resolution, max(end_tick, end_mark))
-    return make_piece(raw, bars, meta={"source": str(path)}, meters=meters)
+    piece = make_piece(raw, bars, meta={"source": str(path)}, meters=meters)
+    if not voices:
+        return piece
+    from .voicing import assign_voices
+
+    lines: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    for note, (_, _, _, line) in zip(raw, notes):
+        lines.setdefault(line, []).append(note)
+    return assign_voices(piece, list(lines.values()))
 
 
 def _time_signature_of(piece: Piece) -> tuple[int, int] | None:
@@ -204,15 +220,21 @@ def piece_to_midi(
     pm = pretty_midi.PrettyMIDI(initial_tempo=float(tempo))
     for step, numerator, denominator in time_signatures(piece):
         pm.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, step * seconds_per_step))
-    loudness = dict(zip(piece.notes, shaped_velocities(piece))) if shaped else {}
-    tracks = separate_voices(piece, voices) if voices > 1 else [list(piece.notes)]
+    # (start, pitch) -> velocity; two voices on one pitch (a unison) sound as one note in one track
+    loudness = {(n.start, n.pitch): v for n, v in zip(piece.notes, shaped_velocities(piece))} if shaped else {}
+    if voices > 1:
+        tracks = separate_voices(piece, voices)
+    elif piece.voiced:
+        tracks = [list(make_piece([(n.start, n.pitch, n.duration) for n in piece.notes]).notes)]
+    else:
+        tracks = [list(piece.notes)]
     for notes, name in zip(tracks, voice_names(voices) if voices > 1 else ("musicgen",)):
         instrument = pretty_midi.Instrument(program=int(program), name=name)
         for note in notes:
             pitch = min(127, max(0, note.pitch + transpose))
             instrument.notes.append(
                 pretty_midi.Note(
-                    velocity=int(loudness.get(note, velocity)),
+                    velocity=int(loudness.get((note.start, note.pitch), velocity)),
                     pitch=pitch,
                     start=note.start * seconds_per_step,
                     end=note.end * seconds_per_step,

@@ -12,15 +12,18 @@ from dataclasses import dataclass, field
 STEPS_PER_BEAT = 12  # 12 per quarter: 16ths (3), 8th triplets (4), 16th triplets (2)
 MIN_PITCH = 21  # A0, lowest piano key
 MAX_PITCH = 108  # C8, highest piano key
+MAX_VOICES = 4  # voices a note may belong to: 0 = soprano (or a tune's one line), 1 alto, 2 tenor, 3 bass
 
 
 @dataclass(frozen=True, order=True)
 class Note:
-    """One note: ``start`` and ``duration`` in steps, ``pitch`` as a MIDI number."""
+    """One note: ``start`` and ``duration`` in steps, ``pitch`` as a MIDI number, ``voice`` 0..3
+    (soprano, alto, tenor, bass; a one-line tune's notes are all voice 0)."""
 
     start: int
     pitch: int
     duration: int
+    voice: int = 0
 
     def __post_init__(self) -> None:
         if not MIN_PITCH <= self.pitch <= MAX_PITCH:
@@ -29,6 +32,8 @@ class Note:
             raise ValueError(f"note start {self.start} is negative")
         if self.duration <= 0:
             raise ValueError(f"note duration {self.duration} is not positive")
+        if not 0 <= self.voice < MAX_VOICES:
+            raise ValueError(f"voice {self.voice} outside 0..{MAX_VOICES - 1}")
 
     @property
     def end(self) -> int:
@@ -80,6 +85,11 @@ class Piece:
         """MIDI pitches of all notes, in order."""
         return [n.pitch for n in self.notes]
 
+    @property
+    def voiced(self) -> bool:
+        """True when the notes carry voices (a four-voice piece: some note is not voice 0)."""
+        return any(n.voice for n in self.notes)
+
 
 def fold_pitch(pitch: int) -> int:
     """Move a pitch by octaves into the piano range MIN_PITCH..MAX_PITCH."""
@@ -91,27 +101,30 @@ def fold_pitch(pitch: int) -> int:
 
 
 def make_piece(raw_notes, bars=(), primer_end: int = 0, meta: dict | None = None, meters=(), last_bars=()) -> Piece:
-    """Build a clean Piece from ``(start, pitch, duration)`` triples in steps.
+    """Build a clean Piece from ``(start, pitch, duration)`` triples or ``(start, pitch, duration,
+    voice)`` quadruples in steps.
 
     Pitches are folded into the piano range, durations of 0 become 1 step, duplicate notes
-    (same start and pitch) keep the longer one, and a note that would still sound when the
-    same pitch starts again is cut there, so no MIDI note can get stuck.
+    (same start, pitch and voice) keep the longer one, and a note that would still sound when the
+    same pitch starts again in its voice is cut there, so no MIDI note can get stuck. Two voices
+    may sing one pitch (a unison).
     """
-    by_key: dict[tuple[int, int], int] = {}
-    for start, pitch, duration in raw_notes:
-        start, pitch, duration = max(0, int(start)), fold_pitch(int(pitch)), max(1, int(duration))
-        key = (start, pitch)
+    by_key: dict[tuple[int, int, int], int] = {}
+    for raw in raw_notes:
+        start, pitch, duration = max(0, int(raw[0])), fold_pitch(int(raw[1])), max(1, int(raw[2]))
+        voice = int(raw[3]) if len(raw) > 3 else 0
+        key = (start, pitch, voice)
         by_key[key] = max(duration, by_key.get(key, 0))
     notes: list[Note] = []
-    last_by_pitch: dict[int, int] = {}  # pitch -> index in notes of its latest note
-    for start, pitch in sorted(by_key):
-        duration = by_key[(start, pitch)]
-        previous = last_by_pitch.get(pitch)
+    last_by_pitch: dict[tuple[int, int], int] = {}  # (pitch, voice) -> index in notes of its latest note
+    for start, pitch, voice in sorted(by_key):
+        duration = by_key[(start, pitch, voice)]
+        previous = last_by_pitch.get((pitch, voice))
         if previous is not None and notes[previous].end > start:
             old = notes[previous]
-            notes[previous] = Note(old.start, old.pitch, start - old.start)
-        last_by_pitch[pitch] = len(notes)
-        notes.append(Note(start, pitch, duration))
+            notes[previous] = Note(old.start, old.pitch, start - old.start, old.voice)
+        last_by_pitch[(pitch, voice)] = len(notes)
+        notes.append(Note(start, pitch, duration, voice))
     notes.sort()
     clean_bars = tuple(sorted({int(b) for b in bars if b >= 0}))
     by_step: dict[int, tuple[int, int]] = {}

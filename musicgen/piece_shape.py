@@ -22,7 +22,7 @@ import numpy as np
 DEFINING_SHARE = 0.85  # jigs: 6/8 in 92% of the training tunes; German songs: 4/4 in 30%
 MIN_SHARE = 0.02  # metres rarer than this in a genre are never drawn for it
 LENGTH_PERCENTILES = (10, 90)  # bar counts drawn from this range of the training pieces'
-METER_STREAM, LENGTH_STREAM = 1, 2  # keys of the draws' streams (after the seed)
+METER_STREAM, LENGTH_STREAM, KEY_STREAM = 1, 2, 3  # keys of the draws' streams (after the seed)
 
 
 def _stream(seed: int, which: int) -> np.random.Generator:
@@ -101,3 +101,14 @@ def bar_counts(pieces: list[dict], genre_keys: list[str], split: str = "train") 
         table = counts[piece["genre"]]
         table[str(whole)] = table.get(str(whole), 0) + 1
     return {key: dict(sorted(table.items(), key=lambda item: int(item[0]))) for key, table in counts.items()}
+
+
+def draw_key(counts: dict[str, int], mode: str, seed: int) -> str | None:
+    """The key (e.g. ``"G major"``) for a piece in ``mode`` with ``seed``, drawn with the odds of the
+    genre's training pieces in that mode (``counts``: pieces per key name); None without any."""
+    options = sorted((name, count) for name, count in counts.items() if name.endswith(" " + mode) and count > 0)
+    if not options:
+        return None
+    weights = np.array([count for _, count in options], dtype=float)
+    choice = _stream(seed, KEY_STREAM).choice(len(options), p=weights / weights.sum())
+    return options[int(choice)][0]

@@ -22,12 +22,14 @@ from .codec import (
     MAX_SHIFT,
     PART_BAR,
     SHIFT,
+    VOICE,
     meter_token,
     piece_to_tokens,
     split_steps,
     tokens_to_piece,
 )
-from .grammar import AFTER_PITCH, Follower, MaskKey, allowed
+from .grammar import AFTER_PITCH, AFTER_VOICE, ALL_VOICES, Follower, MaskKey, allowed
+from .kept_notes import KeptNotes
 from .keys import estimate_key
 from .meter import Meter
 from .notes import Piece
@@ -99,6 +101,8 @@ class PieceState:
         open_end: bool = False,
         strain_ends: frozenset = frozenset(),
         voices: int = 0,
+        kept: KeptNotes | None = None,
+        pickup: int | None = None,
     ):
         self.request, self.plan = request, plan
         self.generator = torch.Generator().manual_seed(request.seed)
@@ -130,9 +134,12 @@ class PieceState:
         # A passage inside a piece (regenerate): it stops at the bar line after its last bar, with
         # no ending, and marks the strain ends the piece had there (bar numbers of the passage).
         self.open_end, self.strain_ends = open_end, strain_ends
-        # A style written in ``voices`` real voices (chorales, Palestrina: 4) never has more notes
-        # sounding at once, so every note has a voice of its own on the score (0 = no limit).
+        # A style written in ``voices`` real voices (chorales, Palestrina: 4) writes every note in
+        # its voice (codec 4: VOICE v PITCH p); others (0 or 1) are one line, one note at a time.
         self.voices = voices
+        # Notes to keep while the network writes the other voices (harmonise, rewrite one voice),
+        # the tokens of the one being written, and a pickup of a given length (steps; None: free).
+        self.kept, self.kept_queue, self.fixed_pickup = kept, deque(), pickup
         # Endings: the final bar is sampled up to ENDING_TRIES times until the network ends it, on the tonic.
         self.ending_mark = None  # (tokens, follower, bars begun, parts) just after LAST_BAR
         self.ending_tries = 1
@@ -198,18 +205,60 @@ class PieceState:
         return self._uniforms.pop()
 
     def mask_key(self) -> MaskKey:
-        """What may come next (the grammar, the bar grid, the plan, the voices)."""
+        """What may come next (the grammar, the bar grid, the plan, the voices).
+
+        A four-voice row writes each note as VOICE v PITCH p: the voices that may start a note now
+        are those whose last note has ended and that come after the ones already written at this
+        time (``Follower.free_voices``); a one-line row writes bare PITCHes, one note at a time.
+        """
         f = self.follower
-        if f.kind == AFTER_PITCH:
+        if f.kind == AFTER_PITCH or self.kept_queue:  # (a kept note's next token is not sampled)
             return MaskKey(AFTER_PITCH)
-        full = self.voices and f.sounding >= self.voices
-        key = self._position_key(silence_rule=not full)  # with every voice singing it is not silence
-        if full and key.notes:
-            # Every voice is singing: no new note until one ends (time moves on to that point) ...
-            limited = replace(key, notes=False)
-            if allowed(limited).any():
-                return limited
-        return key  # ... unless nothing else may come here (off the pickup's grid at its very end)
+        if f.kind == AFTER_VOICE:
+            return MaskKey(AFTER_VOICE, voice=f.voice)
+        if self.kept is not None:
+            return self._kept_key()
+        free = f.free_voices() if self.voices > 1 else f.free_voices() & 1
+        key = self._position_key(silence_rule=bool(free))  # with every voice singing it is not silence
+        if not key.notes:
+            return key
+        limited = replace(key, notes=False, voices=free) if self.voices > 1 else replace(key, notes=bool(free))
+        if allowed(limited).any():
+            return limited  # a voice still singing starts nothing until its note ends (time moves on) ...
+        # ... unless nothing else may come here (off the pickup's grid at its very end)
+        return replace(key, notes=False, voices=ALL_VOICES) if self.voices > 1 else key
+
+    def _kept_key(self) -> MaskKey:
+        """``mask_key`` with kept notes: the rewritten voices only, time stopping at each kept
+        onset, and at an onset with kept notes pending the choice ``KeptNotes`` describes."""
+        f, kept = self.follower, self.kept
+        pending = [] if self._bar_due() else kept.pending(f)
+        if pending:  # a rewritten voice before the kept note, or the kept note's VOICE (that voice holds)
+            return MaskKey(f.kind, notes=False, voices=kept.network_voices(f, pending) | 1 << pending[0][1].voice)
+        key = self._position_key(silence_rule=False)
+        after = kept.next_onset(f.clock)
+        room = key.shift_room if after is None else min(key.shift_room, after - f.clock)
+        limited = replace(key, notes=False, voices=kept.network_voices(f, []) if key.notes else 0, shift_room=room)
+        return limited if allowed(limited).any() else key
+
+    def _bar_due(self) -> bool:
+        """True when a bar line is due at the clock and not written yet."""
+        f = self.follower
+        if f.last_bar < 0:
+            return self.fixed_pickup is not None and f.clock >= self.fixed_pickup
+        nxt = f.next_bar_line
+        return nxt is not None and f.clock >= nxt
+
+    def _queue_kept(self) -> None:
+        """Queue the next kept note's tokens when it must be written now."""
+        f = self.follower
+        if self.kept is None or self.kept_queue or self.done or self.closing or self._bar_due():
+            return
+        if f.kind in (AFTER_PITCH, AFTER_VOICE):
+            return
+        due = self.kept.due(f)
+        if due:
+            self.kept_queue.extend(due)
 
     def _position_key(self, silence_rule: bool = True) -> MaskKey:
         """``mask_key`` before the voice limit: the grammar, the bar grid and the plan."""
@@ -218,6 +267,9 @@ class PieceState:
         quiet = silence_rule and f.clock - f.last_onset >= gap  # no endless silence: a note must come
         if self.closing:  # the EOS decision: anything the grammar allows, EOS among it
             return MaskKey(f.kind, shift_room=0 if quiet else MAX_SHIFT, eos=True)
+        if f.last_bar < 0 and self.fixed_pickup is not None:  # a pickup of a given length (a melody's)
+            room = self.fixed_pickup - f.clock
+            return MaskKey(f.kind, bar=self._bar_token(1) if room <= 0 else None, bar_due=room <= 0, shift_room=room)
         if f.last_bar < 0 or (not self.primed and self.bars_begun == 0):  # the pickup, before bar 1
             # A pickup shorter than a bar, ending on a 16th (so a MIDI time signature and a score can
             # write it as its own short bar: 1/16 .. 15/16 of the metre).
@@ -270,6 +322,7 @@ class PieceState:
         del self.part_starts[parts:]
         self.follower, self.bars_begun = copy.copy(follower), bars_begun
         self.forced.clear()
+        self.kept_queue.clear()
         self.closing = False
         self.ending_tries += 1
         self.rewind_due = True
@@ -284,7 +337,14 @@ class PieceState:
         strain once, between repeat signs). A repeat waiting on the closing decision (EOS) is
         written after the decision.
         """
+        if self.kept_queue:  # a kept note, one token a step (the network hears it)
+            self._take(self.kept_queue.popleft())
+            self._queue_kept()
+            return False
         moved = self._advance_one(sampled)
+        if self.kept is not None and sampled is not None and sampled in VOICE and self.follower.kind == AFTER_VOICE:
+            self.kept_queue.extend(self.kept.passed_voice(self.follower, VOICE.value(sampled)) or ())
+        self._queue_kept()
         while self.forced and not self.done and not self.closing:  # the bar line may begin another repeat
             while self.forced and not self.done:
                 moved |= self._advance_one(None)
@@ -352,4 +412,4 @@ class PieceState:
     def needs_sample(self) -> bool:
         """False when the next token is forced (a repeat being replayed; ``advance`` writes a
         repeat at once, so a row waits on the network only at the closing decision)."""
-        return self.closing or not self.forced
+        return (self.closing or not self.forced) and not self.kept_queue

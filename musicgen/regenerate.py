@@ -23,7 +23,8 @@ from .codec import BAR, BAR_TOKENS, BOS, METER, piece_to_tokens
 from .generate import Generator
 from .piece_state import PieceState
 from .midi_io import midi_to_piece, open_midi_file
-from .notation.voices import POLYPHONIC_GENRES
+from .kept_notes import KeptNotes
+from .voicing import assign_voices
 from .notes import STEPS_PER_BEAT, Piece, make_piece
 from .progress import Progress
 from .scoring import IGNORE, padded_next_token_batch
@@ -82,7 +83,7 @@ def _has_pulse(piece: Piece) -> bool:
 def _sub_piece(piece: Piece, start: int, stop: int | None) -> Piece:
     """The notes starting in [start, stop) and the bar lines and metres in that span."""
     stop = piece.end + 1 if stop is None else stop
-    notes = [(n.start, n.pitch, n.duration) for n in piece.notes if start <= n.start < stop]
+    notes = [(n.start, n.pitch, n.duration, n.voice) for n in piece.notes if start <= n.start < stop]
     return make_piece(notes, [b for b in piece.bars if b <= stop], meters=piece.meters, last_bars=piece.last_bars)
 
 
@@ -142,7 +143,7 @@ def _repeat_in_form(piece: Piece, kept: list, new_notes: list, start: int, stop:
     for copy in copies:
         offset = copy["start"] - home["start"]
         kept = [n for n in kept if not start + offset <= n[0] < stop + offset]
-        new_notes = new_notes + [(s + offset, p, d) for s, p, d in new_notes if start <= s < stop]
+        new_notes = new_notes + [(s + offset, *rest) for s, *rest in new_notes if start <= s < stop]
     return kept, new_notes
 
 
@@ -155,11 +156,13 @@ def regenerate(
     genre: str | None = None,
     style_strength: float | None = None,
     candidates: int = DEFAULT_CANDIDATES,
+    voice: int | None = None,
 ) -> Iterator[Progress]:
     """Regenerate bars ``first_bar..last_bar`` (1-based, inclusive; None = to the end) of a
     GeneratedPiece or MIDI file; yields Progress, the last with ``.result`` (a GeneratedPiece),
     which is also the generator's return value. ``style_strength`` None: the genre's default.
-    ValueError names any problem."""
+    ``voice`` (0 soprano .. 3 bass, four-voice styles): only that voice is written anew in those
+    bars, every other note is kept (``kept_notes``). ValueError names any problem."""
     began = time.perf_counter()
     if not 1 <= candidates <= MAX_CANDIDATES:
         raise ValueError(f"candidates must be from 1 to {MAX_CANDIDATES}, got {candidates}")
@@ -173,13 +176,22 @@ def regenerate(
     region_start, region_end = piece.bars[first_bar - 1], piece.bars[last]
     to_the_end = last == whole_bars
     meter = piece.meter_at(region_start) or (4, 4)
-    prefix = piece_to_tokens(_sub_piece(piece, 0, region_start), add_end=False)
-    if prefix[-1] not in BAR_TOKENS:  # the bar line at the passage's start must be written
-        prefix = prefix + [BAR]
     if genre is not None:
         blend = parse_genre_spec(genre, generator.genre_keys)
     elif blend is None:
         blend = _likeliest_genre(generator, piece_to_tokens(piece))
+    voices = generator.genre_voices(main_genre(blend, generator.genre_keys))
+    if voices > 1:
+        piece = assign_voices(piece)  # a four-voice style writes each note in its voice
+    elif voice is not None:
+        raise ValueError(f"{main_genre(blend, generator.genre_keys)} is one voice; --voice needs a four-voice style")
+    kept_notes = None
+    if voice is not None:  # the other voices' notes of the passage are kept, note for note
+        inside = [n for n in piece.notes if region_start <= n.start < region_end and n.voice != voice]
+        kept_notes = KeptNotes(inside, 1 << voice)
+    prefix = piece_to_tokens(_sub_piece(piece, 0, region_start), add_end=False)
+    if prefix[-1] not in BAR_TOKENS:  # the bar line at the passage's start must be written
+        prefix = prefix + [BAR]
     request = GenerationRequest(
         genre=weights_text(blend),
         bars=last - first_bar + 1,
@@ -211,7 +223,8 @@ def regenerate(
                 True,
                 open_end=not to_the_end,
                 strain_ends=strain_ends,
-                voices=POLYPHONIC_GENRES.get(main_genre(blend, generator.genre_keys), 0),
+                voices=voices,
+                kept=kept_notes,
             )
         )
     sampled = generator.sample_rows(rows)
@@ -222,12 +235,14 @@ def regenerate(
     nll = _continuation_nll(generator, sequences, len(suffix), weights)
     best = int(np.argmin(nll))
     chosen = sampled[best]
+
+    def rewritten(n) -> bool:  # a note of the passage that was written anew
+        return region_start <= n.start < region_end and (voice is None or n.voice == voice)
+
     new_notes = [
-        (n.start, n.pitch, min(n.duration, region_end - n.start))
-        for n in chosen.piece.notes
-        if region_start <= n.start < region_end
+        (n.start, n.pitch, min(n.duration, region_end - n.start), n.voice) for n in chosen.piece.notes if rewritten(n)
     ]
-    kept = [(n.start, n.pitch, n.duration) for n in piece.notes if n.start < region_start or n.start >= region_end]
+    kept = [(n.start, n.pitch, n.duration, n.voice) for n in piece.notes if not rewritten(n)]
     kept, new_notes = _repeat_in_form(piece, kept, new_notes, region_start, region_end)
     meta = {
         **piece.meta,

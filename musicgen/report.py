@@ -32,6 +32,7 @@ from .checkpoint import LoadedModel
 from .critic import dataset_pieces
 from .dataset import Dataset
 from .features import FEATURES, IN_KEY_THRESHOLD, piece_features
+from .voice_leading import measure_all
 from .files import atomic_write_bytes
 from .form_metrics import form_metrics
 from .progress import Progress
@@ -192,6 +193,14 @@ def build_report(
     metrics["form"] = form_metrics(results_by_genre)  # metre, exact length, endings, read back from MIDI
     yield ReportProgress(done, total, "the style critic judges the pieces")
     metrics["critic"] = critic_metrics(critic, real_pieces, generated_pieces, generated_seeds)
+    metrics["voice_leading"] = {
+        key: {
+            "real": measure_all(real_pieces[key]).figures(),
+            "generated": measure_all(generated_pieces[key]).figures(),
+        }
+        for key in keys
+        if generator.genre_voices(key) > 1
+    }
     done += 1
     ratios = [m["mean_ratio"] for m in metrics["genres"].values() if m["mean_ratio"] is not None]
     metrics["mean_ratio"] = round(float(np.mean(ratios)), 4) if ratios else None

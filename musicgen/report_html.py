@@ -253,6 +253,44 @@ def _form_html(metrics: dict, names: dict[str, str]) -> str:
     )
 
 
+VOICE_LEADING_ROWS = (  # (figure, label, format)
+    ("parallel_fifths_per_100_moves", "parallel fifths per 100 voice-pair moves", "{:.2f}"),
+    ("parallel_octaves_per_100_moves", "parallel octaves and unisons per 100 voice-pair moves", "{:.2f}"),
+    ("crossings_per_100_beats", "voice crossings per 100 beats", "{:.2f}"),
+    ("wide_spacing_per_100_beats", "S-A or A-T over an octave apart, per 100 beats", "{:.2f}"),
+    ("all_voices_sounding", "beats where all four voices sound", "{:.0%}"),
+    ("final_bass_on_tonic", "final bass on the tonic", "{:.0%}"),
+    ("final_soprano_on_1_3_5", "final soprano on 1, 3 or 5", "{:.0%}"),
+    ("bass_leaps_over_fifth_per_100_notes", "bass leaps over a fifth per 100 bass notes", "{:.1f}"),
+)
+
+
+def _voice_leading_html(metrics: dict, names: dict[str, str]) -> str:
+    table = metrics.get("voice_leading") or {}
+    if not table:
+        return ""
+    keys = list(table)
+    header = ["measure"] + [f"{names.get(k, k)}: {side}" for k in keys for side in ("real", "generated")]
+    rows = []
+    for name, label, fmt in VOICE_LEADING_ROWS:
+        cells = "".join(_cell(table[k][side].get(name), fmt) for k in keys for side in ("real", "generated"))
+        rows.append(_row(label, cells))
+    for voice, voice_name in enumerate(("soprano", "alto", "tenor", "bass")):
+        cells = "".join(
+            _cell((table[k][side].get("out_of_range_percent") or [None] * 4)[voice], "{:.1f}%")
+            for k in keys
+            for side in ("real", "generated")
+        )
+        rows.append(_row(f"{voice_name} notes outside the textbook range", cells))
+    return (
+        "<h2>Voice leading</h2><p>The four-voice styles, counted as a teacher marks a chorale: real test pieces "
+        "beside the generated ones. A <b>voice-pair move</b> is two voices both sounding at two successive onsets "
+        "with at least one of them moving; parallels are fifths or octaves (compound or not) reached in similar "
+        "motion from the same interval. Textbook ranges: soprano C4-A5, alto G3-D5, tenor C3-A4, bass E2-D4.</p>"
+        + _table(header, rows)
+    )
+
+
 def report_html(metrics: dict, figures: dict, names: dict[str, str]) -> str:
     """The report page. ``figures`` maps figure names to PNG paths relative to the page; ``names`` maps
     genre keys to display names."""
@@ -266,6 +304,7 @@ def report_html(metrics: dict, figures: dict, names: dict[str, str]) -> str:
         _checks_html(metrics, figures, names),
         _evaluation_html(metrics, figures, names),
         _critic_html(metrics, figures, names),
+        _voice_leading_html(metrics, names),
         "<h2>Features</h2>",
     ]
     parts += [_feature_html(feature, metrics, figures[feature.name]) for feature in FEATURES]

@@ -26,7 +26,8 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from .checkpoint import model_file, save_model
-from .codec import PAD, pitch_span, transpose_tokens
+from .notes import MAX_VOICES
+from .codec import PAD, VOICE, VOICE_RANGES, pitch_span, transpose_tokens, voice_spans
 from .dataset import Dataset, load_dataset
 from .model import GenreRNN
 from .piece_shape import bar_counts
@@ -65,8 +66,27 @@ def transpose_ranges(dataset: Dataset, pieces: list[int]) -> list[tuple[int, int
     ranges = []
     for i, (lo, hi) in zip(pieces, piece_spans):
         g_lo, g_hi = spans[int(dataset.genre[i])]
-        ranges.append((max(-MAX_TRANSPOSE, g_lo - lo), min(MAX_TRANSPOSE, g_hi - hi)) if hi >= lo else (0, 0))
+        down, up = (max(-MAX_TRANSPOSE, g_lo - lo), min(MAX_TRANSPOSE, g_hi - hi)) if hi >= lo else (0, 0)
+        tokens = dataset.piece_tokens(i)
+        if (tokens >= VOICE.offset).any():  # a four-voice piece: every voice stays in its range
+            for voice, (v_lo, v_hi) in voice_spans(tokens).items():
+                r_lo, r_hi = VOICE_RANGES[voice]
+                down, up = max(down, r_lo - v_lo), min(up, r_hi - v_hi)
+            down, up = (down, up) if down <= up else (0, 0)
+        ranges.append((down, up))
     return ranges
+
+
+def genre_voices(pieces: list[dict], genre_keys: list[str]) -> dict[str, int]:
+    """Per genre, the voices its pieces are written in: 4 when most of its training pieces have
+    several voices (codec 4's VOICE tokens), else 1."""
+    voiced = {key: [0, 0] for key in genre_keys}
+    for piece in pieces:
+        counts = voiced.get(piece.get("genre"))
+        if counts is not None:
+            counts[0] += int(piece.get("voices", 1) > 1)
+            counts[1] += 1
+    return {key: MAX_VOICES if 2 * several > total else 1 for key, (several, total) in voiced.items()}
 
 
 def balance_genres(dataset: Dataset, pieces: list[int], ranges, seed: int) -> tuple[list[int], list]:
@@ -362,6 +382,8 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
                             "tokens": int(len(dataset.tokens)),
                         },
                         "meters": dataset.manifest.get("meters", {}),
+                        "keys": dataset.manifest.get("keys", {}),
+                        "voices": genre_voices(dataset.manifest.get("pieces", []), dataset.genre_keys),
                         "bar_counts": bar_counts(dataset.manifest.get("pieces", []), dataset.genre_keys),
                         "metrics": {"valid_nll": valid_by_key},
                     },

@@ -110,3 +110,65 @@ def tiny_model(tiny_dataset, tmp_path_factory):
     for _ in train(config):
         pass
     return out.with_suffix(".json")
+
+
+def choir_records(n: int = 10):
+    """Toy four-voice pieces: soprano, alto, tenor and bass in quarter-note chords of C major (I, IV,
+    V, I ...), each voice one line in its range; a one-line toy genre beside them."""
+    import random
+
+    rng = random.Random(11)
+    chords = {"I": (72, 67, 64, 48), "IV": (72, 69, 65, 53), "V": (71, 67, 62, 43), "vi": (72, 69, 64, 45)}
+    records = []
+    for i in range(n):
+        progression = ["I"] + [rng.choice(("IV", "V", "vi", "I")) for _ in range(13)] + ["V", "I"]
+        notes = [
+            [beat * 12, pitch, 12, voice]
+            for beat, name in enumerate(progression)
+            for voice, pitch in enumerate(chords[name])
+        ]
+        records.append(
+            {
+                "genre": "choir",
+                "source": f"choir/{i}",
+                "title": f"Choir {i}",
+                "notes": notes,
+                "bars": list(range(0, 16 * 12 + 1, 48)),
+                "meters": [[0, 4, 4]],
+            }
+        )
+    return records + [r for r in synthetic_records(n) if r["genre"] == "rise"]
+
+
+@pytest.fixture(scope="session")
+def choir_model(tmp_path_factory):
+    """Card of a baby model trained on a four-voice toy genre ("choir") and a one-line one ("rise")."""
+    import torch
+
+    from musicgen.dataset import assemble
+    from musicgen.genres import Genre
+    from musicgen.train import TrainConfig, train
+
+    data = tmp_path_factory.mktemp("choir_dataset")
+    genres = [Genre("choir", "Choir", "Toy four-voice chords.", 19, 80), Genre("rise", "Rising", "Toy scales.", 0, 120)]
+    assemble([{"pieces": choir_records(), "failed": []}], genres, data, {"source": "synthetic"})
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("choir_model") / "choir"
+    config = TrainConfig(
+        dataset=str(data),
+        out=str(out),
+        n_hidden=32,
+        n_embd=16,
+        genre_dim=8,
+        dropout=0.0,
+        batch_size=4,
+        bptt=32,
+        lr=1e-2,
+        warmup_steps=5,
+        epochs=25,
+        patience=25,
+        seed=0,
+    )
+    for _ in train(config):
+        pass
+    return out.with_suffix(".json")

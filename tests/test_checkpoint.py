@@ -56,7 +56,7 @@ def test_truncated_weights_are_a_clear_error(model_copy):
         (lambda c: c.update(version=99), "model file version 99 is not supported"),
         (
             lambda c: c["codec"].update(codec_version=1),
-            "made with event codec version 1, this musicgen reads codec version 3",
+            "made with event codec version 1, this musicgen reads codec version 4",
         ),
         (lambda c: c["codec"].update(vocab_size=236), "vocab_size 236 \\(expected"),
         (lambda c: c["config"].update(n_hidden=64), "weights do not match the card"),

@@ -176,3 +176,50 @@ def test_strain_ends_round_trip_as_last_bars():
     tokens = piece_to_tokens(marked)
     assert tokens.count(codec.PART_BAR) == 1 and tokens.count(codec.LAST_BAR) == 1  # strain end, final bar
     assert tokens_to_piece(tokens).last_bars == (piece.bars[3], piece.bars[-2])
+
+
+def test_a_four_voice_piece_writes_each_note_in_its_voice_outer_voices_first():
+    # soprano, alto, tenor, bass on one onset, then the alto alone (the others hold)
+    piece = make_piece([(0, 72, 24, 0), (0, 64, 12, 1), (0, 55, 24, 2), (0, 48, 24, 3), (12, 65, 12, 1)])
+    names = [codec.token_name(t) for t in piece_to_tokens(piece)]
+    assert names == [
+        "BOS",
+        *("VOICE_0", "PITCH_72", "DUR_24", "VOICE_3", "PITCH_48", "DUR_24"),
+        *("VOICE_1", "PITCH_64", "DUR_12", "VOICE_2", "PITCH_55", "DUR_24"),
+        *("SHIFT_12", "VOICE_1", "PITCH_65", "DUR_12"),
+        "EOS",
+    ]
+    assert tokens_to_piece(piece_to_tokens(piece)).notes == piece.notes
+
+
+def test_two_voices_on_one_pitch_stay_two_notes():
+    piece = make_piece([(0, 67, 12, 0), (0, 60, 12, 1), (0, 60, 12, 2), (0, 48, 12, 3)])
+    back = tokens_to_piece(piece_to_tokens(piece))
+    assert sorted((n.voice, n.pitch) for n in back.notes) == [(0, 67), (1, 60), (2, 60), (3, 48)]
+
+
+def test_a_one_line_tune_has_no_voice_tokens():
+    piece = make_piece([(0, 67, 6), (6, 69, 6), (12, 71, 12)], bars=[0, 24], meters=[(0, 2, 4)])
+    tokens = piece_to_tokens(piece)
+    assert not any(t in codec.VOICE for t in tokens)
+    assert tokens_to_piece(tokens).notes == piece.notes and not piece.voiced
+
+
+voiced_strategy = st.lists(
+    st.tuples(st.integers(0, 800), st.integers(MIN_PITCH, MAX_PITCH), st.integers(1, 200), st.integers(0, 3)),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(voiced_strategy)
+def test_voiced_round_trip_property(raw):
+    piece = make_piece(raw)
+    back = tokens_to_piece(piece_to_tokens(piece))
+    assert back.notes == piece.notes
+
+
+def test_voice_spans_name_each_voices_lowest_and_highest_pitch():
+    piece = make_piece([(0, 72, 12, 0), (12, 76, 12, 0), (0, 48, 24, 3), (0, 64, 24, 1)])
+    assert codec.voice_spans(piece_to_tokens(piece)) == {0: (72, 76), 3: (48, 48), 1: (64, 64)}

@@ -169,22 +169,15 @@ def test_ends_on_tonic_looks_at_the_lowest_final_note():
     assert ends_on_tonic(on_c) and not ends_on_tonic(on_g)
 
 
-def test_a_style_in_four_voices_never_has_more_notes_sounding_than_voices(generator, monkeypatch):
-    """Chorales and Palestrina are written in 4 voices: the sampler allows no new note while as
-    many notes sound (time moves on instead), so every note has a voice of its own on the score."""
-    from musicgen import generate as generate_module
+def test_a_one_line_style_never_has_two_notes_sounding_even_at_a_high_temperature(generator):
+    """A one-line tune (codec 4) is one voice: the sampler allows no new note while its last one
+    sounds (time moves on instead), whatever the temperature."""
 
     def most_sounding(piece) -> int:
         return max(
             sum(1 for n in piece.notes if n.start <= t < n.start + n.duration) for t in {n.start for n in piece.notes}
         )
 
-    free = [
-        generate_piece(generator, GenerationRequest(genre="fall", bars=8, seed=s, temperature=4.0)).piece
-        for s in range(6)
-    ]
-    assert max(most_sounding(p) for p in free) > 1  # at a high temperature the toy model overlaps notes
-    monkeypatch.setitem(generate_module.POLYPHONIC_GENRES, "fall", 1)
     for seed in range(6):
         result = generate_piece(generator, GenerationRequest(genre="fall", bars=8, seed=seed, temperature=4.0))
         assert check_stream(result.tokens) == [] and result.complete

@@ -71,7 +71,7 @@ def _notes_between(piece: Piece, start: int, end: int) -> list[Note] | None:
         if note.start < start < note.end or note.start < end < note.end:
             return None
         if start <= note.start < end:
-            inside.append(Note(note.start - start, note.pitch, note.duration))
+            inside.append(Note(note.start - start, note.pitch, note.duration, note.voice))
     return inside
 
 

@@ -115,10 +115,15 @@ def _pair(pitches: list[int], voices: list[int], reference: list[int]) -> list[t
 
 def separate_voices(piece: Piece, count: int) -> list[list[Note]]:
     """Split the piece's notes into ``count`` voices, top voice (soprano) first; each voice's notes
-    in time order. See the module docstring for the rule."""
+    in time order. A voiced piece (codec 4) asked for four keeps its notes' own voices; else see
+    the module docstring for the rule."""
     if count < 1:
         raise ValueError(f"a score needs at least one voice, got {count}")
     voices: list[list[Note]] = [[] for _ in range(count)]
+    if piece.voiced and count == MAX_SCORE_VOICES:  # codec 4: each note knows its voice
+        for note in piece.notes:
+            voices[note.voice].append(note)
+        return voices
     if count == 1:
         voices[0] = list(piece.notes)
         return voices

@@ -1,0 +1,175 @@
+"""Voices (codec 4): sampled four-voice pieces keep one note per voice in its range; a one-line
+style stays one line; MIDI files and primers get voices; keys are drawn with the corpus's odds;
+voice-leading figures count what a teacher marks."""
+
+from __future__ import annotations
+
+import pretty_midi
+
+from musicgen.checkpoint import load_model
+from musicgen.codec import VOICE_RANGES
+from musicgen.generate import Generator
+from musicgen.grammar import check_stream
+from musicgen.midi_io import midi_to_piece
+from musicgen.notes import make_piece
+from musicgen.piece_shape import draw_key
+from musicgen.request import GenerationRequest
+from musicgen.voice_leading import measure
+from musicgen.voicing import assign_voices
+
+
+def _overlaps(notes) -> bool:
+    ordered = sorted(notes, key=lambda n: n.start)
+    return any(b.start < a.end for a, b in zip(ordered, ordered[1:]))
+
+
+def test_a_four_voice_style_samples_every_note_in_its_voice(choir_model):
+    generator = Generator(load_model(choir_model))
+    for seed in range(4):
+        result = generator.generate_batch([GenerationRequest(genre="choir", bars=4, seed=seed, key="C")])[0]
+        piece = result.piece
+        assert piece.voiced and check_stream(result.tokens) == []
+        for voice in range(4):
+            notes = [n for n in piece.notes if n.voice == voice]
+            low, high = VOICE_RANGES[voice]
+            assert not _overlaps(notes), f"seed {seed}: voice {voice} sings two notes at once"
+            # (after the key's transposition a voice may lie a few semitones off its sampled range)
+            assert all(low - 6 <= n.pitch <= high + 6 for n in notes)
+
+
+def test_a_one_line_style_samples_one_note_at_a_time(choir_model):
+    generator = Generator(load_model(choir_model))
+    result = generator.generate_batch([GenerationRequest(genre="rise", bars=4, seed=3)])[0]
+    assert not result.piece.voiced and not _overlaps(result.piece.notes)
+    assert check_stream(result.tokens) == []
+
+
+def test_midi_tracks_that_each_play_one_line_become_voices(tmp_path):
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    for pitches in ((48, 50), (72, 74), (64, 65)):  # bass, soprano, alto tracks in that order
+        track = pretty_midi.Instrument(0)
+        for k, pitch in enumerate(pitches):
+            track.notes.append(pretty_midi.Note(80, pitch, k * 0.5, k * 0.5 + 0.5))
+        pm.instruments.append(track)
+    path = tmp_path / "three.mid"
+    pm.write(str(path))
+    piece = midi_to_piece(path, voices=True)
+    assert {(n.pitch, n.voice) for n in piece.notes} == {(72, 0), (74, 0), (64, 2), (65, 2), (48, 3), (50, 3)}
+    assert not midi_to_piece(path).voiced  # without voices=True every note is voice 0
+
+
+def test_chords_without_tracks_are_separated_into_one_line_voices():
+    piece = make_piece([(0, 72, 24), (0, 64, 24), (0, 55, 24), (0, 48, 24), (24, 74, 24), (24, 47, 24)])
+    voiced = assign_voices(piece)
+    assert voiced.voiced and len(voiced.notes) == len(piece.notes)
+    for voice in range(4):
+        assert not _overlaps([n for n in voiced.notes if n.voice == voice])
+    assert [n.pitch for n in voiced.notes if n.voice == 0] == [72, 74]
+    assert [n.pitch for n in voiced.notes if n.voice == 3] == [48, 47]
+
+
+def test_keys_are_drawn_with_the_corpus_odds_in_the_pieces_mode():
+    counts = {"G major": 90, "D major": 10, "A minor": 50}
+    majors = [draw_key(counts, "major", seed) for seed in range(400)]
+    assert set(majors) == {"G major", "D major"} and 0.8 < majors.count("G major") / 400 < 0.97
+    assert draw_key(counts, "minor", 1) == "A minor" and draw_key({}, "major", 1) is None
+    assert draw_key(counts, "major", 7) == draw_key(counts, "major", 7)
+
+
+def test_a_piece_left_without_a_key_comes_out_in_a_key_of_its_style(choir_model):
+    generator = Generator(load_model(choir_model))
+    card_keys = generator.genre_keys_counts["choir"]
+    for seed in range(3):
+        result = generator.generate_batch([GenerationRequest(genre="choir", bars=4, seed=seed)])[0]
+        assert result.key_result in card_keys
+
+
+def test_parallel_fifths_and_octaves_are_counted():
+    # soprano and bass move C->D two octaves apart: parallel octaves; alto and bass
+    # G->A over C->D: parallel fifths (compound); the tenor holds E.
+    piece = make_piece(
+        [(0, 72, 12, 0), (12, 74, 12, 0), (0, 67, 12, 1), (12, 69, 12, 1)]
+        + [(0, 64, 24, 2), (0, 48, 12, 3), (12, 50, 12, 3)]
+    )
+    counts = measure(piece)
+    assert counts.parallel_octaves == 1 and counts.parallel_fifths == 1  # S-B octaves, A-B fifths (S-A: fourths)
+    assert counts.moves == 6 and counts.full_beats == counts.beats == 2
+    contrary = make_piece(
+        [(0, 72, 12, 0), (12, 71, 12, 0), (0, 67, 12, 1), (12, 67, 12, 1)]
+        + [(0, 64, 24, 2), (0, 48, 12, 3), (12, 55, 12, 3)]
+    )
+    assert measure(contrary).parallel_fifths == measure(contrary).parallel_octaves == 0
+
+
+def _melody_file(tmp_path, pitches, name="tune.mid", numerator=4):
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(numerator, 4, 0))
+    track = pretty_midi.Instrument(0)
+    for k, pitch in enumerate(pitches):
+        track.notes.append(pretty_midi.Note(80, pitch, k * 0.5, k * 0.5 + 0.5))  # quarter notes at 120 bpm
+    pm.instruments.append(track)
+    path = tmp_path / name
+    pm.write(str(path))
+    return path
+
+
+def test_harmonise_keeps_the_melody_note_for_note_and_writes_three_voices(choir_model, tmp_path):
+    from musicgen.harmonise import harmonise, prepare_melody
+
+    pitches = [72, 71, 72, 74, 76, 74, 72, 71, 69, 71, 72, 74, 72, 71, 72, 72]
+    melody = prepare_melody(midi_to_piece(_melody_file(tmp_path, pitches)))
+    assert melody.bars == 4 and melody.shift == 0
+    generator = Generator(load_model(choir_model))
+    for candidates in (1, 3):
+        steps = harmonise(generator, melody, genre="choir", seed=2, candidates=candidates)
+        *_, last = steps
+        piece = last.result.piece
+        soprano = [(n.start, n.pitch, n.duration) for n in piece.notes if n.voice == 0]
+        assert soprano == [(n.start, n.pitch, n.duration) for n in melody.notes]
+        assert {n.voice for n in piece.notes} == {0, 1, 2, 3}
+        for voice in range(4):
+            assert not _overlaps([n for n in piece.notes if n.voice == voice])
+        assert piece.bars[-1] == 4 * 48 and check_stream(last.result.tokens) == []
+
+
+def test_harmonise_refuses_a_one_voice_style_and_an_unknown_metre(choir_model, tmp_path):
+    import pytest
+
+    from musicgen.harmonise import harmonise, prepare_melody
+
+    generator = Generator(load_model(choir_model))
+    melody = prepare_melody(midi_to_piece(_melody_file(tmp_path, [72, 74, 76, 77, 79, 77])))
+    with pytest.raises(ValueError, match="one voice"):
+        list(harmonise(generator, melody, genre="rise"))
+    waltz = prepare_melody(midi_to_piece(_melody_file(tmp_path, [72, 74, 76] * 4, "waltz.mid", numerator=3)))
+    with pytest.raises(ValueError, match="never saw"):
+        list(harmonise(generator, waltz, genre="choir"))
+    low = prepare_melody(midi_to_piece(_melody_file(tmp_path, [48, 50, 52, 53], "low.mid")))
+    assert low.shift == 12 and min(n.pitch for n in low.notes) == 60  # the smallest move into 55..81
+
+
+def test_a_melody_wider_than_a_soprano_is_refused(tmp_path):
+    import pytest
+
+    from musicgen.harmonise import prepare_melody
+
+    with pytest.raises(ValueError, match="more than a soprano sings"):
+        prepare_melody(midi_to_piece(_melody_file(tmp_path, [48, 60, 72, 84])))
+
+
+def test_rewriting_one_voice_keeps_every_other_note(choir_model, tmp_path):
+    from musicgen.regenerate import regenerate
+
+    generator = Generator(load_model(choir_model))
+    source = generator.generate_batch([GenerationRequest(genre="choir", bars=4, seed=5)])[0]
+    *_, last = regenerate(generator, source, 2, 3, seed=1, genre="choir", candidates=2, voice=1)
+    before, after = source.piece, last.result.piece
+    start, end = before.bars[1], before.bars[3]
+
+    def others(piece):
+        return sorted(
+            (n.start, n.pitch, n.duration, n.voice) for n in piece.notes if n.voice != 1 or not start <= n.start < end
+        )
+
+    assert others(after) == others(before)
+    assert not _overlaps([n for n in after.notes if n.voice == 1])

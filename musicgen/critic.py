@@ -31,7 +31,7 @@ from .critic_features import FeatureSpace, fit_feature_space
 from .files import atomic_write_bytes
 
 CRITIC_FORMAT = "musicgen-critic"
-CRITIC_VERSION = 1  # bump when the features or the fit change: cached critics of older versions are retrained
+CRITIC_VERSION = 2  # (2: the critic listens, ``listening``) bump when the features or the fit change: cached critics of older versions are retrained
 L2_PENALTY = 1e-2  # on the standardised weights, per unit of mean loss (chosen on the valid split)
 FIT_STEPS = 800  # full-batch Adam steps; the loss is convex, so this is a converged fit
 LEARNING_RATE = 0.05
@@ -107,6 +107,7 @@ class StyleCritic:
             "genres": list(self.genre_keys),
             "bar_vocabulary": list(self.space.bar_vocabulary),
             "beat_vocabulary": list(self.space.beat_vocabulary),
+            "listening": self.space.listening,
             "feature_names": self.space.names,
             "mean": self.mean.tolist(),
             "scale": self.scale.tolist(),
@@ -133,7 +134,11 @@ class StyleCritic:
                 f"style-critic file of version {data.get('version')}, this musicgen reads version {CRITIC_VERSION}"
             )
         try:
-            space = FeatureSpace([str(p) for p in data["bar_vocabulary"]], [str(p) for p in data["beat_vocabulary"]])
+            space = FeatureSpace(
+                [str(p) for p in data["bar_vocabulary"]],
+                [str(p) for p in data["beat_vocabulary"]],
+                bool(data.get("listening", True)),
+            )
             arrays = {name: np.asarray(data[name], dtype=np.float64) for name in ("mean", "scale", "weights", "bias")}
             genres = [str(key) for key in data["genres"]]
         except (KeyError, TypeError, ValueError) as error:
@@ -217,13 +222,14 @@ def fit_softmax(
     return params[0], params[1]
 
 
-def fit_critic(pieces, labels, genre_keys: list[str], info: dict | None = None) -> StyleCritic:
-    """A critic fitted on ``pieces`` with genre indices ``labels`` (into ``genre_keys``)."""
+def fit_critic(pieces, labels, genre_keys: list[str], info: dict | None = None, listening: bool = True) -> StyleCritic:
+    """A critic fitted on ``pieces`` with genre indices ``labels`` (into ``genre_keys``); ``listening``:
+    features of the pieces as heard (the default) or as notated."""
     labels = np.asarray(labels, dtype=np.int64)
     missing = [key for g, key in enumerate(genre_keys) if not np.any(labels == g)]
     if missing:
         raise ValueError(f"no training pieces for genre(s) {', '.join(missing)}: cannot train a style critic")
-    space = fit_feature_space(pieces)
+    space = fit_feature_space(pieces, listening)
     features = space.matrix(pieces)
     mean, scale = standardiser(features)
     weights, bias = fit_softmax((features - mean) / scale, labels, len(genre_keys))
@@ -237,14 +243,14 @@ def dataset_pieces(dataset, split: str, genre: int | None = None) -> list:
     return [tokens_to_piece(dataset.piece_tokens(i)) for i in dataset.indices(split, genre)]
 
 
-def train_critic(dataset) -> StyleCritic:
+def train_critic(dataset, listening: bool = True) -> StyleCritic:
     """Train a critic on the *train* split of a loaded ``Dataset`` (real pieces only)."""
     started = time.time()
     indices = dataset.indices("train")
     pieces = dataset_pieces(dataset, "train")
     labels = dataset.genre[indices].astype(np.int64)
     info = {"dataset_fingerprint": dataset.fingerprint, "split": "train", "pieces": len(pieces)}
-    critic = fit_critic(pieces, labels, dataset.genre_keys, info)
+    critic = fit_critic(pieces, labels, dataset.genre_keys, info, listening)
     critic.info["train_seconds"] = round(time.time() - started, 1)
     return critic
 
@@ -258,12 +264,13 @@ def critic_cache_dir() -> Path:
     return Path(base) / "musicgen"
 
 
-def critic_cache_path(dataset) -> Path:
+def critic_cache_path(dataset, listening: bool = True) -> Path:
     """Where the critic of ``dataset`` is cached (by its fingerprint and the critic version)."""
-    return critic_cache_dir() / f"critic-{dataset.fingerprint}-v{CRITIC_VERSION}.json"
+    kind = "" if listening else "-notated"
+    return critic_cache_dir() / f"critic-{dataset.fingerprint}-v{CRITIC_VERSION}{kind}.json"
 
 
-def load_critic(dataset_path=None, *, dataset=None) -> StyleCritic:
+def load_critic(dataset_path=None, *, dataset=None, listening: bool = True) -> StyleCritic:
     """The critic of a dataset (default: the committed corpus): from the cache, else trained and cached.
 
     Give a dataset folder as ``dataset_path`` or an already loaded ``Dataset`` as ``dataset``. A damaged
@@ -274,15 +281,15 @@ def load_critic(dataset_path=None, *, dataset=None) -> StyleCritic:
         from .paths import DEFAULT_DATASET
 
         dataset = load_dataset(dataset_path or DEFAULT_DATASET)
-    path = critic_cache_path(dataset)
+    path = critic_cache_path(dataset, listening)
     if path.is_file():
         try:
             critic = StyleCritic.load(path)
-            if critic.genre_keys == dataset.genre_keys:
+            if critic.genre_keys == dataset.genre_keys and critic.space.listening == listening:
                 return critic
         except ValueError as error:
             warnings.warn(f"retraining the style critic: {error}", stacklevel=2)
-    critic = train_critic(dataset)
+    critic = train_critic(dataset, listening)
     try:
         critic.save(path)
     except OSError as error:

@@ -1,5 +1,10 @@
 """Whole-piece style features for the style critic: one fixed-length vector per piece.
 
+The critic listens (``FeatureSpace.listening``, the default): every feature is computed on the
+piece as heard (``listening.heard``: its notes, with bar lines of the metre they imply), never on
+the time signature, bar lines or strain marks the sampler writes, and the accents' periodicity
+joins them. With ``listening`` off the notation is read as written (the critic before).
+
 Pure numpy on ``Piece``s (times in steps, STEPS_PER_BEAT per quarter note). Pitch features are
 counted from the piece's estimated tonic (``keys.estimate_key``), so the key a piece is written in
 says nothing; rhythm features are counted within the bar (``piece.bars``) and the beat of the metre
@@ -26,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .features import LENGTH_CLASSES, length_histogram
+from .listening import PERIODICITY_LAGS, heard, periodicity
 from .keys import MAJOR, MAJOR_PROFILE, MINOR_PROFILE, estimate_key, pitch_class_histogram
 from .meter import METERS, bar_steps, meter_text
 from .notes import STEPS_PER_BEAT, Piece
@@ -129,8 +135,11 @@ def _key(piece: Piece) -> tuple[int, str, float]:
     return tonic, mode, clarity
 
 
-def bar_patterns(piece: Piece) -> tuple[list[str], list[str]]:
-    """Onset-pattern keys of every full bar and every beat inside a full bar of ``piece``."""
+def bar_patterns(piece: Piece, listening: bool = True) -> tuple[list[str], list[str]]:
+    """Onset-pattern keys of every full bar and every beat inside a full bar of ``piece`` (with
+    ``listening``, of the bars heard in its notes, ``listening.heard``)."""
+    if listening:
+        piece = heard(piece)
     rhythm = _rhythm(piece)
     onsets = np.unique([note.start for note in piece.notes])
     bar_keys, beat_keys = [], []
@@ -149,6 +158,10 @@ class FeatureSpace:
 
     bar_vocabulary: list[str]
     beat_vocabulary: list[str]
+    # True: the critic listens (``listening.heard``): the metre, bar lines and rhythm in the bar come
+    # from the notes, no notated time signature or strain mark is read, and the accents' periodicity
+    # joins the features. False: the notation as written (the critic before the listening one).
+    listening: bool = True
 
     @property
     def names(self) -> list[str]:
@@ -196,6 +209,8 @@ class FeatureSpace:
         ]
         names += [f"long note at bar quarter {i}" for i in range(4)]
         names += ["strains", "bars per strain", "bars", "notes", "notes per bar"]
+        if self.listening:
+            names += [f"accents recur every {lag} steps" for lag in PERIODICITY_LAGS]
         return names
 
     @property
@@ -209,6 +224,12 @@ class FeatureSpace:
 
     def vector(self, piece: Piece) -> np.ndarray:
         """The feature vector of one piece: (size,), finite; all zeros but the metre for an empty piece."""
+        if self.listening:
+            return np.concatenate([self._vector(heard(piece)), periodicity(piece)])
+        return self._vector(piece)
+
+    def _vector(self, piece: Piece) -> np.ndarray:
+        """``vector`` of the piece as given (its bar lines and metre as they are)."""
         rhythm = _rhythm(piece)
         starts = np.array([n.start for n in piece.notes], dtype=np.int64)
         pitches = np.array([n.pitch for n in piece.notes], dtype=np.int64)
@@ -307,7 +328,7 @@ class FeatureSpace:
             )
         )
         vector = np.concatenate(parts)
-        assert len(vector) == self.size, (len(vector), self.size)
+        assert len(vector) == self.size - (len(PERIODICITY_LAGS) if self.listening else 0), (len(vector), self.size)
         return np.nan_to_num(vector, nan=0.0, posinf=0.0, neginf=0.0)
 
     @staticmethod
@@ -438,15 +459,15 @@ def _bars_per_strain(piece: Piece, rhythm: PieceRhythm) -> float:
     return float(np.mean(np.diff([0] + sorted(ends))))
 
 
-def fit_feature_space(pieces) -> FeatureSpace:
+def fit_feature_space(pieces, listening: bool = True) -> FeatureSpace:
     """A FeatureSpace whose rhythm vocabularies are the patterns found in the most pieces of ``pieces``."""
     bar_counts, beat_counts = Counter(), Counter()
     for piece in pieces:
-        bar_keys, beat_keys = bar_patterns(piece)
+        bar_keys, beat_keys = bar_patterns(piece, listening)
         bar_counts.update(set(bar_keys))
         beat_counts.update(set(beat_keys))
 
     def top(counts: Counter, size: int) -> list[str]:  # by pieces containing the pattern, ties by name
         return [key for key, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:size]]
 
-    return FeatureSpace(top(bar_counts, BAR_PATTERNS), top(beat_counts, BEAT_PATTERNS))
+    return FeatureSpace(top(bar_counts, BAR_PATTERNS), top(beat_counts, BEAT_PATTERNS), listening)

@@ -74,6 +74,7 @@ def build_report(
     top_k: int = 0,
     batch_size: int = GENERATION_BATCH,
     critic=None,
+    critic_notated=None,
 ) -> Iterator[ReportProgress]:
     """Generate, measure and write the report to ``out_dir``; yields progress, the last with the metrics.
 
@@ -193,6 +194,14 @@ def build_report(
     metrics["form"] = form_metrics(results_by_genre)  # metre, exact length, endings, read back from MIDI
     yield ReportProgress(done, total, "the style critic judges the pieces")
     metrics["critic"] = critic_metrics(critic, real_pieces, generated_pieces, generated_seeds)
+    if critic_notated is None:  # the critic before the listening one, for the figures beside
+        from .critic import load_critic
+
+        critic_notated = load_critic(dataset=dataset, listening=False)
+    notated = critic_metrics(critic_notated, real_pieces, generated_pieces, generated_seeds)
+    metrics["critic_notated"] = {
+        "genres": {key: {k: v for k, v in g.items() if k != "style_fit"} for key, g in notated["genres"].items()}
+    }
     metrics["voice_leading"] = {
         key: {
             "real": measure_all(real_pieces[key]).figures(),

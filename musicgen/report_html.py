@@ -165,6 +165,7 @@ def _critic_html(metrics: dict, figures: dict, names: dict[str, str]) -> str:
     critic = metrics.get("critic")
     if not critic:
         return ""
+    notated = (metrics.get("critic_notated") or {}).get("genres", {})  # the critic that read the notation
     rows = [
         _row(
             names.get(key, key),
@@ -174,7 +175,9 @@ def _critic_html(metrics: dict, figures: dict, names: dict[str, str]) -> str:
             + _cell(genre["real_vs_generated_accuracy"])
             + _cell(genre.get("real_vs_generated_notated"))
             + _cell(genre["mean_style_fit"])
-            + f"<td>{genre['real_pieces']}</td><td>{genre['generated_pieces']}</td>",
+            + f"<td>{genre['real_pieces']}</td><td>{genre['generated_pieces']}</td>"
+            + _percent(notated.get(key, {}).get("real_recall"))
+            + _percent(notated.get(key, {}).get("generated_recall")),
         )
         for key, genre in critic["genres"].items()
     ]
@@ -190,14 +193,18 @@ def _critic_html(metrics: dict, figures: dict, names: dict[str, str]) -> str:
     trained = critic.get("trained_on", {})
     return (
         "<h2>Style critic</h2><p>A genre classifier trained only on the real <b>training</b> pieces "
-        f"({trained.get('pieces', '?')} pieces; whole-piece features: rhythm within the bar, metre, melodic "
-        "intervals, pitch classes from the tonic, polyphony, phrase and cadence shape) names the genre of each "
+        f"({trained.get('pieces', '?')} pieces; whole-piece features of the piece <b>as heard</b>: its notes in "
+        "beats, the metre and bar lines they imply and how often their accents recur, never the time signature, "
+        "bar lines or strain marks written with it; rhythm within the heard bar, melodic intervals, pitch classes "
+        "from the tonic, polyphony, phrase and cadence shape) names the genre of each "
         "real test piece (its recall there is the ceiling) and of each generated piece. <b>ratio</b> = generated "
         "recall / real recall (1.0 = generated pieces are as recognisable as real ones). <b>real vs generated"
         "</b>: cross-validated balanced accuracy of a classifier on the same features telling this genre's "
         "generated pieces from its real test pieces (0.5 = it cannot tell them apart); <b>as notated</b>: the same with "
         "each repeated strain of a generated piece written once, as the corpus stores its tunes. <b>style fit</b>: the "
-        f"critic's probability of the intended genre, mean over generated pieces. Mean recall: {summary}.</p>"
+        f"critic's probability of the intended genre, mean over generated pieces. Mean recall: {summary}. "
+        "<b>notated critic</b>: the recall of the critic before, which read the written metre and strain marks "
+        "(which the sampler writes by construction).</p>"
         + _table(
             [
                 "genre",
@@ -209,6 +216,8 @@ def _critic_html(metrics: dict, figures: dict, names: dict[str, str]) -> str:
                 "style fit",
                 "real pieces",
                 "generated pieces",
+                "notated critic: real",
+                "notated critic: generated",
             ],
             rows,
         )

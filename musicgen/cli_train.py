@@ -14,10 +14,8 @@ def cmd_data_build(args) -> None:
     from .dataset import DEFAULT_DATASET, build_corpus, build_midi_folder, load_dataset
     from .progress import run_with_bar
 
-    if args.midi_dir:
-        out = Path(args.out or f"dataset-{Path(args.midi_dir).resolve().name}")
-    else:
-        out = Path(args.out or DEFAULT_DATASET)
+    default = f"dataset-{Path(args.midi_dir).resolve().name}" if args.midi_dir else DEFAULT_DATASET
+    out = Path(args.out or default)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out} is a file; give a folder for the dataset (--out)")
     if args.midi_dir:

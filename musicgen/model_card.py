@@ -63,7 +63,11 @@ def _check_genre(genre, field: str, card_name: str) -> None:
     for name, (low, high, kind) in limits.items():
         value = genre.get(name, high)
         if not kind(value) or not low <= value <= high or (name == "top_p" and value == 0):
-            raise CardError(card_name, f"{field}.{name}", f"must be from {low:g} to {high:g}, got {value!r}")
+            shown = f"{value:g}" if _is_number(value) else repr(value)
+            label = name.replace("_", " ").replace("top p", "top-p")
+            raise CardError(
+                card_name, f"{field}.{name}", f"is out of range: {label} must be from {low:g} to {high:g}, got {shown}"
+            )
 
 
 def check_genres(genres, n_genres, card_name: str) -> None:

@@ -6,23 +6,27 @@ SHA-256). A piece counts as done when its manifest line exists and its file is t
 records, so rerunning an interrupted batch only composes what is missing or damaged, never
 duplicates a line, and removes temp files a kill left behind. Pieces are sampled ``CHUNK_SIZE`` at a time
 with ``Generator.generate_batch`` and, with ``workers > 1``, in that many processes.
+
+The folder is the batch's own: a run holds a lock on it (``files.FolderLock``, naming its PID to a
+second run) and refuses any symlink where it reads or writes its files, since in a shared folder
+someone else may have planted one (``batch_folder``). A part of a batch made with ``--shard``
+records which part it is and how the whole batch was made in ``shard.json`` (``batch_shards``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-from .files import atomic_write_bytes, check_regular_target, stray_temp_files
+from .batch_folder import MANIFEST_NAME, read_manifest  # re-exported: the manifest's name and reader
+from .batch_folder import append_manifest, claim_for_shard, file_is_intact, manifest_lines, rewrite_manifest
+from .files import FolderLock, atomic_write_bytes, check_regular_target, refuse_link, stray_temp_files
 from .progress import Progress
 from .request import piece_file_name  # re-exported: the one file-name scheme ("reel-seed7.mid")
 from .request import with_genre_defaults
 
-MANIFEST_NAME = "manifest.jsonl"
 CHUNK_SIZE = 32  # pieces per batched sampling pass
 MAX_COUNT = 100_000  # more pieces than this in one folder is almost surely a typo
 ALL_GENRES = "all"
@@ -45,41 +49,13 @@ def plan_batch(template, genre: str, count: int, seed_base: int, genre_keys: lis
 
     if not 1 <= count <= MAX_COUNT:
         raise ValueError(f"--count must be between 1 and {MAX_COUNT}, got {count}")
+    if not genre_keys:
+        raise ValueError("the model has no genres to compose in")
     genres = list(genre_keys) if genre.strip().lower() == ALL_GENRES else [genre]
     requests = [replace(template, genre=genres[i % len(genres)], seed=seed_base + i) for i in range(count)]
     for request in requests[: len(genres)] + requests[-1:]:  # every genre once, and the largest seed
         validate_request(request, genre_keys)
     return requests
-
-
-def read_manifest(out_dir) -> dict[str, dict]:
-    """Entries of ``out_dir/manifest.jsonl`` by file name (unreadable lines, e.g. cut by a crash, are ignored)."""
-    path = Path(out_dir) / MANIFEST_NAME
-    entries: dict[str, dict] = {}
-    if not path.is_file():
-        return entries
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("file"), str):
-            entries.setdefault(entry["file"], entry)
-    return entries
-
-
-def _rewrite_manifest(out_dir: Path, entries: dict[str, dict]) -> None:
-    """Write the manifest afresh, atomically, one line per entry (drops broken or duplicate lines)."""
-    text = "".join(json.dumps(entry) + "\n" for entry in entries.values())
-    atomic_write_bytes(out_dir / MANIFEST_NAME, lambda temp: Path(temp).write_text(text, encoding="utf-8"))
-
-
-def _append_manifest(out_dir: Path, entry: dict) -> None:
-    """Append one line and flush it to disk, so a crash loses at most the line being written."""
-    with open(out_dir / MANIFEST_NAME, "a", encoding="utf-8") as manifest:
-        manifest.write(json.dumps(entry) + "\n")
-        manifest.flush()
-        os.fsync(manifest.fileno())
 
 
 def _check_same_settings(entry: dict, request) -> None:
@@ -93,24 +69,6 @@ def _check_same_settings(entry: dict, request) -> None:
                 f"{entry['file']} in this folder was made with {name} {made_with[name]!r}, "
                 f"not {wanted!r}; use another --out-dir or the same settings"
             )
-
-
-def _file_is_intact(path: Path, entry: dict) -> bool:
-    """True if the finished file ``path`` is the one its manifest ``entry`` recorded (size and
-    SHA-256; a parse for lines written before they held a hash)."""
-    if not path.is_file():
-        return False
-    if "sha256" in entry and "bytes" in entry:
-        return (
-            path.stat().st_size == entry["bytes"] and hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
-        )
-    import mido
-
-    try:
-        mido.MidiFile(str(path))
-    except Exception:  # mido raises many types for damaged files
-        return False
-    return True
 
 
 def _same_number(a, b) -> bool:
@@ -198,6 +156,7 @@ def run_batch(
     max_copied: int | None = None,
     best_of: int | None = None,
     precision: str | None = None,
+    shard_record: dict | None = None,
 ) -> Iterator[BatchProgress]:
     """Compose every request whose file or manifest line is missing in ``out_dir``; yields progress.
 
@@ -208,6 +167,8 @@ def run_batch(
     ``max_copied``, a piece over that many notes is resampled with another seed (``originality``).
     With ``best_of`` N, each piece is the best of N candidates by the style critic's fit for its genre
     (``critic.best_of``); its line records ``style_fit``, ``best_of`` and the ``planned_seed``.
+    ``shard_record`` (``batch_shards.shard_record``) marks the requests as one part of a larger batch.
+    The folder stays locked until the generator ends (FolderBusyError for a second run meanwhile).
     """
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
@@ -225,10 +186,38 @@ def run_batch(
     index = _originality_index(loaded, max_copied)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    manifest = read_manifest(out_dir)
+    lock = FolderLock(out_dir, "batch")
+    try:
+        claim_for_shard(out_dir, shard_record)
+        manifest, todo = _work_left(out_dir, requests, best_of)
+    except BaseException:
+        lock.release()
+        raise
+    steps = _compose(
+        loaded, todo, len(requests), out_dir, manifest, workers, index, max_copied, critic, best_of, precision
+    )
+    return _holding(lock, steps)
+
+
+def _holding(lock: FolderLock, steps: Iterator[BatchProgress]) -> Iterator[BatchProgress]:
+    """``steps``, then let go of ``lock``, also when stopped early (the system lets go if killed)."""
+    try:
+        yield from steps
+    finally:
+        lock.release()
+
+
+def _work_left(out_dir: Path, requests: list, best_of: int | None) -> tuple[dict, list]:
+    """The folder's manifest entries that stay, and the (file name, request) pairs still to compose;
+    tidies the folder (a line cut by a crash, damaged files, temp files). ValueError for a piece made
+    with other settings, a link, or a folder or FIFO where a piece goes."""
     names = [piece_file_name(r.genre, r.seed) for r in requests]
     if len(set(names)) != len(names):
         raise ValueError("two pieces of this batch would get the same file name; use distinct seeds")
+    for name in names:
+        refuse_link(out_dir / name)  # in a shared folder someone else may have planted it
+    lines_on_disk = len(manifest_lines(out_dir / MANIFEST_NAME))
+    manifest = read_manifest(out_dir)
     todo = []  # (file name, request) of each piece still to compose
     for name, request in zip(names, requests):
         if name in manifest:
@@ -238,20 +227,16 @@ def run_batch(
                     f"{name} in this folder was made with best-of {manifest[name].get('best_of')}, "
                     f"not {best_of}; use another --out-dir or the same settings"
                 )
-        if name in manifest and not _file_is_intact(out_dir / name, manifest[name]):
+        if name in manifest and not file_is_intact(out_dir / name, manifest[name]):
             del manifest[name]  # missing or damaged: composed again, with a fresh manifest line
         if name not in manifest:
             check_regular_target(out_dir / name)  # a folder or FIFO of that name: refused before any work
             todo.append((name, request))
-    manifest_path = out_dir / MANIFEST_NAME
-    lines_on_disk = len(manifest_path.read_text(encoding="utf-8").splitlines()) if manifest_path.is_file() else 0
     if lines_on_disk != len(manifest):
-        _rewrite_manifest(out_dir, manifest)  # drop a line cut by a crash, duplicates, or damaged files
+        rewrite_manifest(out_dir, manifest)  # drop a line cut by a crash, duplicates, or damaged files
     for temp in stray_temp_files(out_dir):  # left by a kill between writing a file and renaming it
         temp.unlink()
-    return _compose(
-        loaded, todo, len(requests), out_dir, manifest, workers, index, max_copied, critic, best_of, precision
-    )
+    return manifest, todo
 
 
 def _originality_index(loaded, max_copied: int | None):
@@ -293,7 +278,9 @@ def _compose(
     def save(chunk: list[tuple[str, object]], results: list[tuple[dict, bytes]]) -> None:
         nonlocal done, written
         for (name, _), (settings, midi_bytes) in zip(chunk, results):
-            atomic_write_bytes(out_dir / name, lambda temp, data=midi_bytes: Path(temp).write_bytes(data))
+            atomic_write_bytes(
+                out_dir / name, lambda temp, data=midi_bytes: Path(temp).write_bytes(data), follow_links=False
+            )
             if name not in manifest:
                 request = settings["request"]
                 manifest[name] = {
@@ -304,7 +291,7 @@ def _compose(
                     "bytes": len(midi_bytes),
                     "sha256": hashlib.sha256(midi_bytes).hexdigest(),
                 }
-                _append_manifest(out_dir, manifest[name])
+                append_manifest(out_dir, manifest[name])
             done, written = done + 1, written + 1
 
     if workers == 1:

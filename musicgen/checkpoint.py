@@ -20,6 +20,7 @@ from .codec import codec_mismatch, codec_params
 from .genres import Genre, genre_from_dict, genre_to_dict
 from .files import atomic_write_bytes
 from .model import GenreRNN, ModelConfig
+from .model_card import check_card_fields
 from .paths import DEFAULT_MODEL, REPO_MODELS, user_models_dir
 
 CARD_FORMAT = "musicgen-model"
@@ -150,8 +151,10 @@ def read_card(path) -> dict:
         card = json.loads(path.read_text())
     except FileNotFoundError:
         raise ValueError(f"{path.name}: model card missing") from None
-    except (OSError, json.JSONDecodeError) as error:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path.name}: model card is damaged ({error})") from None
+    if not isinstance(card, dict):
+        raise ValueError(f"{path.name}: not a musicgen model card (a JSON {type(card).__name__}, not an object)")
     if card.get("format") != CARD_FORMAT:
         raise ValueError(f"{path.name}: not a musicgen model card")
     if card.get("version") != CARD_VERSION:
@@ -161,6 +164,7 @@ def read_card(path) -> dict:
         )
     if card.get("codec") != codec_params():
         raise ValueError(f"{path.name}: {codec_mismatch(card.get('codec') or {})}")
+    check_card_fields(card, path.name)
     return card
 
 

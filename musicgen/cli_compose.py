@@ -1,4 +1,4 @@
-"""The composing commands: ``generate``, ``batch``, ``regenerate``, ``score``, ``originality``."""
+"""The composing commands: ``generate``, ``regenerate``, ``score``, ``originality`` (``batch``: ``cli_batch``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .request import weights_text
 RANDOM_SEED_LIMIT = 2**31  # a seed drawn for the user is below this (short enough to retype)
 
 
-def _add_sampling_flags(parser: argparse.ArgumentParser) -> None:
+def add_sampling_flags(parser: argparse.ArgumentParser) -> None:
     """Flags shared by ``generate`` and ``batch``; left out = the request's (genre's) default."""
     parser.add_argument(
         "--bars",
@@ -62,7 +62,7 @@ def _add_sampling_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model name or .json path (default: musicgen-default)")
 
 
-def _request_from_args(args, genre: str, seed: int):
+def request_from_args(args, genre: str, seed: int):
     """A GenerationRequest from the sampling flags; flags left out keep the request's defaults."""
     from .request import GenerationRequest
 
@@ -104,6 +104,7 @@ def cmd_generate(args) -> None:
 
     seed = args.seed if args.seed is not None else secrets.randbelow(RANDOM_SEED_LIMIT)
     check_outputs(_generate_outputs(args, args.output))
+    _check_not_onto_primer(args, args.output)
     if not args.output:
         check_writable(Path("piece.mid"))  # the default name lands in the current folder (checked again below)
     _check_score_outputs(args)
@@ -111,23 +112,16 @@ def cmd_generate(args) -> None:
     from .request import validate_request
 
     loaded = load_model_or_fail(args.model)
-    request = _request_from_args(args, args.genre or "", seed)
+    request = request_from_args(args, args.genre or "", seed)
     genre = request.genre or loaded.genre_keys[0]
     midi_path = Path(args.output) if args.output else Path(_default_name(genre, seed))
     if not args.output:
         check_outputs(_generate_outputs(args, midi_path))
+        _check_not_onto_primer(args, midi_path)
     validate_request(request, loaded.genre_keys)
     _check_abc_genre(args, request, loaded.genre_keys)
     result = consume(Generator(loaded, precision=args.precision).generate(request), "Composing").result
-    result.write_midi(midi_path, flat_velocity=args.flat_velocity)
-    audio_note = ""
-    if args.wav:
-        from .audio import render_audio, write_wav
-
-        audio, backend = render_audio(result.to_pretty_midi(args.flat_velocity))
-        write_wav(args.wav, audio)
-        audio_note = f"; audio {args.wav} ({backend})"
-    audio_note += _write_scores(args, result)
+    audio_note = _write_outputs(args, result, midi_path)
     style = genre + (f" -> {request.morph_to}" if request.morph_to else "")
     primer_note = " after the primer" if result.piece.primer_end else ""
     pickup_note = " + pickup" if result.piece.pickup and not result.piece.primer_end else ""
@@ -140,6 +134,34 @@ def cmd_generate(args) -> None:
     )
     if result.stop_reason:
         print(f"warning: {result.stop_reason}", file=sys.stderr)
+
+
+def _check_not_onto_primer(args, midi_path) -> None:
+    """UserError if an output of ``generate`` is its --primer (the file it continues)."""
+    from .cli_common import check_distinct
+
+    if args.primer:
+        for flag, (path, _) in _generate_outputs(args, midi_path).items():
+            check_distinct({"--primer": args.primer, flag: path})
+
+
+def _write_outputs(args, result, midi_path: Path) -> str:
+    """Write the MIDI file and the --wav, --musicxml and --abc files of ``result``, all or none:
+    each is written to its temp file first and the renames come last (``files.written_together``),
+    so an error or an interrupt leaves every old file as it was. Returns the summary's note."""
+    from .files import written_together
+
+    note = ""
+    with written_together():
+        result.write_midi(midi_path, flat_velocity=args.flat_velocity)
+        if args.wav:
+            from .audio import render_audio, write_wav
+
+            audio, backend = render_audio(result.to_pretty_midi(args.flat_velocity))
+            write_wav(args.wav, audio)
+            note = f"; audio {args.wav} ({backend})"
+        note += _write_scores(args, result)
+    return note
 
 
 def _check_score_outputs(args) -> None:
@@ -196,54 +218,6 @@ def _default_name(genre: str, seed: int) -> str:
     return piece_file_name(genre, seed)
 
 
-def cmd_batch(args) -> None:
-    """Compose many pieces into a folder with a manifest.jsonl; rerun the same command to resume."""
-    import time
-
-    from .batch import MANIFEST_NAME, plan_batch, run_batch
-    from .progress import run_with_bar
-
-    out_dir = Path(args.out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"{out_dir} is a file, not a folder")
-    existing = out_dir
-    while not existing.exists() and existing != existing.parent:  # the folder is made later, after all checks
-        existing = existing.parent
-    check_writable(existing / MANIFEST_NAME)
-    if args.workers < 1:
-        raise UserError(f"--workers must be at least 1, got {args.workers}")
-    loaded = load_model_or_fail(args.model)
-    template = _request_from_args(args, "", 0)
-    started = time.perf_counter()
-    try:
-        requests = plan_batch(template, args.genre, args.count, args.seed_base, loaded.genre_keys)
-        steps = run_batch(
-            loaded,
-            requests,
-            out_dir,
-            workers=args.workers,
-            max_copied=args.max_copied,
-            best_of=args.best_of,
-            precision=args.precision,
-        )
-    except OSError as error:
-        raise UserError(f"{out_dir}: cannot create the folder ({error.strerror or error})") from None
-    try:
-        last = run_with_bar(steps, "Composing")
-    except OSError as error:  # e.g. the disk filled up: the pieces finished so far are kept
-        raise UserError(
-            f"{out_dir}: cannot write there ({error.strerror or error}); finished pieces are kept"
-        ) from None
-    except ValueError as error:
-        raise UserError(f"{error}; finished pieces are kept") from None
-    seconds = time.perf_counter() - started
-    rate = f", {last.written / seconds:.1f} pieces/s" if last.written else ""
-    print(
-        f"{out_dir}: {last.done} pieces ({last.written} new, {last.skipped} already there){rate}; "
-        f"manifest {out_dir / MANIFEST_NAME}"
-    )
-
-
 def cmd_regenerate(args) -> None:
     """Compose bars anew (e.g. --bars 5-8 or 5-end) in a MIDI file; every other note stays as it was."""
     from .generate import Generator
@@ -288,7 +262,7 @@ def cmd_originality(args) -> None:
 
 
 def add_commands(commands) -> None:
-    """Register generate, batch, regenerate, score and originality."""
+    """Register generate, regenerate, score and originality."""
     generate = commands.add_parser("generate", help=cmd_generate.__doc__, description=cmd_generate.__doc__)
     generate.add_argument("--genre", help="genre key or blend like bach=0.7,reel=0.3 (default: the model's first)")
     generate.add_argument(
@@ -302,29 +276,8 @@ def add_commands(commands) -> None:
     generate.add_argument(
         "--flat-velocity", action="store_true", help="every note at velocity 80 (default: accents by metre and phrase)"
     )
-    _add_sampling_flags(generate)
+    add_sampling_flags(generate)
     generate.set_defaults(func=cmd_generate)
-    batch = commands.add_parser("batch", help=cmd_batch.__doc__, description=cmd_batch.__doc__)
-    batch.add_argument("--genre", default="all", help="'all' (cycle over the model's genres), a genre or a blend")
-    batch.add_argument("--count", type=int, required=True, help="number of pieces")
-    batch.add_argument("--out-dir", required=True, help="folder for the MIDI files and manifest.jsonl")
-    batch.add_argument("--workers", type=int, default=1, help="processes to compose with (default 1)")
-    batch.add_argument("--seed-base", type=int, default=0, help="piece i gets seed SEED_BASE + i (default 0)")
-    batch.add_argument(
-        "--max-copied",
-        type=int,
-        help="resample (another seed, in the manifest) any piece that shares "
-        "a run of more than this many melody notes with a training piece (default: keep every piece)",
-    )
-    batch.add_argument(
-        "--best-of",
-        type=int,
-        metavar="N",
-        help="compose N candidates per piece and keep the one the "
-        "style critic finds most like its genre; records style_fit (default: one take, no critic)",
-    )
-    _add_sampling_flags(batch)
-    batch.set_defaults(func=cmd_batch)
     regen = commands.add_parser("regenerate", help=cmd_regenerate.__doc__, description=cmd_regenerate.__doc__)
     regen.add_argument("midi", help="MIDI file to rework (any MIDI file with bar lines)")
     regen.add_argument("--bars", required=True, help="bars to compose anew: 5-8, 5-end or 5 (bar 1 = first whole bar)")

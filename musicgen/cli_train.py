@@ -14,11 +14,13 @@ def cmd_data_build(args) -> None:
     from .dataset import DEFAULT_DATASET, build_corpus, build_midi_folder, load_dataset
     from .progress import run_with_bar
 
+    default = f"dataset-{Path(args.midi_dir).resolve().name}" if args.midi_dir else DEFAULT_DATASET
+    out = Path(args.out or default)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out} is a file; give a folder for the dataset (--out)")
     if args.midi_dir:
-        out = Path(args.out or f"dataset-{Path(args.midi_dir).resolve().name}")
         steps = build_midi_folder(args.midi_dir, out, workers=args.workers)
     else:
-        out = Path(args.out or DEFAULT_DATASET)
         steps = build_corpus(out, workers=args.workers)
     run_with_bar(steps, "Building dataset")
     dataset = load_dataset(out)
@@ -62,6 +64,23 @@ def cmd_data_stats(args) -> None:
     _print_stats(dataset)
 
 
+def _check_train_out(out: str, resume: bool, force: bool) -> None:
+    """UserError if training would replace an existing model or checkpoint at ``out`` without
+    --resume or --force (the default --out is the same for every run), or cannot write there."""
+    from .checkpoint import MODEL_SUFFIXES, model_file
+    from .files import check_regular_target
+
+    for suffix in MODEL_SUFFIXES:  # the model card, its weights, the checkpoint
+        check_regular_target(model_file(out, suffix))
+    if resume and force:
+        raise UserError("--resume continues <out>.ckpt and --force replaces it: give one of them")
+    existing = [model_file(out, suffix) for suffix in MODEL_SUFFIXES if model_file(out, suffix).exists()]
+    if existing and not (resume or force):
+        raise UserError(
+            f"{existing[0]} exists; --resume continues its training, --force replaces it, or give another --out"
+        )
+
+
 def cmd_train(args) -> None:
     """Train a genre-conditioned recurrent network (LSTM by default) on a dataset; keeps the best model and a resumable checkpoint."""
     from dataclasses import fields
@@ -72,11 +91,9 @@ def cmd_train(args) -> None:
     config = TrainConfig(**{name: getattr(args, name) for name in given})
     if config.epochs <= 0 or config.batch_size <= 0 or config.bptt <= 1 or config.lr <= 0:
         raise UserError("--epochs, --batch-size, --lr must be positive and --bptt at least 2")
-    from .checkpoint import MODEL_SUFFIXES, model_file
-    from .files import check_regular_target
+    from .checkpoint import model_file
 
-    for suffix in MODEL_SUFFIXES:  # the model card, its weights, the checkpoint
-        check_regular_target(model_file(config.out, suffix))
+    _check_train_out(config.out, resume=args.resume, force=args.force)
     quiet = os.environ.get("RANK", "0") != "0"
     try:
         if args.resume:
@@ -209,6 +226,11 @@ def add_commands(commands) -> None:
         else:
             train_cmd.add_argument(flag, dest=name, type=type(default), default=None, help=text)
     train_cmd.add_argument("--resume", action="store_true", help="continue from <out>.ckpt")
+    train_cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing model and checkpoint at <out> (without it, or --resume, train refuses)",
+    )
     train_cmd.set_defaults(func=cmd_train)
     evaluate = commands.add_parser(
         "evaluate",

@@ -129,8 +129,10 @@ def midi_to_piece(path, voices: bool = False, track: int | None = None) -> Piece
     name = path.name
     midi = open_midi_file(path, mido.MidiFile)
     resolution = midi.ticks_per_beat
-    if resolution <= 0:  # SMPTE time division: no beats to count steps in
+    if resolution < 0:  # SMPTE time division (the header's top bit): no beats to count steps in
         raise ValueError(f"{name}: not a readable MIDI file (its time is in SMPTE frames, not beats)")
+    if resolution == 0:
+        raise ValueError(f"{name}: not a readable MIDI file (its header gives 0 ticks per beat)")
     notes, signatures, end_mark = _notes_and_signatures(midi)
     if not notes:
         raise ValueError(f"{name}: the file holds no notes (drums are ignored)")

@@ -15,7 +15,9 @@ corpus writes with repeat signs), through-composed (``"free"``) for the others.
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -41,6 +43,8 @@ DEFAULT_FREE_BARS = 16  # a through-composed piece without a length
 DEFAULT_PART_BARS = 8  # a strain of a dance tune
 FREE = "free"
 FORMS = ("AABB", "AB", "ABAC", FREE)  # offered in menus; any letters A-H work
+MAX_FORM_PARTS = 16  # letters in a form
+SHOWN_NAME = 40  # characters of an over-long file name shown in a message
 DANCE_FORM = "AABB"
 # 321 of 400 Scottish training tunes (Aird) have two strains of 8 bars, like the Irish dances.
 DANCE_GENRES = ("reel", "jig", "hornpipe", "scottish")
@@ -118,6 +122,10 @@ def parse_genre_spec(spec: str, genre_keys: list[str]) -> dict[str, float]:
     total = sum(weights.values())
     if total <= 0:
         raise ValueError(f"genre weights in '{spec}' add up to zero")
+    if not math.isfinite(total):  # finite weights whose sum overflows (1e308 + 1e308): scale first
+        largest = max(weights.values())
+        weights = {name: weight / largest for name, weight in weights.items()}
+        total = sum(weights.values())
     return {name: weight / total for name, weight in weights.items() if weight > 0}
 
 
@@ -132,7 +140,9 @@ def parse_form(text: str) -> str:
     form = str(text).strip()
     if form.lower() in (FREE, "through", "through-composed"):
         return FREE
-    if not re.fullmatch(r"[A-Ha-h]{1,16}", form):
+    if re.fullmatch(r"[A-Ha-h]+", form) and len(form) > MAX_FORM_PARTS:
+        raise ValueError(f"form '{text}' has {len(form)} parts; a form has at most {MAX_FORM_PARTS}")
+    if not re.fullmatch(rf"[A-Ha-h]{{1,{MAX_FORM_PARTS}}}", form):
         raise ValueError(f"form '{text}' must be letters A-H such as AABB, AB, ABAC, or 'free'")
     form = form.upper()
     if form[0] != "A":
@@ -184,10 +194,25 @@ def validate_request(request: GenerationRequest, genre_keys: list[str]) -> None:
         raise ValueError(f"instrument program must be a whole number from 0 to {MAX_PROGRAM}, got {r.program}")
     if not _is_whole(r.seed) or not 0 <= r.seed <= MAX_SEED:
         raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {r.seed}")
-    if r.primer is not None and not Path(r.primer).is_file():
-        raise ValueError(f"primer {r.primer}: no such file")
+    if r.primer is not None:
+        check_primer(r.primer)
     if r.primer is not None and r.form is not None and parse_form(r.form) != FREE:
         raise ValueError("a continued primer is through-composed: leave --form out (or use 'free')")
+
+
+def check_primer(path) -> None:
+    """ValueError unless ``path`` is a file that can be opened (it is read as MIDI later)."""
+    name = Path(path).name
+    shown = path if len(name) <= SHOWN_NAME * 2 else name[:SHOWN_NAME] + "..."
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        reason = "no such file" if isinstance(error, FileNotFoundError) else error.strerror or str(error)
+        raise ValueError(f"primer {shown}: {reason}") from None
+    if stat.S_ISDIR(mode):
+        raise ValueError(f"primer {shown} is a folder; give a MIDI file")
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"primer {shown} is not a regular file; give a MIDI file")
 
 
 def with_genre_defaults(request: GenerationRequest, genres: list) -> GenerationRequest:

@@ -42,6 +42,7 @@ class PianoRoll(QAbstractScrollArea):
         self.piece: Piece | None = None
         self.voices: tuple[int, ...] | None = None  # voice of each note of ``piece`` (0 = top)
         self.voice_names: tuple[str, ...] = ()
+        self.audible_voices: frozenset[int] | None = None  # voices heard in playback (None = all)
         self.highlight: tuple[int, int, str] | None = None  # (start, end) steps and a tag, e.g. new bars
         self.playhead: float | None = None  # steps
         self.px_per_beat = 24.0
@@ -72,6 +73,7 @@ class PianoRoll(QAbstractScrollArea):
         self.voices = voices if piece is not None and voices is not None and len(voices) == len(piece.notes) else None
         self.voice_names = tuple(voice_names)
         self.highlight = highlight
+        self.audible_voices = None
         self.playhead = None
         if piece is not None and piece.notes:
             pitches = piece.pitches()
@@ -88,6 +90,14 @@ class PianoRoll(QAbstractScrollArea):
             self.zoom_to_fit()
             self.horizontalScrollBar().setValue(0)
         self._centre_pitches()
+
+    def voice_audible(self, voice: int) -> bool:
+        return self.audible_voices is None or voice in self.audible_voices
+
+    def set_audible_voices(self, voices) -> None:
+        """Grey out the voices not heard (None = every voice heard)."""
+        self.audible_voices = None if voices is None else frozenset(voices)
+        self.viewport().update()
 
     def note_counts(self) -> tuple[int, int]:
         """(primer notes, generated notes) currently drawn."""

@@ -137,17 +137,21 @@ def _tags(roll, painter: QPainter, tags: list) -> None:
 
 
 def _notes(roll, painter: QPainter, width: int) -> None:
+    """The visible notes as rounded bars, grouped by colour so each colour sets pen and brush once."""
     row = roll.row_height()
     pps = roll.px_per_beat / STEPS_PER_BEAT
     first_visible, last_visible = roll.visible_steps()
     primer_end = roll.piece.primer_end
     voices = roll.voices
+    by_colour: dict[str, tuple] = {}  # colour name -> (QColor, [QRectF])
     for index, note in enumerate(roll.piece.notes):
         if note.end < first_visible or note.start > last_visible:
             continue
         if not roll._pitch_low <= note.pitch <= roll._pitch_high:
             continue
-        if note.start < primer_end:
+        if voices is not None and not roll.voice_audible(voices[index]):
+            colour = theme.NOTE_MUTED
+        elif note.start < primer_end:
             colour = theme.NOTE_PRIMER
         elif voices is not None:
             colour = theme.VOICE_COLOURS[voices[index] % len(theme.VOICE_COLOURS)]
@@ -159,9 +163,12 @@ def _notes(roll, painter: QPainter, width: int) -> None:
             max(2.0, note.duration * pps - 1.5),
             max(2.0, row - 2),
         )
+        by_colour.setdefault(colour.name(), (colour, []))[1].append(rect)
+    for colour, rects in by_colour.values():
         painter.setPen(QPen(colour.darker(160), 1))
         painter.setBrush(QBrush(colour))
-        painter.drawRoundedRect(rect, 2, 2)
+        for rect in rects:
+            painter.drawRoundedRect(rect, 2, 2)
 
 
 def _keyboard(roll, painter: QPainter, height: int) -> None:

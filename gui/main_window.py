@@ -25,10 +25,10 @@ from .take_actions import TakeActions
 from .take_commands import AddTake
 from .takes import Take, TakeStore
 from .window_layout import DEFAULT_SIZE
-from .workers import JobReport, JobWorker, start_in_thread
+from .workers import JobReport, JobWorker, outlive, start_in_thread
 
 COMPACT_WIDTH = 1100  # px: narrower windows show one side panel at a time
-CLOSE_DEADLINE_MS = 10_000  # closing waits this long for background jobs, then quits anyway
+CLOSE_DEADLINE_MS = 1_000  # closing waits this long for background jobs, then quits without them
 TAKES_FOLDER = "takes"
 
 
@@ -156,8 +156,12 @@ class MainWindow(QMainWindow):
     def run_job(
         self, job, kind: str, on_finished=None, on_failed=None, on_progress=None, on_cancelled=None
     ) -> JobWorker:
-        """Run ``job`` (a ``gui.jobs`` generator function) in its own thread; callbacks run in the GUI thread."""
+        """Run ``job`` (a ``gui.jobs`` generator function) in its own thread; callbacks run in the GUI thread.
+
+        A closed window starts nothing (a job that ends while it closes may still try)."""
         worker = JobWorker(job, kind)
+        if self._closed:
+            return worker
         report = JobReport(on_finished, on_failed, on_progress, on_cancelled, self)
         report.connect_to(worker)
         thread = start_in_thread(worker, self)
@@ -359,19 +363,23 @@ class MainWindow(QMainWindow):
         window_menus.update_actions(self)
 
     def closeEvent(self, event) -> None:
+        """Stop every job (its results are dropped), wait for them briefly, save the settings, remove
+        the temporary folder. A job still running after ``CLOSE_DEADLINE_MS`` is left to end alone."""
         if self._closed:
             super().closeEvent(event)
             return
         self._closed = True
         self.hide()  # waiting for a job must not look like a frozen window
         self.playback.stop()
-        for worker, _ in self._jobs.values():
+        for worker, report in self._jobs.values():
             worker.request_abort()
+            report.silence()
         deadline = QDeadlineTimer(CLOSE_DEADLINE_MS)
-        for thread in list(self._jobs):
+        for thread, (worker, _) in list(self._jobs.items()):
             thread.quit()
             if not thread.wait(deadline):
                 self.unfinished_jobs.append(thread)
+                outlive(thread, worker)
         if self.generator is not None:
             save_panel(self.controls, self.settings)
         self.settings.setValue("window/geometry", self.saveGeometry())

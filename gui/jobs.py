@@ -17,8 +17,11 @@ from pathlib import Path
 from musicgen.progress import Progress
 
 from .control_values import meter_default_label
+from .music_text import format_duration
 from .takes import Take, TakeStore, fingerprint_of
 
+MAX_PRIMER_NOTES = 20_000  # a 400-bar four-voice take has ~4,300; beyond this a primer is a whole album
+MAX_PRIMER_MINUTES = 30
 MAX_VOICE_COLOURS = 6  # voices told apart in the roll at most
 STEREO_SPREAD = 0.6  # pan of the outer voices: -0.6 (left) .. +0.6 (right); 1.0 would be hard left/right
 PCM_FULL_SCALE = 32767
@@ -254,6 +257,31 @@ def regenerate_take(
     steps = regenerate(generator, source, first, last, seed=seed, style_strength=style_strength)
     generated = yield from relay(steps)
     return (yield from finish_take(generated, analyser, draft, store, known))
+
+
+def check_primer(path: str):
+    """Read a MIDI file the musician chose to continue; returns (notes, seconds).
+
+    ValueError with a one-line reason when it cannot be read, has no notes or is too long to continue."""
+    name = Path(path).name
+    yield Progress(0, 1, f"reading {name}")
+    import mido
+
+    try:
+        midi = mido.MidiFile(path)
+        seconds = midi.length
+    except (OSError, ValueError, EOFError, KeyError, IndexError, TypeError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{name} is not a MIDI file that can be read ({reason})") from error
+    notes = sum(1 for track in midi.tracks for message in track if message.type == "note_on" and message.velocity)
+    if notes == 0:
+        raise ValueError(f"{name} has no notes to continue")
+    if notes > MAX_PRIMER_NOTES or seconds > MAX_PRIMER_MINUTES * 60:
+        raise ValueError(
+            f"{name} is too long to continue ({notes:,} notes, {format_duration(seconds)}): at most "
+            f"{MAX_PRIMER_NOTES:,} notes and {MAX_PRIMER_MINUTES} minutes; save the part to continue as its own file"
+        )
+    return notes, seconds
 
 
 def load_takes(store: TakeStore):

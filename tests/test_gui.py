@@ -237,18 +237,17 @@ def test_continuing_a_primer_shows_primer_and_new_part_centred_on_the_new_music(
     assert window.controls.request_fields()["primer"] is None
 
 
-def test_a_corrupt_primer_gets_a_one_line_dialog_and_no_take(qtbot, window, tmp_path, dialogs):
+def test_a_corrupt_primer_gets_a_one_line_dialog_when_chosen_and_is_not_kept(qtbot, window, tmp_path, dialogs):
     broken = tmp_path / "broken.mid"
     broken.write_bytes(b"MThd this is not really a MIDI file")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(broken))])
-    window.dropEvent(QDropEvent(QPointF(20, 20), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
-    assert window.controls.primer_path == str(broken) and dialogs == []  # read by the worker, on Generate
-    with qtbot.waitSignal(window.generation_stopped, timeout=WAIT_MS) as blocker:
-        window.generate_button.click()
-    assert blocker.args == ["failed"] and window.history.takes == []
+    with qtbot.waitSignal(window.files.primer_checked, timeout=WAIT_MS) as blocker:
+        window.dropEvent(QDropEvent(QPointF(20, 20), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+    assert blocker.args[0] == str(broken) and blocker.args[1]  # read by a worker, refused at once
     kind, title, text = dialogs[0]
     assert kind == "warning" and "broken.mid" in text and "\n" not in text
+    assert window.controls.primer_path is None and window.history.takes == []
     assert window.generate_button.isEnabled()
     assert not window.files.use_primer(str(tmp_path / "gone.mid")) and "no such file" in dialogs[-1][2]
 

@@ -1,0 +1,58 @@
+"""What a musician hit in the app (issue 27): primers that are too long or not MIDI, continuing and
+regenerating with the take's own settings, bars chosen on the ruler, and the smaller things."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gui import jobs
+from musicgen.midi_io import write_midi
+from musicgen.notes import STEPS_PER_BEAT, make_piece
+from test_gui import WAIT_MS, dialogs, generate, open_window, pick, save_dialog_answers, settings, window  # noqa: F401
+
+BAR = 4 * STEPS_PER_BEAT
+
+
+def write_primer(path: Path, notes: int) -> Path:
+    """A MIDI file of ``notes`` sixteenth notes in 4/4."""
+    step = STEPS_PER_BEAT // 4
+    write_midi(
+        make_piece([(k * step, 60 + k % 12, step) for k in range(notes)], bars=range(0, notes * step + 1, BAR)), path
+    )
+    return path
+
+
+# --- 3. primers: a size limit, and files that are not MIDI refused when chosen --------------------------
+@pytest.mark.parametrize("content", [b"", b"C D E F G A B c\n"], ids=["empty .mid", "text file"])
+def test_a_file_that_is_not_midi_is_refused_when_chosen_and_not_kept(window, tmp_path, dialogs, content):
+    chosen = tmp_path / "tune.mid"
+    chosen.write_bytes(content)
+    assert not window.files.use_primer(str(chosen))
+    assert window.controls.primer_path is None and len(dialogs) == 1
+    kind, title, text = dialogs[0]
+    assert "tune.mid" in text and "not a MIDI file" in text and "\n" not in text
+
+
+def test_a_primer_over_the_limit_is_refused_with_one_line(qtbot, window, tmp_path, dialogs, monkeypatch):
+    monkeypatch.setattr(jobs, "MAX_PRIMER_NOTES", 500)
+    long_file = write_primer(tmp_path / "album.mid", 600)
+    with qtbot.waitSignal(window.files.primer_checked, timeout=WAIT_MS) as blocker:
+        assert window.files.use_primer(str(long_file))
+    assert "too long to continue" in blocker.args[1] and "600 notes" in blocker.args[1]
+    assert window.controls.primer_path is None and "\n" not in dialogs[0][2]
+    fine = write_primer(tmp_path / "opening.mid", 64)
+    with qtbot.waitSignal(window.files.primer_checked, timeout=WAIT_MS) as blocker:
+        assert window.files.use_primer(str(fine))
+    assert blocker.args == [str(fine), ""] and window.controls.primer_path == str(fine)
+    assert "64 notes" in window.controls.primer_label.text() and len(dialogs) == 1
+
+
+def test_a_primer_too_big_to_read_is_refused_without_reading_it(window, tmp_path, dialogs):
+    huge = tmp_path / "three hours.mid"
+    with huge.open("wb") as file:
+        file.write(b"MThd")
+        file.truncate(3 << 20)
+    assert not window.files.use_primer(str(huge))
+    assert "too long to continue" in dialogs[0][2] and window.controls.primer_path is None

@@ -23,7 +23,7 @@ from .panel_settings import restore_panel, save_panel
 from .playback import NO_DEVICE_MESSAGE, audio_output_available
 from .take_actions import TakeActions
 from .take_commands import AddTake
-from .takes import Take, TakeStore
+from .takes import Take, TakeStore, continuation_fields
 from .window_layout import DEFAULT_SIZE
 from .workers import JobReport, JobWorker, outlive, start_in_thread
 
@@ -234,7 +234,7 @@ class MainWindow(QMainWindow):
         take = self.current
         if take is None or self.generator is None or self.busy or self.features.get("regenerate"):
             return
-        seed, strength = self.controls.seed_for_next_piece(), self.controls.style_strength()
+        seed, strength = self.controls.seed_for_next_piece(), take.generated.request.style_strength  # the take's
         draft = jobs.TakeDraft(take.title, take.primer_summary, parent=take.id, reworked=(first, last))
         generator, analyser, known = self.generator, self.analyser, self._fingerprints()
         self._start_take_job(
@@ -245,14 +245,16 @@ class MainWindow(QMainWindow):
         )
 
     def continue_take(self) -> None:
-        """Add new music after the end of the current take (as long as the Length box says)."""
+        """Add new music after the end of the current take, in the take's own settings (as long as the
+        Length box says; a new seed)."""
         take = self.current
         if take is None or take.midi_path is None or self.generator is None or self.busy:
             return
-        self.controls.seed_for_next_piece()
-        fields = {**self.controls.request_fields(), "primer": str(take.midi_path), "form": None}
-        bars = max(0, len(take.generated.piece.bars) - 1)
-        summary = f"{len(take.generated.piece.notes)} notes, {bars} bars"
+        seed = self.controls.seed_for_next_piece()
+        bars = self.controls.request_fields()["bars"]
+        fields = continuation_fields(take.generated, str(take.midi_path), seed, bars)
+        whole_bars = max(0, len(take.generated.piece.bars) - 1)
+        summary = f"{len(take.generated.piece.notes)} notes, {whole_bars} bars"
         self.start_generation(
             fields, jobs.TakeDraft(f"{take.display_name} (continued)", summary, parent=take.id), "Continue"
         )

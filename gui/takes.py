@@ -123,6 +123,27 @@ def settings_of(generated: GeneratedPiece) -> dict:
     return {**dataclasses.asdict(generated.request), "tempo": generated.tempo, "program": generated.program}
 
 
+def continuation_fields(generated: GeneratedPiece, primer: str, seed: int, bars: int | None) -> dict:
+    """GenerationRequest fields that continue ``generated`` (read from its MIDI file ``primer``) in its own
+    style, style strength, adventurousness, tempo and instrument; its metre and key come with the file.
+    Only the seed and the length (whole bars of new music, None = the style's) are new."""
+    return {
+        **dataclasses.asdict(generated.request),
+        "morph_to": None,
+        "bars": bars,
+        "seconds": None,
+        "meter": None,  # the primer's
+        "form": None,  # a continuation is through-composed
+        "part_bars": None,
+        "key": None,  # the primer is in the take's key already
+        "tempo": generated.tempo,
+        "program": generated.program,
+        "seed": seed,
+        "primer": primer,
+        "max_events": None,
+    }
+
+
 def fingerprint_of(generated: GeneratedPiece) -> str:
     """Equal for two takes with the same notes, bars, tempo and instrument (the same seed and settings)."""
     piece = generated.piece

@@ -56,3 +56,31 @@ def test_a_primer_too_big_to_read_is_refused_without_reading_it(window, tmp_path
         file.truncate(3 << 20)
     assert not window.files.use_primer(str(huge))
     assert "too long to continue" in dialogs[0][2] and window.controls.primer_path is None
+
+
+# --- 4. Continue and Regenerate keep the take's settings -------------------------------------------------
+def test_continue_and_regenerate_use_the_take_s_settings_not_the_panel_s(qtbot, window):
+    controls = window.controls
+    pick(controls.genre_combo, "fall")
+    pick(controls.meter_combo, "6/8")
+    controls.bars_spin.setValue(4)
+    controls.tempo_spin.setValue(170)
+    controls.strength_slider.setValue(15)
+    take = generate(qtbot, window)
+    assert take.generated.meter == "6/8" and take.generated.tempo == 170
+    pick(controls.genre_combo, "rise")  # the panel moves on: another style, metre, tempo, key, strength
+    pick(controls.meter_combo, "4/4")
+    controls.tempo_spin.setValue(120)
+    pick(controls.key_combo, "D major")
+    controls.strength_slider.setValue(5)
+    with qtbot.waitSignal(window.piece_ready, timeout=WAIT_MS) as blocker:
+        window.take_tools.continue_button.click()
+    more = blocker.args[0].generated
+    assert more.request.genre == "fall" and more.meter == "6/8" and more.tempo == 170
+    assert more.request.key is None and more.request.style_strength == 1.5
+    assert more.program == take.generated.program and more.request.bars == 4
+    window.take_actions.show_take(take.id)
+    with qtbot.waitSignal(window.piece_ready, timeout=WAIT_MS) as blocker:
+        window.regenerate_bars(1, 2)
+    again = blocker.args[0].generated
+    assert again.request.style_strength == 1.5 and again.tempo == 170 and again.meter == "6/8"

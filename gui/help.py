@@ -6,7 +6,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout
 
 TIPS = (
-    "Click the bar ruler to move the playhead; drag the notes or a take onto a DAW or a folder to get "
+    "Click the bar ruler to move the playhead, drag across it to choose bars to regenerate; drag the notes or a take onto a DAW or a folder to get "
     "its MIDI file; Ctrl+wheel zooms, Shift+wheel scrolls."
 )
 

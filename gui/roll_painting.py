@@ -11,7 +11,7 @@ from PySide6.QtGui import QBrush, QFont, QPainter, QPen, QPolygonF
 from musicgen.notes import STEPS_PER_BEAT
 
 from . import theme
-from .music_text import ruler_labels
+from .music_text import bar_span, ruler_labels
 
 KEYBOARD_WIDTH = 58  # px, the piano keys and octave labels on the left
 RULER_HEIGHT = 26  # px, bar numbers on top
@@ -50,8 +50,11 @@ def paint(roll) -> None:
                 theme.ROLL_HIGHLIGHT_SHADE,
                 theme.HIGHLIGHT_MARKER,
             )
+        selection = _selection_span(roll)
+        if selection is not None:
+            _region(roll, painter, height, *selection[:2], theme.ROLL_SELECTION_SHADE, theme.SELECTION_MARKER)
         _notes(roll, painter, width)
-        tags = []
+        tags = [(selection[0], selection[2], selection[3])] if selection is not None else []
         if roll.piece.primer_end > 0:
             tags.append((roll.piece.primer_end, PRIMER_LABEL, theme.PRIMER_MARKER))
         if roll.highlight is not None:
@@ -71,6 +74,18 @@ def paint(roll) -> None:
     _ruler(roll, painter, width)
     _playhead(roll, painter, height)
     painter.end()
+
+
+def _selection_span(roll) -> tuple[int, int, str, object] | None:
+    """(start, end, tag, colour) of the bars chosen on the ruler or in the Bars boxes, if any."""
+    if roll.selection is None:
+        return None
+    first, last = roll.selection
+    try:
+        start, end = bar_span(list(roll.piece.bars), first, last)
+    except ValueError:
+        return None
+    return start, end, f"bar {first}" if first == last else f"bars {first}\u2013{last}", theme.SELECTION_MARKER
 
 
 def _rows(roll, painter: QPainter, width: int) -> None:

@@ -47,6 +47,8 @@ class TakeActions(QObject):
         window.take_tools.set_bar_count(max(1, len(piece.bars) - 1))
         if take.reworked:  # the bars last written anew, ready to try again
             window.take_tools.show_bars(*take.reworked)
+        else:  # nothing chosen yet: a drag across the ruler (or the Bars boxes) chooses
+            window.roll.set_selection(None)
         self._show_take_text(take)
         window.playback.set_take(take)
         if take.wav_path is None and take.id not in self._rendering:

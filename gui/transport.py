@@ -52,9 +52,11 @@ class TransportBar(QWidget):
 
 
 class TakeTools(QWidget):
-    """``regenerate_requested(first, last)``, ``continue_requested()``; Undo and Redo work an undo stack."""
+    """``regenerate_requested(first, last)``, ``continue_requested()``, ``bars_changed(first, last)`` when the
+    Bars boxes change; Undo and Redo work an undo stack."""
 
     regenerate_requested = Signal(int, int)
+    bars_changed = Signal(int, int)
     continue_requested = Signal()
 
     def __init__(self, parent=None):
@@ -66,6 +68,8 @@ class TakeTools(QWidget):
             spin.setToolTip(f"{what} bar to write anew (bar 1 is the first whole bar; the pickup is bar 0)")
         self.first_spin.valueChanged.connect(lambda v: self.last_spin.setValue(max(v, self.last_spin.value())))
         self.last_spin.valueChanged.connect(lambda v: self.first_spin.setValue(min(v, self.first_spin.value())))
+        for spin in (self.first_spin, self.last_spin):
+            spin.valueChanged.connect(lambda: self.bars_changed.emit(self.first_spin.value(), self.last_spin.value()))
         self.regenerate_button = QPushButton("Regenerate")
         self.regenerate_button.setToolTip("Write these bars anew and keep every other note (a new take)")
         self.regenerate_button.clicked.connect(
@@ -97,6 +101,7 @@ class TakeTools(QWidget):
             spin.setRange(1, max(1, bars))
 
     def show_bars(self, first: int, last: int) -> None:
+        """Put bars ``first..last`` in the Bars boxes."""
         self.last_spin.setValue(last)
         self.first_spin.setValue(first)
 

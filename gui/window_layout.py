@@ -108,6 +108,8 @@ def build_layout(window) -> None:
     window.stop_button.clicked.connect(window.playback.stop)
     window.roll.seek_requested.connect(window.playback.seek_to_step)
     window.take_tools = TakeTools()
+    window.roll.bars_chosen.connect(window.take_tools.show_bars)
+    window.take_tools.bars_changed.connect(window.roll.set_selection)
     window.take_tools.regenerate_requested.connect(window.regenerate_bars)
     window.take_tools.continue_requested.connect(window.continue_take)
     window.take_tools.bind_undo(window.undo_stack)

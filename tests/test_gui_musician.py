@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
 
 from gui import jobs
+from gui.piano_roll import RULER_HEIGHT
 from musicgen.midi_io import write_midi
 from musicgen.notes import STEPS_PER_BEAT, make_piece
 from test_gui import WAIT_MS, dialogs, generate, open_window, pick, save_dialog_answers, settings, window  # noqa: F401
@@ -84,3 +86,33 @@ def test_continue_and_regenerate_use_the_take_s_settings_not_the_panel_s(qtbot, 
         window.regenerate_bars(1, 2)
     again = blocker.args[0].generated
     assert again.request.style_strength == 1.5 and again.tempo == 170 and again.meter == "6/8"
+
+
+# --- 5. choosing bars on the ruler -----------------------------------------------------------------------
+def test_dragging_across_the_ruler_chooses_bars_and_only_a_click_moves_the_playhead(qtbot, window):
+    window.controls.bars_spin.setValue(8)
+    take = generate(qtbot, window)
+    roll, tools, bars = window.roll, window.take_tools, take.generated.piece.bars
+    assert roll.selection is None  # nothing chosen yet: nothing shaded
+
+    def ruler(bar_line: int, into: float = 0.5) -> QPoint:
+        """A point on the ruler ``into`` the bar that starts at ``bars[bar_line]``."""
+        step = bars[bar_line] + into * (bars[bar_line + 1] - bars[bar_line])
+        return QPoint(int(roll.x_of(step)), RULER_HEIGHT // 2)
+
+    before = roll.viewport().grab().toImage()
+    qtbot.mousePress(roll.viewport(), Qt.LeftButton, pos=ruler(1))  # bar 2
+    qtbot.mouseMove(roll.viewport(), ruler(3))  # bar 4: shaded while the button is still down
+    assert roll.selection == (2, 4) and (tools.first_spin.value(), tools.last_spin.value()) == (2, 4)
+    during = roll.viewport().grab().toImage()
+    middle = QPoint(ruler(2).x(), roll.viewport().height() - 3)
+    assert during.pixelColor(middle) != before.pixelColor(middle)
+    qtbot.mouseRelease(roll.viewport(), Qt.LeftButton, pos=ruler(3))
+    assert roll.playhead is None  # a drag chooses, it does not seek
+    tools.first_spin.setValue(3)  # the boxes move the shade too
+    assert roll.selection == (3, 4)
+    qtbot.mouseClick(roll.viewport(), Qt.LeftButton, pos=ruler(5, 0.0))
+    assert roll.playhead == pytest.approx(bars[5], abs=1.5) and roll.selection == (3, 4)
+    with qtbot.waitSignal(window.piece_ready, timeout=WAIT_MS) as blocker:
+        window.regenerate_action.trigger()
+    assert blocker.args[0].reworked == (3, 4)

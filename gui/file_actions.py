@@ -27,6 +27,8 @@ ABC_FILTER = "ABC notation (*.abc)"
 PRIMER_CHECKING = "reading it\u2026"
 MAX_PRIMER_BYTES = 1 << 20  # 1 MiB: ~100,000 notes; a primer that long is refused before it is read
 MIDI_HEADER = b"MThd"
+LAST_OUTPUT_KEY = "folders/last_output"  # the folder of the last file written (MIDI, WAV or score)
+SCORE_SUFFIXES = (".musicxml", ".xml", ".abc")
 
 
 def midi_paths_in(mime_data) -> list[str]:
@@ -39,6 +41,14 @@ def with_suffix(path: str, allowed: tuple[str, ...], default: str) -> Path:
     """``path`` if it ends in one of ``allowed``, else with ``default`` added."""
     chosen = Path(path)
     return chosen if chosen.suffix.lower() in allowed else chosen.with_name(chosen.name + default)
+
+
+def score_path(chosen: str, abc: bool) -> Path:
+    """The score's file: "x.musicxml" chosen with the ABC type becomes "x.abc", never "x.musicxml.abc"."""
+    path = Path(chosen)
+    if abc:
+        return path.with_suffix(".abc") if path.suffix.lower() in SCORE_SUFFIXES else path.with_name(path.name + ".abc")
+    return with_suffix(chosen, (".musicxml", ".xml"), ".musicxml")
 
 
 def file_error_text(error: Exception, path: Path) -> str:
@@ -80,12 +90,18 @@ class FileActions(QObject):
 
     # --- folders -------------------------------------------------------------------------------
     def folder(self, kind: str) -> str:
+        """Where a dialog opens: for a file written, the folder of the last file written (whatever its
+        kind); for a MIDI file to continue, the folder the last one came from."""
         default = QStandardPaths.writableLocation(QStandardPaths.MusicLocation) or str(Path.home())
-        folder = str(self.window.settings.value(f"folders/{kind}", default))
+        key = "folders/primer" if kind == "primer" else LAST_OUTPUT_KEY
+        folder = str(self.window.settings.value(key, self.window.settings.value(f"folders/{kind}", default)))
         return folder if Path(folder).is_dir() and not file_dialogs.is_special_folder(folder) else str(Path.home())
 
     def remember_folder(self, kind: str, path) -> None:
-        self.window.settings.setValue(f"folders/{kind}", str(Path(path).parent))
+        folder = str(Path(path).parent)
+        self.window.settings.setValue(f"folders/{kind}", folder)
+        if kind != "primer":
+            self.window.settings.setValue(LAST_OUTPUT_KEY, folder)
 
     # --- a MIDI file to continue ---------------------------------------------------------------
     def open_primer(self) -> None:
@@ -196,7 +212,7 @@ class FileActions(QObject):
         if not chosen:
             return
         abc = chosen_filter == ABC_FILTER or chosen.lower().endswith(".abc")
-        path = with_suffix(chosen, (".abc",) if abc else (".musicxml", ".xml"), ".abc" if abc else ".musicxml")
+        path = score_path(chosen, abc)
         if self._checked(path, "abc" if abc else "musicxml", "Could not export the score") is None:
             return
         self.window.run_job(

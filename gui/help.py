@@ -50,6 +50,13 @@ class ShortcutsDialog(QDialog):
 
 
 ABOUT_TEXT = (
-    "<b>musicgen</b> composes new music in a chosen style with a genre-conditioned LSTM. "
+    "<b>musicgen</b> {version} composes new music in a chosen style with a genre-conditioned LSTM. "
     "Music from the shipped model is trained on the music21 corpus; treat it as non-commercial."
 )
+
+
+def about_text() -> str:
+    """The About box: what the app is, and its version."""
+    from musicgen import __version__
+
+    return ABOUT_TEXT.format(version=__version__)

@@ -18,7 +18,7 @@ from musicgen.progress import Progress
 
 from .control_values import meter_default_label
 from .music_text import format_duration
-from .takes import Take, TakeStore, fingerprint_of
+from .takes import Take, TakeStore, fingerprint_of, key_of
 
 MAX_PRIMER_NOTES = 20_000  # a 400-bar four-voice take has ~4,300; beyond this a primer is a whole album
 MAX_PRIMER_MINUTES = 30
@@ -212,6 +212,7 @@ def finish_take(generated, analyser: TakeAnalyser | None, draft: TakeDraft, stor
         parent=draft.parent,
         reworked=draft.reworked,
         fingerprint=fingerprint,
+        key=key_of(generated),
     )
     if analyser is not None:
         take.voices, take.voice_names = analyser.voices(generated)
@@ -290,22 +291,29 @@ def load_takes(store: TakeStore):
     return store.load_all()
 
 
-def render_audio(generated, path: Path, voices: tuple[int, ...] | None = None, stereo: bool = False):
-    """Render a take to a WAV file (stereo: its voices spread left to right); returns (path, backend)."""
+def render_audio(
+    generated, path: Path, voices: tuple[int, ...] | None = None, stereo: bool = False, only: frozenset | None = None
+):
+    """Render a take to a WAV file (stereo: its voices spread left to right; ``only``: just those
+    voices, mono); returns (path, backend)."""
     yield Progress(0, 1, "rendering the sound")
     from musicgen.audio import render_audio as render
     from musicgen.audio import write_wav
-
-    if not stereo:
-        audio, backend = render(generated.to_pretty_midi())
-        write_wav(path, audio)
-        return str(path), backend
-    import numpy as np
-
     from musicgen.midi_io import piece_to_midi
     from musicgen.notes import make_piece
 
     piece = generated.piece
+    if not stereo:
+        if only is not None and voices is not None:
+            kept = [(n.start, n.pitch, n.duration) for n, v in zip(piece.notes, voices) if v in only]
+            part = make_piece(kept, piece.bars, piece.primer_end, piece.meta, piece.meters)
+            audio, backend = render(piece_to_midi(part, tempo=generated.tempo, program=generated.program))
+        else:
+            audio, backend = render(generated.to_pretty_midi())
+        write_wav(path, audio)
+        return str(path), backend
+    import numpy as np
+
     count = max(voices) + 1 if voices else 1
     channels, backend = [], ""
     for voice in range(count):

@@ -24,7 +24,7 @@ from .playback import NO_DEVICE_MESSAGE, audio_output_available
 from .take_actions import TakeActions
 from .take_commands import AddTake
 from .takes import Take, TakeStore, continuation_fields
-from .window_layout import DEFAULT_SIZE
+from .window_layout import DEFAULT_SIZE, MIN_SIZE
 from .workers import JobReport, JobWorker, outlive, start_in_thread
 
 COMPACT_WIDTH = 1100  # px: narrower windows show one side panel at a time
@@ -81,11 +81,15 @@ class MainWindow(QMainWindow):
         self._set_busy(False)
 
     def _restore_window(self) -> None:
+        available = self.screen().availableGeometry()
+        least = (min(MIN_SIZE[0], available.width()), min(MIN_SIZE[1], available.height()))
+        self.setMinimumSize(*least)
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+            if self.width() < least[0] or self.height() < least[1]:  # saved smaller than usable
+                self.resize(max(self.width(), least[0]), max(self.height(), least[1]))
         else:  # first run: the default size, shrunk to fit a small laptop screen
-            available = self.screen().availableGeometry()
             self.resize(
                 min(DEFAULT_SIZE[0], int(available.width() * 0.95)), min(DEFAULT_SIZE[1], int(available.height() * 0.9))
             )

@@ -25,6 +25,10 @@ class TransportBar(QWidget):
         self.play_button.setMinimumWidth(PLAY_MIN_WIDTH)
         self.stop_button = QPushButton(style.standardIcon(QStyle.SP_MediaStop), "Stop")
         self.stop_button.setToolTip("Stop and go back to the start (Ctrl+.)")
+        self.loop_button = QToolButton()
+        self.loop_button.setText("\U0001f501 Loop")
+        self.loop_button.setCheckable(True)
+        self.loop_button.setToolTip("Play the chosen bars over and over (drag across the bar ruler to choose) (Ctrl+L)")
         self.time_label = QLabel("0:00 / 0:00")
         self.time_label.setMinimumWidth(TIME_MIN_WIDTH)
         self.zoom_out_button = QToolButton()
@@ -40,7 +44,7 @@ class TransportBar(QWidget):
         zoom_caption.setObjectName("hint")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.play_button, self.stop_button, self.time_label):
+        for widget in (self.play_button, self.stop_button, self.loop_button, self.time_label):
             layout.addWidget(widget)
         layout.addStretch(1)
         for widget in (zoom_caption, self.zoom_out_button, self.zoom_fit_button, self.zoom_in_button):

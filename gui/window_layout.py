@@ -29,10 +29,13 @@ from .piano_roll import PianoRoll
 from .playback_control import PlaybackControl
 from .take_commands import EMPTY_DETAILS, EMPTY_TITLE, DeleteTake, StarTake
 from .transport import TakeTools, TransportBar
+from .voice_legend import VoiceLegend
+from .wheel_guard import scroll_with_wheel
 
 SIDEBAR_WIDTH, SIDEBAR_MIN_WIDTH = 300, 250  # px
 HISTORY_WIDTH, HISTORY_MIN_WIDTH = 260, 200
 DEFAULT_SIZE = (1440, 880)
+MIN_SIZE = (800, 560)  # px: below this the settings column is cut (on a smaller screen: the screen)
 
 
 def build_layout(window) -> None:
@@ -45,6 +48,7 @@ def build_layout(window) -> None:
     controls_scroll.setWidgetResizable(True)
     controls_scroll.setFrameShape(QScrollArea.NoFrame)
     controls_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    scroll_with_wheel(controls_scroll)
     window.generate_button = QPushButton("Generate")
     window.generate_button.setObjectName("generate")
     window.generate_button.clicked.connect(window.generate)
@@ -72,6 +76,10 @@ def build_layout(window) -> None:
     window.piece_title.setObjectName("pieceTitle")
     window.piece_details = ElidedLabel(EMPTY_DETAILS)
     window.piece_details.setObjectName("hint")
+    window.key_label = QLabel("")
+    window.key_label.setObjectName("keyBadge")
+    window.key_label.setToolTip("The take's key and metre")
+    window.key_label.hide()
     window.settings_button = QToolButton()
     window.settings_button.setText("Settings")
     window.history_button = QToolButton()
@@ -91,6 +99,7 @@ def build_layout(window) -> None:
     titles.addWidget(window.piece_details)
     header.addWidget(window.settings_button)
     header.addLayout(titles, 1)
+    header.addWidget(window.key_label)
     for widget in (window.save_button, window.export_button, window.history_button):
         header.addWidget(widget)
 
@@ -107,6 +116,8 @@ def build_layout(window) -> None:
     window.play_button.clicked.connect(window.playback.toggle)
     window.stop_button.clicked.connect(window.playback.stop)
     window.roll.seek_requested.connect(window.playback.seek_to_step)
+    window.voice_legend = VoiceLegend()
+    window.voice_legend.audible_changed.connect(window.take_actions.hear_voices)
     window.take_tools = TakeTools()
     window.roll.bars_chosen.connect(window.take_tools.show_bars)
     window.take_tools.bars_changed.connect(window.roll.set_selection)
@@ -122,6 +133,7 @@ def build_layout(window) -> None:
     centre_layout.setContentsMargins(8, 8, 8, 8)
     centre_layout.addLayout(header)
     centre_layout.addWidget(window.roll, 1)
+    centre_layout.addWidget(window.voice_legend)
     centre_layout.addWidget(window.transport)
     centre_layout.addWidget(window.take_tools)
     centre_layout.addWidget(window.audio_label)

@@ -29,6 +29,7 @@ from gui.controls import STRENGTH_SCALE
 from gui.main_window import MainWindow
 from gui.music_text import bar_numbers, note_name, note_value, ruler_labels
 from gui.piano_roll import KEYBOARD_WIDTH, RULER_HEIGHT, PianoRoll, octave_name
+from gui.playback_control import NO_MIDI_SYSTEM
 from gui.playback import NO_DEVICE_MESSAGE, NOTHING_TO_PLAY_MESSAGE, PREPARING_MESSAGE, PlaybackState, Status
 from gui.takes import default_file_name
 from musicgen.midi_io import midi_to_piece, write_midi
@@ -499,10 +500,12 @@ def test_without_midi_the_playback_menu_says_why(qtbot, window, monkeypatch):
 
     monkeypatch.setattr(midi_out, "output_port_names", no_midi)
     window.playback.list_ports()
-    qtbot.waitUntil(lambda: "MIDI service" in window.playback.ports_problem, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "MIDI service" in window.playback.ports_detail, timeout=WAIT_MS)
     window.playback.fill_port_menu(window.output_menu)
-    texts = [a.text() for a in window.output_menu.actions()]
-    assert texts[0].startswith("Built-in sound") and any("MIDI service" in t for t in texts)
+    actions = window.output_menu.actions()
+    assert actions[0].text().startswith("Built-in sound")
+    note = next(a for a in actions if a.text() == NO_MIDI_SYSTEM)  # short; the system's words in its tooltip
+    assert not note.isEnabled() and "MIDI service" in note.toolTip()
 
 
 # --- 6. Fit --------------------------------------------------------------------------------------------

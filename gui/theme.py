@@ -52,8 +52,8 @@ QLabel#description, QLabel#hint {{ color: {MUTED_TEXT.name()}; }}
 QLabel#pieceTitle {{ font-size: 13pt; font-weight: bold; }}
 QToolButton#dice {{ font-size: 17pt; padding: 0 4px; }}
 QLabel#noAudio {{ color: #f0c36d; }}
-QLabel#keyBadge {{ font-size: 11pt; font-weight: bold; padding: 2px 8px; border-radius: 8px;
-    background: #2b2f35; color: {TEXT.name()}; }}
+QLabel#keyBadge {{ font-weight: bold; padding: 2px 6px; border-radius: 6px; background: #2b2f35; }}
+QToolButton:checked {{ background: {ACCENT.darker(250).name()}; color: {ACCENT.name()}; }}
 QLabel#problem {{ color: #f0c36d; }}
 QPushButton#generate {{
     background: {ACCENT.name()}; color: #1c1c1c; font-size: 12pt; font-weight: bold;

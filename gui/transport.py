@@ -26,7 +26,7 @@ class TransportBar(QWidget):
         self.stop_button = QPushButton(style.standardIcon(QStyle.SP_MediaStop), "Stop")
         self.stop_button.setToolTip("Stop and go back to the start (Ctrl+.)")
         self.loop_button = QToolButton()
-        self.loop_button.setText("\U0001f501 Loop")
+        self.loop_button.setText("\u21bb Loop")
         self.loop_button.setCheckable(True)
         self.loop_button.setToolTip("Play the chosen bars over and over (drag across the bar ruler to choose) (Ctrl+L)")
         self.time_label = QLabel("0:00 / 0:00")

@@ -111,14 +111,7 @@ def build_menus(window) -> None:
         view_menu,
         checkable=True,
     )
-    for button, act in (
-        (window.settings_button, window.settings_panel_action),
-        (window.history_button, window.history_panel_action),
-    ):
-        button.setCheckable(True)
-        button.setToolTip(f"Show or hide the {act.text().lower()} ({act.shortcut().toString(QKeySequence.NativeText)})")
-        button.clicked.connect(act.trigger)
-        act.toggled.connect(button.setChecked)
+    _connect_panel_buttons(window)
 
     help_menu = bar.addMenu("&Help")
     action(
@@ -128,6 +121,18 @@ def build_menus(window) -> None:
         help_menu,
     )
     action("About musicgen", lambda: QMessageBox.about(window, "About musicgen", about_text()), (), help_menu)
+
+
+def _connect_panel_buttons(window) -> None:
+    """The header's Settings and Takes buttons show and follow the View menu's panel actions."""
+    for button, act in (
+        (window.settings_button, window.settings_panel_action),
+        (window.history_button, window.history_panel_action),
+    ):
+        button.setCheckable(True)
+        button.setToolTip(f"Show or hide the {act.text().lower()} ({act.shortcut().toString(QKeySequence.NativeText)})")
+        button.clicked.connect(act.trigger)
+        act.toggled.connect(button.setChecked)
 
 
 def update_actions(window) -> None:

@@ -243,7 +243,7 @@ def test_a_chorale_gets_a_voice_legend_whose_mute_and_solo_reach_the_roll_and_th
     monkeypatch.setattr(jobs, "render_audio", render)
     legend.mute_buttons[1].click()
     assert window.roll.audible_voices == {0, 2, 3}
-    qtbot.waitUntil(lambda: rendered and rendered[-1] == {0, 2, 3}, timeout=WAIT_MS)  # the sound of those heard
+    qtbot.waitUntil(lambda: bool(rendered) and rendered[-1] == {0, 2, 3}, timeout=WAIT_MS)  # the sound of those heard
     legend.solo_buttons[3].click()  # a solo wins over the mutes
     assert window.roll.audible_voices == {3}
     qtbot.waitUntil(lambda: rendered[-1] == {3}, timeout=WAIT_MS)

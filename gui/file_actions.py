@@ -17,13 +17,18 @@ from musicgen.files import atomic_write_bytes, check_output
 
 from . import file_dialogs, jobs
 from .history import take_mime_data
+from .music_text import format_duration
 from .takes import default_file_name
 
 MIDI_SUFFIXES = (".mid", ".midi")
 MIDI_FILTER = "MIDI files (*.mid *.midi)"
 MUSICXML_FILTER = "MusicXML (*.musicxml *.xml)"
 ABC_FILTER = "ABC notation (*.abc)"
-PRIMER_UNREAD = "read when you press Generate"
+PRIMER_CHECKING = "reading it\u2026"
+MAX_PRIMER_BYTES = 1 << 20  # 1 MiB: ~100,000 notes; a primer that long is refused before it is read
+MIDI_HEADER = b"MThd"
+LAST_OUTPUT_KEY = "folders/last_output"  # the folder of the last file written (MIDI, WAV or score)
+SCORE_SUFFIXES = (".musicxml", ".xml", ".abc")
 
 
 def midi_paths_in(mime_data) -> list[str]:
@@ -38,6 +43,14 @@ def with_suffix(path: str, allowed: tuple[str, ...], default: str) -> Path:
     return chosen if chosen.suffix.lower() in allowed else chosen.with_name(chosen.name + default)
 
 
+def score_path(chosen: str, abc: bool) -> Path:
+    """The score's file: "x.musicxml" chosen with the ABC type becomes "x.abc", never "x.musicxml.abc"."""
+    path = Path(chosen)
+    if abc:
+        return path.with_suffix(".abc") if path.suffix.lower() in SCORE_SUFFIXES else path.with_name(path.name + ".abc")
+    return with_suffix(chosen, (".musicxml", ".xml"), ".musicxml")
+
+
 def file_error_text(error: Exception, path: Path) -> str:
     """One line for a failed write: the folder and the system's reason."""
     if isinstance(error, OSError) and not isinstance(error, ValueError):
@@ -45,10 +58,31 @@ def file_error_text(error: Exception, path: Path) -> str:
     return str(error)
 
 
+def primer_file_problem(path: Path) -> str:
+    """Why ``path`` cannot be continued, from its name, size and first bytes ("" when it may be)."""
+    if not path.exists():
+        return f"{path.name}: no such file"
+    if path.suffix.lower() not in MIDI_SUFFIXES or not path.is_file():
+        return f"{path.name}: not a MIDI file"
+    size = path.stat().st_size
+    if size == 0:
+        return f"{path.name} is empty (0 bytes): not a MIDI file"
+    if size > MAX_PRIMER_BYTES:
+        return f"{path.name} is too long to continue ({size / 1e6:.1f} MB; at most {MAX_PRIMER_BYTES // 1024} KB)"
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(MIDI_HEADER))
+    except OSError as error:
+        return f"{path.name}: {error.strerror or error}"
+    return "" if header == MIDI_HEADER else f"{path.name} is not a MIDI file (it does not start like one)"
+
+
 class FileActions(QObject):
-    """The window's file actions; ``exported(path)`` after each file written."""
+    """The window's file actions; ``exported(path)`` after each file written, ``primer_checked(path,
+    problem)`` when a chosen MIDI file has been read ("" = it will be continued)."""
 
     exported = Signal(str)
+    primer_checked = Signal(str, str)
 
     def __init__(self, window):
         super().__init__(window)
@@ -56,12 +90,18 @@ class FileActions(QObject):
 
     # --- folders -------------------------------------------------------------------------------
     def folder(self, kind: str) -> str:
+        """Where a dialog opens: for a file written, the folder of the last file written (whatever its
+        kind); for a MIDI file to continue, the folder the last one came from."""
         default = QStandardPaths.writableLocation(QStandardPaths.MusicLocation) or str(Path.home())
-        folder = str(self.window.settings.value(f"folders/{kind}", default))
+        key = "folders/primer" if kind == "primer" else LAST_OUTPUT_KEY
+        folder = str(self.window.settings.value(key, self.window.settings.value(f"folders/{kind}", default)))
         return folder if Path(folder).is_dir() and not file_dialogs.is_special_folder(folder) else str(Path.home())
 
     def remember_folder(self, kind: str, path) -> None:
-        self.window.settings.setValue(f"folders/{kind}", str(Path(path).parent))
+        folder = str(Path(path).parent)
+        self.window.settings.setValue(f"folders/{kind}", folder)
+        if kind != "primer":
+            self.window.settings.setValue(LAST_OUTPUT_KEY, folder)
 
     # --- a MIDI file to continue ---------------------------------------------------------------
     def open_primer(self) -> None:
@@ -72,18 +112,32 @@ class FileActions(QObject):
             self.use_primer(path)
 
     def use_primer(self, path: str) -> bool:
-        """Make ``path`` the MIDI file the next take continues. It is read once, by the generation
-        worker (a dialog then names any problem); here only its name and existence are checked."""
+        """Make ``path`` the MIDI file the next take continues. Its name, size and first bytes are checked
+        here; a worker reads it (``jobs.check_primer``) and a file that cannot be continued is refused
+        with a dialog and does not stay chosen."""
         chosen = Path(path)
-        if chosen.suffix.lower() not in MIDI_SUFFIXES or not chosen.is_file():
-            self.window.show_error(
-                "Can't continue this file",
-                f"{chosen.name}: {'no such file' if not chosen.exists() else 'not a MIDI file'}",
-            )
+        problem = primer_file_problem(chosen)
+        if problem:
+            self.window.show_error("Can't continue this file", problem)
             return False
-        self.window.controls.set_primer(str(chosen), PRIMER_UNREAD)
+        controls = self.window.controls
+        controls.set_primer(str(chosen), PRIMER_CHECKING)
         self.remember_folder("primer", chosen)
-        self.window.statusBar().showMessage(f"The next piece continues {chosen.name}.", 6000)
+
+        def checked(result) -> None:
+            notes, seconds = result
+            if controls.primer_path == str(chosen) and controls.primer_summary == PRIMER_CHECKING:
+                controls.set_primer(str(chosen), f"{notes} notes, {format_duration(seconds)}")
+            self.window.statusBar().showMessage(f"The next piece continues {chosen.name}.", 6000)
+            self.primer_checked.emit(str(chosen), "")
+
+        def refused(message: str) -> None:
+            if controls.primer_path == str(chosen):
+                controls.clear_primer()
+            self.window.show_error("Can't continue this file", message)
+            self.primer_checked.emit(str(chosen), message)
+
+        self.window.run_job(lambda: jobs.check_primer(str(chosen)), "primer", checked, refused)
         return True
 
     # --- writing -------------------------------------------------------------------------------
@@ -158,7 +212,7 @@ class FileActions(QObject):
         if not chosen:
             return
         abc = chosen_filter == ABC_FILTER or chosen.lower().endswith(".abc")
-        path = with_suffix(chosen, (".abc",) if abc else (".musicxml", ".xml"), ".abc" if abc else ".musicxml")
+        path = score_path(chosen, abc)
         if self._checked(path, "abc" if abc else "musicxml", "Could not export the score") is None:
             return
         self.window.run_job(

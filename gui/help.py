@@ -6,7 +6,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout
 
 TIPS = (
-    "Click the bar ruler to move the playhead; drag the notes or a take onto a DAW or a folder to get "
+    "Click the bar ruler to move the playhead, drag across it to choose bars to regenerate; drag the notes or a take onto a DAW or a folder to get "
     "its MIDI file; Ctrl+wheel zooms, Shift+wheel scrolls."
 )
 
@@ -50,6 +50,13 @@ class ShortcutsDialog(QDialog):
 
 
 ABOUT_TEXT = (
-    "<b>musicgen</b> composes new music in a chosen style with a genre-conditioned LSTM. "
+    "<b>musicgen</b> {version} composes new music in a chosen style with a genre-conditioned LSTM. "
     "Music from the shipped model is trained on the music21 corpus; treat it as non-commercial."
 )
+
+
+def about_text() -> str:
+    """The About box: what the app is, and its version."""
+    from musicgen import __version__
+
+    return ABOUT_TEXT.format(version=__version__)

@@ -159,6 +159,7 @@ class HistoryPanel(QWidget):
         if take.originality and take.originality.get("source"):
             tooltip += f"\nlongest shared run from: {take.originality['source']}"
         item.setToolTip(tooltip)
+        self._update_buttons()
 
     def select(self, take_id: str) -> None:
         item = self._item(take_id)
@@ -197,7 +198,9 @@ class HistoryPanel(QWidget):
         menu.exec(self.list.viewport().mapToGlobal(position))
 
     def _update_buttons(self) -> None:
-        has_take = self.current_take() is not None
+        take = self.current_take()
+        has_take = take is not None
+        self.star_button.setText(f"{STAR} Unstar" if has_take and take.starred else f"{STAR} Star")
         for button in (self.use_button, self.star_button, self.rename_button, self.delete_button):
             button.setEnabled(has_take)
         self.empty_label.setVisible(not self.takes)

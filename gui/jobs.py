@@ -17,8 +17,11 @@ from pathlib import Path
 from musicgen.progress import Progress
 
 from .control_values import meter_default_label
-from .takes import Take, TakeStore, fingerprint_of
+from .music_text import format_duration
+from .takes import Take, TakeStore, fingerprint_of, key_of
 
+MAX_PRIMER_NOTES = 20_000  # a 400-bar four-voice take has ~4,300; beyond this a primer is a whole album
+MAX_PRIMER_MINUTES = 30
 MAX_VOICE_COLOURS = 6  # voices told apart in the roll at most
 STEREO_SPREAD = 0.6  # pan of the outer voices: -0.6 (left) .. +0.6 (right); 1.0 would be hard left/right
 PCM_FULL_SCALE = 32767
@@ -209,6 +212,7 @@ def finish_take(generated, analyser: TakeAnalyser | None, draft: TakeDraft, stor
         parent=draft.parent,
         reworked=draft.reworked,
         fingerprint=fingerprint,
+        key=key_of(generated),
     )
     if analyser is not None:
         take.voices, take.voice_names = analyser.voices(generated)
@@ -256,28 +260,60 @@ def regenerate_take(
     return (yield from finish_take(generated, analyser, draft, store, known))
 
 
+def check_primer(path: str):
+    """Read a MIDI file the musician chose to continue; returns (notes, seconds).
+
+    ValueError with a one-line reason when it cannot be read, has no notes or is too long to continue."""
+    name = Path(path).name
+    yield Progress(0, 1, f"reading {name}")
+    import mido
+
+    try:
+        midi = mido.MidiFile(path)
+        seconds = midi.length
+    except (OSError, ValueError, EOFError, KeyError, IndexError, TypeError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{name} is not a MIDI file that can be read ({reason})") from error
+    notes = sum(1 for track in midi.tracks for message in track if message.type == "note_on" and message.velocity)
+    if notes == 0:
+        raise ValueError(f"{name} has no notes to continue")
+    if notes > MAX_PRIMER_NOTES or seconds > MAX_PRIMER_MINUTES * 60:
+        raise ValueError(
+            f"{name} is too long to continue ({notes:,} notes, {format_duration(seconds)}): at most "
+            f"{MAX_PRIMER_NOTES:,} notes and {MAX_PRIMER_MINUTES} minutes; save the part to continue as its own file"
+        )
+    return notes, seconds
+
+
 def load_takes(store: TakeStore):
     """Every stored take and the folders that could not be read."""
     yield Progress(0, 1, "reading your takes")
     return store.load_all()
 
 
-def render_audio(generated, path: Path, voices: tuple[int, ...] | None = None, stereo: bool = False):
-    """Render a take to a WAV file (stereo: its voices spread left to right); returns (path, backend)."""
+def render_audio(
+    generated, path: Path, voices: tuple[int, ...] | None = None, stereo: bool = False, only: frozenset | None = None
+):
+    """Render a take to a WAV file (stereo: its voices spread left to right; ``only``: just those
+    voices, mono); returns (path, backend)."""
     yield Progress(0, 1, "rendering the sound")
     from musicgen.audio import render_audio as render
     from musicgen.audio import write_wav
-
-    if not stereo:
-        audio, backend = render(generated.to_pretty_midi())
-        write_wav(path, audio)
-        return str(path), backend
-    import numpy as np
-
     from musicgen.midi_io import piece_to_midi
     from musicgen.notes import make_piece
 
     piece = generated.piece
+    if not stereo:
+        if only is not None and voices is not None:
+            kept = [(n.start, n.pitch, n.duration) for n, v in zip(piece.notes, voices) if v in only]
+            part = make_piece(kept, piece.bars, piece.primer_end, piece.meta, piece.meters)
+            audio, backend = render(piece_to_midi(part, tempo=generated.tempo, program=generated.program))
+        else:
+            audio, backend = render(generated.to_pretty_midi())
+        write_wav(path, audio)
+        return str(path), backend
+    import numpy as np
+
     count = max(voices) + 1 if voices else 1
     channels, backend = [], ""
     for voice in range(count):

@@ -23,12 +23,12 @@ from .panel_settings import restore_panel, save_panel
 from .playback import NO_DEVICE_MESSAGE, audio_output_available
 from .take_actions import TakeActions
 from .take_commands import AddTake
-from .takes import Take, TakeStore
-from .window_layout import DEFAULT_SIZE
-from .workers import JobReport, JobWorker, start_in_thread
+from .takes import Take, TakeStore, continuation_fields
+from .window_layout import DEFAULT_SIZE, MIN_SIZE
+from .workers import JobReport, JobWorker, outlive, start_in_thread
 
 COMPACT_WIDTH = 1100  # px: narrower windows show one side panel at a time
-CLOSE_DEADLINE_MS = 10_000  # closing waits this long for background jobs, then quits anyway
+CLOSE_DEADLINE_MS = 1_000  # closing waits this long for background jobs, then quits without them
 TAKES_FOLDER = "takes"
 
 
@@ -81,11 +81,15 @@ class MainWindow(QMainWindow):
         self._set_busy(False)
 
     def _restore_window(self) -> None:
+        available = self.screen().availableGeometry()
+        least = (min(MIN_SIZE[0], available.width()), min(MIN_SIZE[1], available.height()))
+        self.setMinimumSize(*least)
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+            if self.width() < least[0] or self.height() < least[1]:  # saved smaller than usable
+                self.resize(max(self.width(), least[0]), max(self.height(), least[1]))
         else:  # first run: the default size, shrunk to fit a small laptop screen
-            available = self.screen().availableGeometry()
             self.resize(
                 min(DEFAULT_SIZE[0], int(available.width() * 0.95)), min(DEFAULT_SIZE[1], int(available.height() * 0.9))
             )
@@ -156,8 +160,12 @@ class MainWindow(QMainWindow):
     def run_job(
         self, job, kind: str, on_finished=None, on_failed=None, on_progress=None, on_cancelled=None
     ) -> JobWorker:
-        """Run ``job`` (a ``gui.jobs`` generator function) in its own thread; callbacks run in the GUI thread."""
+        """Run ``job`` (a ``gui.jobs`` generator function) in its own thread; callbacks run in the GUI thread.
+
+        A closed window starts nothing (a job that ends while it closes may still try)."""
         worker = JobWorker(job, kind)
+        if self._closed:
+            return worker
         report = JobReport(on_finished, on_failed, on_progress, on_cancelled, self)
         report.connect_to(worker)
         thread = start_in_thread(worker, self)
@@ -230,7 +238,7 @@ class MainWindow(QMainWindow):
         take = self.current
         if take is None or self.generator is None or self.busy or self.features.get("regenerate"):
             return
-        seed, strength = self.controls.seed_for_next_piece(), self.controls.style_strength()
+        seed, strength = self.controls.seed_for_next_piece(), take.generated.request.style_strength  # the take's
         draft = jobs.TakeDraft(take.title, take.primer_summary, parent=take.id, reworked=(first, last))
         generator, analyser, known = self.generator, self.analyser, self._fingerprints()
         self._start_take_job(
@@ -241,14 +249,16 @@ class MainWindow(QMainWindow):
         )
 
     def continue_take(self) -> None:
-        """Add new music after the end of the current take (as long as the Length box says)."""
+        """Add new music after the end of the current take, in the take's own settings (as long as the
+        Length box says; a new seed)."""
         take = self.current
         if take is None or take.midi_path is None or self.generator is None or self.busy:
             return
-        self.controls.seed_for_next_piece()
-        fields = {**self.controls.request_fields(), "primer": str(take.midi_path), "form": None}
-        bars = max(0, len(take.generated.piece.bars) - 1)
-        summary = f"{len(take.generated.piece.notes)} notes, {bars} bars"
+        seed = self.controls.seed_for_next_piece()
+        bars = self.controls.request_fields()["bars"]
+        fields = continuation_fields(take.generated, str(take.midi_path), seed, bars)
+        whole_bars = max(0, len(take.generated.piece.bars) - 1)
+        summary = f"{len(take.generated.piece.notes)} notes, {whole_bars} bars"
         self.start_generation(
             fields, jobs.TakeDraft(f"{take.display_name} (continued)", summary, parent=take.id), "Continue"
         )
@@ -359,19 +369,23 @@ class MainWindow(QMainWindow):
         window_menus.update_actions(self)
 
     def closeEvent(self, event) -> None:
+        """Stop every job (its results are dropped), wait for them briefly, save the settings, remove
+        the temporary folder. A job still running after ``CLOSE_DEADLINE_MS`` is left to end alone."""
         if self._closed:
             super().closeEvent(event)
             return
         self._closed = True
         self.hide()  # waiting for a job must not look like a frozen window
         self.playback.stop()
-        for worker, _ in self._jobs.values():
+        for worker, report in self._jobs.values():
             worker.request_abort()
+            report.silence()
         deadline = QDeadlineTimer(CLOSE_DEADLINE_MS)
-        for thread in list(self._jobs):
+        for thread, (worker, _) in list(self._jobs.items()):
             thread.quit()
             if not thread.wait(deadline):
                 self.unfinished_jobs.append(thread)
+                outlive(thread, worker)
         if self.generator is not None:
             save_panel(self.controls, self.settings)
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -2,8 +2,8 @@
 their own colours, note names on hover, and drag-out of the piece.
 
 Time is in steps (``musicgen.notes.STEPS_PER_BEAT`` per quarter note), pitch in MIDI numbers. The widget
-knows nothing about generation, audio or files: a click on the ruler asks to seek (``seek_requested``),
-a drag from the notes asks the window to start a file drag (``drag_requested``). Painting lives in
+knows nothing about generation, audio or files: a click on the ruler asks to seek (``seek_requested``), a
+drag across the ruler chooses whole bars (``bars_chosen``), a drag from the notes asks the window to start a file drag (``drag_requested``). Painting lives in
 ``roll_painting``.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, Signal
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QToolTip
 
 from musicgen.notes import MAX_PITCH, MIN_PITCH, STEPS_PER_BEAT, Note, Piece
@@ -32,9 +32,11 @@ BEATS_PER_DEFAULT_BAR = 4  # bar lines when a piece carries none
 
 
 class PianoRoll(QAbstractScrollArea):
-    """Shows one Piece; ``seek_requested(step)`` on a ruler click, ``drag_requested()`` on a drag from the grid."""
+    """Shows one Piece; ``seek_requested(step)`` on a ruler click, ``bars_chosen(first, last)`` while dragging
+    across the ruler, ``drag_requested()`` on a drag from the grid."""
 
     seek_requested = Signal(int)
+    bars_chosen = Signal(int, int)
     drag_requested = Signal()
 
     def __init__(self, parent=None):
@@ -42,8 +44,11 @@ class PianoRoll(QAbstractScrollArea):
         self.piece: Piece | None = None
         self.voices: tuple[int, ...] | None = None  # voice of each note of ``piece`` (0 = top)
         self.voice_names: tuple[str, ...] = ()
+        self.audible_voices: frozenset[int] | None = None  # voices heard in playback (None = all)
         self.highlight: tuple[int, int, str] | None = None  # (start, end) steps and a tag, e.g. new bars
+        self.selection: tuple[int, int] | None = None  # whole bars (first, last) chosen, 1-based
         self.playhead: float | None = None  # steps
+        self._ruler_press: QPointF | None = None  # where a press on the ruler began (a click or a drag)
         self.px_per_beat = 24.0
         self._notes_low, self._notes_high = 48, 84  # pitch range the notes need (padded)
         self._pitch_low, self._pitch_high = 48, 84  # pitch range drawn: the notes' range grown to fill the height
@@ -72,6 +77,8 @@ class PianoRoll(QAbstractScrollArea):
         self.voices = voices if piece is not None and voices is not None and len(voices) == len(piece.notes) else None
         self.voice_names = tuple(voice_names)
         self.highlight = highlight
+        self.audible_voices = None
+        self.selection = None
         self.playhead = None
         if piece is not None and piece.notes:
             pitches = piece.pitches()
@@ -88,6 +95,36 @@ class PianoRoll(QAbstractScrollArea):
             self.zoom_to_fit()
             self.horizontalScrollBar().setValue(0)
         self._centre_pitches()
+
+    def voice_audible(self, voice: int) -> bool:
+        return self.audible_voices is None or voice in self.audible_voices
+
+    def set_audible_voices(self, voices) -> None:
+        """Grey out the voices not heard (None = every voice heard)."""
+        self.audible_voices = None if voices is None else frozenset(voices)
+        self.viewport().update()
+
+    def whole_bars(self) -> int:
+        """Whole bars of the piece (the pickup, bar 0, not counted)."""
+        return max(0, len(self.piece.bars) - 1) if self.piece is not None else 0
+
+    def bar_at(self, step: float) -> int:
+        """The whole bar (1-based) that ``step`` falls in: the pickup counts as bar 1, past the end as the last."""
+        lines = list(self.piece.bars) if self.piece is not None else []
+        for number in range(1, len(lines)):
+            if step < lines[number]:
+                return number
+        return max(1, len(lines) - 1)
+
+    def set_selection(self, first: int | None, last: int | None = None) -> None:
+        """Shade whole bars ``first..last`` (None clears the shade)."""
+        whole = self.whole_bars()
+        if first is None or whole == 0:
+            self.selection = None
+        else:
+            first = min(max(1, first), whole)
+            self.selection = (first, min(max(first, last if last is not None else first), whole))
+        self.viewport().update()
 
     def note_counts(self) -> tuple[int, int]:
         """(primer notes, generated notes) currently drawn."""
@@ -283,7 +320,7 @@ class PianoRoll(QAbstractScrollArea):
     def mousePressEvent(self, event) -> None:
         position = event.position()
         if self.piece is not None and position.y() < RULER_HEIGHT and position.x() > KEYBOARD_WIDTH:
-            self.seek_requested.emit(max(0, int(self.step_at(position.x()))))
+            self._ruler_press = QPointF(position)  # a click seeks (on release), a drag chooses bars
             event.accept()
             return
         if self.piece is not None and event.button() == Qt.LeftButton and position.x() > KEYBOARD_WIDTH:
@@ -291,6 +328,11 @@ class PianoRoll(QAbstractScrollArea):
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:
+        if self._ruler_press is not None and event.buttons() & Qt.LeftButton:
+            if abs(event.position().x() - self._ruler_press.x()) >= QApplication.startDragDistance():
+                self._choose_bars(self._ruler_press.x(), event.position().x())
+            event.accept()
+            return
         if self._press is not None and event.buttons() & Qt.LeftButton:
             if (event.position().toPoint() - self._press).manhattanLength() >= QApplication.startDragDistance():
                 self._press = None
@@ -300,8 +342,20 @@ class PianoRoll(QAbstractScrollArea):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
-        self._press = None
+        press, self._ruler_press, self._press = self._ruler_press, None, None
+        if press is not None:
+            if abs(event.position().x() - press.x()) < QApplication.startDragDistance():
+                self.seek_requested.emit(max(0, int(self.step_at(press.x()))))
+            event.accept()
+            return
         super().mouseReleaseEvent(event)
+
+    def _choose_bars(self, x0: float, x1: float) -> None:
+        """Shade the whole bars between two ruler positions and say which they are."""
+        bars = sorted((self.bar_at(self.step_at(max(KEYBOARD_WIDTH, x))) for x in (x0, x1)))
+        if self.selection != tuple(bars):
+            self.set_selection(*bars)
+            self.bars_chosen.emit(*self.selection)
 
     def paintEvent(self, event) -> None:
         roll_painting.paint(self)

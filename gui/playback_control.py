@@ -13,11 +13,26 @@ from PySide6.QtGui import QAction, QActionGroup
 from musicgen.notes import STEPS_PER_BEAT
 
 from . import jobs
-from .music_text import format_duration
+from .music_text import bar_span, format_duration
 from .playback import POSITION_POLL_MS, AudioPlayer, Status
 
 BUILT_IN_SOUND = "Built-in sound (this computer's audio output)"
+NO_MIDI_SYSTEM = "MIDI output is not available on this computer"
+MENU_TEXT_LENGTH = 48  # characters of a port name in the menu (the whole name is in its tooltip)
 MIDI_FROM_START = "MIDI output always plays from the start"
+
+
+def loop_restart(ms: int, span: tuple[int, int] | None) -> int | None:
+    """Where a loop over ``span`` (start, end ms) jumps back to from ``ms``, or None while inside it."""
+    if span is None or span[0] <= ms < span[1]:
+        return None
+    return span[0]
+
+
+def short_text(text: str, limit: int = MENU_TEXT_LENGTH) -> str:
+    """The first line of ``text``, cut to ``limit`` characters with "…"."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "\u2026"
 
 
 class PlaybackControl(QObject):
@@ -38,7 +53,9 @@ class PlaybackControl(QObject):
         self.port = ""  # MIDI output port name; "" = the built-in sound
         self.ports: list[str] = []
         self.ports_problem = "Open this menu again in a moment: looking for MIDI ports\u2026"
+        self.ports_detail = ""  # the MIDI system's own words when it failed (the menu's tooltip)
         self._midi_job = None
+        self.loop = False  # play the bars chosen on the ruler over and over
         self._clock = QElapsedTimer()
         self._tick = QTimer(self)
         self._tick.setInterval(POSITION_POLL_MS)
@@ -63,6 +80,15 @@ class PlaybackControl(QObject):
                 self.player.begin_preparing()
         self.show_position(0)
         self.changed.emit()
+
+    def use_sound(self, take, path) -> None:
+        """Play ``path`` (a WAV of some of the take's voices; None: nothing until it is ready) for ``take``."""
+        if take is self.take and self.player is not None and not self.midi_playing:
+            if path is None:
+                self.player.begin_preparing()
+            else:
+                self.player.load(path)
+            self.changed.emit()
 
     def sound_ready(self, take) -> None:
         if take is self.take and self.player is not None and not self.midi_playing:
@@ -93,14 +119,35 @@ class PlaybackControl(QObject):
         return self.player.state.unavailable_reason if self.player is not None else ""
 
     def toggle(self) -> None:
-        """Space: play or pause (a MIDI port: play or stop)."""
+        """Space: play or pause (a MIDI port: play or stop); with Loop on, play starts in the chosen bars."""
         if self.port:
             if self.midi_playing:
                 self.stop()
             elif self.can_toggle():
                 self._play_to_port()
         elif self.player is not None:
+            restart = loop_restart(self.position_ms, self.loop_span_ms()) if self.loop and not self.playing else None
+            if restart is not None:
+                self.player.seek(restart)
             self.player.toggle()
+
+    def set_loop(self, on: bool) -> None:
+        """Loop the bars chosen on the ruler (or in the Bars boxes) while playing the built-in sound."""
+        self.loop = bool(on)
+        if self.loop and self.loop_span_ms() is None:
+            self.message.emit("Drag across the bar ruler to choose the bars to loop.")
+        self.changed.emit()
+
+    def loop_span_ms(self) -> tuple[int, int] | None:
+        """(start, end) in ms of the bars chosen in the roll, or None."""
+        if self.take is None or self.roll.selection is None:
+            return None
+        try:
+            start, end = bar_span(list(self.take.generated.piece.bars), *self.roll.selection)
+        except ValueError:
+            return None
+        per_step = self.seconds_per_step() * 1000
+        return int(start * per_step), int(end * per_step)
 
     def stop(self) -> None:
         if self._midi_job is not None:
@@ -132,6 +179,11 @@ class PlaybackControl(QObject):
             self.transport.time_label.setText("0:00 / 0:00")
             self.roll.set_playhead(None)
             return
+        if self.loop and self.player is not None and self.player.state.status is Status.PLAYING:
+            restart = loop_restart(int(ms), self.loop_span_ms())
+            if restart is not None:
+                self.player.seek(restart)  # reports the new position itself
+                return
         total = self.take.generated.duration_seconds
         self.transport.time_label.setText(f"{format_duration(ms / 1000)} / {format_duration(total)}")
         self.roll.set_playhead(ms / 1000 / self.seconds_per_step() if self.playing or ms else None)
@@ -142,9 +194,10 @@ class PlaybackControl(QObject):
 
         def listed(names) -> None:
             self.ports, self.ports_problem = list(names), "" if names else "No MIDI output ports found"
+            self.ports_detail = ""
 
         def failed(message: str) -> None:
-            self.ports, self.ports_problem = [], message
+            self.ports, self.ports_problem, self.ports_detail = [], NO_MIDI_SYSTEM, message
 
         self.run_job(jobs.list_midi_ports, "ports", listed, failed)
 
@@ -154,13 +207,16 @@ class PlaybackControl(QObject):
         for old in menu.findChildren(QActionGroup):
             old.deleteLater()
         group = QActionGroup(menu)
-        for name, label in [("", BUILT_IN_SOUND)] + [(port, f"MIDI: {port}") for port in self.ports]:
+        menu.setToolTipsVisible(True)
+        for name, label in [("", BUILT_IN_SOUND)] + [(port, f"MIDI: {short_text(port)}") for port in self.ports]:
             action = QAction(label, menu, checkable=True, checked=name == self.port)
+            action.setToolTip(name or BUILT_IN_SOUND)
             action.triggered.connect(lambda _=False, name=name: self.choose_port(name))
             group.addAction(action)
             menu.addAction(action)
         if self.ports_problem:
-            note = menu.addAction(self.ports_problem)
+            note = menu.addAction(short_text(self.ports_problem))
+            note.setToolTip(self.ports_detail or self.ports_problem)
             note.setEnabled(False)
         menu.addSeparator()
         menu.addAction("Look for MIDI ports again", self.list_ports)

@@ -11,7 +11,7 @@ from PySide6.QtGui import QBrush, QFont, QPainter, QPen, QPolygonF
 from musicgen.notes import STEPS_PER_BEAT
 
 from . import theme
-from .music_text import ruler_labels
+from .music_text import bar_span, ruler_labels
 
 KEYBOARD_WIDTH = 58  # px, the piano keys and octave labels on the left
 RULER_HEIGHT = 26  # px, bar numbers on top
@@ -50,8 +50,11 @@ def paint(roll) -> None:
                 theme.ROLL_HIGHLIGHT_SHADE,
                 theme.HIGHLIGHT_MARKER,
             )
+        selection = _selection_span(roll)
+        if selection is not None:
+            _region(roll, painter, height, *selection[:2], theme.ROLL_SELECTION_SHADE, theme.SELECTION_MARKER)
         _notes(roll, painter, width)
-        tags = []
+        tags = [(selection[0], selection[2], selection[3])] if selection is not None else []
         if roll.piece.primer_end > 0:
             tags.append((roll.piece.primer_end, PRIMER_LABEL, theme.PRIMER_MARKER))
         if roll.highlight is not None:
@@ -71,6 +74,18 @@ def paint(roll) -> None:
     _ruler(roll, painter, width)
     _playhead(roll, painter, height)
     painter.end()
+
+
+def _selection_span(roll) -> tuple[int, int, str, object] | None:
+    """(start, end, tag, colour) of the bars chosen on the ruler or in the Bars boxes, if any."""
+    if roll.selection is None:
+        return None
+    first, last = roll.selection
+    try:
+        start, end = bar_span(list(roll.piece.bars), first, last)
+    except ValueError:
+        return None
+    return start, end, f"bar {first}" if first == last else f"bars {first}\u2013{last}", theme.SELECTION_MARKER
 
 
 def _rows(roll, painter: QPainter, width: int) -> None:
@@ -137,17 +152,21 @@ def _tags(roll, painter: QPainter, tags: list) -> None:
 
 
 def _notes(roll, painter: QPainter, width: int) -> None:
+    """The visible notes as rounded bars, grouped by colour so each colour sets pen and brush once."""
     row = roll.row_height()
     pps = roll.px_per_beat / STEPS_PER_BEAT
     first_visible, last_visible = roll.visible_steps()
     primer_end = roll.piece.primer_end
     voices = roll.voices
+    by_colour: dict[str, tuple] = {}  # colour name -> (QColor, [QRectF])
     for index, note in enumerate(roll.piece.notes):
         if note.end < first_visible or note.start > last_visible:
             continue
         if not roll._pitch_low <= note.pitch <= roll._pitch_high:
             continue
-        if note.start < primer_end:
+        if voices is not None and not roll.voice_audible(voices[index]):
+            colour = theme.NOTE_MUTED
+        elif note.start < primer_end:
             colour = theme.NOTE_PRIMER
         elif voices is not None:
             colour = theme.VOICE_COLOURS[voices[index] % len(theme.VOICE_COLOURS)]
@@ -159,9 +178,12 @@ def _notes(roll, painter: QPainter, width: int) -> None:
             max(2.0, note.duration * pps - 1.5),
             max(2.0, row - 2),
         )
+        by_colour.setdefault(colour.name(), (colour, []))[1].append(rect)
+    for colour, rects in by_colour.values():
         painter.setPen(QPen(colour.darker(160), 1))
         painter.setBrush(QBrush(colour))
-        painter.drawRoundedRect(rect, 2, 2)
+        for rect in rects:
+            painter.drawRoundedRect(rect, 2, 2)
 
 
 def _keyboard(roll, painter: QPainter, height: int) -> None:

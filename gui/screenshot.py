@@ -2,10 +2,11 @@
 
     python -m gui.screenshot --model musicgen-default --genre bach --size 800x600 --out assets/chorale-800.png
     python -m gui.screenshot --genre jig --regenerate 5-8 --size 1440x900 --out assets/jig-1440.png
+    python -m gui.screenshot --genre bach --loop 3-4 --solo 1 --size 800x600 --out /tmp/legend-800.png
 
 Runs offscreen (or under ``xvfb-run``) with throwaway settings and takes: generates one take in the
-chosen style (``--regenerate A-B`` then writes those bars anew, which the roll marks), moves the
-playhead a third of the way in and saves the window as a PNG. Works with any model (``--model``).
+chosen style (``--regenerate A-B`` then writes those bars anew, which the roll marks; ``--loop A-B``
+chooses bars and turns Loop on; ``--solo N`` solos voice N in the legend), moves the playhead a third of the way in and saves the window as a PNG. Works with any model (``--model``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bars", type=int, default=0, help="length in bars (default: the style's form length)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--regenerate", default=None, metavar="A-B", help="then write bars A to B anew, e.g. 5-8")
+    parser.add_argument("--loop", default=None, metavar="A-B", help="choose bars A to B and turn Loop on")
+    parser.add_argument("--solo", type=int, default=None, metavar="N", help="solo voice N (0 = top) in the legend")
     parser.add_argument("--no-audio", action="store_true", help="show the window as on a machine without sound")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -101,6 +104,12 @@ def take_screenshot(args, scratch: Path) -> int:
         if not wait_for(window.piece_ready):
             print(f"bars {args.regenerate} were not regenerated: {'; '.join(failures)}", file=sys.stderr)
             return 1
+    if args.loop:
+        first, _, last = args.loop.partition("-")
+        window.take_tools.show_bars(int(first), int(last or first))
+        window.loop_action.trigger()
+    if args.solo is not None and args.solo < len(window.voice_legend.solo_buttons):
+        window.voice_legend.solo_buttons[args.solo].click()
     if window.current.originality is None and window.current.generated.style_fit is None:
         wait_for(window.take_analysed)  # the style-fit and originality badges
     if window.current.wav_path is None:

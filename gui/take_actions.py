@@ -44,9 +44,12 @@ class TakeActions(QObject):
             except ValueError:
                 pass
         window.roll.set_piece(piece, take.voices, take.voice_names, highlight)
+        window.voice_legend.set_voices(take.voice_names if take.voices is not None else ())
         window.take_tools.set_bar_count(max(1, len(piece.bars) - 1))
         if take.reworked:  # the bars last written anew, ready to try again
             window.take_tools.show_bars(*take.reworked)
+        else:  # nothing chosen yet: a drag across the ruler (or the Bars boxes) chooses
+            window.roll.set_selection(None)
         self._show_take_text(take)
         window.playback.set_take(take)
         if take.wav_path is None and take.id not in self._rendering:
@@ -92,12 +95,12 @@ class TakeActions(QObject):
 
     def _show_take_text(self, take: Take) -> None:
         window, generated = self.window, take.generated
-        key = generated.key_result or generated.key_detected or ""
         instruments = window.controls.instrument_combo
         instrument = instruments.itemText(instruments.findData(generated.program))
-        details = [take.summary, f"{round(generated.tempo)} BPM"] + [
-            text for text in (key, instrument, take.badges) if text
-        ]
+        details = [take.summary, f"{round(generated.tempo)} BPM"] + [text for text in (instrument, take.badges) if text]
+        key_and_metre = " \u00b7 ".join(text for text in (take.key, generated.meter) if text)
+        window.key_label.setText(key_and_metre)
+        window.key_label.setVisible(bool(key_and_metre))
         window.piece_title.setText(f"{take.display_name} \u2014 seed {generated.request.seed}")
         window.piece_details.setText(" \u00b7 ".join(details))
         window.setWindowTitle(f"musicgen \u2014 {take.display_name}")
@@ -134,6 +137,30 @@ class TakeActions(QObject):
         if take is self.window.current:
             self._show_take_text(take)
         self.window._update_actions()
+
+    def hear_voices(self, audible) -> None:
+        """Play only the ``audible`` voices of the current take (None = all): grey the others in the roll
+        and render the sound of those heard in a worker."""
+        window, take = self.window, self.window.current
+        window.roll.set_audible_voices(audible)
+        if take is None or take.voices is None:
+            return
+        if audible is None or not audible:  # every voice, or none (nothing to play)
+            window.playback.use_sound(take, take.wav_path if audible is None else None)
+            return
+        path = self.temp_dir / f"{take.id}-voices-{'-'.join(str(v) for v in sorted(audible))}.wav"
+
+        def rendered(result) -> None:
+            if take is window.current and window.voice_legend.audible() == audible:
+                window.playback.use_sound(take, Path(result[0]))
+
+        window.playback.use_sound(take, None)  # nothing to play until the voices heard are rendered
+        window.run_job(
+            lambda: jobs.render_audio(take.generated, path, take.voices, only=audible),
+            "audio",
+            rendered,
+            lambda message: window.show_error("Could not prepare the sound", message),
+        )
 
     def _render_audio(self, take: Take) -> None:
         window = self.window

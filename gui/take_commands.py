@@ -33,6 +33,7 @@ def drop_take(window, take) -> None:
             window.playback.set_take(None)
             window.piece_title.setText(EMPTY_TITLE)
             window.piece_details.setText(EMPTY_DETAILS)
+            window.key_label.hide()
     window._update_actions()
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from musicgen.files import atomic_write_json
+from musicgen.keys import estimate_key, key_name
 from musicgen.notes import make_piece
 from musicgen.request import GeneratedPiece, GenerationRequest, piece_file_name, weights_text
 
@@ -52,6 +53,7 @@ class Take:
     reworked: tuple[int, int] | None = None  # bars (first, last) regenerated from its parent
     parent: str | None = None  # id of the take it was made from (regenerated or continued)
     fingerprint: str = ""  # equal for identical music (see ``fingerprint_of``)
+    key: str = ""  # e.g. "D minor" (``key_of``; found when the take is made or read, in a worker)
     folder: Path | None = None
     wav_path: Path | None = None  # rendered audio of this session (a temp file)
     audio_backend: str = ""
@@ -121,6 +123,34 @@ def settings_of(generated: GeneratedPiece) -> dict:
     """The settings panel's fields that made ``generated`` (its request, with the tempo and
     instrument it got)."""
     return {**dataclasses.asdict(generated.request), "tempo": generated.tempo, "program": generated.program}
+
+
+def key_of(generated: GeneratedPiece) -> str:
+    """The key a take is in: the one it was transposed to, else estimated from its notes ("" without notes)."""
+    if generated.key_result:
+        return generated.key_result
+    return key_name(*estimate_key(generated.piece)) if generated.piece.notes else ""
+
+
+def continuation_fields(generated: GeneratedPiece, primer: str, seed: int, bars: int | None) -> dict:
+    """GenerationRequest fields that continue ``generated`` (read from its MIDI file ``primer``) in its own
+    style, style strength, adventurousness, tempo and instrument; its metre and key come with the file.
+    Only the seed and the length (whole bars of new music, None = the style's) are new."""
+    return {
+        **dataclasses.asdict(generated.request),
+        "morph_to": None,
+        "bars": bars,
+        "seconds": None,
+        "meter": None,  # the primer's
+        "form": None,  # a continuation is through-composed
+        "part_bars": None,
+        "key": None,  # the primer is in the take's key already
+        "tempo": generated.tempo,
+        "program": generated.program,
+        "seed": seed,
+        "primer": primer,
+        "max_events": None,
+    }
 
 
 def fingerprint_of(generated: GeneratedPiece) -> str:
@@ -235,6 +265,7 @@ def take_from_dict(data: dict, folder: Path) -> Take:
         reworked=tuple(data["reworked"]) if data.get("reworked") else None,
         parent=data.get("parent"),
         fingerprint=data.get("fingerprint") or fingerprint_of(generated),
+        key=key_of(generated),
         folder=folder,
     )
 

@@ -24,9 +24,12 @@ ROLL_PRIMER_SHADE = QColor(90, 130, 180, 28)
 PRIMER_MARKER = QColor("#7fb2e5")
 NOTE_GENERATED = ACCENT
 NOTE_PRIMER = QColor("#6f93bd")
+NOTE_MUTED = QColor("#4a4e55")  # a voice muted for playback
 PLAYHEAD = QColor("#ff5a5a")
 ROLL_HIGHLIGHT_SHADE = QColor(120, 200, 140, 30)  # a regenerated passage
 HIGHLIGHT_MARKER = QColor("#7fd69a")
+ROLL_SELECTION_SHADE = QColor(255, 200, 90, 40)  # bars chosen on the ruler
+SELECTION_MARKER = QColor("#ffc85a")
 PART_MARKER = QColor("#b9a6e8")  # the A / B tags of a form's parts
 # Voices of a polyphonic piece, top voice first (soprano amber, alto teal, tenor violet, bass green...)
 VOICE_COLOURS = (ACCENT, QColor("#4fc3c9"), QColor("#b48cf0"), QColor("#8fd16a"), QColor("#f07fa8"), QColor("#6fa8f5"))
@@ -49,6 +52,8 @@ QLabel#description, QLabel#hint {{ color: {MUTED_TEXT.name()}; }}
 QLabel#pieceTitle {{ font-size: 13pt; font-weight: bold; }}
 QToolButton#dice {{ font-size: 17pt; padding: 0 4px; }}
 QLabel#noAudio {{ color: #f0c36d; }}
+QLabel#keyBadge {{ font-weight: bold; padding: 2px 6px; border-radius: 6px; background: #2b2f35; }}
+QToolButton:checked {{ background: {ACCENT.darker(250).name()}; color: {ACCENT.name()}; }}
 QLabel#problem {{ color: #f0c36d; }}
 QPushButton#generate {{
     background: {ACCENT.name()}; color: #1c1c1c; font-size: 12pt; font-weight: bold;

@@ -25,6 +25,10 @@ class TransportBar(QWidget):
         self.play_button.setMinimumWidth(PLAY_MIN_WIDTH)
         self.stop_button = QPushButton(style.standardIcon(QStyle.SP_MediaStop), "Stop")
         self.stop_button.setToolTip("Stop and go back to the start (Ctrl+.)")
+        self.loop_button = QToolButton()
+        self.loop_button.setText("\u21bb Loop")
+        self.loop_button.setCheckable(True)
+        self.loop_button.setToolTip("Play the chosen bars over and over (drag across the bar ruler to choose) (Ctrl+L)")
         self.time_label = QLabel("0:00 / 0:00")
         self.time_label.setMinimumWidth(TIME_MIN_WIDTH)
         self.zoom_out_button = QToolButton()
@@ -40,7 +44,7 @@ class TransportBar(QWidget):
         zoom_caption.setObjectName("hint")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.play_button, self.stop_button, self.time_label):
+        for widget in (self.play_button, self.stop_button, self.loop_button, self.time_label):
             layout.addWidget(widget)
         layout.addStretch(1)
         for widget in (zoom_caption, self.zoom_out_button, self.zoom_fit_button, self.zoom_in_button):
@@ -52,9 +56,11 @@ class TransportBar(QWidget):
 
 
 class TakeTools(QWidget):
-    """``regenerate_requested(first, last)``, ``continue_requested()``; Undo and Redo work an undo stack."""
+    """``regenerate_requested(first, last)``, ``continue_requested()``, ``bars_changed(first, last)`` when the
+    Bars boxes change; Undo and Redo work an undo stack."""
 
     regenerate_requested = Signal(int, int)
+    bars_changed = Signal(int, int)
     continue_requested = Signal()
 
     def __init__(self, parent=None):
@@ -66,6 +72,8 @@ class TakeTools(QWidget):
             spin.setToolTip(f"{what} bar to write anew (bar 1 is the first whole bar; the pickup is bar 0)")
         self.first_spin.valueChanged.connect(lambda v: self.last_spin.setValue(max(v, self.last_spin.value())))
         self.last_spin.valueChanged.connect(lambda v: self.first_spin.setValue(min(v, self.first_spin.value())))
+        for spin in (self.first_spin, self.last_spin):
+            spin.valueChanged.connect(lambda: self.bars_changed.emit(self.first_spin.value(), self.last_spin.value()))
         self.regenerate_button = QPushButton("Regenerate")
         self.regenerate_button.setToolTip("Write these bars anew and keep every other note (a new take)")
         self.regenerate_button.clicked.connect(
@@ -97,6 +105,7 @@ class TakeTools(QWidget):
             spin.setRange(1, max(1, bars))
 
     def show_bars(self, first: int, last: int) -> None:
+        """Put bars ``first..last`` in the Bars boxes."""
         self.last_spin.setValue(last)
         self.first_spin.setValue(first)
 

@@ -29,10 +29,48 @@ from .piano_roll import PianoRoll
 from .playback_control import PlaybackControl
 from .take_commands import EMPTY_DETAILS, EMPTY_TITLE, DeleteTake, StarTake
 from .transport import TakeTools, TransportBar
+from .voice_legend import VoiceLegend
+from .wheel_guard import scroll_with_wheel
 
 SIDEBAR_WIDTH, SIDEBAR_MIN_WIDTH = 300, 250  # px
 HISTORY_WIDTH, HISTORY_MIN_WIDTH = 260, 200
 DEFAULT_SIZE = (1440, 880)
+MIN_SIZE = (800, 560)  # px: below this the settings column is cut (on a smaller screen: the screen)
+
+
+def _build_header(window) -> QHBoxLayout:
+    """The row above the roll: the panel buttons, the take's title and details, its key and metre, Save and Export."""
+    window.piece_title = ElidedLabel(EMPTY_TITLE)
+    window.piece_title.setObjectName("pieceTitle")
+    window.piece_details = ElidedLabel(EMPTY_DETAILS)
+    window.piece_details.setObjectName("hint")
+    window.key_label = QLabel("")
+    window.key_label.setObjectName("keyBadge")
+    window.key_label.setToolTip("The take's key and metre")
+    window.key_label.hide()
+    window.settings_button = QToolButton()
+    window.settings_button.setText("Settings")
+    window.history_button = QToolButton()
+    window.history_button.setText("Takes")
+    window.save_button = QPushButton("Save MIDI\u2026")
+    window.save_button.setToolTip("Save the piece as a MIDI file (Ctrl+S); or drag the notes onto a DAW or folder")
+    window.save_button.clicked.connect(window.files.save_midi)
+    window.export_button = QToolButton()
+    window.export_button.setText("Export")
+    window.export_button.setPopupMode(QToolButton.InstantPopup)
+    window.export_menu = QMenu(window.export_button)
+    window.export_button.setMenu(window.export_menu)
+    header = QHBoxLayout()
+    titles = QVBoxLayout()
+    titles.setSpacing(2)
+    titles.addWidget(window.piece_title)
+    titles.addWidget(window.piece_details)
+    header.addWidget(window.settings_button)
+    header.addLayout(titles, 1)
+    header.addWidget(window.key_label)
+    for widget in (window.save_button, window.export_button, window.history_button):
+        header.addWidget(widget)
+    return header
 
 
 def build_layout(window) -> None:
@@ -45,6 +83,7 @@ def build_layout(window) -> None:
     controls_scroll.setWidgetResizable(True)
     controls_scroll.setFrameShape(QScrollArea.NoFrame)
     controls_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    scroll_with_wheel(controls_scroll)
     window.generate_button = QPushButton("Generate")
     window.generate_button.setObjectName("generate")
     window.generate_button.clicked.connect(window.generate)
@@ -68,31 +107,7 @@ def build_layout(window) -> None:
 
     window.roll = PianoRoll()
     window.roll.drag_requested.connect(lambda: window.files.drag_current_take(window.roll))
-    window.piece_title = ElidedLabel(EMPTY_TITLE)
-    window.piece_title.setObjectName("pieceTitle")
-    window.piece_details = ElidedLabel(EMPTY_DETAILS)
-    window.piece_details.setObjectName("hint")
-    window.settings_button = QToolButton()
-    window.settings_button.setText("Settings")
-    window.history_button = QToolButton()
-    window.history_button.setText("Takes")
-    window.save_button = QPushButton("Save MIDI\u2026")
-    window.save_button.setToolTip("Save the piece as a MIDI file (Ctrl+S); or drag the notes onto a DAW or folder")
-    window.save_button.clicked.connect(window.files.save_midi)
-    window.export_button = QToolButton()
-    window.export_button.setText("Export")
-    window.export_button.setPopupMode(QToolButton.InstantPopup)
-    window.export_menu = QMenu(window.export_button)
-    window.export_button.setMenu(window.export_menu)
-    header = QHBoxLayout()
-    titles = QVBoxLayout()
-    titles.setSpacing(2)
-    titles.addWidget(window.piece_title)
-    titles.addWidget(window.piece_details)
-    header.addWidget(window.settings_button)
-    header.addLayout(titles, 1)
-    for widget in (window.save_button, window.export_button, window.history_button):
-        header.addWidget(widget)
+    header = _build_header(window)
 
     window.transport = TransportBar()
     window.transport.zoom_out_button.clicked.connect(window.roll.zoom_out)
@@ -107,7 +122,11 @@ def build_layout(window) -> None:
     window.play_button.clicked.connect(window.playback.toggle)
     window.stop_button.clicked.connect(window.playback.stop)
     window.roll.seek_requested.connect(window.playback.seek_to_step)
+    window.voice_legend = VoiceLegend()
+    window.voice_legend.audible_changed.connect(window.take_actions.hear_voices)
     window.take_tools = TakeTools()
+    window.roll.bars_chosen.connect(window.take_tools.show_bars)
+    window.take_tools.bars_changed.connect(window.roll.set_selection)
     window.take_tools.regenerate_requested.connect(window.regenerate_bars)
     window.take_tools.continue_requested.connect(window.continue_take)
     window.take_tools.bind_undo(window.undo_stack)
@@ -120,6 +139,7 @@ def build_layout(window) -> None:
     centre_layout.setContentsMargins(8, 8, 8, 8)
     centre_layout.addLayout(header)
     centre_layout.addWidget(window.roll, 1)
+    centre_layout.addWidget(window.voice_legend)
     centre_layout.addWidget(window.transport)
     centre_layout.addWidget(window.take_tools)
     centre_layout.addWidget(window.audio_label)

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
-from .help import ABOUT_TEXT, ShortcutsDialog
+from .help import ShortcutsDialog, about_text
 from .take_commands import DeleteTake, StarTake
 
 NO_MODEL_TOOLTIP = "No model loaded \u2014 start the app with --model NAME or PATH"
@@ -73,7 +73,7 @@ def build_menus(window) -> None:
         "Use these settings", lambda: take() and window.take_actions.use_settings_of(take().id), ["Ctrl+U"], take_menu
     )
     window.star_action = action(
-        "Star / unstar", lambda: take() and window.take_actions.push(StarTake, take().id), ["Ctrl+D"], take_menu
+        "Star", lambda: take() and window.take_actions.push(StarTake, take().id), ["Ctrl+D"], take_menu
     )
     window.rename_action = action(
         "Rename\u2026", lambda: take() and window.take_actions.rename_take(take().id), ["F2"], take_menu
@@ -85,6 +85,11 @@ def build_menus(window) -> None:
     playback_menu = bar.addMenu("&Playback")
     window.play_action = action("Play / Pause", window.playback.toggle, ["Space"], playback_menu)
     window.stop_action = action("Stop", window.playback.stop, ["Ctrl+."], playback_menu)
+    window.loop_action = action(
+        "Loop the chosen bars", window.playback.set_loop, ["Ctrl+L"], playback_menu, checkable=True
+    )
+    window.loop_action.toggled.connect(window.transport.loop_button.setChecked)
+    window.transport.loop_button.clicked.connect(window.loop_action.trigger)
     playback_menu.addSeparator()
     window.output_menu = playback_menu.addMenu("Output")
     window.output_menu.aboutToShow.connect(lambda: window.playback.fill_port_menu(window.output_menu))
@@ -106,14 +111,7 @@ def build_menus(window) -> None:
         view_menu,
         checkable=True,
     )
-    for button, act in (
-        (window.settings_button, window.settings_panel_action),
-        (window.history_button, window.history_panel_action),
-    ):
-        button.setCheckable(True)
-        button.setToolTip(f"Show or hide the {act.text().lower()} ({act.shortcut().toString(QKeySequence.NativeText)})")
-        button.clicked.connect(act.trigger)
-        act.toggled.connect(button.setChecked)
+    _connect_panel_buttons(window)
 
     help_menu = bar.addMenu("&Help")
     action(
@@ -122,7 +120,19 @@ def build_menus(window) -> None:
         [QKeySequence.HelpContents],
         help_menu,
     )
-    action("About musicgen", lambda: QMessageBox.about(window, "About musicgen", ABOUT_TEXT), (), help_menu)
+    action("About musicgen", lambda: QMessageBox.about(window, "About musicgen", about_text()), (), help_menu)
+
+
+def _connect_panel_buttons(window) -> None:
+    """The header's Settings and Takes buttons show and follow the View menu's panel actions."""
+    for button, act in (
+        (window.settings_button, window.settings_panel_action),
+        (window.history_button, window.history_panel_action),
+    ):
+        button.setCheckable(True)
+        button.setToolTip(f"Show or hide the {act.text().lower()} ({act.shortcut().toString(QKeySequence.NativeText)})")
+        button.clicked.connect(act.trigger)
+        act.toggled.connect(button.setChecked)
 
 
 def update_actions(window) -> None:
@@ -152,6 +162,7 @@ def update_actions(window) -> None:
     ):
         widget.setEnabled(has_take)
     window.use_settings_action.setEnabled(has_take and has_model)
+    window.star_action.setText("Unstar" if has_take and take.starred else "Star")
     has_audio = has_take and take.wav_path is not None
     window.export_action.setEnabled(has_audio)
     window.export_action.setToolTip("" if has_audio or not has_take else "Preparing audio\u2026")

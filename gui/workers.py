@@ -16,6 +16,9 @@ from typing import Callable, Iterator
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 PROGRESS_INTERVAL_S = 0.05  # at most ~20 progress signals per second reach the GUI
+# Threads still running when their window closed, with their workers: a QThread (or a worker) that is
+# destroyed while it runs aborts the app, so they are kept here until they end.
+_outliving: set[tuple] = set()
 
 
 def describe_error(error: Exception) -> str:
@@ -34,6 +37,19 @@ def start_in_thread(worker: QObject, parent: QObject) -> QThread:
     worker.done.connect(thread.quit)
     thread.start()
     return thread
+
+
+def outlive(thread: QThread, worker: QObject) -> None:
+    """Keep a thread that is still running (and its worker) alive after its window is gone, until it ends."""
+    entry = (thread, worker)
+    thread.setParent(None)
+    _outliving.add(entry)
+    thread.finished.connect(lambda: _outliving.discard(entry))
+
+
+def outliving_threads() -> list[QThread]:
+    """Threads kept alive by ``outlive`` that are still running."""
+    return [thread for thread, _ in _outliving if thread.isRunning()]
 
 
 class JobWorker(QObject):
@@ -101,6 +117,10 @@ class JobReport(QObject):
         super().__init__(parent)
         self.on_finished, self.on_failed = on_finished, on_failed
         self.on_progress, self.on_cancelled = on_progress, on_cancelled
+
+    def silence(self) -> None:
+        """Drop whatever the worker reports from now on (its window is closing)."""
+        self.on_finished = self.on_failed = self.on_progress = self.on_cancelled = None
 
     def connect_to(self, worker: JobWorker) -> None:
         worker.finished.connect(self._finished)

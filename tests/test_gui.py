@@ -29,6 +29,7 @@ from gui.controls import STRENGTH_SCALE
 from gui.main_window import MainWindow
 from gui.music_text import bar_numbers, note_name, note_value, ruler_labels
 from gui.piano_roll import KEYBOARD_WIDTH, RULER_HEIGHT, PianoRoll, octave_name
+from gui.playback_control import NO_MIDI_SYSTEM
 from gui.playback import NO_DEVICE_MESSAGE, NOTHING_TO_PLAY_MESSAGE, PREPARING_MESSAGE, PlaybackState, Status
 from gui.takes import default_file_name
 from musicgen.midi_io import midi_to_piece, write_midi
@@ -237,18 +238,17 @@ def test_continuing_a_primer_shows_primer_and_new_part_centred_on_the_new_music(
     assert window.controls.request_fields()["primer"] is None
 
 
-def test_a_corrupt_primer_gets_a_one_line_dialog_and_no_take(qtbot, window, tmp_path, dialogs):
+def test_a_corrupt_primer_gets_a_one_line_dialog_when_chosen_and_is_not_kept(qtbot, window, tmp_path, dialogs):
     broken = tmp_path / "broken.mid"
     broken.write_bytes(b"MThd this is not really a MIDI file")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(broken))])
-    window.dropEvent(QDropEvent(QPointF(20, 20), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
-    assert window.controls.primer_path == str(broken) and dialogs == []  # read by the worker, on Generate
-    with qtbot.waitSignal(window.generation_stopped, timeout=WAIT_MS) as blocker:
-        window.generate_button.click()
-    assert blocker.args == ["failed"] and window.history.takes == []
+    with qtbot.waitSignal(window.files.primer_checked, timeout=WAIT_MS) as blocker:
+        window.dropEvent(QDropEvent(QPointF(20, 20), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+    assert blocker.args[0] == str(broken) and blocker.args[1]  # read by a worker, refused at once
     kind, title, text = dialogs[0]
     assert kind == "warning" and "broken.mid" in text and "\n" not in text
+    assert window.controls.primer_path is None and window.history.takes == []
     assert window.generate_button.isEnabled()
     assert not window.files.use_primer(str(tmp_path / "gone.mid")) and "no such file" in dialogs[-1][2]
 
@@ -500,10 +500,12 @@ def test_without_midi_the_playback_menu_says_why(qtbot, window, monkeypatch):
 
     monkeypatch.setattr(midi_out, "output_port_names", no_midi)
     window.playback.list_ports()
-    qtbot.waitUntil(lambda: "MIDI service" in window.playback.ports_problem, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "MIDI service" in window.playback.ports_detail, timeout=WAIT_MS)
     window.playback.fill_port_menu(window.output_menu)
-    texts = [a.text() for a in window.output_menu.actions()]
-    assert texts[0].startswith("Built-in sound") and any("MIDI service" in t for t in texts)
+    actions = window.output_menu.actions()
+    assert actions[0].text().startswith("Built-in sound")
+    note = next(a for a in actions if a.text() == NO_MIDI_SYSTEM)  # short; the system's words in its tooltip
+    assert not note.isEnabled() and "MIDI service" in note.toolTip()
 
 
 # --- 6. Fit --------------------------------------------------------------------------------------------

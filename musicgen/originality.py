@@ -2,9 +2,10 @@
 
 A piece is reduced to its *melody* (the skyline: at each onset the highest note starting there,
 unless a higher note that started earlier is still sounding) and the melody to one symbol per
-note after the first: ``(interval to the previous melody note in semitones, duration in steps,
-onset gap to the previous melody note in steps)``. Intervals make the comparison invariant to
-transposition; a run of k shared symbols is a run of k + 1 shared notes.
+note after the first: ``(interval to the previous melody note in semitones, its onset gap as a
+ratio p/q of the gap before)`` (0/0 for the second note, which has no gap before its own). Intervals make the comparison invariant to transposition and gap
+ratios invariant to the note values a tune is written in (a reel in 4/4 eighths or in 2/4
+sixteenths, at any tempo); a run of k shared symbols is a run of k + 1 shared notes.
 
 Matching is a suffix automaton over the training melodies (joined by a separator symbol that no
 query holds): built once in O(total notes), it finds the longest substring of the query that
@@ -18,6 +19,7 @@ the user cache, keyed by the dataset fingerprint, and rebuilt when the dataset c
 from __future__ import annotations
 
 import heapq
+import math
 import json
 import os
 import warnings
@@ -29,7 +31,7 @@ import numpy as np
 from .notes import Note, Piece
 from .paths import DEFAULT_DATASET, PACKAGE_ROOT
 
-INDEX_VERSION = 1  # bump when the melody, the symbols or the file layout change
+INDEX_VERSION = 2  # (2: rhythm as ratios of onset gaps) bump when the melody, the symbols or the file layout change
 SEPARATOR = 0  # symbol id between training pieces; queries never hold it, so no match spans two pieces
 UNKNOWN = -1  # a query symbol that no training piece has: it breaks every run
 RESAMPLE_SEED_STEP = (
@@ -78,8 +80,16 @@ def melody(piece: Piece) -> list[Note]:
 
 
 def melody_symbols(notes: list[Note]) -> list[tuple[int, int, int]]:
-    """``(interval, duration, onset gap)`` of each melody note after the first (len(notes) - 1)."""
-    return [(b.pitch - a.pitch, b.duration, b.start - a.start) for a, b in zip(notes, notes[1:])]
+    """``(interval, p, q)`` of each melody note after the first (len(notes) - 1): the interval from
+    the note before (semitones) and its onset gap as the reduced fraction p/q of the gap before, so the
+    same tune written in eighths or in sixteenths (2/4 or 4/4, any tempo) gives the same symbols. The
+    second note, with no gap before its gap, has p = q = 0."""
+    symbols = [(notes[1].pitch - notes[0].pitch, 0, 0)] if len(notes) > 1 else []
+    for a, b, c in zip(notes, notes[1:], notes[2:]):
+        before, after = b.start - a.start, c.start - b.start
+        common = math.gcd(before, after) or 1
+        symbols.append((c.pitch - b.pitch, after // common, before // common))
+    return symbols
 
 
 def _build_automaton(text: list[int]) -> dict[str, np.ndarray]:
@@ -188,7 +198,7 @@ class OriginalityIndex:
         if matched == 0:
             return Originality(0, 0.0, "", -1, 0, len(notes))
         slot = int(np.searchsorted(self.arrays["piece_start"], text_end - matched + 1, side="right")) - 1
-        run = matched + 1  # k shared (interval, duration, gap) symbols join k + 1 notes
+        run = matched + 1  # k shared (interval, gap ratio) symbols join k + 1 notes
         return Originality(
             run,
             run / len(notes),

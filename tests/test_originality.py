@@ -13,6 +13,8 @@ from musicgen import originality
 from musicgen.cli import main
 from musicgen.codec import tokens_to_piece
 from musicgen.dataset import assemble, load_dataset
+from musicgen.originality import load_index
+from musicgen.paths import DEFAULT_DATASET
 from musicgen.genres import Genre
 from musicgen.midi_io import write_midi
 from musicgen.notes import make_piece
@@ -271,3 +273,32 @@ def test_max_copied_below_one_note_is_refused(tiny_model, tmp_path, capsys):
         capsys, "batch", "--model", tiny_model, "--count", 2, "--out-dir", tmp_path / "b", "--max-copied", 0
     )
     assert code == 2 and "--max-copied must be at least 1" in err
+
+
+ROSELAND_HILL = """X: 1484
+T: Roseland Hill
+R:reel
+M:2/4
+L:1/16
+K:G
+G2BA GABd|e2 ef edBA|G2BA GABc|dBAB AFED|
+G2BA GABd|e2 ef edBA|G2BA GABc|dBAB G2 z2||
+e2eB e2 z2|edef gfeg|fddc defg|abaf gfed|
+e2eB e2 z2|edef g2fg|agfa gfeg|edef edBA||
+"""
+
+
+@pytest.mark.parametrize("scale", [1, 2])
+def test_a_training_tune_is_found_in_any_note_values(scale):
+    """O'Neill's reel X1484 as its ABC source writes it (2/4 sixteenths) and as the corpus stores it
+    (4/4 eighths, every value doubled): both are found as the training tune they are."""
+    import music21
+
+    from musicgen.corpus import score_to_raw
+    from musicgen.notes import make_piece
+
+    score = music21.converter.parse(ROSELAND_HILL, format="abc")
+    raw, _, _ = score_to_raw(score)
+    piece = make_piece([(s * scale, p, d * scale) for s, p, d, _ in raw])
+    found = load_index(dataset_path=DEFAULT_DATASET).check(piece)
+    assert found.share >= 0.9 and "1484" in found.source

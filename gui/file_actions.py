@@ -196,6 +196,9 @@ class FileActions(QObject):
         if problem:
             self.window.show_error("Can't harmonise this file", problem)
             return False
+        if self.window.busy:
+            self.window.statusBar().showMessage("A take is being made: harmonise when it is ready.", 6000)
+            return False
         self.remember_folder("primer", chosen)
         self.window.harmonise(str(chosen), style)
         return True

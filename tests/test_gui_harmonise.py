@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from gui import file_actions, file_dialogs
+from gui import file_actions, file_dialogs, jobs
 from gui.takes import TakeStore
 from musicgen.midi_io import midi_to_piece
 from test_gui import WAIT_MS, dialogs, open_window, pick, save_dialog_answers, settings  # noqa: F401
@@ -98,7 +98,7 @@ def test_a_dropped_melody_is_harmonised_when_asked(qtbot, choir_window, tmp_path
     assert blocker.args[0].generated.request.genre == "choir" and "dropped.mid" in blocker.args[0].display_name
 
 
-def test_regenerate_rewrites_only_the_chosen_voice_and_keeps_every_other_note(qtbot, choir_window):
+def test_regenerate_rewrites_only_the_chosen_voice_and_keeps_every_other_note(qtbot, choir_window, monkeypatch):
     window = choir_window
     tools = window.take_tools
     pick(window.controls.genre_combo, "rise")
@@ -129,3 +129,10 @@ def test_regenerate_rewrites_only_the_chosen_voice_and_keeps_every_other_note(qt
     assert new.reworked == (2, 3) and new.reworked_voice == 1 and "the alto of bars 2\u20133 new" in new.summary
     assert window.statusBar().currentMessage().startswith("The alto of bars 2\u20133 written anew")
     assert tools.chosen_voice() == 1  # ready to try again
+    asked = []
+    rewrite = jobs.regenerate_take
+    monkeypatch.setattr(jobs, "regenerate_take", lambda *args: asked.append(args[-1]) or rewrite(*args))
+    tools.voice_combo.setCurrentIndex(tools.voice_combo.findText("all"))
+    with qtbot.waitSignal(window.piece_ready, timeout=WAIT_MS) as blocker:
+        tools.regenerate_button.click()
+    assert asked == [None] and blocker.args[0].reworked_voice is None  # all: every voice anew, as before

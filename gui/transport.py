@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpin
 
 PLAY_MIN_WIDTH = 88  # px: "Pause" fits without the button changing size
 TIME_MIN_WIDTH = 84  # px: "12:05 / 12:05"
-VOICE_CHOICES = ("all", "soprano", "alto", "tenor", "bass")  # the Voice box: every voice, or voice 0..3
+VOICE_CHOICES = ("all voices", "soprano", "alto", "tenor", "bass")  # the Voice box: every voice, or voice 0..3
 
 
 class TransportBar(QWidget):
@@ -84,6 +84,7 @@ class TakeTools(QWidget):
         self.voice_combo = QComboBox()
         for index, name in enumerate(VOICE_CHOICES):
             self.voice_combo.addItem(name, None if index == 0 else index - 1)
+        self.voice_combo.setAccessibleName("Voice")  # (no caption beside it: the row must fit 800 px)
         self.voice_combo.setToolTip("Regenerate writes every voice anew, or only this one (four-voice takes)")
         self.continue_button = QPushButton("Continue")
         self.continue_button.setToolTip(
@@ -99,9 +100,7 @@ class TakeTools(QWidget):
         bars = QLabel("Bars")
         bars.setObjectName("hint")
         dash = QLabel("\u2013")
-        voice = QLabel("Voice:")
-        voice.setObjectName("hint")
-        for widget in (bars, self.first_spin, dash, self.last_spin, voice, self.voice_combo, self.regenerate_button):
+        for widget in (bars, self.first_spin, dash, self.last_spin, self.voice_combo, self.regenerate_button):
             layout.addWidget(widget)
         layout.addWidget(self.continue_button)
         layout.addStretch(1)

@@ -15,6 +15,7 @@ from test_gui import WAIT_MS, dialogs, open_window, pick, save_dialog_answers, s
 
 TUNE = [72, 71, 72, 74, 76, 74, 72, 71, 69, 71, 72, 74, 72, 71, 72, 72]  # four bars of quarter notes
 VOICES = ("Soprano", "Alto", "Tenor", "Bass")
+SEED = 2
 
 
 def melody_file(folder, pitches, name="tune.mid", numerator=4):
@@ -36,7 +37,11 @@ def soprano(piece):
 
 @pytest.fixture
 def choir_window(open_window, choir_model):  # noqa: F811
-    return open_window(choir_model)
+    """A window on the four-voice toy model, its seed kept (the tiny model's takes differ by seed)."""
+    window = open_window(choir_model)
+    window.controls.seed_spin.setValue(SEED)
+    window.controls.keep_seed_check.setChecked(True)
+    return window
 
 
 def test_harmonise_melody_makes_a_four_voice_take_in_a_worker(qtbot, choir_window, tmp_path, monkeypatch, dialogs):  # noqa: F811
@@ -54,7 +59,7 @@ def test_harmonise_melody_makes_a_four_voice_take_in_a_worker(qtbot, choir_windo
     take = blocker.args[0]
     assert dialogs == [] and not window.busy and any("harmonis" in message for *_, message in progress)
     generated = take.generated
-    assert generated.request.genre == "choir" and generated.request.seed == window.controls.seed_spin.value()
+    assert generated.request.genre == "choir" and generated.request.seed == SEED
     assert soprano(generated.piece) == soprano(midi_to_piece(tune))  # the melody, note for note
     assert {n.voice for n in generated.piece.notes} == {0, 1, 2, 3}
     assert "tune.mid harmonised" in take.display_name and window.current is take
@@ -111,7 +116,7 @@ def test_regenerate_rewrites_only_the_chosen_voice_and_keeps_every_other_note(qt
         window.generate_button.click()
     take = blocker.args[0]
     assert take.voice_names == VOICES and tools.voice_combo.isEnabled()
-    assert [tools.voice_combo.itemText(i) for i in range(5)] == ["all", "soprano", "alto", "tenor", "bass"]
+    assert [tools.voice_combo.itemText(i) for i in range(5)] == ["all voices", "soprano", "alto", "tenor", "bass"]
     tools.voice_combo.setCurrentIndex(tools.voice_combo.findText("alto"))
     window.roll.bars_chosen.emit(2, 3)  # as a drag across the ruler does
     with qtbot.waitSignal(window.piece_ready, timeout=WAIT_MS) as blocker:
@@ -132,7 +137,7 @@ def test_regenerate_rewrites_only_the_chosen_voice_and_keeps_every_other_note(qt
     asked = []
     rewrite = jobs.regenerate_take
     monkeypatch.setattr(jobs, "regenerate_take", lambda *args: asked.append(args[-1]) or rewrite(*args))
-    tools.voice_combo.setCurrentIndex(tools.voice_combo.findText("all"))
+    tools.voice_combo.setCurrentIndex(tools.voice_combo.findText("all voices"))
     with qtbot.waitSignal(window.piece_ready, timeout=WAIT_MS) as blocker:
         tools.regenerate_button.click()
     assert asked == [None] and blocker.args[0].reworked_voice is None  # all: every voice anew, as before

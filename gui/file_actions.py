@@ -1,5 +1,5 @@
-"""Files in and out of the window: a MIDI file to continue, Save MIDI, Export WAV (mono or stereo),
-Export score (MusicXML or ABC), and dragging a take out as a MIDI file.
+"""Files in and out of the window: a MIDI file to continue or a melody to harmonise, Save MIDI, Export
+WAV (mono or stereo), Export score (MusicXML or ABC), and dragging a take out as a MIDI file.
 
 Every path is checked before anything is written (``musicgen.files.check_output``: a regular file
 with the right ending in a writable folder); MIDI files are read (once) and sound is rendered in workers.
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QDrag
+from PySide6.QtWidgets import QMenu
 
 from musicgen.files import atomic_write_bytes, check_output
 
@@ -29,6 +30,8 @@ MAX_PRIMER_BYTES = 1 << 20  # 1 MiB: ~100,000 notes; a primer that long is refus
 MIDI_HEADER = b"MThd"
 LAST_OUTPUT_KEY = "folders/last_output"  # the folder of the last file written (MIDI, WAV or score)
 SCORE_SUFFIXES = (".musicxml", ".xml", ".abc")
+HARMONY_FALLBACK = "bach"  # the four-voice style a melody is harmonised in when the style box is in one voice
+CONTINUE, HARMONISE = "continue", "harmonise"  # what to do with a dropped MIDI file
 
 
 def midi_paths_in(mime_data) -> list[str]:
@@ -75,6 +78,30 @@ def primer_file_problem(path: Path) -> str:
     except OSError as error:
         return f"{path.name}: {error.strerror or error}"
     return "" if header == MIDI_HEADER else f"{path.name} is not a MIDI file (it does not start like one)"
+
+
+def ask_drop_use(parent, name: str, position) -> str | None:
+    """Ask (a menu at ``position``) whether a dropped MIDI file is continued or harmonised; None = neither."""
+    menu = QMenu(parent)
+    chosen = {
+        menu.addAction(f"Continue {name}"): CONTINUE,
+        menu.addAction(f"Harmonise the melody of {name}"): HARMONISE,
+    }
+    return chosen.get(menu.exec(position))
+
+
+def harmony_style(window) -> str | None:
+    """The four-voice style to harmonise in: the style box's when it is one, else bach, else the model's
+    first four-voice style (None when it has none)."""
+    info = window.model_info
+    if info is None:
+        return None
+    four = [key for key, count in info.voices.items() if count >= 4]
+    chosen = window.controls.genre_combo.currentData()
+    for key in (chosen, HARMONY_FALLBACK, *four):
+        if key in four:
+            return key
+    return None
 
 
 class FileActions(QObject):
@@ -138,6 +165,42 @@ class FileActions(QObject):
             self.primer_checked.emit(str(chosen), message)
 
         self.window.run_job(lambda: jobs.check_primer(str(chosen)), "primer", checked, refused)
+        return True
+
+    def use_dropped(self, path: str, position) -> None:
+        """A MIDI file dropped on the window: continued, or harmonised when the musician asks (only asked
+        when the model has a four-voice style)."""
+        use = CONTINUE
+        if harmony_style(self.window) is not None and not self.window.features.get("harmonise"):
+            use = ask_drop_use(self.window, Path(path).name, position)
+        if use == CONTINUE:
+            self.use_primer(path)
+        elif use == HARMONISE:
+            self.harmonise_file(path)
+
+    # --- a melody to harmonise -----------------------------------------------------------------
+    def open_melody(self) -> None:
+        path = file_dialogs.ask_open_path(
+            self.window, "Harmonise a melody", self.folder("primer"), f"{MIDI_FILTER};;All files (*)"
+        )
+        if path:
+            self.harmonise_file(path)
+
+    def harmonise_file(self, path: str) -> bool:
+        """Harmonise the melody of ``path`` in the style box's four-voice style (else bach) in a worker; a
+        file that is not MIDI, or a model without a four-voice style, is refused with a dialog."""
+        chosen, style = Path(path), harmony_style(self.window)
+        problem = primer_file_problem(chosen).replace("to continue", "to harmonise")
+        if not problem and style is None:
+            problem = "This model has no four-voice style (such as bach or palestrina) to harmonise in."
+        if problem:
+            self.window.show_error("Can't harmonise this file", problem)
+            return False
+        if self.window.busy:
+            self.window.statusBar().showMessage("A take is being made: harmonise when it is ready.", 6000)
+            return False
+        self.remember_folder("primer", chosen)
+        self.window.harmonise(str(chosen), style)
         return True
 
     # --- writing -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ parts of musicgen (torch among them) itself, when it first runs, inside the work
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import math
 import threading
@@ -37,6 +38,7 @@ class ModelInfo:
     known_meters: list[str]  # every metre the model saw, most pieces first
     instrument_names: list[str]  # the 128 General MIDI names
     features: dict[str, str] = field(default_factory=dict)  # feature -> "" when available, else why not
+    voices: dict[str, int] = field(default_factory=dict)  # genre key -> voices it is written in (4: chorales)
 
 
 @dataclass
@@ -47,6 +49,7 @@ class TakeDraft:
     primer_summary: str = ""
     parent: str | None = None
     reworked: tuple[int, int] | None = None
+    reworked_voice: int | None = None  # the one voice written anew in ``reworked`` (None = all)
 
 
 @dataclass
@@ -83,6 +86,7 @@ def load_model(model_name: str | None):
         "regenerate": missing_feature("musicgen.regenerate", "regenerate"),
         "score": missing_feature("musicgen.notation", "export_score"),
         "voices": missing_feature("musicgen.notation.voices", "separate_voices"),
+        "harmonise": missing_feature("musicgen.harmonise", "harmonise"),
         "style fit": missing_feature("musicgen.critic", "load_critic"),
         "originality": missing_feature("musicgen.originality", "load_index"),
     }
@@ -93,6 +97,7 @@ def load_model(model_name: str | None):
         generator.known_meters(),
         [program_to_instrument_name(p) for p in range(128)],
         features,
+        {g.key: generator.genre_voices(g.key) for g in generator.genres},
     )
     return generator, TakeAnalyser(loaded, features), info
 
@@ -146,9 +151,12 @@ class TakeAnalyser:
         voices (chorales, Palestrina: as in the MIDI tracks and scores); None for one line."""
         if self.features.get("voices"):
             return None, ()
-        from musicgen.notation.voices import separate_voices, voice_names, voices_for_genre
+        from musicgen.notation.voices import MAX_SCORE_VOICES, separate_voices, voice_names, voices_for_genre
 
-        count = getattr(generated, "voices", None) or voices_for_genre(generated.request.genre)
+        if generated.piece.voiced:  # written in voices (harmonised, or a four-voice style): each note knows its own
+            count = MAX_SCORE_VOICES
+        else:
+            count = getattr(generated, "voices", None) or voices_for_genre(generated.request.genre)
         if count < 2 or not generated.piece.notes:
             return None, ()
         voice_of = {
@@ -211,6 +219,7 @@ def finish_take(generated, analyser: TakeAnalyser | None, draft: TakeDraft, stor
         primer_summary=draft.primer_summary,
         parent=draft.parent,
         reworked=draft.reworked,
+        reworked_voice=draft.reworked_voice,
         fingerprint=fingerprint,
         key=key_of(generated),
     )
@@ -250,13 +259,45 @@ def regenerate_take(
     draft: TakeDraft,
     store: TakeStore,
     known: dict[str, str],
+    voice: int | None = None,
 ):
-    """New bars ``first..last`` for ``take`` (every other note kept), stored as a new take."""
+    """New bars ``first..last`` for ``take`` (every other note kept; with ``voice`` 0..3 only that voice
+    is written anew), stored as a new take."""
     from musicgen.regenerate import regenerate
 
     source = take.generated if take.generated.tokens else str(take.midi_path)
-    steps = regenerate(generator, source, first, last, seed=seed, style_strength=style_strength)
+    steps = regenerate(generator, source, first, last, seed=seed, style_strength=style_strength, voice=voice)
     generated = yield from relay(steps)
+    return (yield from finish_take(generated, analyser, draft, store, known))
+
+
+def harmonise_take(
+    generator, analyser, path: str, genre: str, seed: int, draft: TakeDraft, store: TakeStore, known: dict[str, str]
+):
+    """Harmonise the melody of MIDI file ``path`` in four-voice style ``genre`` (the melody kept as the
+    soprano) and store it as a take; ValueError with the library's one-line reason when it cannot be."""
+    from musicgen.harmonise import harmonise, prepare_melody
+    from musicgen.midi_io import midi_to_piece
+
+    name = Path(path).name
+    yield Progress(0, 1, f"reading {name}")
+    try:
+        piece = midi_to_piece(path)
+    except (OSError, EOFError, KeyError, IndexError, TypeError) as error:
+        raise ValueError(f"{name} is not a MIDI file that can be read ({type(error).__name__})") from error
+    try:
+        melody = prepare_melody(piece)
+        generated = yield from relay(harmonise(generator, melody, genre=genre, seed=seed))
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from error
+    if generated is None:
+        raise ValueError("the harmoniser stopped without producing a piece")
+    # The take keeps the seed asked for (the first candidate's): harmonising with it again gives this take.
+    generated = dataclasses.replace(generated, request=dataclasses.replace(generated.request, seed=seed))
+    moved = (
+        f", moved {abs(melody.shift) // 12} octave(s) {'up' if melody.shift > 0 else 'down'}" if melody.shift else ""
+    )
+    draft.primer_summary = f"melody of {name}: {len(melody.notes)} notes{moved}"
     return (yield from finish_take(generated, analyser, draft, store, known))
 
 

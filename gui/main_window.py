@@ -234,18 +234,35 @@ class MainWindow(QMainWindow):
         self._start_take_job(lambda: jobs.generate_take(generator, analyser, fields, draft, self.store, known), text)
 
     def regenerate_bars(self, first: int, last: int) -> None:
-        """Write bars ``first..last`` of the current take anew (a new take; every other note kept)."""
+        """Write bars ``first..last`` of the current take anew (a new take; every other note kept): every
+        voice, or only the one in the Voice box of a four-voice take."""
         take = self.current
         if take is None or self.generator is None or self.busy or self.features.get("regenerate"):
             return
+        voice = self.take_tools.chosen_voice() if window_menus.voices_rewritable(self, take) else None
         seed, strength = self.controls.seed_for_next_piece(), take.generated.request.style_strength  # the take's
         draft = jobs.TakeDraft(take.title, take.primer_summary, parent=take.id, reworked=(first, last))
+        draft.reworked_voice = voice
         generator, analyser, known = self.generator, self.analyser, self._fingerprints()
+        what = f"bars {first}\u2013{last}" if voice is None else f"the {take.voice_names[voice].lower()} of bars"
         self._start_take_job(
             lambda: jobs.regenerate_take(
-                generator, analyser, take, first, last, seed, strength, draft, self.store, known
+                generator, analyser, take, first, last, seed, strength, draft, self.store, known, voice
             ),
-            f"Regenerate bars {first}\u2013{last}",
+            f"Regenerate {what}" + ("" if voice is None else f" {first}\u2013{last}"),
+        )
+
+    def harmonise(self, path: str, genre: str) -> None:
+        """Harmonise the melody of MIDI file ``path`` in four-voice style ``genre`` (a new take)."""
+        if self.generator is None or self.busy or self.features.get("harmonise"):
+            return
+        seed, name = self.controls.seed_for_next_piece(), Path(path).name
+        draft = jobs.TakeDraft(f"{self.controls.describe_spec(genre)}: {name} harmonised")
+        generator, analyser, known = self.generator, self.analyser, self._fingerprints()
+        self._start_take_job(
+            lambda: jobs.harmonise_take(generator, analyser, path, genre, seed, draft, self.store, known),
+            f"Harmonise {name}",
+            "Could not harmonise",
         )
 
     def continue_take(self) -> None:
@@ -266,12 +283,13 @@ class MainWindow(QMainWindow):
     def _fingerprints(self) -> dict[str, str]:
         return {take.fingerprint: take.id for take in self.history.takes}
 
-    def _start_take_job(self, job, text: str) -> None:
+    def _start_take_job(self, job, text: str, failure: str = "Could not generate") -> None:
+        """Make a take in a worker; ``text`` names it on the undo stack, ``failure`` titles an error."""
         self._generation = self.run_job(
             job,
             "generate",
             lambda result: self._on_take_made(result, text),
-            self._on_generation_failed,
+            lambda message: self._on_generation_failed(message, failure),
             self._on_progress,
             self._on_generation_cancelled,
         )
@@ -306,10 +324,10 @@ class MainWindow(QMainWindow):
         self._finish_generation("cancelled")
         self.statusBar().showMessage("Cancelled \u2014 nothing was changed.", 6000)
 
-    def _on_generation_failed(self, message: str) -> None:
+    def _on_generation_failed(self, message: str, title: str = "Could not generate") -> None:
         self._finish_generation("failed")
-        self.statusBar().showMessage("Generation failed.", 6000)
-        self.show_error("Could not generate", message)
+        self.statusBar().showMessage(f"{title}.", 6000)
+        self.show_error(title, message)
 
     def _on_take_made(self, result: jobs.TakeResult, text: str) -> None:
         if result.take is None:
@@ -355,10 +373,11 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
+        """A MIDI file dropped is continued, or (asked when the model has a four-voice style) harmonised."""
         paths = midi_paths_in(event.mimeData())
         if paths and event.source() is None:
             event.acceptProposedAction()
-            self.files.use_primer(paths[0])
+            self.files.use_dropped(paths[0], self.mapToGlobal(event.position().toPoint()))
 
     # --- state ---------------------------------------------------------------------------------
     def show_error(self, title: str, message: str, critical: bool = False) -> None:

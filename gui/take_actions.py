@@ -40,14 +40,15 @@ class TakeActions(QObject):
         if take.reworked:
             try:
                 start, end = bar_span(list(piece.bars), *take.reworked)
-                highlight = (start, end, f"new bars {take.reworked[0]}\u2013{take.reworked[1]}")
+                highlight = (start, end, f"new {take.reworked_text}".replace("new the ", "new "))
             except ValueError:
                 pass
         window.roll.set_piece(piece, take.voices, take.voice_names, highlight)
         window.voice_legend.set_voices(take.voice_names if take.voices is not None else ())
         window.take_tools.set_bar_count(max(1, len(piece.bars) - 1))
-        if take.reworked:  # the bars last written anew, ready to try again
+        if take.reworked:  # the bars (and the voice) last written anew, ready to try again
             window.take_tools.show_bars(*take.reworked)
+            window.take_tools.show_voice(take.reworked_voice)
         else:  # nothing chosen yet: a drag across the ruler (or the Bars boxes) chooses
             window.roll.set_selection(None)
         self._show_take_text(take)

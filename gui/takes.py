@@ -51,6 +51,7 @@ class Take:
     voice_names: tuple[str, ...] = ()  # e.g. ("Soprano", "Alto", "Tenor", "Bass")
     originality: dict | None = None  # {"notes": N, "share": 0..1, "source": "training piece"}
     reworked: tuple[int, int] | None = None  # bars (first, last) regenerated from its parent
+    reworked_voice: int | None = None  # the one voice (0 = top) written anew in those bars; None = every voice
     parent: str | None = None  # id of the take it was made from (regenerated or continued)
     fingerprint: str = ""  # equal for identical music (see ``fingerprint_of``)
     key: str = ""  # e.g. "D minor" (``key_of``; found when the take is made or read, in a worker)
@@ -78,7 +79,7 @@ class Take:
             length += f", {generated.form}"
         parts = [f"seed {generated.request.seed}", length, format_duration(generated.duration_seconds)]
         if self.reworked:
-            parts.insert(0, f"bars {self.reworked[0]}\u2013{self.reworked[1]} new")
+            parts.insert(0, f"{self.reworked_text} new")
         elif generated.request.primer:
             parts.insert(0, f"continues {Path(generated.request.primer).name}")
         return " \u00b7 ".join(parts)
@@ -100,9 +101,9 @@ class Take:
         """What the piece got and, when it stopped early, why (for the status bar)."""
         generated = self.generated
         if self.reworked:
-            first, last = self.reworked
             stop = f" ({generated.stop_reason})" if generated.stop_reason else ""
-            return f"Bars {first}\u2013{last} written anew{stop}; every other note is as it was."
+            text = self.reworked_text
+            return f"{text[0].upper()}{text[1:]} written anew{stop}; every other note is as it was."
         got = f"{generated.bars_generated} bars" + (f" of {generated.meter}" if generated.meter else "")
         if generated.form and generated.form != "free":
             got += f" in form {generated.form}"
@@ -112,6 +113,17 @@ class Take:
             return f"Stopped early: {got} of the {generated.bars_requested} asked for \u2014 {generated.stop_reason}."
         ending = "it ended by itself" if generated.ended_naturally else "it closes at its last bar line"
         return f"Got {got}; {ending}."
+
+    @property
+    def reworked_text(self) -> str:
+        """The bars written anew, e.g. "bars 3–5", or "the alto of bars 3–5" ("" when none were)."""
+        if not self.reworked:
+            return ""
+        bars = f"bars {self.reworked[0]}\u2013{self.reworked[1]}"
+        voice = self.reworked_voice
+        if voice is None or not 0 <= voice < len(self.voice_names):
+            return bars
+        return f"the {self.voice_names[voice].lower()} of {bars}"
 
     @property
     def subtitle(self) -> str:
@@ -240,6 +252,7 @@ def take_to_dict(take: Take) -> dict:
         "voice_names": list(take.voice_names),
         "originality": take.originality,
         "reworked": list(take.reworked) if take.reworked else None,
+        "reworked_voice": take.reworked_voice,
         "parent": take.parent,
         "fingerprint": take.fingerprint,
         "generated": generated_to_dict(take.generated),
@@ -263,6 +276,7 @@ def take_from_dict(data: dict, folder: Path) -> Take:
         voice_names=tuple(data.get("voice_names") or ()),
         originality=data.get("originality"),
         reworked=tuple(data["reworked"]) if data.get("reworked") else None,
+        reworked_voice=data.get("reworked_voice"),
         parent=data.get("parent"),
         fingerprint=data.get("fingerprint") or fingerprint_of(generated),
         key=key_of(generated),

@@ -1,5 +1,5 @@
 """The transport row under the roll: Play/Pause, Stop, the time, and zoom; and the take tools row:
-regenerate some bars, continue the take, undo and redo.
+regenerate some bars (every voice, or one voice of a four-voice take), continue the take, undo and redo.
 
 Plain widgets with signals; the window decides what the buttons do and when they are enabled.
 """
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import shiboken6
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QStyle, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QStyle, QToolButton, QWidget
 
 PLAY_MIN_WIDTH = 88  # px: "Pause" fits without the button changing size
 TIME_MIN_WIDTH = 84  # px: "12:05 / 12:05"
+VOICE_CHOICES = ("all voices", "soprano", "alto", "tenor", "bass")  # the Voice box: every voice, or voice 0..3
 
 
 class TransportBar(QWidget):
@@ -57,7 +58,8 @@ class TransportBar(QWidget):
 
 class TakeTools(QWidget):
     """``regenerate_requested(first, last)``, ``continue_requested()``, ``bars_changed(first, last)`` when the
-    Bars boxes change; Undo and Redo work an undo stack."""
+    Bars boxes change; the Voice box says which voice Regenerate writes anew (``chosen_voice``); Undo and
+    Redo work an undo stack."""
 
     regenerate_requested = Signal(int, int)
     bars_changed = Signal(int, int)
@@ -79,6 +81,11 @@ class TakeTools(QWidget):
         self.regenerate_button.clicked.connect(
             lambda: self.regenerate_requested.emit(self.first_spin.value(), self.last_spin.value())
         )
+        self.voice_combo = QComboBox()
+        for index, name in enumerate(VOICE_CHOICES):
+            self.voice_combo.addItem(name, None if index == 0 else index - 1)
+        self.voice_combo.setAccessibleName("Voice")  # (no caption beside it: the row must fit 800 px)
+        self.voice_combo.setToolTip("Regenerate writes every voice anew, or only this one (four-voice takes)")
         self.continue_button = QPushButton("Continue")
         self.continue_button.setToolTip(
             "Add new music after the end of this take (a new take, as long as the Length box says)"
@@ -93,8 +100,9 @@ class TakeTools(QWidget):
         bars = QLabel("Bars")
         bars.setObjectName("hint")
         dash = QLabel("\u2013")
-        for widget in (bars, self.first_spin, dash, self.last_spin, self.regenerate_button, self.continue_button):
+        for widget in (bars, self.first_spin, dash, self.last_spin, self.voice_combo, self.regenerate_button):
             layout.addWidget(widget)
+        layout.addWidget(self.continue_button)
         layout.addStretch(1)
         layout.addWidget(self.undo_button)
         layout.addWidget(self.redo_button)
@@ -108,6 +116,15 @@ class TakeTools(QWidget):
         """Put bars ``first..last`` in the Bars boxes."""
         self.last_spin.setValue(last)
         self.first_spin.setValue(first)
+
+    def chosen_voice(self) -> int | None:
+        """The voice Regenerate writes anew (0 = soprano .. 3 = bass), None for every voice or when the
+        Voice box is off (a take in one line)."""
+        return self.voice_combo.currentData() if self.voice_combo.isEnabled() else None
+
+    def show_voice(self, voice: int | None) -> None:
+        """Put ``voice`` (None = all) in the Voice box."""
+        self.voice_combo.setCurrentIndex(0 if voice is None else voice + 1)
 
     def bind_undo(self, stack) -> None:
         """Make the row's Undo and Redo buttons work ``stack`` (a QUndoStack); tooltips say what they undo."""

@@ -78,6 +78,7 @@ def build_layout(window) -> None:
     window.controls = ControlPanel()
     window.controls.primer_open_requested.connect(window.files.open_primer)
     window.controls.notice.connect(lambda text: window.statusBar().showMessage(text, 8000))
+    window.controls.genre_combo.currentIndexChanged.connect(lambda: window._update_actions())  # Harmonise's style
     controls_scroll = QScrollArea()
     controls_scroll.setWidget(window.controls)
     controls_scroll.setWidgetResizable(True)
@@ -87,6 +88,7 @@ def build_layout(window) -> None:
     window.generate_button = QPushButton("Generate")
     window.generate_button.setObjectName("generate")
     window.generate_button.clicked.connect(window.generate)
+    window.harmonise_button = QPushButton("Harmonise melody\u2026")
     window.progress_bar = QProgressBar()
     window.cancel_button = QPushButton("Cancel")
     window.cancel_button.setToolTip("Stop composing (Esc)")
@@ -101,6 +103,7 @@ def build_layout(window) -> None:
     sidebar_layout.setContentsMargins(10, 4, 6, 8)
     sidebar_layout.addWidget(controls_scroll, 1)  # the settings scroll; Generate stays in view below
     sidebar_layout.addWidget(window.generate_button)
+    sidebar_layout.addWidget(window.harmonise_button)
     sidebar_layout.addLayout(progress_row)
     sidebar_layout.addWidget(window.progress_label)
     window.sidebar.setMinimumWidth(SIDEBAR_MIN_WIDTH)

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
+from .file_actions import harmony_style
 from .help import ShortcutsDialog, about_text
 from .take_commands import DeleteTake, StarTake
 
@@ -33,6 +34,8 @@ def build_menus(window) -> None:
     files, take, bar = window.files, lambda: window.current, window.menuBar()
     file_menu = bar.addMenu("&File")
     window.open_primer_action = action("Continue a MIDI file\u2026", files.open_primer, ["Ctrl+O"], file_menu)
+    window.harmonise_action = action("Harmonise melody\u2026", files.open_melody, ["Ctrl+Shift+H"], file_menu)
+    window.harmonise_button.clicked.connect(window.harmonise_action.trigger)
     window.save_action = action("Save MIDI\u2026", files.save_midi, [QKeySequence.Save], file_menu)
     window.export_action = action("Export WAV\u2026", lambda: files.export_wav(False), ["Ctrl+E"], file_menu)
     window.export_stereo_action = action(
@@ -135,6 +138,30 @@ def _connect_panel_buttons(window) -> None:
         act.toggled.connect(button.setChecked)
 
 
+def voices_rewritable(window, take) -> bool:
+    """True when one voice of ``take`` can be written anew: it is in four named voices, in a style this
+    model writes in four voices."""
+    info = window.model_info
+    if take is None or take.voices is None or len(take.voice_names) != 4 or info is None:
+        return False
+    weights = take.generated.genre_weights or {take.generated.request.genre: 1.0}
+    return info.voices.get(max(weights, key=weights.get), 1) >= 4
+
+
+def _update_harmonise(window, can_make: bool) -> None:
+    """Harmonise melody…: on with a model that has a four-voice style; its tooltip names the style."""
+    problem = window.features.get("harmonise", "") if window.generator is not None else "waiting for the model"
+    style = harmony_style(window)
+    if not problem and style is None:
+        problem = "this model has no four-voice style (such as bach or palestrina)"
+    for widget in (window.harmonise_action, window.harmonise_button):
+        widget.setEnabled(can_make and not problem)
+        widget.setToolTip(
+            problem
+            or f"Open a MIDI file and write alto, tenor and bass under its melody in {style} (a new take) (Ctrl+Shift+H)"
+        )
+
+
 def update_actions(window) -> None:
     """Enable what can be done now; tooltips say why something cannot."""
     has_model, busy, take = window.generator is not None, window.busy, window.current
@@ -180,6 +207,14 @@ def update_actions(window) -> None:
     )
     for widget in (tools.continue_button, window.continue_action):
         widget.setEnabled(can_make)
+    rewritable = can_make and not regenerate_problem and voices_rewritable(window, take)
+    tools.voice_combo.setEnabled(rewritable)
+    tools.voice_combo.setToolTip(
+        "Regenerate writes every voice anew, or only this one; every other note is kept"
+        if rewritable
+        else "Only one voice of a four-voice take (chorale, Palestrina, a harmonised melody) can be written anew"
+    )
+    _update_harmonise(window, has_model and not busy)
     for spin in (tools.first_spin, tools.last_spin):
         spin.setEnabled(has_take)
     playback = window.playback

@@ -273,7 +273,9 @@ def test_the_gui_thread_never_reads_a_midi_file_and_a_primer_is_read_once(qtbot,
         monkeypatch.setattr(reader, "__init__", recording(reader.__init__))
     parsed = []
     parse = musicgen.generate.midi_to_piece
-    monkeypatch.setattr(musicgen.generate, "midi_to_piece", lambda path: parsed.append(path) or parse(path))
+    monkeypatch.setattr(
+        musicgen.generate, "midi_to_piece", lambda path, **kwargs: parsed.append(path) or parse(path, **kwargs)
+    )
     primer = tmp_path / "primer.mid"
     write_midi(make_piece([(k * 6, 62, 6) for k in range(16)], bars=range(0, 97, BAR)), primer)
     assert window.files.use_primer(str(primer))

@@ -332,9 +332,12 @@ class GeneratedPiece:
 
     @property
     def voices(self) -> int:
-        """Voices (MIDI tracks, score parts) of the main genre: 4 for chorales and Palestrina, else 1."""
+        """Voices (MIDI tracks, score parts): 4 for a piece whose notes carry voices (codec 4's
+        four-voice styles, a user's among them), else those of the main genre (1 for a tune)."""
         from .notation.voices import voices_for_genre
 
+        if self.piece.voiced:
+            return 4
         weights = self.genre_weights or {}
         return voices_for_genre(max(weights, key=weights.get) if weights else self.request.genre)
 

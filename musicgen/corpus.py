@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .meter import meter_text
 from .notes import MAX_VOICES, STEPS_PER_BEAT, make_piece
+from .voicing import line_notes
 
 EXTRACT_VERSION = 5  # bump when the way notes are read from music21 changes (5: voices)
 ABC_CHUNK = 60  # tunes parsed together in one music21 call
@@ -192,19 +193,8 @@ def _part_notes(part) -> list[tuple[int, int, int]]:
 
 
 def one_line(raw) -> list[tuple[int, int, int, int]]:
-    """A tune's notes as one voice: the top note of each onset, each note cut where the next begins."""
-    tops: dict[int, tuple[int, int]] = {}
-    for start, pitch, duration in raw:
-        if start not in tops or pitch > tops[start][0]:
-            tops[start] = (pitch, duration)
-    starts = sorted(tops)
-    line = []
-    for start, after in zip(starts, starts[1:] + [None]):
-        pitch, duration = tops[start]
-        if after is not None:
-            duration = min(duration, after - start)
-        line.append((start, pitch, duration, 0))
-    return line
+    """A tune's notes as one voice (0): the top note of each onset, each cut where the next begins."""
+    return [(*note, 0) for note in line_notes(raw)]
 
 
 def choose_voice_parts(parts: list) -> list:

@@ -84,14 +84,18 @@ def tiny_dataset(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_model(tiny_dataset, tmp_path_factory):
     """Path of the card of a baby model trained for a few seconds on ``tiny_dataset``."""
+    return train_baby(tiny_dataset, tmp_path_factory.mktemp("tiny_model") / "tiny", epochs=30)
+
+
+def train_baby(dataset, out, epochs: int):
+    """Train a baby model (2x32 LSTM, seeded) on ``dataset``; the path of its card."""
     import torch
 
     from musicgen.train import TrainConfig, train
 
     torch.manual_seed(0)
-    out = tmp_path_factory.mktemp("tiny_model") / "tiny"
     config = TrainConfig(
-        dataset=str(tiny_dataset),
+        dataset=str(dataset),
         out=str(out),
         n_layer=2,
         n_hidden=32,
@@ -102,8 +106,8 @@ def tiny_model(tiny_dataset, tmp_path_factory):
         bptt=32,
         lr=1e-2,
         warmup_steps=5,
-        epochs=30,
-        patience=30,
+        epochs=epochs,
+        patience=epochs,
         bf16=False,
         seed=0,
     )
@@ -143,32 +147,10 @@ def choir_records(n: int = 10):
 @pytest.fixture(scope="session")
 def choir_model(tmp_path_factory):
     """Card of a baby model trained on a four-voice toy genre ("choir") and a one-line one ("rise")."""
-    import torch
-
     from musicgen.dataset import assemble
     from musicgen.genres import Genre
-    from musicgen.train import TrainConfig, train
 
     data = tmp_path_factory.mktemp("choir_dataset")
     genres = [Genre("choir", "Choir", "Toy four-voice chords.", 19, 80), Genre("rise", "Rising", "Toy scales.", 0, 120)]
     assemble([{"pieces": choir_records(), "failed": []}], genres, data, {"source": "synthetic"})
-    torch.manual_seed(0)
-    out = tmp_path_factory.mktemp("choir_model") / "choir"
-    config = TrainConfig(
-        dataset=str(data),
-        out=str(out),
-        n_hidden=32,
-        n_embd=16,
-        genre_dim=8,
-        dropout=0.0,
-        batch_size=4,
-        bptt=32,
-        lr=1e-2,
-        warmup_steps=5,
-        epochs=25,
-        patience=25,
-        seed=0,
-    )
-    for _ in train(config):
-        pass
-    return out.with_suffix(".json")
+    return train_baby(data, tmp_path_factory.mktemp("choir_model") / "choir", epochs=25)

@@ -4,8 +4,6 @@ with ``--shard I/N`` and joined with ``--merge``, byte for byte the batch of one
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import subprocess
@@ -14,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from musicgen.cli import main
+from cli_run import run
 
 # What differs between two runs of the same piece: the wall-clock time it took.
 TIMING_FIELDS = ("seconds_taken", "events_per_second")
@@ -25,17 +23,6 @@ SMALL_BATCH = ("--bars", 2, "--max-events", 200)
 def isolated_model_search(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg")))
     monkeypatch.delenv("MUSICGEN_MODELS", raising=False)
-
-
-def run(*argv) -> tuple[int, str, str]:
-    """``musicgen argv`` in-process: (exit status, stdout, stderr); argparse's exits included."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as stop:
-            code = stop.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def batch(model, out_dir: Path, count: int, *flags) -> tuple[int, str, str]:

@@ -3,8 +3,6 @@ things a user notices (training's epoch numbers and last line, --help, data stat
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import tempfile
 from pathlib import Path
@@ -15,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from musicgen.cli import main
+from cli_run import run
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,17 +22,6 @@ REPO = Path(__file__).resolve().parent.parent
 def isolated_model_search(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg")))
     monkeypatch.delenv("MUSICGEN_MODELS", raising=False)
-
-
-def run(*argv) -> tuple[int, str, str]:
-    """``musicgen argv`` in-process: (exit status, stdout, stderr); argparse's exits included."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as stop:
-            code = stop.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def assert_reads_back(path: Path, notes: int | None = None, empty_ok: bool = False) -> None:

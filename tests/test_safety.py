@@ -4,8 +4,6 @@ genre weights, a file as a dataset folder, and messages that used to mislead."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shutil
 import signal
@@ -16,7 +14,7 @@ from pathlib import Path
 import mido
 import pytest
 
-from musicgen.cli import main
+from cli_run import run
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_SIZES = ("--n-layer", 1, "--n-hidden", 8, "--n-embd", 4, "--genre-dim", 2, "--bptt", 16, "--batch-size", 4)
@@ -26,17 +24,6 @@ TINY_SIZES = ("--n-layer", 1, "--n-hidden", 8, "--n-embd", 4, "--genre-dim", 2, 
 def isolated_model_search(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg")))
     monkeypatch.delenv("MUSICGEN_MODELS", raising=False)
-
-
-def run(*argv) -> tuple[int, str, str]:
-    """``musicgen argv`` in-process: (exit status, stdout, stderr); argparse's exits included."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as stop:
-            code = stop.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def one_line_error(code: int, err: str) -> bool:

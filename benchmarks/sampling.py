@@ -1,4 +1,4 @@
-"""Sampling speed: events (tokens) per second of the engines in ``musicgen.generate``.
+"""Sampling speed: events (tokens) per second of the engines in ``musicgen.sampling.generate``.
 
 Measured in one run, on one thread unless ``--threads`` says otherwise; each line gives events
 per wall-clock second and, in brackets, per CPU-second of the sampling thread (the machine may be
@@ -27,17 +27,16 @@ from __future__ import annotations
 import argparse
 import os
 import time
-
 from typing import List
 
 import torch
 
-from musicgen.checkpoint import load_model
-from musicgen.codec import BOS
-from musicgen.fast_step import FastStepper
-from musicgen.step_kernels import Packed
-from musicgen.generate import Generator
-from musicgen.request import DEFAULT_STYLE_STRENGTH, MAX_BARS, GenerationRequest
+from musicgen.model.model_files import load_model
+from musicgen.sampling.fast_step import FastStepper
+from musicgen.sampling.generate import Generator
+from musicgen.sampling.request import DEFAULT_STYLE_STRENGTH, MAX_BARS, GenerationRequest
+from musicgen.sampling.step_kernels import Packed
+from musicgen.tokens.codec import BOS
 
 BATCH_SIZES = (1, 8, 32, 128)
 

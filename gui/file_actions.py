@@ -1,7 +1,7 @@
 """Files in and out of the window: a MIDI file to continue or a melody to harmonise, Save MIDI, Export
 WAV (mono or stereo), Export score (MusicXML or ABC), and dragging a take out as a MIDI file.
 
-Every path is checked before anything is written (``musicgen.files.check_output``: a regular file
+Every path is checked before anything is written (``musicgen.files.writing.check_output``: a regular file
 with the right ending in a writable folder); MIDI files are read (once) and sound is rendered in workers.
 """
 
@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QMenu
 
-from musicgen.files import atomic_write_bytes, check_output
+from musicgen.files.writing import atomic_write_bytes, check_output
 
 from . import file_dialogs, jobs
 from .history import take_mime_data

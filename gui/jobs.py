@@ -77,18 +77,18 @@ def load_model(model_name: str | None):
     yield Progress(0, 1, "loading the model")
     from pretty_midi import program_to_instrument_name
 
-    from musicgen.checkpoint import load_model as load
-    from musicgen.generate import Generator
+    from musicgen.model.model_files import load_model as load
+    from musicgen.sampling.generate import Generator
 
     loaded = load(model_name)
     generator = Generator(loaded)
     features = {
-        "regenerate": missing_feature("musicgen.regenerate", "regenerate"),
+        "regenerate": missing_feature("musicgen.sampling.regenerate", "regenerate"),
         "score": missing_feature("musicgen.notation", "export_score"),
-        "voices": missing_feature("musicgen.notation.voices", "separate_voices"),
-        "harmonise": missing_feature("musicgen.harmonise", "harmonise"),
-        "style fit": missing_feature("musicgen.critic", "load_critic"),
-        "originality": missing_feature("musicgen.originality", "load_index"),
+        "voices": missing_feature("musicgen.music.voices", "separate_voices"),
+        "harmonise": missing_feature("musicgen.sampling.harmonise", "harmonise"),
+        "style fit": missing_feature("musicgen.evaluation.critic", "load_critic"),
+        "originality": missing_feature("musicgen.evaluation.originality", "load_index"),
     }
     info = ModelInfo(
         loaded.name,
@@ -137,12 +137,12 @@ class TakeAnalyser:
                 self._index = self._load("originality", self._load_index)
 
     def _load_critic(self):
-        from musicgen.critic import load_critic
+        from musicgen.evaluation.critic import load_critic
 
         return load_critic(self._dataset_path())
 
     def _load_index(self):
-        from musicgen.originality import load_index
+        from musicgen.evaluation.originality import load_index
 
         return load_index(self.loaded)
 
@@ -151,7 +151,7 @@ class TakeAnalyser:
         voices (chorales, Palestrina: as in the MIDI tracks and scores); None for one line."""
         if self.features.get("voices"):
             return None, ()
-        from musicgen.notation.voices import MAX_SCORE_VOICES, separate_voices, voice_names, voices_for_genre
+        from musicgen.music.voices import MAX_SCORE_VOICES, separate_voices, voice_names, voices_for_genre
 
         if generated.piece.voiced:  # written in voices (harmonised, or a four-voice style): each note knows its own
             count = MAX_SCORE_VOICES
@@ -231,7 +231,7 @@ def finish_take(generated, analyser: TakeAnalyser | None, draft: TakeDraft, stor
 
 def generate_take(generator, analyser, fields: dict, draft: TakeDraft, store: TakeStore, known: dict[str, str]):
     """Generate from GenerationRequest ``fields`` and store the take."""
-    from musicgen.request import GenerationRequest
+    from musicgen.sampling.request import GenerationRequest
 
     generated = yield from relay(generator.generate(GenerationRequest(**fields)))
     if generated is None:
@@ -263,7 +263,7 @@ def regenerate_take(
 ):
     """New bars ``first..last`` for ``take`` (every other note kept; with ``voice`` 0..3 only that voice
     is written anew), stored as a new take."""
-    from musicgen.regenerate import regenerate
+    from musicgen.sampling.regenerate import regenerate
 
     source = take.generated if take.generated.tokens else str(take.midi_path)
     steps = regenerate(generator, source, first, last, seed=seed, style_strength=style_strength, voice=voice)
@@ -276,8 +276,8 @@ def harmonise_take(
 ):
     """Harmonise the melody of MIDI file ``path`` in four-voice style ``genre`` (the melody kept as the
     soprano) and store it as a take; ValueError with the library's one-line reason when it cannot be."""
-    from musicgen.harmonise import harmonise, prepare_melody
-    from musicgen.midi_io import midi_to_piece
+    from musicgen.files.midi import midi_to_piece
+    from musicgen.sampling.harmonise import harmonise, prepare_melody
 
     name = Path(path).name
     yield Progress(0, 1, f"reading {name}")
@@ -338,10 +338,10 @@ def render_audio(
     """Render a take to a WAV file (stereo: its voices spread left to right; ``only``: just those
     voices, mono); returns (path, backend)."""
     yield Progress(0, 1, "rendering the sound")
-    from musicgen.audio import render_audio as render
-    from musicgen.audio import write_wav
-    from musicgen.midi_io import piece_to_midi
-    from musicgen.notes import make_piece
+    from musicgen.files.audio import render_audio as render
+    from musicgen.files.audio import write_wav
+    from musicgen.files.midi import piece_to_midi
+    from musicgen.music.piece import make_piece
 
     piece = generated.piece
     if not stereo:
@@ -382,8 +382,8 @@ def write_stereo_wav(path: Path, samples) -> None:
     """Write float samples (N, 2) as a 16-bit stereo WAV, normalised to a 0.9 peak, atomically."""
     import numpy as np
 
-    from musicgen.audio import SAMPLE_RATE, normalise
-    from musicgen.files import atomic_write_bytes
+    from musicgen.files.audio import SAMPLE_RATE, normalise
+    from musicgen.files.writing import atomic_write_bytes
 
     pcm = np.round(np.clip(normalise(samples), -1, 1) * PCM_FULL_SCALE).astype("<i2")  # (N, 2) interleaved
 
@@ -408,14 +408,14 @@ def export_score(generated, path: str, title: str):
 def list_midi_ports():
     """Names of the system's MIDI output ports; ValueError saying why there are none."""
     yield Progress(0, 1, "looking for MIDI ports")
-    from musicgen.midi_out import output_port_names
+    from musicgen.files.midi_port import output_port_names
 
     return output_port_names()
 
 
 def play_to_port(midi_path: Path, port: str):
     """Send a take's MIDI file to a MIDI output port in real time; yields seconds played."""
-    from musicgen.midi_out import play_midi_file
+    from musicgen.files.midi_port import play_midi_file
 
     for played in play_midi_file(midi_path, port):
         yield Progress(played.done, played.total, played.message)

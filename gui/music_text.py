@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from musicgen.notes import STEPS_PER_BEAT
+from musicgen.music.piece import STEPS_PER_BEAT
 
 NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 STEPS_PER_WHOLE = 4 * STEPS_PER_BEAT  # a whole note: four quarter notes

@@ -1,7 +1,7 @@
 """The piano roll: notes as bars on a pitch/time grid, with numbered bars, zoom, a playhead, voices in
 their own colours, note names on hover, and drag-out of the piece.
 
-Time is in steps (``musicgen.notes.STEPS_PER_BEAT`` per quarter note), pitch in MIDI numbers. The widget
+Time is in steps (``musicgen.music.piece.STEPS_PER_BEAT`` per quarter note), pitch in MIDI numbers. The widget
 knows nothing about generation, audio or files: a click on the ruler asks to seek (``seek_requested``), a
 drag across the ruler chooses whole bars (``bars_chosen``), a drag from the notes asks the window to start a file drag (``drag_requested``). Painting lives in
 ``roll_painting``.
@@ -14,7 +14,7 @@ import math
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, Signal
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QToolTip
 
-from musicgen.notes import MAX_PITCH, MIN_PITCH, STEPS_PER_BEAT, Note, Piece
+from musicgen.music.piece import MAX_PITCH, MIN_PITCH, STEPS_PER_BEAT, Note, Piece
 
 from . import roll_painting
 from .music_text import note_name, note_value

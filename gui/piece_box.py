@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QSpinBox
 
-from musicgen.request import FREE, MAX_BARS, parse_form
+from musicgen.sampling.request import FREE, MAX_BARS, parse_form
 
 from .control_values import FORM_CHOICES, KEYS
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup
 
-from musicgen.notes import STEPS_PER_BEAT
+from musicgen.music.piece import STEPS_PER_BEAT
 
 from . import jobs
 from .music_text import bar_span, format_duration

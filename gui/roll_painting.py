@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QFont, QPainter, QPen, QPolygonF
 
-from musicgen.notes import STEPS_PER_BEAT
+from musicgen.music.piece import STEPS_PER_BEAT
 
 from . import theme
 from .music_text import bar_span, ruler_labels

@@ -20,10 +20,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from musicgen.files import atomic_write_json
-from musicgen.keys import estimate_key, key_name
-from musicgen.notes import make_piece
-from musicgen.request import GeneratedPiece, GenerationRequest, piece_file_name, weights_text
+from musicgen.files.writing import atomic_write_json
+from musicgen.music.keys import estimate_key, key_name
+from musicgen.music.piece import make_piece
+from musicgen.sampling.request import GeneratedPiece, GenerationRequest, piece_file_name, weights_text
 
 from .music_text import format_duration
 

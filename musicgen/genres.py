@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .request import DEFAULT_STYLE_STRENGTH, DEFAULT_TOP_P
+from .sampling.request import DEFAULT_STYLE_STRENGTH, DEFAULT_TOP_P
 
 
 @dataclass(frozen=True)

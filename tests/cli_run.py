@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 
-from musicgen.cli import main
+from musicgen.cli.main import main
 
 
 def run(*argv) -> tuple[int, str, str]:

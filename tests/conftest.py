@@ -10,7 +10,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 
-from musicgen.notes import make_piece
+from musicgen.music.piece import make_piece
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -69,8 +69,8 @@ def synthetic_records(n_per_genre: int = 12):
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory):
     """A two-genre synthetic dataset folder (no music21 needed)."""
-    from musicgen.dataset import assemble
     from musicgen.genres import Genre
+    from musicgen.training.dataset import assemble
 
     out = tmp_path_factory.mktemp("tiny_dataset")
     genres = [
@@ -91,7 +91,7 @@ def train_baby(dataset, out, epochs: int):
     """Train a baby model (2x32 LSTM, seeded) on ``dataset``; the path of its card."""
     import torch
 
-    from musicgen.train import TrainConfig, train
+    from musicgen.training.train import TrainConfig, train
 
     torch.manual_seed(0)
     config = TrainConfig(
@@ -147,8 +147,8 @@ def choir_records(n: int = 10):
 @pytest.fixture(scope="session")
 def choir_model(tmp_path_factory):
     """Card of a baby model trained on a four-voice toy genre ("choir") and a one-line one ("rise")."""
-    from musicgen.dataset import assemble
     from musicgen.genres import Genre
+    from musicgen.training.dataset import assemble
 
     data = tmp_path_factory.mktemp("choir_dataset")
     genres = [Genre("choir", "Choir", "Toy four-voice chords.", 19, 80), Genre("rise", "Rising", "Toy scales.", 0, 120)]

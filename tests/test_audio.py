@@ -9,7 +9,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from musicgen import audio
+from musicgen.files import audio
 
 A4 = 69  # MIDI pitch of 440 Hz
 

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from cli_run import run
 
 # What differs between two runs of the same piece: the wall-clock time it took.
@@ -63,7 +62,7 @@ def test_batch_writes_nothing_through_a_planted_link(tiny_model, tmp_path, link)
 
 
 def test_a_second_batch_into_a_locked_folder_names_the_first_pid(tiny_model, tmp_path):
-    from musicgen.files import FolderLock
+    from musicgen.files.writing import FolderLock
 
     out = tmp_path / "out"
     out.mkdir()
@@ -92,9 +91,9 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over(tiny_model, tmp_path):
 
 
 def test_workers_are_capped_at_the_cpu_count_with_a_note(tiny_model, tmp_path, monkeypatch):
-    import musicgen.cli_batch
+    import musicgen.cli.batch
 
-    monkeypatch.setattr(musicgen.cli_batch, "available_cpus", lambda: 1)
+    monkeypatch.setattr(musicgen.cli.batch, "available_cpus", lambda: 1)
     code, stdout, err = batch(tiny_model, tmp_path / "out", 2, "--workers", 64)
     assert code == 0, err
     assert "note: --workers 64 is more than the 1 CPU here; using 1\n" in err

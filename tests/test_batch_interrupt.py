@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from musicgen.cli import main
+from musicgen.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find processes")

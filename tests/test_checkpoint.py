@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from musicgen import checkpoint
-from musicgen.checkpoint import find_model, list_models, load_model, model_file, save_model
+from musicgen.model import model_files as checkpoint
+from musicgen.model.model_files import find_model, list_models, load_model, model_file, save_model
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ import mido
 import pretty_midi
 import pytest
 
-from musicgen import batch, midi_out
-from musicgen.cli import main
-from musicgen.midi_io import write_midi
+from musicgen.batch import compose as batch
+from musicgen.cli.main import main
+from musicgen.files import midi_port as midi_out
+from musicgen.files.midi import write_midi
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -271,8 +272,8 @@ def test_rerun_repairs_a_damaged_batch_without_duplicates(tmp_path, capsys, mode
 
 
 def test_interrupted_batch_resumes_where_it_stopped(tmp_path, capsys, model, monkeypatch):
-    from musicgen.checkpoint import load_model
-    from musicgen.generate import GenerationRequest
+    from musicgen.model.model_files import load_model
+    from musicgen.sampling.generate import GenerationRequest
 
     monkeypatch.setattr(batch, "CHUNK_SIZE", 2)
     loaded = load_model(model)
@@ -360,7 +361,7 @@ def test_models_lists_models_on_the_search_path(tmp_path, capsys, model, monkeyp
 
 
 def test_missing_default_model_says_where_it_looked(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("musicgen.checkpoint.search_path", lambda: [tmp_path])
+    monkeypatch.setattr("musicgen.model.model_files.search_path", lambda: [tmp_path])
     code, _, err = run(capsys, "genres")
     assert code == 2 and "musicgen-default" in err and str(tmp_path) in err
 
@@ -488,7 +489,7 @@ def test_default_model_is_found_after_a_non_editable_install(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(target), "XDG_DATA_HOME": str(tmp_path / "xdg")}
     env.pop("MUSICGEN_MODELS", None)
     found = subprocess.run(
-        [sys.executable, "-c", "from musicgen.checkpoint import find_model; print(find_model())"],
+        [sys.executable, "-c", "from musicgen.model.model_files import find_model; print(find_model())"],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -10,9 +10,9 @@ from pathlib import Path
 import pretty_midi
 import pytest
 
-from musicgen.cli import main
-from musicgen.midi_io import write_midi
-from musicgen.notes import make_piece
+from musicgen.cli.main import main
+from musicgen.files.midi import write_midi
+from musicgen.music.piece import make_piece
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and symlinks")
 
@@ -67,7 +67,7 @@ def test_generate_refuses_a_fifo_and_changes_nothing(tmp_path, capsys, tiny_mode
 
 
 def test_generate_checks_its_default_file_name_too(tmp_path, capsys, tiny_model, monkeypatch):
-    from musicgen.request import piece_file_name
+    from musicgen.sampling.request import piece_file_name
 
     monkeypatch.chdir(tmp_path)
     name = piece_file_name("rise", 1)  # the name generate gives --genre rise --seed 1
@@ -130,7 +130,7 @@ def test_render_refuses_writing_onto_its_input_or_a_non_wav_name(tmp_path, capsy
 def test_batch_refuses_a_fifo_where_a_piece_goes_and_changes_nothing(tmp_path, capsys, tiny_model):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    from musicgen.request import piece_file_name
+    from musicgen.sampling.request import piece_file_name
 
     os.mkfifo(out_dir / piece_file_name("rise", 0))  # the first piece's name
     before = snapshot(tmp_path)

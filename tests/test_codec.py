@@ -6,10 +6,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from musicgen import codec
-from musicgen.codec import BAR, BOS, EOS, piece_to_tokens, tokens_to_piece
-from musicgen.midi_io import piece_to_midi
-from musicgen.notes import MAX_PITCH, MIN_PITCH, make_piece
+from musicgen.files.midi import piece_to_midi
+from musicgen.music.piece import MAX_PITCH, MIN_PITCH, make_piece
+from musicgen.tokens import codec
+from musicgen.tokens.codec import BAR, BOS, EOS, piece_to_tokens, tokens_to_piece
 
 
 def assert_same_notes(a, b):
@@ -94,7 +94,7 @@ def test_any_tokens_write_a_file_that_mido_and_pretty_midi_read_back(tokens, tem
     import mido
     import pretty_midi
 
-    from musicgen.midi_io import write_midi
+    from musicgen.files.midi import write_midi
 
     piece = tokens_to_piece(tokens)
     with tempfile.TemporaryDirectory() as folder:

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from musicgen.critic import (
+from musicgen.evaluation.critic import (
     CRITIC_VERSION,
     StyleCritic,
     best_of,
@@ -19,8 +19,8 @@ from musicgen.critic import (
     real_vs_generated_accuracy,
     train_critic,
 )
-from musicgen.critic_features import fit_feature_space
-from musicgen.notes import make_piece
+from musicgen.evaluation.critic_features import fit_feature_space
+from musicgen.music.piece import make_piece
 
 BAR = 48  # steps of a 4/4 bar
 C_MAJOR = (0, 2, 4, 5, 7, 9, 11)
@@ -68,8 +68,8 @@ def cache(tmp_path, monkeypatch):
 
 
 def test_critic_tells_the_toy_genres_apart_on_held_out_pieces(tiny_dataset):
-    from musicgen.critic import dataset_pieces
-    from musicgen.dataset import load_dataset
+    from musicgen.evaluation.critic import dataset_pieces
+    from musicgen.training.dataset import load_dataset
 
     dataset = load_dataset(tiny_dataset)
     critic = train_critic(dataset)
@@ -137,8 +137,8 @@ def test_damaged_or_foreign_critic_files_are_refused(tmp_path):
 
 
 def test_load_critic_trains_once_then_reads_the_cache(tiny_dataset, cache, monkeypatch):
-    from musicgen import critic as critic_module
-    from musicgen.dataset import load_dataset
+    from musicgen.evaluation import critic as critic_module
+    from musicgen.training.dataset import load_dataset
 
     first = load_critic(tiny_dataset)
     path = critic_cache_path(load_dataset(tiny_dataset))
@@ -179,7 +179,7 @@ def test_real_vs_generated_spots_shuffled_pitches():
 
 
 def test_best_of_keeps_the_candidate_with_the_highest_fit():
-    from musicgen.request import GeneratedPiece, GenerationRequest
+    from musicgen.sampling.request import GeneratedPiece, GenerationRequest
 
     train = tunes(1, 20, EVEN_RHYTHMS) + tunes(2, 20, DOTTED_RHYTHMS)
     critic = fit_critic(train, [0] * 20 + [1] * 20, ["even", "dotted"])
@@ -201,11 +201,11 @@ def test_best_of_keeps_the_candidate_with_the_highest_fit():
 
 
 def test_batch_best_of_records_the_best_candidates_fit(tiny_model, cache):
-    from musicgen.batch import piece_file_name, read_manifest, run_batch
-    from musicgen.checkpoint import load_model
-    from musicgen.critic import critic_for_model
-    from musicgen.generate import Generator
-    from musicgen.request import GenerationRequest
+    from musicgen.batch.compose import piece_file_name, read_manifest, run_batch
+    from musicgen.evaluation.critic import critic_for_model
+    from musicgen.model.model_files import load_model
+    from musicgen.sampling.generate import Generator
+    from musicgen.sampling.request import GenerationRequest
 
     loaded = load_model(str(tiny_model))
     requests = [GenerationRequest("rise", bars=4, seed=0), GenerationRequest("fall", bars=4, seed=1)]
@@ -233,8 +233,8 @@ def test_batch_best_of_records_the_best_candidates_fit(tiny_model, cache):
 
 
 def test_cli_batch_best_of(tiny_model, cache, capsys):
-    from musicgen.batch import read_manifest
-    from musicgen.cli import main
+    from musicgen.batch.compose import read_manifest
+    from musicgen.cli.main import main
 
     out = cache.parent.parent / "cli-batch"
     common = ["batch", "--model", str(tiny_model), "--count", "2", "--out-dir", str(out)]

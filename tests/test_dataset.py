@@ -8,9 +8,9 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from musicgen.cli import main
-from musicgen.codec import piece_to_tokens, tokens_to_piece
-from musicgen.dataset import DEFAULT_DATASET, build_midi_folder, load_dataset
+from musicgen.cli.main import main
+from musicgen.tokens.codec import piece_to_tokens, tokens_to_piece
+from musicgen.training.dataset import DEFAULT_DATASET, build_midi_folder, load_dataset
 
 
 def _song(path, pitches, program=0):
@@ -87,8 +87,8 @@ def test_committed_corpus_has_every_genre_and_round_trips():
 
 
 def test_training_runs_on_a_midi_folder_dataset(midi_folder, tmp_path):
-    from musicgen.checkpoint import load_model
-    from musicgen.train import TrainConfig, train
+    from musicgen.model.model_files import load_model
+    from musicgen.training.train import TrainConfig, train
 
     out = tmp_path / "ds3"
     list(build_midi_folder(midi_folder, out, workers=1))

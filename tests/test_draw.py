@@ -8,8 +8,8 @@ import random
 import pytest
 import torch
 
-from musicgen.codec import PITCH, VOCAB_SIZE
-from musicgen.draw import draw
+from musicgen.sampling.token_draw import draw
+from musicgen.tokens.codec import PITCH, VOCAB_SIZE
 
 
 def _reference(logits, companion, scale, mask, chord_low, temperature, top_k, top_p, uniform) -> int:

@@ -10,17 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from musicgen.checkpoint import load_model
-from musicgen.cli import main
-from musicgen.codec import BOS, DUR, PITCH, SHIFT, VOCAB_SIZE
-from musicgen.dataset import assemble, load_dataset
-from musicgen.evaluate import evaluate_model, metrics_markdown, update_card_metrics
-from musicgen.genres import Genre
-from musicgen.ngram import NGramModel
-from musicgen.scoring import evaluate_nll
-
 from conftest import synthetic_records
+
+from musicgen.cli.main import main
+from musicgen.genres import Genre
+from musicgen.model.model_files import load_model
+from musicgen.tokens.codec import BOS, DUR, PITCH, SHIFT, VOCAB_SIZE
+from musicgen.training.dataset import assemble, load_dataset
+from musicgen.training.evaluate import evaluate_model, metrics_markdown, update_card_metrics
+from musicgen.training.ngram import NGramModel
+from musicgen.training.nll import evaluate_nll
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ import warnings
 import pytest
 import torch
 
-from musicgen.checkpoint import load_model
-from musicgen.codec import BOS, VOCAB_SIZE
-from musicgen.fast_step import FastStepper, PlainStepper
-from musicgen.model import GenreRNN, ModelConfig
-from musicgen.model_config import CELLS
+from musicgen.model.config import CELLS
+from musicgen.model.model_files import load_model
+from musicgen.model.network import GenreRNN, ModelConfig
+from musicgen.sampling.fast_step import FastStepper, PlainStepper
+from musicgen.tokens.codec import BOS, VOCAB_SIZE
 
 STEPS = 40
 
@@ -166,7 +166,7 @@ def test_unknown_cell_is_a_clear_error():
 
 
 def test_the_engine_runs_eagerly_where_torchscript_is_missing(wide_model, monkeypatch):
-    import musicgen.step_kernels as step_kernels
+    import musicgen.sampling.step_kernels as step_kernels
 
     def no_script(function):
         raise RuntimeError("TorchScript is not available")
@@ -187,8 +187,8 @@ def test_the_engine_runs_eagerly_where_torchscript_is_missing(wide_model, monkey
 def test_the_step_with_its_ranking_is_the_step_then_the_ranking(wide_model, engine_kind):
     """``step_ranked`` (one compiled call on the fast engines) gives exactly ``draw.rank`` of
     ``step``'s logits, with guidance, masks, chords downwards and temperature in play."""
-    from musicgen.codec import PITCH
-    from musicgen.draw import rank
+    from musicgen.sampling.token_draw import rank
+    from musicgen.tokens.codec import PITCH
 
     def engine():
         if engine_kind == "plain":

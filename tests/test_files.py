@@ -1,4 +1,4 @@
-"""musicgen.files: atomic writes that touch only regular files, and the checks of output paths."""
+"""musicgen.files.writing: atomic writes that touch only regular files, and the checks of output paths."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from musicgen import files
-from musicgen.files import (
+from musicgen.files import writing as files
+from musicgen.files.writing import (
     OutputPathError,
     atomic_write_bytes,
     atomic_write_json,
@@ -163,6 +163,6 @@ def test_text_and_json_writes_and_stray_temp_files(tmp_path):
 
 
 def test_midi_io_keeps_the_old_import():
-    from musicgen import midi_io
+    from musicgen.files import midi as midi_io
 
     assert midi_io.atomic_write_bytes is files.atomic_write_bytes

@@ -9,14 +9,14 @@ import mido
 import pretty_midi
 import pytest
 
-from musicgen.checkpoint import load_model
-from musicgen.codec import BAR, EOS, PITCH, SHIFT, piece_to_tokens
-from musicgen.generate import Generator
-from musicgen.piece_state import MAX_GAP
-from musicgen.request import GenerationRequest, parse_genre_spec, validate_request
-from musicgen.keys import estimate_key, key_name, parse_key, smallest_shift, target_tonic, transpose_piece
-from musicgen.midi_io import midi_to_piece, write_midi
-from musicgen.notes import make_piece
+from musicgen.files.midi import midi_to_piece, write_midi
+from musicgen.model.model_files import load_model
+from musicgen.music.keys import estimate_key, key_name, parse_key, smallest_shift, target_tonic, transpose_piece
+from musicgen.music.piece import make_piece
+from musicgen.sampling.generate import Generator
+from musicgen.sampling.piece_state import MAX_GAP
+from musicgen.sampling.request import GenerationRequest, parse_genre_spec, validate_request
+from musicgen.tokens.codec import BAR, EOS, PITCH, SHIFT, piece_to_tokens
 
 GENRES = ["rise", "fall"]
 
@@ -165,7 +165,7 @@ def test_sampling_defaults_come_from_the_main_genre_of_the_card_and_can_be_overr
     import shutil
 
     from musicgen.genres import genre_from_dict
-    from musicgen.request import DEFAULT_STYLE_STRENGTH, DEFAULT_TOP_P
+    from musicgen.sampling.request import DEFAULT_STYLE_STRENGTH, DEFAULT_TOP_P
 
     card = json.loads(tiny_model.read_text())
     assert all("style_strength" in g for g in card["genres"])  # train writes them

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from musicgen.codec import BAR, BOS, DUR, EOS, LAST_BAR, PITCH, SHIFT, meter_token, piece_to_tokens
-from musicgen.dataset import load_dataset
-from musicgen.grammar import AFTER_FULL_DUR, AFTER_OTHER, AFTER_PITCH, Follower, MaskKey, allowed, check_stream
-from musicgen.notes import make_piece
+from musicgen.music.piece import make_piece
+from musicgen.tokens.codec import BAR, BOS, DUR, EOS, LAST_BAR, PITCH, SHIFT, meter_token, piece_to_tokens
+from musicgen.tokens.grammar import AFTER_FULL_DUR, AFTER_OTHER, AFTER_PITCH, Follower, MaskKey, allowed, check_stream
+from musicgen.training.dataset import load_dataset
 
 
 def kinds(mask: np.ndarray) -> set[str]:
@@ -74,8 +74,8 @@ def test_the_follower_counts_the_notes_sounding_with_long_notes_lengthened():
 
 
 def test_a_voice_sings_one_note_at_a_time_in_its_range_and_in_order():
-    from musicgen.codec import VOICE, VOICE_RANGES
-    from musicgen.grammar import AFTER_VOICE
+    from musicgen.tokens.codec import VOICE, VOICE_RANGES
+    from musicgen.tokens.grammar import AFTER_VOICE
 
     piece = make_piece([(0, 72, 24, 0), (0, 48, 12, 3), (12, 50, 12, 3)], bars=[0, 48], meters=[(0, 4, 4)])
     tokens = piece_to_tokens(piece)
@@ -97,7 +97,7 @@ def test_a_voice_sings_one_note_at_a_time_in_its_range_and_in_order():
 
 
 def test_the_follower_frees_each_voice_when_its_note_ends():
-    from musicgen.codec import VOICE
+    from musicgen.tokens.codec import VOICE
 
     follower = Follower()
     stream = [BOS, meter_token((4, 4)), BAR, VOICE.token(0), PITCH.token(72), DUR.token(24)]

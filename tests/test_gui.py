@@ -24,17 +24,17 @@ import gui
 import gui.main_window
 from gui import file_dialogs, jobs, theme
 from gui.control_values import blend_spec, meter_default_label, split_blend_spec
-from gui.help import shortcut_rows
 from gui.controls import STRENGTH_SCALE
+from gui.help import shortcut_rows
 from gui.main_window import MainWindow
 from gui.music_text import bar_numbers, note_name, note_value, ruler_labels
 from gui.piano_roll import KEYBOARD_WIDTH, RULER_HEIGHT, PianoRoll, octave_name
-from gui.playback_control import NO_MIDI_SYSTEM
 from gui.playback import NO_DEVICE_MESSAGE, NOTHING_TO_PLAY_MESSAGE, PREPARING_MESSAGE, PlaybackState, Status
+from gui.playback_control import NO_MIDI_SYSTEM
 from gui.takes import default_file_name
-from musicgen.midi_io import midi_to_piece, write_midi
-from musicgen.notes import STEPS_PER_BEAT, make_piece
-from musicgen.request import GeneratedPiece, GenerationRequest, piece_file_name
+from musicgen.files.midi import midi_to_piece, write_midi
+from musicgen.music.piece import STEPS_PER_BEAT, make_piece
+from musicgen.sampling.request import GeneratedPiece, GenerationRequest, piece_file_name
 
 WAIT_MS = 30_000  # generous: the machine may be busy; the tiny model needs well under a second
 REPO = Path(__file__).resolve().parent.parent
@@ -257,7 +257,7 @@ def test_the_gui_thread_never_reads_a_midi_file_and_a_primer_is_read_once(qtbot,
     import mido
     import pretty_midi
 
-    import musicgen.generate
+    import musicgen.sampling.generate
 
     readers = []  # for each MIDI file opened: was it in the GUI thread?
 
@@ -272,9 +272,9 @@ def test_the_gui_thread_never_reads_a_midi_file_and_a_primer_is_read_once(qtbot,
     for reader in (pretty_midi.PrettyMIDI, mido.MidiFile):
         monkeypatch.setattr(reader, "__init__", recording(reader.__init__))
     parsed = []
-    parse = musicgen.generate.midi_to_piece
+    parse = musicgen.sampling.generate.midi_to_piece
     monkeypatch.setattr(
-        musicgen.generate, "midi_to_piece", lambda path, **kwargs: parsed.append(path) or parse(path, **kwargs)
+        musicgen.sampling.generate, "midi_to_piece", lambda path, **kwargs: parsed.append(path) or parse(path, **kwargs)
     )
     primer = tmp_path / "primer.mid"
     write_midi(make_piece([(k * 6, 62, 6) for k in range(16)], bars=range(0, 97, BAR)), primer)
@@ -466,7 +466,7 @@ def test_dragging_a_take_gives_a_file_url_of_a_valid_midi_file(qtbot, window, mo
 
 
 def test_the_playback_menu_plays_a_take_to_a_midi_port(qtbot, window, monkeypatch):
-    import musicgen.midi_out as midi_out
+    import musicgen.files.midi_port as midi_out
 
     played = []
 
@@ -495,7 +495,7 @@ def test_the_playback_menu_plays_a_take_to_a_midi_port(qtbot, window, monkeypatc
 
 
 def test_without_midi_the_playback_menu_says_why(qtbot, window, monkeypatch):
-    import musicgen.midi_out as midi_out
+    import musicgen.files.midi_port as midi_out
 
     def no_midi():
         raise ValueError("no MIDI output available: the system MIDI service could not be opened")
@@ -613,7 +613,7 @@ def test_clicking_a_take_keeps_the_panel_and_use_these_settings_fills_it(qtbot, 
 
 # --- 8. voices in colour, note names on hover ----------------------------------------------------------
 def test_chorale_voices_get_their_own_colours_and_notes_say_their_name(qtbot, chorale_like):
-    from musicgen.notation.voices import separate_voices
+    from musicgen.music.voices import separate_voices
 
     generated = GeneratedPiece(
         piece=chorale_like,

@@ -7,11 +7,11 @@ import pretty_midi
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from test_gui import WAIT_MS, dialogs, open_window, pick, save_dialog_answers, settings  # noqa: F401
 
 from gui import file_actions, file_dialogs, jobs
 from gui.takes import TakeStore
-from musicgen.midi_io import midi_to_piece
-from test_gui import WAIT_MS, dialogs, open_window, pick, save_dialog_answers, settings  # noqa: F401
+from musicgen.files.midi import midi_to_piece
 
 TUNE = [72, 71, 72, 74, 76, 74, 72, 71, 69, 71, 72, 74, 72, 71, 72, 72]  # four bars of quarter notes
 VOICES = ("Soprano", "Alto", "Tenor", "Bass")

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QScrollArea
+from test_gui import WAIT_MS, dialogs, generate, open_window, pick, save_dialog_answers, settings, window  # noqa: F401
 
 import musicgen
 from gui import file_dialogs, jobs, theme
@@ -17,10 +18,9 @@ from gui.piano_roll import RULER_HEIGHT
 from gui.playback import Status
 from gui.playback_control import loop_restart, short_text
 from gui.takes import Take
-from musicgen.request import GeneratedPiece, GenerationRequest
-from musicgen.midi_io import write_midi
-from musicgen.notes import STEPS_PER_BEAT, make_piece
-from test_gui import WAIT_MS, dialogs, generate, open_window, pick, save_dialog_answers, settings, window  # noqa: F401
+from musicgen.files.midi import write_midi
+from musicgen.music.piece import STEPS_PER_BEAT, make_piece
+from musicgen.sampling.request import GeneratedPiece, GenerationRequest
 
 BAR = 4 * STEPS_PER_BEAT
 

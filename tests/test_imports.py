@@ -13,10 +13,20 @@ def loaded_after(module: str) -> set[str]:
 
 
 def test_dataset_checkpoint_and_report_need_no_midi_library():
-    for module in ("musicgen.dataset", "musicgen.checkpoint", "musicgen.report", "musicgen.evaluate"):
+    for module in (
+        "musicgen.training.dataset",
+        "musicgen.model.model_files",
+        "musicgen.report.build",
+        "musicgen.training.evaluate",
+    ):
         assert "pretty_midi" not in loaded_after(module), module
 
 
 def test_requests_metre_and_grammar_need_no_torch():
-    for module in ("musicgen.request", "musicgen.meter", "musicgen.grammar", "musicgen.train_config"):
+    for module in (
+        "musicgen.sampling.request",
+        "musicgen.music.meter",
+        "musicgen.tokens.grammar",
+        "musicgen.training.config",
+    ):
         assert "torch" not in loaded_after(module), module

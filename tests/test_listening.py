@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from musicgen.critic_features import FeatureSpace
-from musicgen.listening import heard, infer_meter, periodicity
-from musicgen.notes import make_piece
+from musicgen.evaluation.critic_features import FeatureSpace
+from musicgen.music.listening import heard, infer_meter, periodicity
+from musicgen.music.piece import make_piece
 
 
 def jig_notes(bars: int = 8):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import mido
 import pytest
 
-from musicgen.checkpoint import load_model
-from musicgen.codec import EOS
-from musicgen.generate import Generator, generate_piece
-from musicgen.grammar import Follower, check_stream
-from musicgen.midi_io import midi_to_piece
-from musicgen.notes import make_piece
-from musicgen.request import GenerationRequest, plan_request
+from musicgen.files.midi import midi_to_piece
+from musicgen.model.model_files import load_model
+from musicgen.music.piece import make_piece
+from musicgen.sampling.generate import Generator, generate_piece
+from musicgen.sampling.request import GenerationRequest, plan_request
+from musicgen.tokens.codec import EOS
+from musicgen.tokens.grammar import Follower, check_stream
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_the_network_hears_each_part_once_as_the_corpus_writes_a_tune(generator,
     """A repeat is written out, not played through the network: the network is fed the piece's
     tokens less every repeated part (with the bar line that begins it), as the corpus writes a
     tune (each strain once)."""
-    from musicgen import piece_state
+    from musicgen.sampling import piece_state
 
     monkeypatch.setattr(piece_state, "ENDING_TRIES", 1)  # the final bar sampled once: one pass
     fed = []
@@ -127,7 +127,7 @@ def test_the_event_cap_is_reported_not_silent(generator):
 
 
 def test_a_final_bar_the_network_would_not_end_is_sampled_again(generator, monkeypatch):
-    import musicgen.piece_state as piece_state
+    import musicgen.sampling.piece_state as piece_state
 
     requests = [
         GenerationRequest(genre=g, bars=4, seed=s, temperature=1.5) for g in ("rise", "fall") for s in range(12)
@@ -144,7 +144,7 @@ def test_a_final_bar_the_network_would_not_end_is_sampled_again(generator, monke
 
 
 def test_final_bars_are_sampled_again_until_they_end_on_the_tonic(generator, monkeypatch):
-    import musicgen.piece_state as piece_state
+    import musicgen.sampling.piece_state as piece_state
 
     requests = [GenerationRequest(genre=g, bars=4, seed=s) for g in ("rise", "fall") for s in range(6)]
     monkeypatch.setattr(piece_state, "ends_on_tonic", lambda piece: False)
@@ -158,7 +158,7 @@ def test_final_bars_are_sampled_again_until_they_end_on_the_tonic(generator, mon
 
 
 def test_ends_on_tonic_looks_at_the_lowest_final_note():
-    from musicgen.piece_state import ends_on_tonic
+    from musicgen.sampling.piece_state import ends_on_tonic
 
     tune = (60, 64, 67, 72, 67, 64, 60, 65, 69, 72, 67, 64, 60, 62, 64, 60, 67, 65, 64, 62)  # C major
     melody = [(i * 12, pitch, 12) for i, pitch in enumerate(tune)]

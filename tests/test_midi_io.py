@@ -5,9 +5,9 @@ from __future__ import annotations
 import pretty_midi
 import pytest
 
-from musicgen.codec import piece_to_tokens, tokens_to_piece
-from musicgen.midi_io import midi_to_piece, piece_to_midi, write_midi
-from musicgen.notes import make_piece
+from musicgen.files.midi import midi_to_piece, piece_to_midi, write_midi
+from musicgen.music.piece import make_piece
+from musicgen.tokens.codec import piece_to_tokens, tokens_to_piece
 
 
 def _write(pm, path):
@@ -107,7 +107,7 @@ def test_shaped_velocities_stress_downbeats_and_arc_over_phrases():
 
 
 def test_generate_shapes_velocities_unless_flat_velocity(tmp_path, capsys, tiny_model):
-    from musicgen.cli import main
+    from musicgen.cli.main import main
 
     outputs = {}
     for name, extra in (("shaped", []), ("flat", ["--flat-velocity"])):
@@ -148,7 +148,7 @@ def test_generate_shapes_velocities_unless_flat_velocity(tmp_path, capsys, tiny_
 
 
 def test_a_last_bar_of_rest_reads_back_as_a_bar(tmp_path):
-    from musicgen.midi_io import midi_to_piece, write_midi
+    from musicgen.files.midi import midi_to_piece, write_midi
 
     piece = make_piece([(0, 60, 48), (48, 62, 48), (96, 64, 48)], bars=[0, 48, 96, 144, 192], meters=[(0, 4, 4)])
     back = midi_to_piece(write_midi(piece, tmp_path / "rest.mid", tempo=100))

@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 
-from musicgen.checkpoint import check_model, load_model
-from musicgen.cli import main
+from musicgen.cli.main import main
+from musicgen.model.model_files import check_model, load_model
 
 
 @pytest.fixture

@@ -8,17 +8,17 @@ import subprocess
 import pretty_midi
 import pytest
 
-from musicgen.checkpoint import load_model
-from musicgen.cli import main
-from musicgen.generate import Generator, generate_piece
-from musicgen.midi_io import midi_to_piece, write_midi
+from musicgen.cli.main import main
+from musicgen.files.midi import midi_to_piece, write_midi
+from musicgen.model.model_files import load_model
+from musicgen.music.piece import STEPS_PER_BEAT, make_piece
+from musicgen.music.voices import separate_voices
 from musicgen.notation import export_score, midi_score_source
 from musicgen.notation.abc import piece_to_abc
 from musicgen.notation.layout import notated_piece
 from musicgen.notation.musicxml import ScoreInfo, note_values
-from musicgen.notation.voices import separate_voices
-from musicgen.notes import STEPS_PER_BEAT, make_piece
-from musicgen.request import GenerationRequest
+from musicgen.sampling.generate import Generator, generate_piece
+from musicgen.sampling.request import GenerationRequest
 
 ABC2MIDI = shutil.which("abc2midi")
 needs_abc2midi = pytest.mark.skipif(ABC2MIDI is None, reason="abc2midi not installed (Debian package abcmidi)")

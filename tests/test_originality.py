@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from musicgen import originality
-from musicgen.cli import main
-from musicgen.codec import tokens_to_piece
-from musicgen.dataset import assemble, load_dataset
-from musicgen.originality import load_index
-from musicgen.paths import DEFAULT_DATASET
+from musicgen.cli.main import main
+from musicgen.evaluation import originality
+from musicgen.evaluation.originality import load_index
+from musicgen.files.midi import write_midi
 from musicgen.genres import Genre
-from musicgen.midi_io import write_midi
-from musicgen.notes import make_piece
+from musicgen.music.piece import make_piece
+from musicgen.paths import DEFAULT_DATASET
+from musicgen.tokens.codec import tokens_to_piece
+from musicgen.training.dataset import assemble, load_dataset
 
 LAST_LINE = re.compile(r"^longest shared run: (\d+) notes \((\d+)% of the piece\) with (.+)$")
 TUNE_NOTES = 64
@@ -294,8 +294,8 @@ def test_a_training_tune_is_found_in_any_note_values(scale):
     (4/4 eighths, every value doubled): both are found as the training tune they are."""
     import music21
 
-    from musicgen.corpus import score_to_raw
-    from musicgen.notes import make_piece
+    from musicgen.music.piece import make_piece
+    from musicgen.training.corpus import score_to_raw
 
     score = music21.converter.parse(ROSELAND_HILL, format="abc")
     raw, _, _ = score_to_raw(score)

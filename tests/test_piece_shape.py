@@ -7,10 +7,10 @@ from collections import Counter
 
 import pytest
 
-from musicgen.checkpoint import load_model
-from musicgen.generate import Generator
-from musicgen.piece_shape import bar_counts, draw_bars, draw_meter, length_range, meter_odds
-from musicgen.request import FREE_BARS, GenerationRequest
+from musicgen.model.model_files import load_model
+from musicgen.music.piece_shape import bar_counts, draw_bars, draw_meter, length_range, meter_odds
+from musicgen.sampling.generate import Generator
+from musicgen.sampling.request import FREE_BARS, GenerationRequest
 
 GERMAN = {"4/4": 302, "3/4": 212, "2/4": 202, "6/8": 135, "4/2": 50, "3/8": 46, "3/2": 21, "6/4": 15, "4/1": 5}
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from musicgen.checkpoint import load_model
-from musicgen.generate import Generator, generate_piece
-from musicgen.midi_io import midi_to_piece
-from musicgen.regenerate import parse_bar_range, regenerate
-from musicgen.request import GenerationRequest
+from musicgen.files.midi import midi_to_piece
+from musicgen.model.model_files import load_model
+from musicgen.sampling.generate import Generator, generate_piece
+from musicgen.sampling.regenerate import parse_bar_range, regenerate
+from musicgen.sampling.request import GenerationRequest
 
 
 @pytest.fixture(scope="module")

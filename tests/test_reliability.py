@@ -10,10 +10,9 @@ from pathlib import Path
 import mido
 import pretty_midi
 import pytest
+from cli_run import run
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-
-from cli_run import run
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,9 +37,9 @@ def assert_reads_back(path: Path, notes: int | None = None, empty_ok: bool = Fal
 
 @pytest.mark.parametrize("temperature", [5.0, 10.0])
 def test_hot_temperatures_write_files_that_every_library_reads(tiny_model, tmp_path, temperature):
-    from musicgen.checkpoint import load_model
-    from musicgen.generate import Generator
-    from musicgen.request import GenerationRequest
+    from musicgen.model.model_files import load_model
+    from musicgen.sampling.generate import Generator
+    from musicgen.sampling.request import GenerationRequest
 
     generator = Generator(load_model(str(tiny_model)))
     requests = [
@@ -100,9 +99,9 @@ def long_midi_file(path: Path, notes: int) -> Path:
 
 
 def test_a_200000_note_primer_is_continued(tiny_model, tmp_path):
-    from musicgen.checkpoint import load_model
-    from musicgen.generate import Generator, generate_piece
-    from musicgen.request import GenerationRequest
+    from musicgen.model.model_files import load_model
+    from musicgen.sampling.generate import Generator, generate_piece
+    from musicgen.sampling.request import GenerationRequest
 
     primer = long_midi_file(tmp_path / "long.mid", 200_000)
     result = generate_piece(
@@ -114,7 +113,7 @@ def test_a_200000_note_primer_is_continued(tiny_model, tmp_path):
 
 
 def test_corrupt_files_are_still_called_unreadable(tmp_path):
-    from musicgen.midi_io import midi_to_piece
+    from musicgen.files.midi import midi_to_piece
 
     data = long_midi_file(tmp_path / "long.mid", 2000).read_bytes()
     (tmp_path / "cut.mid").write_bytes(data[: len(data) // 2])
@@ -134,7 +133,7 @@ def test_corrupt_files_are_still_called_unreadable(tmp_path):
 
 def test_training_counts_epochs_from_1_and_ends_with_real_figures(tiny_dataset, tmp_path, capsys):
     from musicgen.progress import run_training_bar
-    from musicgen.train import TrainConfig, train
+    from musicgen.training.train import TrainConfig, train
 
     config = TrainConfig(
         dataset=str(tiny_dataset),
@@ -168,7 +167,7 @@ def test_train_evaluate_and_data_build_explain_their_flags():
     flat = {command: " ".join(text.split()) for command, text in helps.items()}
     assert "--threads THREADS torch threads" in flat["train"] and "0 = torch's default" in flat["train"]
     assert "0 = all of them" in flat["train"] and "--resume" in flat["train"]
-    from musicgen.cli import build_parser
+    from musicgen.cli.main import build_parser
 
     commands = next(a for a in build_parser()._actions if a.dest == "command").choices
     for action in commands["train"]._actions:  # every flag says what it does, not just its default

@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from musicgen import features as F
-from musicgen.notes import make_piece
+from musicgen.evaluation import features as F
+from musicgen.music.piece import make_piece
 
 C_MAJOR = (60, 62, 64, 65, 67, 69, 71)
 QUARTER, EIGHTH = 12, 6
@@ -148,7 +148,7 @@ def test_ceiling_of_a_homogeneous_set_is_high():
 
 
 def test_genre_metrics_of_a_copy_of_the_real_pieces_match_the_ceiling():
-    from musicgen.report import GenreSample, genre_metrics, json_safe, report_html
+    from musicgen.report.build import GenreSample, genre_metrics, json_safe, report_html
 
     rng = np.random.default_rng(3)
     real = [
@@ -182,9 +182,9 @@ def test_genre_metrics_of_a_copy_of_the_real_pieces_match_the_ceiling():
 
 @pytest.fixture(scope="module")
 def tiny_report(tiny_model, tiny_dataset, tmp_path_factory):
-    from musicgen.checkpoint import load_model
-    from musicgen.dataset import load_dataset
-    from musicgen.report import build_report
+    from musicgen.model.model_files import load_model
+    from musicgen.report.build import build_report
+    from musicgen.training.dataset import load_dataset
 
     out = tmp_path_factory.mktemp("report")
     with pytest.MonkeyPatch.context() as patch:  # the style critic is cached here, not in the real user cache
@@ -241,8 +241,8 @@ def test_tiny_report_has_the_style_critics_verdicts(tiny_report):
 
 
 def test_critic_metrics_compare_generated_pieces_with_the_ceiling():
-    from musicgen.critic import fit_critic
-    from musicgen.report_metrics import critic_metrics
+    from musicgen.evaluation.critic import fit_critic
+    from musicgen.report.metrics import critic_metrics
 
     def tune(start_pitch, step, length):  # a one-voice 4/4 tune of 8 bars, in notes of `length` steps
         notes = [(i * length, start_pitch + (i * step) % 12, length) for i in range(8 * 48 // length)]
@@ -278,16 +278,16 @@ def test_tiny_report_html_links_only_existing_files(tiny_report):
 
 
 def test_report_rejects_bad_settings(tiny_model, tiny_dataset, tmp_path):
-    from musicgen.checkpoint import load_model
-    from musicgen.dataset import load_dataset
-    from musicgen.report import build_report
+    from musicgen.model.model_files import load_model
+    from musicgen.report.build import build_report
+    from musicgen.training.dataset import load_dataset
 
     with pytest.raises(ValueError, match="pieces per genre"):
         next(build_report(load_model(str(tiny_model)), load_dataset(tiny_dataset), tmp_path, pieces_per_genre=0))
 
 
 def test_cli_report_errors_are_one_line(tiny_model, tiny_dataset, tmp_path, capsys):
-    from musicgen.cli import main
+    from musicgen.cli.main import main
 
     a_file = tmp_path / "taken"
     a_file.write_text("not a folder")

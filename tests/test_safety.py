@@ -13,7 +13,6 @@ from pathlib import Path
 
 import mido
 import pytest
-
 from cli_run import run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -114,8 +113,8 @@ def test_models_lists_every_good_model_and_marks_each_broken_one(tiny_model, tmp
 
 
 def test_batch_of_all_genres_needs_a_genre():
-    from musicgen.batch import plan_batch
-    from musicgen.request import GenerationRequest
+    from musicgen.batch.compose import plan_batch
+    from musicgen.sampling.request import GenerationRequest
 
     with pytest.raises(ValueError, match="no genres"):
         plan_batch(GenerationRequest(), "all", 4, 0, [])
@@ -145,7 +144,7 @@ def test_a_temp_file_with_a_cut_name_is_still_found_as_a_stray(tmp_path):
     import os
     import tempfile
 
-    from musicgen.files import NAME_MAX, _temp_prefix, stray_temp_files
+    from musicgen.files.writing import NAME_MAX, _temp_prefix, stray_temp_files
 
     handle, temp = tempfile.mkstemp(prefix=_temp_prefix("c" * 250 + ".mid"), suffix=".tmp", dir=tmp_path)
     os.close(handle)
@@ -158,7 +157,7 @@ def test_a_temp_file_with_a_cut_name_is_still_found_as_a_stray(tmp_path):
 TERMINATE_WHILE_WRITING = """
 import os, signal, sys, time
 import pretty_midi
-from musicgen.cli import main
+from musicgen.cli.main import main
 
 write = pretty_midi.PrettyMIDI.write
 def write_then_terminate(self, target):
@@ -187,7 +186,7 @@ def test_sigterm_while_writing_leaves_no_temp_file(tiny_model, tmp_path):
 
 
 def test_midi_and_wav_are_written_together_or_not_at_all(tiny_model, tmp_path, monkeypatch):
-    import musicgen.audio
+    import musicgen.files.audio
 
     (tmp_path / "x.mid").write_bytes(b"old midi")
     (tmp_path / "x.wav").write_bytes(b"old wav")
@@ -195,7 +194,7 @@ def test_midi_and_wav_are_written_together_or_not_at_all(tiny_model, tmp_path, m
     def no_synth(pm):
         raise ValueError("no synthesizer")
 
-    monkeypatch.setattr(musicgen.audio, "render_audio", no_synth)
+    monkeypatch.setattr(musicgen.files.audio, "render_audio", no_synth)
     code, _, err = run(
         "generate", "--model", tiny_model, "--bars", 2, "-o", tmp_path / "x.mid", "--wav", tmp_path / "x.wav"
     )
@@ -208,7 +207,7 @@ def test_midi_and_wav_are_written_together_or_not_at_all(tiny_model, tmp_path, m
 
 
 def test_huge_genre_weights_are_normalised_not_lost():
-    from musicgen.request import parse_genre_spec
+    from musicgen.sampling.request import parse_genre_spec
 
     assert parse_genre_spec("rise=1e308,fall=1e308", ["rise", "fall"]) == {"rise": 0.5, "fall": 0.5}
     weights = parse_genre_spec("rise=1.5e308,fall=0.5e308", ["rise", "fall"])
@@ -228,7 +227,7 @@ def test_generate_with_huge_weights_writes_a_piece_of_the_blend(tiny_model, tmp_
 
 
 def test_data_build_onto_a_file_is_one_line(tmp_path, chorale_like):
-    from musicgen.midi_io import write_midi
+    from musicgen.files.midi import write_midi
 
     (tmp_path / "midi" / "chorale").mkdir(parents=True)
     write_midi(chorale_like, tmp_path / "midi" / "chorale" / "one.mid")
@@ -242,7 +241,7 @@ def test_data_build_onto_a_file_is_one_line(tmp_path, chorale_like):
 
 
 def test_a_long_form_is_told_the_real_limit():
-    from musicgen.request import parse_form
+    from musicgen.sampling.request import parse_form
 
     with pytest.raises(ValueError, match="has 50 parts; a form has at most 16"):
         parse_form("AB" * 25)
@@ -250,7 +249,7 @@ def test_a_long_form_is_told_the_real_limit():
 
 
 def test_a_midi_file_of_division_0_is_not_called_smpte(tmp_path):
-    from musicgen.midi_io import midi_to_piece
+    from musicgen.files.midi import midi_to_piece
 
     track = b"\x00\x90\x3c\x50\x10\x80\x3c\x00\x00\xff\x2f\x00"
     data = b"MThd" + (6).to_bytes(4, "big") + b"\x00\x00\x00\x01\x00\x00" + b"MTrk" + len(track).to_bytes(4, "big")
@@ -261,7 +260,7 @@ def test_a_midi_file_of_division_0_is_not_called_smpte(tmp_path):
 
 
 def test_a_folder_as_primer_is_called_a_folder(tmp_path):
-    from musicgen.request import GenerationRequest, validate_request
+    from musicgen.sampling.request import GenerationRequest, validate_request
 
     with pytest.raises(ValueError, match="is a folder; give a MIDI file"):
         validate_request(GenerationRequest(genre="rise", primer=str(tmp_path)), ["rise"])
@@ -270,7 +269,7 @@ def test_a_folder_as_primer_is_called_a_folder(tmp_path):
 
 
 def test_generate_refuses_to_write_onto_its_primer(tiny_model, tmp_path, chorale_like):
-    from musicgen.midi_io import write_midi
+    from musicgen.files.midi import write_midi
 
     primer = write_midi(chorale_like, tmp_path / "x.mid")
     before = primer.read_bytes()

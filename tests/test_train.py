@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from musicgen.checkpoint import load_model
-from musicgen.dataset import load_dataset
-from musicgen.scoring import evaluate_nll
-from musicgen.train import TrainConfig, TrainingError, train
+from musicgen.model.model_files import load_model
+from musicgen.training.dataset import load_dataset
+from musicgen.training.nll import evaluate_nll
+from musicgen.training.train import TrainConfig, TrainingError, train
 
 
 def test_tiny_model_learns_and_has_card(tiny_model, tiny_dataset):
@@ -146,7 +146,7 @@ def test_every_epoch_has_the_same_number_of_steps(tiny_dataset, tmp_path):
 
 
 def test_resume_takes_the_network_from_the_checkpoint_and_refuses_a_conflict(tiny_dataset, tmp_path):
-    from musicgen.train import TrainConfig, TrainingError, resume_config, train
+    from musicgen.training.train import TrainConfig, TrainingError, resume_config, train
 
     out = tmp_path / "m"
     config = TrainConfig(
@@ -170,7 +170,7 @@ def test_resume_takes_the_network_from_the_checkpoint_and_refuses_a_conflict(tin
 
 def test_training_without_out_never_writes_the_shipped_model(monkeypatch, tmp_path):
     from musicgen.paths import REPO_MODELS
-    from musicgen.train_config import TrainConfig
+    from musicgen.training.config import TrainConfig
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     out = TrainConfig().out
@@ -179,8 +179,8 @@ def test_training_without_out_never_writes_the_shipped_model(monkeypatch, tmp_pa
 
 @pytest.mark.parametrize("cell", ["gru", "rnn"])
 def test_a_gru_or_tanh_rnn_trains_loads_and_samples(tiny_dataset, tmp_path, cell):
-    from musicgen.generate import Generator, generate_piece
-    from musicgen.request import GenerationRequest
+    from musicgen.sampling.generate import Generator, generate_piece
+    from musicgen.sampling.request import GenerationRequest
 
     out = tmp_path / cell
     for _ in train(_config(tiny_dataset, out, cell=cell, n_layer=2, epochs=3, lr=1e-2)):
@@ -211,7 +211,7 @@ def test_cell_flag_is_checked_by_the_cli():
 
 
 def test_balance_genres_evens_the_tokens_per_genre_and_keeps_the_epoch_length():
-    from musicgen.train import balance_genres, transpose_ranges
+    from musicgen.training.train import balance_genres, transpose_ranges
 
     dataset = load_dataset()
     pieces = dataset.indices("train")

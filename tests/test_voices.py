@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import pretty_midi
 
-from musicgen.checkpoint import load_model
-from musicgen.codec import VOICE_RANGES
-from musicgen.generate import Generator
-from musicgen.grammar import check_stream
-from musicgen.midi_io import midi_to_piece
-from musicgen.notes import make_piece
-from musicgen.piece_shape import draw_key
-from musicgen.request import GenerationRequest
-from musicgen.voice_leading import measure
-from musicgen.voicing import assign_voices
+from musicgen.evaluation.voice_leading import measure
+from musicgen.files.midi import midi_to_piece
+from musicgen.model.model_files import load_model
+from musicgen.music.piece import make_piece
+from musicgen.music.piece_shape import draw_key
+from musicgen.music.voicing import assign_voices
+from musicgen.sampling.generate import Generator
+from musicgen.sampling.request import GenerationRequest
+from musicgen.tokens.codec import VOICE_RANGES
+from musicgen.tokens.grammar import check_stream
 
 
 def _overlaps(notes) -> bool:
@@ -114,7 +114,7 @@ def _melody_file(tmp_path, pitches, name="tune.mid", numerator=4):
 
 
 def test_harmonise_keeps_the_melody_note_for_note_and_writes_three_voices(choir_model, tmp_path):
-    from musicgen.harmonise import harmonise, prepare_melody
+    from musicgen.sampling.harmonise import harmonise, prepare_melody
 
     pitches = [72, 71, 72, 74, 76, 74, 72, 71, 69, 71, 72, 74, 72, 71, 72, 72]
     melody = prepare_melody(midi_to_piece(_melody_file(tmp_path, pitches)))
@@ -135,7 +135,7 @@ def test_harmonise_keeps_the_melody_note_for_note_and_writes_three_voices(choir_
 def test_harmonise_refuses_a_one_voice_style_and_an_unknown_metre(choir_model, tmp_path):
     import pytest
 
-    from musicgen.harmonise import harmonise, prepare_melody
+    from musicgen.sampling.harmonise import harmonise, prepare_melody
 
     generator = Generator(load_model(choir_model))
     melody = prepare_melody(midi_to_piece(_melody_file(tmp_path, [72, 74, 76, 77, 79, 77])))
@@ -151,14 +151,14 @@ def test_harmonise_refuses_a_one_voice_style_and_an_unknown_metre(choir_model, t
 def test_a_melody_wider_than_a_soprano_is_refused(tmp_path):
     import pytest
 
-    from musicgen.harmonise import prepare_melody
+    from musicgen.sampling.harmonise import prepare_melody
 
     with pytest.raises(ValueError, match="more than a soprano sings"):
         prepare_melody(midi_to_piece(_melody_file(tmp_path, [48, 60, 72, 84])))
 
 
 def test_rewriting_one_voice_keeps_every_other_note(choir_model, tmp_path):
-    from musicgen.regenerate import regenerate
+    from musicgen.sampling.regenerate import regenerate
 
     generator = Generator(load_model(choir_model))
     source = generator.generate_batch([GenerationRequest(genre="choir", bars=4, seed=5)])[0]

@@ -15,11 +15,11 @@ import time
 
 import torch
 
-from musicgen.checkpoint import load_model
-from musicgen.critic import best_of, confusion, dataset_pieces, load_critic, real_vs_generated_accuracy
-from musicgen.dataset import load_dataset
-from musicgen.generate import Generator
-from musicgen.request import GenerationRequest
+from musicgen.evaluation.critic import best_of, confusion, dataset_pieces, load_critic, real_vs_generated_accuracy
+from musicgen.model.model_files import load_model
+from musicgen.sampling.generate import Generator
+from musicgen.sampling.request import GenerationRequest
+from musicgen.training.dataset import load_dataset
 
 
 def main() -> None:

@@ -35,13 +35,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from sampling import single_stream  # noqa: E402
 
-from musicgen.checkpoint import load_model  # noqa: E402
-from musicgen.critic import dataset_pieces, load_critic, real_vs_generated_accuracy  # noqa: E402
-from musicgen.dataset import load_dataset  # noqa: E402
-from musicgen.evaluate import evaluate_model  # noqa: E402
-from musicgen.generate import Generator  # noqa: E402
+from musicgen.evaluation.critic import dataset_pieces, load_critic, real_vs_generated_accuracy  # noqa: E402
+from musicgen.model.model_files import load_model  # noqa: E402
 from musicgen.notation.layout import notated_piece  # noqa: E402
-from musicgen.request import GenerationRequest  # noqa: E402
+from musicgen.sampling.generate import Generator  # noqa: E402
+from musicgen.sampling.request import GenerationRequest  # noqa: E402
+from musicgen.training.dataset import load_dataset  # noqa: E402
+from musicgen.training.evaluate import evaluate_model  # noqa: E402
 
 DEFAULT_MODELS = [ROOT / "runs" / "ablation" / f"cell-{cell}.json" for cell in ("rnn", "gru", "lstm")]
 

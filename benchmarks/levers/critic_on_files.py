@@ -1,13 +1,14 @@
 """Critic recall and real-vs-generated accuracy for a folder of MIDI files named <genre>-....mid."""
 
-import sys
 import glob
 import os
-import numpy as np
-from musicgen.critic import dataset_pieces, load_critic, real_vs_generated_accuracy
-from musicgen.dataset import load_dataset
-from musicgen.midi_io import midi_to_piece
+import sys
 
+import numpy as np
+
+from musicgen.evaluation.critic import dataset_pieces, load_critic, real_vs_generated_accuracy
+from musicgen.files.midi import midi_to_piece
+from musicgen.training.dataset import load_dataset
 
 dataset = load_dataset()
 critic = load_critic(dataset=dataset)

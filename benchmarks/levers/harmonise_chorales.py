@@ -15,13 +15,13 @@ import time
 
 import torch
 
-from musicgen.checkpoint import load_model
-from musicgen.critic import dataset_pieces, real_vs_generated_accuracy
-from musicgen.dataset import load_dataset
-from musicgen.generate import Generator
-from musicgen.harmonise import harmonise, prepare_melody
-from musicgen.notes import make_piece
-from musicgen.voice_leading import measure_all
+from musicgen.evaluation.critic import dataset_pieces, real_vs_generated_accuracy
+from musicgen.evaluation.voice_leading import measure_all
+from musicgen.model.model_files import load_model
+from musicgen.music.piece import make_piece
+from musicgen.sampling.generate import Generator
+from musicgen.sampling.harmonise import harmonise, prepare_melody
+from musicgen.training.dataset import load_dataset
 
 
 def soprano_of(piece):

@@ -2,9 +2,9 @@
 
 import torch
 
-from musicgen.checkpoint import load_model
-from musicgen.dataset import load_dataset
-from musicgen.fast_step import FastStepper
+from musicgen.model.model_files import load_model
+from musicgen.sampling.fast_step import FastStepper
+from musicgen.training.dataset import load_dataset
 
 torch.set_num_threads(1)  # one thread: measurements, not speed
 

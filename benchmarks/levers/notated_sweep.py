@@ -12,12 +12,12 @@ import sys
 import numpy as np
 import torch
 
-from musicgen.checkpoint import load_model
-from musicgen.critic import dataset_pieces, load_critic, real_vs_generated_accuracy
-from musicgen.dataset import load_dataset
-from musicgen.generate import Generator
+from musicgen.evaluation.critic import dataset_pieces, load_critic, real_vs_generated_accuracy
+from musicgen.model.model_files import load_model
 from musicgen.notation.layout import notated_piece
-from musicgen.request import GenerationRequest
+from musicgen.sampling.generate import Generator
+from musicgen.sampling.request import GenerationRequest
+from musicgen.training.dataset import load_dataset
 
 torch.set_num_threads(1)
 per, settings, genres = int(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3].split(",")

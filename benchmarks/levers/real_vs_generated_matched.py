@@ -2,14 +2,15 @@
 
 import json
 import sys
+
 import numpy as np
 import torch
 
-from musicgen.checkpoint import load_model
-from musicgen.generate import Generator
-from musicgen.request import GenerationRequest
-from musicgen.critic import dataset_pieces, load_critic, real_vs_generated_accuracy
-from musicgen.dataset import load_dataset
+from musicgen.evaluation.critic import dataset_pieces, load_critic, real_vs_generated_accuracy
+from musicgen.model.model_files import load_model
+from musicgen.sampling.generate import Generator
+from musicgen.sampling.request import GenerationRequest
+from musicgen.training.dataset import load_dataset
 
 torch.set_num_threads(1)  # one thread: measurements, not speed
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..notes import Piece
+from ..music.piece import Piece
+from ..music.voices import MAX_SCORE_VOICES, POLYPHONIC_GENRES, max_polyphony, separate_voices, voices_for_genre
 from .musicxml import ScoreInfo
-from .voices import MAX_SCORE_VOICES, POLYPHONIC_GENRES, max_polyphony, separate_voices, voices_for_genre
 
 SCORE_FORMATS = {".musicxml": "musicxml", ".xml": "musicxml", ".abc": "abc"}
 DEFAULT_TEMPO = 120.0  # quarter notes per minute, for a piece that does not say
@@ -46,8 +46,8 @@ def _voices_of_piece(piece: Piece) -> int:
 
 def _source_info(source, title: str | None) -> tuple[Piece, ScoreInfo, str]:
     """The piece, what its score shows, and its main genre ("" when unknown)."""
-    from ..request import GeneratedPiece
-    from .voices import genre_of
+    from ..music.voices import genre_of
+    from ..sampling.request import GeneratedPiece
 
     if isinstance(source, GeneratedPiece):
         weights = source.genre_weights or {}
@@ -91,8 +91,8 @@ def midi_score_source(path, genre: str | None = None) -> Piece:
     unless it has chords. ValueError naming the file if it is unusable."""
     import pretty_midi
 
+    from ..files.midi import midi_to_piece, open_midi_file
     from ..genres import CORPUS_GENRES
-    from ..midi_io import midi_to_piece, open_midi_file
 
     known = [g.key for g in CORPUS_GENRES]
     if genre is not None and genre not in known:

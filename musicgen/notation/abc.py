@@ -19,12 +19,12 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
-from ..meter import Meter
-from ..notes import STEPS_PER_BEAT, Piece
+from ..music.meter import Meter
+from ..music.piece import STEPS_PER_BEAT, Piece
+from ..music.voices import Event, bar_events
 from .layout import Bar, score_bars
 from .musicxml import ScoreInfo
 from .spelling import Key, key_of_piece, spell
-from .voices import Event, bar_events
 
 UNIT_STEPS = STEPS_PER_BEAT // 2  # L:1/8, the unit of every note length
 BARS_PER_LINE = 4
@@ -186,6 +186,6 @@ def piece_to_abc(piece: Piece, info: ScoreInfo, genre: str = "") -> str:
 
 def write_abc(piece: Piece, path, info: ScoreInfo, genre: str = "") -> Path:
     """Write the piece as an ABC file atomically."""
-    from ..files import atomic_write_text
+    from ..files.writing import atomic_write_text
 
     return atomic_write_text(path, piece_to_abc(piece, info, genre))

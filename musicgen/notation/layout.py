@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..meter import Meter
-from ..notes import STEPS_PER_BEAT, Note, Piece, make_piece
+from ..music.meter import Meter
+from ..music.piece import STEPS_PER_BEAT, Note, Piece, make_piece
 
 DEFAULT_METER: Meter = (4, 4)  # for a piece without any metre or bar lines
 

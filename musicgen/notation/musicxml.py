@@ -13,11 +13,11 @@ from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
-from ..meter import Meter
-from ..notes import STEPS_PER_BEAT, Note, Piece
+from ..music.meter import Meter
+from ..music.piece import STEPS_PER_BEAT, Note, Piece
+from ..music.voices import bar_events, separate_voices, voice_names
 from .layout import Bar, score_bars
 from .spelling import Key, key_of_piece, spell
-from .voices import bar_events, separate_voices, voice_names
 
 # Note values in steps a score can show as one note: breve down to 16th, dotted ones, and the
 # triplet values (16 = half-note triplet ... 1 = 32nd triplet).
@@ -118,7 +118,8 @@ def _clef_for(notes: list[Note], name: str):
 
 def _metronome(tempo: float, meter: Meter):
     """Tempo mark: dotted quarters in compound metres (6/8, 9/8, 12/8), else quarters."""
-    from music21 import note, tempo as m21tempo
+    from music21 import note
+    from music21 import tempo as m21tempo
 
     if meter[1] == 8 and meter[0] % 3 == 0 and meter[0] > 3:
         return m21tempo.MetronomeMark(number=round(tempo * 2 / 3), referent=note.Note(type="quarter", dots=1))
@@ -126,7 +127,8 @@ def _metronome(tempo: float, meter: Meter):
 
 
 def _measure(bar: Bar, notes: list[Note], key: Key, first: bool):
-    from music21 import bar as m21bar, meter, stream
+    from music21 import bar as m21bar
+    from music21 import meter, stream
 
     measure = stream.Measure(number=bar.number)
     if bar.number == 0:
@@ -149,7 +151,8 @@ def _measure(bar: Bar, notes: list[Note], key: Key, first: bool):
 
 def build_score(piece: Piece, info: ScoreInfo):
     """A music21 Score of the piece: ``info.voices`` parts, top voice first."""
-    from music21 import instrument, key as m21key, metadata, stream
+    from music21 import instrument, metadata, stream
+    from music21 import key as m21key
 
     key = key_of_piece(piece)
     bars = score_bars(piece)
@@ -183,7 +186,7 @@ def write_musicxml(piece: Piece, path, info: ScoreInfo) -> Path:
     """Write the piece as a MusicXML file atomically."""
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
-    from ..files import atomic_write_bytes
+    from ..files.writing import atomic_write_bytes
 
     data = GeneralObjectExporter(build_score(piece, info)).parse()  # bytes of the whole document
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..keys import MINOR, estimate_key, key_name
-from ..notes import Piece
+from ..music.keys import MINOR, estimate_key, key_name
+from ..music.piece import Piece
 
 LETTERS = "CDEFGAB"
 NATURAL_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -37,7 +37,7 @@ class Key:
 
 
 def key_of_piece(piece: Piece) -> Key:
-    """The piece's key (Krumhansl-Schmuckler, ``musicgen.keys``) spelled as musicians name it."""
+    """The piece's key (Krumhansl-Schmuckler, ``musicgen.music.keys``) spelled as musicians name it."""
     tonic_pc, mode = estimate_key(piece)
     tonic = key_name(tonic_pc, mode).split()[0]  # "Bb major" -> "Bb"
     alter = {"#": 1, "b": -1}.get(tonic[1:], 0)

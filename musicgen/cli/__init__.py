@@ -1,0 +1,1 @@
+"""The ``musicgen`` command line: small commands that hand off to the library."""

@@ -1,0 +1,1 @@
+"""What musicgen reads and writes: MIDI files, a live MIDI port, audio, safe writes of output files."""

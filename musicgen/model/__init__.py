@@ -1,0 +1,1 @@
+"""The network, its sizes, and its model files (weights plus a model card)."""

@@ -1,0 +1,122 @@
+"""Musical keys: find a piece's key, read key names, transpose to a chosen tonic.
+
+Key finding is the Krumhansl-Schmuckler algorithm: the piece's pitch-class histogram
+(weighted by note duration) is correlated with the Krumhansl-Kessler major and minor
+profiles rotated to all 12 tonics; the best of the 24 wins.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from .piece import Piece, make_piece
+
+MAJOR, MINOR = "major", "minor"
+# Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
+MAJOR_PROFILE = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
+MINOR_PROFILE = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
+RELATIVE_MINOR = 9  # semitones from a major tonic up to its relative minor's tonic (C -> A)
+
+_LETTERS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_ACCIDENTALS = {"": 0, "#": 1, "♯": 1, "b": -1, "♭": -1, "-": -1}
+_MODE_WORDS = {"": None, "m": MINOR, "min": MINOR, "minor": MINOR, "maj": MAJOR, "major": MAJOR}
+_KEY_PATTERN = re.compile(r"^\s*([A-Ga-g])\s*([#♯b♭-]?)\s*([A-Za-z]*)\s*$")
+# Spellings musicians expect: flats for F, Bb, Eb, Ab, Db majors and their relatives.
+_MAJOR_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_MINOR_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
+
+
+def parse_key(name: str) -> tuple[int, str | None]:
+    """Read "C", "F#", "Bb", "D minor", "Ebm", "A major" -> (tonic pitch class 0..11, mode or None)."""
+    match = _KEY_PATTERN.match(str(name))
+    mode_word = match.group(3).lower() if match else ""
+    if match and match.group(3) == "M":
+        mode_word = "major"
+    if not match or mode_word not in _MODE_WORDS:
+        raise ValueError(
+            f"key '{name}' is not a key name; use a note letter with optional #/b and "
+            "'major'/'minor', e.g. C, F#, Bb, 'D minor'"
+        )
+    tonic = (_LETTERS[match.group(1).upper()] + _ACCIDENTALS[match.group(2)]) % 12
+    return tonic, _MODE_WORDS[mode_word]
+
+
+def key_name(tonic: int, mode: str) -> str:
+    """Readable key name, e.g. ``key_name(10, "major") == "Bb major"``."""
+    names = _MAJOR_NAMES if mode == MAJOR else _MINOR_NAMES
+    return f"{names[tonic % 12]} {mode}"
+
+
+def pitch_class_histogram(piece: Piece) -> list[float]:
+    """Total duration in steps of each pitch class 0..11 (C = 0)."""
+    histogram = [0.0] * 12
+    for note in piece.notes:
+        histogram[note.pitch % 12] += note.duration
+    return histogram
+
+
+def _correlation(a, b) -> float:
+    """Pearson correlation of two equal-length sequences (0 when one is constant)."""
+    mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
+    da, db = [x - mean_a for x in a], [y - mean_b for y in b]
+    norm = math.sqrt(sum(x * x for x in da) * sum(y * y for y in db))
+    return sum(x * y for x, y in zip(da, db)) / norm if norm else 0.0
+
+
+def estimate_key(piece: Piece) -> tuple[int, str]:
+    """Krumhansl-Schmuckler key of the piece: (tonic pitch class, "major" or "minor").
+
+    A piece without notes counts as C major.
+    """
+    histogram = pitch_class_histogram(piece)
+    if not any(histogram):
+        return 0, MAJOR
+    best = (-2.0, 0, MAJOR)
+    for mode, profile in ((MAJOR, MAJOR_PROFILE), (MINOR, MINOR_PROFILE)):
+        for tonic in range(12):
+            rotated = [profile[(pc - tonic) % 12] for pc in range(12)]
+            score = _correlation(histogram, rotated)
+            if score > best[0] + 1e-12:
+                best = (score, tonic, mode)
+    return best[1], best[2]
+
+
+def smallest_shift(from_tonic: int, to_tonic: int) -> int:
+    """Semitones in -6..+5 that move pitch class ``from_tonic`` onto ``to_tonic``."""
+    shift = (to_tonic - from_tonic) % 12
+    return shift - 12 if shift > 5 else shift
+
+
+def target_tonic(requested: tuple[int, str | None], mode: str) -> int:
+    """Tonic to move a piece in ``mode`` to, for a requested (tonic, mode or None).
+
+    The piece keeps its mode. When the request names the other mode, the piece goes to the
+    relative key, which has the requested key's signature (a major piece asked for "D minor"
+    goes to F major; a minor piece asked for "C major" goes to A minor).
+    """
+    tonic, wanted_mode = requested
+    if wanted_mode is None or wanted_mode == mode:
+        return tonic
+    if mode == MAJOR:  # wanted minor: its relative major
+        return (tonic - RELATIVE_MINOR) % 12
+    return (tonic + RELATIVE_MINOR) % 12  # wanted major: its relative minor
+
+
+def transpose_piece(piece: Piece, semitones: int) -> Piece:
+    """The piece with every pitch moved by ``semitones`` (folded by octaves into the piano range)."""
+    if semitones == 0:
+        return piece
+    raw = [(n.start, n.pitch + semitones, n.duration, n.voice) for n in piece.notes]
+    return make_piece(raw, piece.bars, piece.primer_end, piece.meta, piece.meters, piece.last_bars)
+
+
+def transpose_to_key(piece: Piece, key: str) -> tuple[Piece, int, tuple[int, str], tuple[int, str]]:
+    """Move ``piece`` to the tonic named by ``key`` by the smallest shift, keeping its mode.
+
+    Returns (new piece, semitones applied, detected (tonic, mode), resulting (tonic, mode)).
+    """
+    detected = estimate_key(piece)
+    tonic = target_tonic(parse_key(key), detected[1])
+    shift = smallest_shift(detected[0], tonic)
+    return transpose_piece(piece, shift), shift, detected, (tonic, detected[1])

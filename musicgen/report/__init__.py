@@ -1,0 +1,1 @@
+"""The evaluation report: its numbers, figures and HTML page."""

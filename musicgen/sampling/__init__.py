@@ -1,0 +1,1 @@
+"""Composing with a model: the request, a piece's state, the step kernels, generate, regenerate, harmonise."""

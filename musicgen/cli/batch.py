@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from .common import UserError, check_writable, load_model_or_fail
+from .common import UserError, check_writable, load_model_or_fail, os_error_as_user_error
 from .compose import add_sampling_flags, request_from_args
 
 
@@ -86,12 +86,8 @@ def cmd_batch(args) -> None:
         raise UserError("batch needs --count (or --merge to join the parts of a batch)")
     workers = _batch_workers(args.workers)
     started = time.perf_counter()
-    try:
+    with os_error_as_user_error(f"{out_dir}: cannot create the folder"):
         steps = _batch_steps(args, out_dir, workers)
-    except ValueError:  # a refusal, one line as it is (an OutputPathError is an OSError too)
-        raise
-    except OSError as error:
-        raise UserError(f"{out_dir}: cannot create the folder ({error.strerror or error})") from None
     try:
         last = run_with_bar(steps, "Composing")
     except OSError as error:  # e.g. the disk filled up: the pieces finished so far are kept
@@ -117,12 +113,8 @@ def _merge_parts(args, out_dir: Path) -> None:
 
     if args.count is not None or args.shard:
         raise UserError("--merge joins finished parts: leave out --count and --shard")
-    try:
+    with os_error_as_user_error(f"{out_dir}: cannot write there"):
         last = run_with_bar(merge_shards(args.merge, out_dir), "Merging")
-    except ValueError:  # a refusal, one line as it is (an OutputPathError is an OSError too)
-        raise
-    except OSError as error:
-        raise UserError(f"{out_dir}: cannot write there ({error.strerror or error})") from None
     print(f"{out_dir}: {last.done} pieces joined from {len(args.merge)} parts; manifest {out_dir / MANIFEST_NAME}")
 
 

@@ -5,6 +5,7 @@ output checks, model loading and the progress bar.
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -17,6 +18,18 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+@contextmanager
+def os_error_as_user_error(message: str):
+    """An OSError in the block becomes one line, ``message (the system's reason)``; a refusal that
+    is a ValueError too (an ``OutputPathError`` is both) passes as it is."""
+    try:
+        yield
+    except ValueError:
+        raise
+    except OSError as error:
+        raise UserError(f"{message} ({error.strerror or error})") from None
 
 
 def check_writable(path: Path, kind: str | None = None) -> None:

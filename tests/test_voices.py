@@ -173,3 +173,21 @@ def test_rewriting_one_voice_keeps_every_other_note(choir_model, tmp_path):
 
     assert others(after) == others(before)
     assert not _overlaps([n for n in after.notes if n.voice == 1])
+
+
+def test_rewriting_one_voice_of_a_midi_file_finds_its_four_voice_style(choir_model, tmp_path):
+    from musicgen.sampling.regenerate import regenerate
+
+    generator = Generator(load_model(choir_model))
+    source = generator.generate_batch([GenerationRequest(genre="choir", bars=4, seed=5)])[0]
+    path = tmp_path / "choir.mid"
+    source.write_midi(path)  # four tracks, Soprano first
+    *_, last = regenerate(generator, str(path), 2, 3, seed=1, candidates=2, voice=2)
+    assert last.result.genre_weights == {"choir": 1.0}
+    before = midi_to_piece(path, voices=True)
+    start, end = before.bars[1], before.bars[3]
+
+    def others(piece):
+        return sorted((n.start, n.pitch, n.voice) for n in piece.notes if n.voice != 2 or not start <= n.start < end)
+
+    assert others(last.result.piece) == others(before)

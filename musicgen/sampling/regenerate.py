@@ -61,7 +61,7 @@ def _source_piece(source, generator: Generator) -> tuple[Piece, float, int, dict
     if isinstance(source, GeneratedPiece):
         return source.piece, source.tempo, source.program, dict(source.genre_weights)
     path = Path(source)
-    piece = midi_to_piece(path)
+    piece = midi_to_piece(path, voices=True)  # its tracks as voices when it has several lines
     midi = open_midi_file(path)
     tempi = midi.get_tempo_changes()[1]
     programs = [i.program for i in midi.instruments if not i.is_drum]
@@ -185,6 +185,9 @@ def regenerate(
         piece = assign_voices(piece)  # a four-voice style writes each note in its voice
     elif voice is not None:
         raise ValueError(f"{main_genre(blend, generator.genre_keys)} is one voice; --voice needs a four-voice style")
+    elif piece.voiced:  # a one-line style reads the notes without voices
+        raw = [(n.start, n.pitch, n.duration) for n in piece.notes]
+        piece = make_piece(raw, piece.bars, piece.primer_end, piece.meta, piece.meters, piece.last_bars)
     kept_notes = None
     if voice is not None:  # the other voices' notes of the passage are kept, note for note
         inside = [n for n in piece.notes if region_start <= n.start < region_end and n.voice != voice]

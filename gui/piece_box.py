@@ -67,9 +67,10 @@ class PieceBox(QGroupBox):
         self.tempo_spin.setToolTip("Quarter notes per minute (each style has its own default)")
         self.key_combo = combo(
             "Transpose the result to this key. The piece keeps its own mode: a minor piece "
-            "asked for C major goes to A minor, which has the same key signature"
+            "asked for C major goes to A minor, which has the same key signature. Left at "
+            "'A key of the style', a key is drawn with the odds of the style's real pieces"
         )
-        self.key_combo.addItem("As generated", None)
+        self.key_combo.addItem("A key of the style", None)  # drawn with the corpus's odds
         for value, label in KEYS:
             self.key_combo.addItem(label, value)
         self.instrument_combo = combo("General MIDI instrument for playback and the saved file")

@@ -1,4 +1,5 @@
-"""``musicgen-gui [--model NAME|PATH]``: start the desktop app.
+"""``musicgen-gui [--model NAME|PATH]``: start the desktop app (``--install-desktop-entry``: add it
+to the Linux desktop's menu instead, ``gui.desktop_entry``).
 
 The window appears first; torch and the model load in a background thread afterwards (the
 status bar says "Loading model…"), so the app feels quick even on a slow laptop. Ctrl+C in the
@@ -32,6 +33,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME|PATH",
         help="model name (searched in $MUSICGEN_MODELS, your model folder and the shipped models) "
         "or a path to a model .json/.safetensors file; default: musicgen-default",
+    )
+    parser.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add musicgen to the Linux desktop's menu (with its icon) for this user, then exit",
     )
     return parser.parse_args(argv)
 
@@ -85,6 +91,16 @@ def quit_on_signals(app) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Show the window, then load the model in the background; returns the exit status."""
     args = parse_args(argv)
+    if args.install_desktop_entry:
+        from .desktop_entry import install_desktop_entry
+
+        try:
+            for path in install_desktop_entry():
+                print(f"wrote {path}")
+        except ValueError as error:
+            print(f"musicgen-gui: error: {error}", file=sys.stderr)
+            return 2
+        return 0
     app = create_application(sys.argv[:1])
     quit_on_signals(app)  # before the window makes its temporary folder
     from PySide6.QtCore import QSettings, QTimer

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..music.keys import MAJOR, MAJOR_PROFILE, MINOR_PROFILE, estimate_key, pitch_class_histogram
-from ..music.listening import PERIODICITY_LAGS, heard, periodicity
+from ..music.listening import PERIODICITY_LAGS, heard, listen
 from ..music.meter import METERS, bar_steps, meter_text
 from ..music.piece import STEPS_PER_BEAT, Piece
 from .features import LENGTH_CLASSES, length_histogram
@@ -225,7 +225,8 @@ class FeatureSpace:
     def vector(self, piece: Piece) -> np.ndarray:
         """The feature vector of one piece: (size,), finite; all zeros but the metre for an empty piece."""
         if self.listening:
-            return np.concatenate([self._vector(heard(piece)), periodicity(piece)])
+            ear, profile = listen(piece)
+            return np.concatenate([self._vector(ear), profile])
         return self._vector(piece)
 
     def _vector(self, piece: Piece) -> np.ndarray:

@@ -111,12 +111,15 @@ def transpose_piece(piece: Piece, semitones: int) -> Piece:
     return make_piece(raw, piece.bars, piece.primer_end, piece.meta, piece.meters, piece.last_bars)
 
 
-def transpose_to_key(piece: Piece, key: str) -> tuple[Piece, int, tuple[int, str], tuple[int, str]]:
-    """Move ``piece`` to the tonic named by ``key`` by the smallest shift, keeping its mode.
+def transpose_to_key(
+    piece: Piece, key: str, detected: tuple[int, str] | None = None
+) -> tuple[Piece, int, tuple[int, str], tuple[int, str]]:
+    """Move ``piece`` to the tonic named by ``key`` by the smallest shift, keeping its mode
+    (``detected``: the piece's (tonic, mode) when already estimated).
 
     Returns (new piece, semitones applied, detected (tonic, mode), resulting (tonic, mode)).
     """
-    detected = estimate_key(piece)
+    detected = detected or estimate_key(piece)
     tonic = target_tonic(parse_key(key), detected[1])
     shift = smallest_shift(detected[0], tonic)
     return transpose_piece(piece, shift), shift, detected, (tonic, detected[1])

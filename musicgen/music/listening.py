@@ -54,10 +54,8 @@ def accent_signal(piece: Piece) -> np.ndarray:
     return signal - signal.mean()
 
 
-def periodicity(piece: Piece, lags=PERIODICITY_LAGS) -> np.ndarray:
-    """Autocorrelation of the accent signal at each lag (steps), -1..1: how strongly the heard
-    accents recur every eighth, quarter, dotted quarter, half, bar... (len(lags),)."""
-    signal = accent_signal(piece)
+def _autocorrelation(signal: np.ndarray, lags) -> np.ndarray:
+    """Autocorrelation of an accent signal at each lag (steps), -1..1 (len(lags),)."""
     energy = float(signal @ signal)
     values = []
     for lag in lags:
@@ -66,16 +64,17 @@ def periodicity(piece: Piece, lags=PERIODICITY_LAGS) -> np.ndarray:
     return np.array(values)
 
 
-def infer_meter(piece: Piece) -> tuple[tuple[int, int], int]:
-    """The metre ``(numerator, denominator)`` and phase (steps before the first downbeat) the notes
-    imply; (4/4, 0) for a piece without notes. The beat is compound (a dotted quarter) when the
-    accents recur more strongly every dotted quarter and dotted half than every quarter and half;
-    the bar is the grouping of 2, 3 or 4 beats whose length the accents recur at most strongly; the
-    phase puts the downbeats where the accents weigh most."""
-    signal = accent_signal(piece)
+def periodicity(piece: Piece, lags=PERIODICITY_LAGS) -> np.ndarray:
+    """Autocorrelation of the accent signal at each lag (steps), -1..1: how strongly the heard
+    accents recur every eighth, quarter, dotted quarter, half, bar... (len(lags),)."""
+    return _autocorrelation(accent_signal(piece), lags)
+
+
+def _meter_of(signal: np.ndarray, profile: np.ndarray) -> tuple[tuple[int, int], int]:
+    """``infer_meter`` from an accent signal and its ``PERIODICITY_LAGS`` profile."""
     if len(signal) == 0:
         return (4, 4), 0
-    r = dict(zip(PERIODICITY_LAGS, periodicity(piece)))
+    r = dict(zip(PERIODICITY_LAGS, profile))
     compound = r[18] + r[36] > r[12] + r[24]
     beat = 18 if compound else 12
     choices = {2: (6, 8), 3: (9, 8), 4: (12, 8)} if compound else {2: (2, 4), 3: (3, 4), 4: (4, 4)}
@@ -86,12 +85,29 @@ def infer_meter(piece: Piece) -> tuple[tuple[int, int], int]:
     return choices[beats], int(np.argmax(folded)) * GRID
 
 
-def heard(piece: Piece) -> Piece:
-    """The piece as heard: its notes (voices dropped) with bar lines of the inferred metre; no
-    notated metre, bar lines, pickup or strain marks survive."""
-    (numerator, denominator), phase = infer_meter(piece)
+def infer_meter(piece: Piece) -> tuple[tuple[int, int], int]:
+    """The metre ``(numerator, denominator)`` and phase (steps before the first downbeat) the notes
+    imply; (4/4, 0) for a piece without notes. The beat is compound (a dotted quarter) when the
+    accents recur more strongly every dotted quarter and dotted half than every quarter and half;
+    the bar is the grouping of 2, 3 or 4 beats whose length the accents recur at most strongly; the
+    phase puts the downbeats where the accents weigh most."""
+    signal = accent_signal(piece)
+    return _meter_of(signal, _autocorrelation(signal, PERIODICITY_LAGS))
+
+
+def listen(piece: Piece) -> tuple[Piece, np.ndarray]:
+    """The piece as heard (``heard``) and its accents' ``periodicity``, from one pass over its accents."""
+    signal = accent_signal(piece)
+    profile = _autocorrelation(signal, PERIODICITY_LAGS)
+    (numerator, denominator), phase = _meter_of(signal, profile)
     bar = numerator * 4 * STEPS_PER_BEAT // denominator
     end = max((n.end for n in piece.notes), default=0)
     bars = list(range(phase, end + bar, bar)) if end else []
     raw = [(n.start, n.pitch, n.duration) for n in piece.notes]
-    return make_piece(raw, bars, meters=[(0, numerator, denominator)])
+    return make_piece(raw, bars, meters=[(0, numerator, denominator)]), profile
+
+
+def heard(piece: Piece) -> Piece:
+    """The piece as heard: its notes (voices dropped) with bar lines of the inferred metre; no
+    notated metre, bar lines, pickup or strain marks survive."""
+    return listen(piece)[0]

@@ -284,9 +284,10 @@ class Generator:
             # a key the style's real pieces are in, with their odds (not where the network wandered);
             # a harmonised melody or a continued primer stays in its own key
             counts = self.genre_keys_counts.get(main_genre(row.blend, self.genre_keys), {})
-            key = draw_key(counts, estimate_key(piece)[1], request.seed)
+            detected = estimate_key(piece)
+            key = draw_key(counts, detected[1], request.seed)
         if key is not None:
-            piece, transpose, detected, result = transpose_to_key(piece, key)
+            piece, transpose, detected, result = transpose_to_key(piece, key, detected)
         main = self.genres[self.genre_keys.index(main_genre(row.blend, self.genre_keys))]
         return GeneratedPiece(
             piece=piece,

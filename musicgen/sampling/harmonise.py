@@ -21,7 +21,6 @@ from typing import Iterator
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..music.keys import estimate_key, key_name
 from ..music.meter import Meter, bar_steps, meter_text
@@ -29,11 +28,11 @@ from ..music.piece import Note, Piece, make_piece
 from ..music.voicing import line_notes
 from ..progress import Progress
 from ..tokens.codec import BOS, DUR, PITCH, VOICE, VOICE_RANGES, meter_token
-from ..training.nll import IGNORE, padded_next_token_batch
+from ..training.nll import scored_nll
 from .generate import Generator
 from .kept_notes import KeptNotes
 from .piece_state import PieceState
-from .request import GeneratedPiece, GenerationRequest, Plan, event_cap, main_genre, parse_genre_spec
+from .request import GenerationRequest, Plan, event_cap, main_genre, parse_genre_spec
 
 SOPRANO, REWRITE_BELOW_SOPRANO = 0, 0b1110  # the kept voice, and the voices the network writes
 DEFAULT_CANDIDATES = 8  # harmonisations sampled side by side; the likeliest melody wins
@@ -102,8 +101,8 @@ def check_style(generator: Generator, genre: str, melody: Melody) -> str:
 
 def soprano_nll(generator: Generator, sequences: list[list[int]], weights: torch.Tensor) -> np.ndarray:
     """Negative log-likelihood (nats) of each sequence's soprano tokens (VOICE 0 and its note) (K,)."""
-    x, y = padded_next_token_batch(sequences)
-    for k, sequence in enumerate(sequences):
+    scored = []
+    for sequence in sequences:
         keep = np.zeros(len(sequence), dtype=bool)
         voice = None  # the voice of the note being read (its VOICE, PITCH and DUR tokens)
         for position, token in enumerate(sequence):
@@ -112,12 +111,8 @@ def soprano_nll(generator: Generator, sequences: list[list[int]], weights: torch
             elif token not in PITCH and token not in DUR:
                 voice = None
             keep[position] = voice == SOPRANO
-        targets = y[k, : len(sequence) - 1]
-        targets[~torch.from_numpy(keep[1:])] = IGNORE
-    with torch.no_grad():
-        logits, _ = generator.loaded.model(x, weights.unsqueeze(0).expand(len(sequences), -1))
-        nll = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=IGNORE, reduction="none").sum(1)
-    return nll.numpy()
+        scored.append(keep)
+    return scored_nll(generator.loaded.model, sequences, scored, weights)
 
 
 def harmonise(
@@ -195,4 +190,4 @@ def harmonise(
     return result
 
 
-__all__ = ["Melody", "prepare_melody", "harmonise", "GeneratedPiece", "soprano_shift"]
+__all__ = ["Melody", "prepare_melody", "harmonise", "soprano_shift"]

@@ -24,7 +24,7 @@ from ..music.piece import STEPS_PER_BEAT, Piece, make_piece
 from ..music.voicing import assign_voices
 from ..progress import Progress
 from ..tokens.codec import BAR, BAR_TOKENS, BOS, METER, piece_to_tokens
-from ..training.nll import IGNORE, padded_next_token_batch
+from ..training.nll import IGNORE, padded_next_token_batch, scored_nll
 from .generate import Generator
 from .kept_notes import KeptNotes
 from .piece_state import PieceState
@@ -119,13 +119,8 @@ def _continuation_nll(
     """Negative log-likelihood (nats) of the last ``suffix_length`` tokens of each sequence (K,)."""
     if suffix_length == 0:
         return np.zeros(len(sequences))
-    x, y = padded_next_token_batch(sequences)
-    for k, sequence in enumerate(sequences):
-        y[k, : len(sequence) - 1 - suffix_length] = IGNORE  # score only the kept continuation
-    with torch.no_grad():
-        logits, _ = generator.loaded.model(x, weights.unsqueeze(0).expand(len(sequences), -1))
-        nll = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=IGNORE, reduction="none").sum(1)
-    return nll.numpy()
+    scored = [np.arange(len(sequence)) >= len(sequence) - suffix_length for sequence in sequences]
+    return scored_nll(generator.loaded.model, sequences, scored, weights)  # only the kept continuation
 
 
 def _repeat_in_form(piece: Piece, kept: list, new_notes: list, start: int, stop: int) -> tuple[list, list]:

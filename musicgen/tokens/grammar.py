@@ -120,7 +120,6 @@ class Follower:
         self.voice_ends: tuple[int, ...] = (0,) * MAX_VOICES
         self.voice = 0
         self.order_done = -1  # index in VOICE_ORDER of the latest voice written at the clock
-        self.voiced = False  # a VOICE token has been read: a four-voice piece
 
     def voice_free(self, voice: int) -> bool:
         """True when ``voice`` has no note sounding at the clock."""
@@ -176,7 +175,6 @@ class Follower:
         if token in VOICE:
             self.kind = AFTER_VOICE
             self.voice = VOICE.value(token)
-            self.voiced = True
             return
         if token in PITCH:
             if self.kind != AFTER_VOICE:

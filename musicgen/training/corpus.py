@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..music.meter import meter_text
 from ..music.piece import MAX_VOICES, STEPS_PER_BEAT, make_piece
-from ..music.voicing import line_notes
+from ..music.voicing import VOICES_BY_COUNT, line_notes
 
 EXTRACT_VERSION = 5  # bump when the way notes are read from music21 changes (5: voices)
 ABC_CHUNK = 60  # tunes parsed together in one music21 call
@@ -197,38 +197,34 @@ def one_line(raw) -> list[tuple[int, int, int, int]]:
     return [(*note, 0) for note in line_notes(raw)]
 
 
-def choose_voice_parts(parts: list) -> list:
-    """Up to four vocal parts of a score, soprano first: the parts named Soprano, Alto, Tenor, Bass
-    when all four are there (a chorale with instruments), else the vocal parts (no instrument's name)
-    ordered by mean pitch: the highest, the lowest and, between them, the two nearest the middle of
-    the others (a five- or six-voice movement keeps its outer voices and two inner ones)."""
+def voice_part_notes(parts: list) -> list[list[tuple[int, int, int]]]:
+    """The notes of up to four vocal parts of a score, soprano first: the parts named Soprano, Alto,
+    Tenor, Bass when all four are there (a chorale with instruments), else the vocal parts with notes
+    (no instrument's name) ordered by mean pitch: the highest, the lowest and, between them, the two
+    nearest the middle of the others (a five- or six-voice movement keeps its outer voices and two
+    inner ones). Each part's notes are read once."""
     named = {str(p.partName or "").strip().lower(): p for p in parts}
     if all(name in named for name in SATB_NAMES):
-        return [named[name] for name in SATB_NAMES]
+        return [_part_notes(named[name]) for name in SATB_NAMES]
     vocal = [p for p in parts if not any(word in str(p.partName or "").lower() for word in INSTRUMENT_WORDS)]
-    means = []
-    for part in vocal:
-        pitches = [pitch for _, pitch, _ in _part_notes(part)]
-        if pitches:
-            means.append((sum(pitches) / len(pitches), part))
-    means.sort(key=lambda item: -item[0])
-    if len(means) <= MAX_VOICES:
-        return [part for _, part in means]
-    inner = means[1:-1]
+    lines = [notes for notes in (_part_notes(part) for part in vocal) if notes]
+    lines.sort(key=lambda notes: -sum(pitch for _, pitch, _ in notes) / len(notes))
+    if len(lines) <= MAX_VOICES:
+        return lines
+    inner = lines[1:-1]
     middle = len(inner) // 2
     keep = inner[max(0, middle - 1) : middle + 1] if len(inner) % 2 == 0 else inner[middle - 1 : middle + 1]
-    return [means[0][1]] + [part for _, part in keep] + [means[-1][1]]
+    return [lines[0], *keep, lines[-1]]
 
 
 def voiced_notes(parts: list) -> list[tuple[int, int, int, int]]:
     """Notes ``(start, pitch, duration, voice)`` of a score's vocal parts: the top part is voice 0
     (soprano) and the lowest voice 3 (bass), whatever the number of parts (3 parts: no alto); each
     part made one line (a divisi chord keeps its top note)."""
-    chosen = choose_voice_parts(parts)
-    voices = {1: (0,), 2: (0, 3), 3: (0, 2, 3), 4: (0, 1, 2, 3)}.get(len(chosen), ())
+    lines = voice_part_notes(parts)
     raw = []
-    for part, voice in zip(chosen, voices):
-        raw.extend((start, pitch, duration, voice) for start, pitch, duration, _ in one_line(_part_notes(part)))
+    for notes, voice in zip(lines, VOICES_BY_COUNT.get(len(lines), ())):
+        raw.extend((start, pitch, duration, voice) for start, pitch, duration in line_notes(notes))
     return raw
 
 

@@ -6,6 +6,7 @@ so neither imports the other.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -27,6 +28,18 @@ def padded_next_token_batch(sequences) -> tuple[torch.Tensor, torch.Tensor]:
         x[b, : len(s) - 1] = s[:-1]
         y[b, : len(s) - 1] = s[1:]
     return x, y
+
+
+@torch.no_grad()
+def scored_nll(model: GenreRNN, sequences, scored, weights: torch.Tensor) -> np.ndarray:
+    """Negative log-likelihood (nats) of each sequence's scored tokens, teacher-forced under the
+    genre weights (G,): ``scored[k][t]`` True counts token t of sequence k (t >= 1) (K,)."""
+    x, y = padded_next_token_batch(sequences)
+    for k, keep in enumerate(scored):
+        targets = y[k, : len(sequences[k]) - 1]  # target i is token i + 1
+        targets[~torch.from_numpy(np.asarray(keep[1:], dtype=bool))] = IGNORE
+    logits, _ = model(x, weights.unsqueeze(0).expand(len(sequences), -1))
+    return F.cross_entropy(logits.transpose(1, 2), y, ignore_index=IGNORE, reduction="none").sum(1).numpy()
 
 
 def next_token_batch(dataset: Dataset, pieces: list[int]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -82,7 +82,8 @@ def test_the_app_starts_and_paints_a_400_bar_take_without_crashing(tmp_path, tin
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "Fatal Python error" not in run.stderr
-    assert run.stdout.split() == ["painted", str(LONG_TAKE_NOTES)]
+    # the last line: pyfluidsynth prints where it found its library when CI is set
+    assert run.stdout.splitlines()[-1].split() == ["painted", str(LONG_TAKE_NOTES)]
     assert [p.name for p in (home / "tmp").glob("musicgen-gui-*")] == []
 
 

@@ -25,6 +25,7 @@ class ModelConfig:
     genre_dim: int = 32  # genre embedding size
     dropout: float = 0.25
     cell: str = "lstm"  # the recurrent cell: "lstm", "gru" or "rnn" (the article's tanh RNN)
+    voice_context: bool = False  # the input also tells what each voice sings (tokens.voice_context)
 
     def __post_init__(self):
         if self.cell not in CELLS:

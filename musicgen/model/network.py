@@ -20,6 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..tokens import voice_context
 from .config import STATE_SHARE, ModelConfig  # the sizes, torch-free so the CLI reads defaults cheaply
 
 State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (L, B, H); c is zeros for the GRU and the RNN
@@ -51,6 +52,10 @@ class GenreRNN(nn.Module):
         super().__init__()
         self.config = config
         self.token_embedding = nn.Embedding(config.vocab_size, config.n_embd)
+        if config.voice_context:  # one table; each token adds the rows of its voice-context slots
+            self.context_embedding = nn.Embedding(voice_context.TABLE_SIZE, config.n_embd)
+            # N_SLOTS rows are summed: scaled so the sum is as large as one token's embedding
+            nn.init.normal_(self.context_embedding.weight, std=voice_context.N_SLOTS**-0.5)
         self.genre_embedding = nn.Linear(config.n_genres, config.genre_dim, bias=False)
         self.state_share = STATE_SHARE[config.cell]  # seeded vectors per layer: (h, c) or h
         self.seed = nn.Linear(config.genre_dim, self.state_share * config.n_layer * config.n_hidden)
@@ -77,15 +82,25 @@ class GenreRNN(nn.Module):
         c0 = seed[:, 1].transpose(0, 1).contiguous()  # (L, B, H)
         return h0, c0
 
-    def forward(self, tokens: torch.Tensor, genre, state: State | None = None):
-        """tokens (B, T) int64 -> logits (B, T, V) and the final state."""
+    def embed_tokens(self, tokens: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        """Input vectors (B, T, E) of tokens (B, T). With ``config.voice_context`` the voice-context
+        rows ``context`` (B, T, N_SLOTS) are added; None reads them from tokens that start a piece."""
+        x = self.token_embedding(tokens)
+        if not self.config.voice_context:
+            return x
+        if context is None:
+            context = torch.from_numpy(voice_context.batch_features(tokens.cpu().numpy())[0]).to(tokens.device)
+        return x + self.context_embedding(context).sum(dim=2)
+
+    def forward(self, tokens: torch.Tensor, genre, state: State | None = None, context: torch.Tensor | None = None):
+        """tokens (B, T) int64 -> logits (B, T, V) and the final state. ``context``: see ``embed_tokens``."""
         B, T = tokens.shape
         if state is None:
             state = self.initial_state(genre, B)
         g = self.embed_genre(genre, B)  # (B, D) or (B, T, D)
         if g.dim() == 2:
             g = g.unsqueeze(1).expand(B, T, g.shape[-1])
-        x = self.dropout(self.token_embedding(tokens))  # (B, T, E)
+        x = self.dropout(self.embed_tokens(tokens, context))  # (B, T, E)
         h0, c0 = state
         if x.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
             # oneDNN's bf16 LSTM needs input and state already in bf16 (autocast leaves them fp32)
@@ -107,9 +122,10 @@ class GenreRNN(nn.Module):
         return logits, (torch.cat(hs), torch.cat(cs))
 
     @torch.no_grad()
-    def step(self, token: torch.Tensor, genre, state: State | None = None):
-        """One token per sequence: token (B,) -> logits (B, V) and the new state."""
-        logits, state = self.forward(token.view(-1, 1), genre, state)
+    def step(self, token: torch.Tensor, genre, state: State | None = None, context: torch.Tensor | None = None):
+        """One token per sequence: token (B,) -> logits (B, V) and the new state; context (B, N_SLOTS)."""
+        context = None if context is None else context.view(context.shape[0], 1, -1)
+        logits, state = self.forward(token.view(-1, 1), genre, state, context)
         return logits[:, 0], state
 
     def num_parameters(self) -> int:

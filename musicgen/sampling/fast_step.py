@@ -37,10 +37,11 @@ import warnings
 import torch
 
 from ..model.network import GenreRNN, State
+from ..tokens import voice_context
 from .step_kernels import kernels
 from .token_draw import rank
 
-LayerState = tuple[list[torch.Tensor], list[torch.Tensor]]  # (hs, cs): per layer (B, H) each
+LayerState = tuple  # (hs, cs[, context]): per layer (B, H) each; a voice context (B, RAW_SIZE)
 
 # torch 2.13 prints deprecation notices for quantized tensors and ops; only the int8 path uses them.
 _QUANTIZED_DEPRECATION = r"(?s).*quantiz.*deprecated.*"
@@ -79,12 +80,25 @@ def _reorder_gates(weight: torch.Tensor, hidden: int, cell: str) -> torch.Tensor
     return torch.cat([i, f, o, g], dim=0)
 
 
+def advance_contexts(raws: torch.Tensor, tokens: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Voice contexts (B, RAW_SIZE) after one more token per row: (the new contexts, their
+    embedding rows (B, N_SLOTS)); see ``tokens.voice_context``."""
+    rows = raws.tolist()
+    for raw, token in zip(rows, tokens):
+        voice_context.advance(raw, token)
+    return torch.tensor(rows, dtype=torch.long), torch.tensor([voice_context.features(raw) for raw in rows])
+
+
 class PlainStepper:
-    """The textbook sampler engine: ``GenreRNN.step`` once per token, default settings."""
+    """The textbook sampler engine: ``GenreRNN.step`` once per token, default settings.
+
+    A network with a voice context (``ModelConfig.voice_context``) carries it in its state as a
+    third part, (B, RAW_SIZE) integers, so it follows the rows wherever the sampler moves them."""
 
     def __init__(self, model: GenreRNN):
         self.model = model.eval()
         self.weights: torch.Tensor | None = None  # (B, G)
+        self.voice_context = model.config.voice_context
 
     def context(self):
         """Autograd off; everything else as torch sets it."""
@@ -92,11 +106,18 @@ class PlainStepper:
 
     def start(self, weights: torch.Tensor) -> State:
         """Genre-seeded state for weights (B, G)."""
-        return self.model.initial_state(weights)
+        state = self.model.initial_state(weights)
+        if self.voice_context:
+            return (*state, torch.zeros(state[0].shape[1], voice_context.RAW_SIZE, dtype=torch.long))
+        return state
 
     def warm(self, tokens: torch.Tensor, weights: torch.Tensor, state: State) -> State:
         """Run tokens (B, T) through the network in one pass; returns the state after them."""
-        return self.model(tokens, weights, state)[1]
+        if not self.voice_context:
+            return self.model(tokens, weights, state)[1]
+        features, raws = voice_context.batch_features(tokens.numpy(), state[2].tolist())
+        new_state = self.model(tokens, weights, state[:2], torch.from_numpy(features))[1]
+        return (*new_state, torch.tensor(raws, dtype=torch.long))
 
     def set_genre(self, weights: torch.Tensor) -> None:
         """Genre weights (B, G) used from the next step on."""
@@ -104,7 +125,12 @@ class PlainStepper:
 
     def step(self, tokens: list[int] | torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """tokens (B,) -> logits (B, V) and the new state."""
-        return self.model.step(torch.as_tensor(tokens), self.weights, state)
+        tokens = torch.as_tensor(tokens)
+        if not self.voice_context:
+            return self.model.step(tokens, self.weights, state)
+        raws, features = advance_contexts(state[2], tokens.tolist())
+        logits, new_state = self.model.step(tokens, self.weights, state[:2], features)
+        return logits, (*new_state, raws)
 
     def step_ranked(self, tokens: list[int], state: State, rank_args: tuple) -> tuple[tuple, State]:
         """``step``, then ``draw.rank(logits, *rank_args)``: (the ranked likeliest tokens, the new state)."""
@@ -114,18 +140,34 @@ class PlainStepper:
     @staticmethod
     def select(state: State, rows: torch.Tensor) -> State:
         """Keep only the batch rows ``rows`` (K,) of the state."""
-        return state[0].index_select(1, rows), state[1].index_select(1, rows)
+        return (state[0].index_select(1, rows), state[1].index_select(1, rows), *_context_rows(state, rows))
 
     @staticmethod
     def put(state: State, row: int, saved: State) -> None:
         """Overwrite batch row ``row`` of ``state`` in place with a one-row state ``saved``."""
         state[0][:, row] = saved[0][:, 0]
         state[1][:, row] = saved[1][:, 0]
+        _put_context(state, row, saved)
 
     @staticmethod
     def concat(states: list[State]) -> State:
         """Join states along the batch dimension."""
-        return torch.cat([s[0] for s in states], dim=1), torch.cat([s[1] for s in states], dim=1)
+        joined = torch.cat([s[0] for s in states], dim=1), torch.cat([s[1] for s in states], dim=1)
+        return (*joined, *_joined_contexts(states))
+
+
+def _context_rows(state: tuple, rows: torch.Tensor) -> tuple:
+    """The voice-context part of ``state`` for ``rows``, as a 0- or 1-tuple."""
+    return (state[2].index_select(0, rows),) if len(state) == 3 else ()
+
+
+def _put_context(state: tuple, row: int, saved: tuple) -> None:
+    if len(state) == 3:
+        state[2][row] = saved[2][0]
+
+
+def _joined_contexts(states: list[tuple]) -> tuple:
+    return (torch.cat([s[2] for s in states]),) if len(states[0]) == 3 else ()
 
 
 class FastStepper(PlainStepper):
@@ -147,6 +189,9 @@ class FastStepper(PlainStepper):
             bias0 = weight(0, "bias_ih_l0") + (weight(0, "bias_hh_l0") if fused else 0)
             # Token part of layer 0's input projection, with its biases: (V, G H).
             self.token_gates = torch.addmm(bias0, model.token_embedding.weight.detach().float(), w_ih0[:, :E].t())
+            if self.voice_context:  # a row's context vectors (B, E) are summed, then projected (E, G H)
+                self.context_table = model.context_embedding.weight.detach().float().clone()  # (TABLE_SIZE, E)
+                self.context_to_gates = w_ih0[:, :E].t().contiguous()
             self.genre_embedding = model.genre_embedding.weight.detach().float().t().contiguous()  # (G, D)
             # Per layer: the genre's columns of the input weights (D, G H) and the input biases (G H,)
             # (layer 0's are in token_gates already).
@@ -199,16 +244,16 @@ class FastStepper(PlainStepper):
 
     @staticmethod
     def to_layers(state: State) -> LayerState:
-        """``(h, c)``, each (L, B, H) -> per-layer lists ``(hs, cs)``, each (B, H)."""
-        h, c = state
-        return [h[layer].contiguous() for layer in range(h.shape[0])], [
-            c[layer].contiguous() for layer in range(c.shape[0])
-        ]
+        """``(h, c)``, each (L, B, H) -> per-layer lists ``(hs, cs)``, each (B, H) (a voice context,
+        the third part, is kept as it is)."""
+        h, c = state[:2]
+        hs = [h[layer].contiguous() for layer in range(h.shape[0])]
+        return (hs, [c[layer].contiguous() for layer in range(c.shape[0])], *state[2:])
 
     @staticmethod
     def to_model_state(layers: LayerState) -> State:
         """Per-layer lists -> ``(h, c)``, each (L, B, H), as ``GenreRNN.forward`` takes it."""
-        return torch.stack(layers[0]), torch.stack(layers[1])
+        return (torch.stack(layers[0]), torch.stack(layers[1]), *layers[2:])
 
     def start(self, weights: torch.Tensor) -> LayerState:
         return self.to_layers(super().start(weights))
@@ -218,27 +263,40 @@ class FastStepper(PlainStepper):
 
     @staticmethod
     def select(state: LayerState, rows: torch.Tensor) -> LayerState:
-        return [h.index_select(0, rows) for h in state[0]], [c.index_select(0, rows) for c in state[1]]
+        selected = [h.index_select(0, rows) for h in state[0]], [c.index_select(0, rows) for c in state[1]]
+        return (*selected, *_context_rows(state, rows))
 
     @staticmethod
     def put(state: LayerState, row: int, saved: LayerState) -> None:
-        for part, saved_part in zip(state, saved):
+        for part, saved_part in zip(state[:2], saved[:2]):
             for tensor, saved_tensor in zip(part, saved_part):
                 tensor[row] = saved_tensor[0]
+        _put_context(state, row, saved)
 
     @staticmethod
     def concat(states: list[LayerState]) -> LayerState:
         layers = range(len(states[0][0]))
-        return (
+        joined = (
             [torch.cat([s[0][layer] for s in states]) for layer in layers],
             [torch.cat([s[1][layer] for s in states]) for layer in layers],
         )
+        return (*joined, *_joined_contexts(states))
 
-    def _weights(self) -> tuple:
+    def _advance(self, tokens: list[int], state: LayerState) -> tuple[list[torch.Tensor], tuple]:
+        """The per-layer genre biases for this step (layer 0's with the rows' voice context added)
+        and the context part of the new state (empty without a voice context)."""
+        if not self.voice_context:
+            return self.genre_gates, ()
+        raws, rows = advance_contexts(state[2], tokens)
+        summed = self.context_table.index_select(0, rows.view(-1)).view(len(tokens), -1, self.context_table.shape[1])
+        layer0 = self.genre_gates[0] + summed.sum(1) @ self.context_to_gates
+        return [layer0, *self.genre_gates[1:]], (raws,)
+
+    def _weights(self, genre_gates: list[torch.Tensor]) -> tuple:
         """The prepared weights, in the order the kernels take them after the state."""
         return (
             self.token_gates,
-            self.genre_gates,
+            genre_gates,
             self.mats,
             self.packed,
             self.spans,
@@ -251,12 +309,14 @@ class FastStepper(PlainStepper):
         """tokens (B,) -> logits (B, V) and the new state; call inside ``context()``."""
         if torch.is_tensor(tokens):
             tokens = tokens.tolist()
-        logits, hs, cs = self.kernels.network_step(self.cell, tokens, state[0], state[1], *self._weights())
-        return logits, (hs, cs)
+        genre_gates, context = self._advance(tokens, state)
+        logits, hs, cs = self.kernels.network_step(self.cell, tokens, state[0], state[1], *self._weights(genre_gates))
+        return logits, (hs, cs, *context)
 
     def step_ranked(self, tokens: list[int], state: LayerState, rank_args: tuple) -> tuple[tuple, LayerState]:
         """``step`` and ``draw.rank`` in one compiled call (``step_kernels.network_step_ranked``)."""
+        genre_gates, context = self._advance(tokens, state)
         ranked, hs, cs = self.kernels.network_step_ranked(
-            self.cell, tokens, state[0], state[1], *self._weights(), *rank_args
+            self.cell, tokens, state[0], state[1], *self._weights(genre_gates), *rank_args
         )
-        return ranked, (hs, cs)
+        return ranked, (hs, cs, *context)

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from ..model.config import ModelConfig
 from ..paths import DEFAULT_DATASET, user_models_dir
 
-MODEL_SIZES = ("n_layer", "n_hidden", "n_embd", "genre_dim", "dropout", "cell")  # fields that shape the network
+# the fields that shape the network
+MODEL_SIZES = ("n_layer", "n_hidden", "n_embd", "genre_dim", "dropout", "cell", "voice_context")
 
 
 @dataclass
@@ -25,6 +26,7 @@ class TrainConfig:
     genre_dim: int = ModelConfig.genre_dim
     dropout: float = ModelConfig.dropout
     cell: str = ModelConfig.cell
+    voice_context: bool = True  # new models read what each voice sings (models without it still load)
     batch_size: int = 32  # streams per process
     bptt: int = 128  # tokens per window
     lr: float = 3e-3
@@ -43,9 +45,8 @@ class TrainConfig:
 
     def model_config(self, vocab_size: int, n_genres: int):
         """The network's ModelConfig for this run."""
-        return ModelConfig(
-            vocab_size, n_genres, self.n_layer, self.n_hidden, self.n_embd, self.genre_dim, self.dropout, self.cell
-        )
+        sizes = {name: getattr(self, name) for name in MODEL_SIZES}
+        return ModelConfig(vocab_size, n_genres, **sizes)
 
 
 # What each flag of `musicgen train` does, for its --help (the default is added there).
@@ -58,6 +59,7 @@ FLAG_HELP = {
     "genre_dim": "size of the genre embedding (it seeds every layer's state and joins every step's input)",
     "dropout": "dropout between layers, 0..1",
     "cell": "recurrent cell: lstm, gru or rnn (the tanh RNN)",
+    "voice_context": "feed the network, at every token, each voice's latest pitches and the intervals between the voices (what a reader of the score so far sees)",
     "batch_size": "token streams trained side by side in each process",
     "bptt": "tokens per training window (truncated backpropagation through time)",
     "lr": "peak learning rate (AdamW)",

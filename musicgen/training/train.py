@@ -30,6 +30,7 @@ from ..model.network import GenreRNN
 from ..music.piece import MAX_VOICES
 from ..music.piece_shape import bar_counts
 from ..progress import Progress
+from ..tokens import voice_context
 from ..tokens.codec import PAD, VOICE, VOICE_RANGES, pitch_span, transpose_tokens, voice_spans
 from .config import TrainConfig
 from .dataset import Dataset, load_dataset
@@ -109,10 +110,14 @@ def balance_genres(dataset: Dataset, pieces: list[int], ranges, seed: int) -> tu
 
 
 class StreamBatcher:
-    """Yields (x, y, genre, reset) windows: x, y (B, T) int64; genre (B,); reset (B,) bool."""
+    """Yields (x, y, genre, reset, context) windows: x, y (B, T) int64; genre (B,); reset (B,) bool;
+    context (B, T, N_SLOTS) int64, each x token's voice context (``tokens.voice_context``), or None
+    when the network reads none."""
 
-    def __init__(self, dataset: Dataset, pieces: list[int], ranges, batch: int, bptt: int, seed: int):
-        self.dataset, self.batch, self.bptt = dataset, batch, bptt
+    def __init__(
+        self, dataset: Dataset, pieces: list[int], ranges, batch: int, bptt: int, seed: int, voice_context: bool = False
+    ):
+        self.dataset, self.batch, self.bptt, self.voice_context = dataset, batch, bptt, voice_context
         rng = random.Random(seed)
         order = list(range(len(pieces)))
         rng.shuffle(order)
@@ -138,8 +143,10 @@ class StreamBatcher:
 
     def __iter__(self):
         cursors = [(0, None, 0) for _ in range(self.batch)]  # (queue index, tokens, position)
+        contexts = [None] * self.batch  # per stream: its piece's voice context at every token
         for _ in range(self.steps):
             x = np.full((self.batch, self.bptt), PAD, dtype=np.int64)
+            context = np.zeros((self.batch, self.bptt, voice_context.N_SLOTS), dtype=np.int64)
             y = np.full((self.batch, self.bptt), IGNORE, dtype=np.int64)
             genre = np.zeros(self.batch, dtype=np.int64)
             reset = np.zeros(self.batch, dtype=bool)
@@ -150,15 +157,25 @@ class StreamBatcher:
                         q += 1
                     piece, shift = self.queues[b][q % len(self.queues[b])]
                     tokens = transpose_tokens(self.dataset.piece_tokens(piece), shift)
+                    if self.voice_context:
+                        contexts[b] = voice_context.sequence_features(tokens)[0]
                     pos = 0
                     reset[b] = True
                 piece, _ = self.queues[b][q % len(self.queues[b])]
                 chunk = tokens[pos : pos + self.bptt + 1]
                 x[b, : len(chunk) - 1] = chunk[:-1]
                 y[b, : len(chunk) - 1] = chunk[1:]
+                if self.voice_context:
+                    context[b, : len(chunk) - 1] = contexts[b][pos : pos + len(chunk) - 1]
                 genre[b] = int(self.dataset.genre[piece])
                 cursors[b] = (q, tokens, pos + self.bptt)
-            yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(genre), torch.from_numpy(reset)
+            yield (
+                torch.from_numpy(x),
+                torch.from_numpy(y),
+                torch.from_numpy(genre),
+                torch.from_numpy(reset),
+                torch.from_numpy(context) if self.voice_context else None,
+            )
 
 
 def _lr_at(step: int, total: int, config: TrainConfig) -> float:
@@ -190,6 +207,7 @@ def resume_config(config: TrainConfig, given: set[str]) -> tuple[TrainConfig, st
     except Exception as error:  # a damaged or foreign file: torch raises many kinds
         raise TrainingError(f"{ckpt_path}: not a readable musicgen checkpoint ({type(error).__name__})") from None
     sizes = {name: stored[name] for name in MODEL_SIZES if name in stored}
+    sizes.setdefault("voice_context", False)  # checkpoints from before the voice context had none
     for name, value in sizes.items():
         if name in given and getattr(config, name) != value:
             flag = "--" + name.replace("_", "-")
@@ -261,7 +279,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
     def batchers(e: int) -> StreamBatcher:
         seed = config.seed * 1000 + e * world + rank
         pieces, spans = balance_genres(dataset, mine, my_ranges, seed) if config.balance_genres else (mine, my_ranges)
-        return StreamBatcher(dataset, pieces, spans, config.batch_size, config.bptt, seed)
+        return StreamBatcher(dataset, pieces, spans, config.batch_size, config.bptt, seed, config.voice_context)
 
     steps_per_epoch = batchers(0).steps
     if distributed:
@@ -308,7 +326,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
         skip = step - epoch * steps_per_epoch  # >0 only when resuming mid-epoch
         batcher = batchers(epoch)
         batcher.steps = steps_per_epoch  # every epoch and every rank runs exactly this many steps
-        for i, (x, y, genre, reset) in enumerate(batcher):
+        for i, (x, y, genre, reset, context) in enumerate(batcher):
             if i >= steps_per_epoch:
                 break
             if i < skip:
@@ -322,7 +340,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
             for group in optimizer.param_groups:
                 group["lr"] = _lr_at(step, total_steps, config)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-                logits, new_state = model(x, genre, state)
+                logits, new_state = model(x, genre, state, context)
             loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=IGNORE)
             if not torch.isfinite(loss):
                 raise TrainingError(

@@ -1,0 +1,108 @@
+"""The voice context: what each voice sings, read from the tokens, fed to the network."""
+
+from __future__ import annotations
+
+import torch
+
+from musicgen.model.config import ModelConfig
+from musicgen.model.network import GenreRNN
+from musicgen.music.piece import Note, make_piece
+from musicgen.sampling.fast_step import FastStepper, PlainStepper
+from musicgen.tokens import voice_context
+from musicgen.tokens.codec import DUR, PITCH, SHIFT, VOCAB_SIZE, piece_to_tokens
+
+
+def chorale_bars():
+    """Two four-voice chords a half note apart: C major (C5 G4 E4 C3) to G major (D5 G4 D4 G2)."""
+    notes = [(0, 72, 8, 0), (0, 67, 8, 1), (0, 64, 8, 2), (0, 48, 8, 3)]
+    notes += [(8, 74, 8, 0), (8, 67, 8, 1), (8, 62, 8, 2), (8, 43, 8, 3)]
+    return make_piece(notes, [0, 16])
+
+
+def raw_after(tokens):
+    return voice_context.sequence_features(tokens)[1]
+
+
+def up_to_last_note(tokens):
+    """Tokens up to the last note's DUR (before the clock moves on to the final bar line)."""
+    last = max(i for i, token in enumerate(tokens) if token in DUR)
+    return tokens[: last + 1]
+
+
+def test_each_voice_keeps_its_latest_pitch_the_one_before_and_whether_it_just_started():
+    raw = raw_after(up_to_last_note(piece_to_tokens(chorale_bars())))
+    index = lambda pitch: pitch - PITCH.min + 1  # noqa: E731
+    assert raw[voice_context.LATEST : voice_context.LATEST + 4] == [index(p) for p in (74, 67, 62, 43)]
+    assert raw[voice_context.BEFORE : voice_context.BEFORE + 4] == [index(p) for p in (72, 67, 64, 48)]
+    # the alto repeated its G at the second onset: it started again, so all four flags are set
+    assert raw[voice_context.FLAGS : voice_context.FLAGS + 4] == [1, 1, 1, 1]
+    # the clock moves on to the final bar line: a new onset where no voice has started yet
+    assert raw_after(piece_to_tokens(chorale_bars()))[voice_context.FLAGS : voice_context.FLAGS + 4] == [0] * 4
+
+
+def test_the_pair_slots_show_the_intervals_before_the_onset_and_now():
+    rows = voice_context.features(raw_after(up_to_last_note(piece_to_tokens(chorale_bars()))))
+    soprano_bass = voice_context.PAIRS.index((0, 3))
+    row = rows[2 * 4 + soprano_bass] - voice_context.SLOT_OFFSETS[2 * 4 + soprano_bass]
+    before, now = divmod(row, voice_context.INTERVALS)
+    assert (before, now) == ((72 - 48) % 12, (74 - 43) % 12)  # an octave, then a fifth
+    assert all(0 <= r < voice_context.TABLE_SIZE for r in rows)
+
+
+def test_a_one_line_tune_is_voice_zero_and_a_shift_clears_the_onset_flags():
+    tune = make_piece([(0, 60, 4, 0), (4, 62, 4, 0)], [0])
+    raw = raw_after(up_to_last_note(piece_to_tokens(tune)))
+    assert raw[voice_context.LATEST] == 62 - PITCH.min + 1
+    assert raw[voice_context.BEFORE] == 60 - PITCH.min + 1
+    assert raw[voice_context.LATEST + 1 : voice_context.LATEST + 4] == [0, 0, 0]
+    assert raw[voice_context.FLAGS] == 1
+    voice_context.advance(raw, SHIFT.token(2))
+    assert raw[voice_context.FLAGS] == 0 and raw[voice_context.LATEST] == 62 - PITCH.min + 1
+    assert voice_context.features(voice_context.fresh())[:4] == list(voice_context.SLOT_OFFSETS[:4])
+
+
+def context_network(cell="lstm"):
+    torch.manual_seed(3)
+    config = ModelConfig(VOCAB_SIZE, 2, n_layer=2, n_hidden=24, n_embd=12, genre_dim=4, cell=cell, voice_context=True)
+    return GenreRNN(config).eval()
+
+
+def test_the_context_changes_what_the_network_predicts():
+    model = context_network()
+    tokens = torch.tensor([piece_to_tokens(chorale_bars())])
+    with torch.no_grad():
+        with_context = model(tokens, torch.tensor([0]))[0]
+        blank = torch.full(tokens.shape + (voice_context.N_SLOTS,), 0, dtype=torch.long)
+        without = model(tokens, torch.tensor([0]), None, blank + torch.tensor(voice_context.SLOT_OFFSETS))[0]
+    assert not torch.allclose(with_context, without)
+
+
+def test_the_steppers_follow_the_whole_sequence_pass_token_by_token():
+    model = context_network()
+    tokens = piece_to_tokens(chorale_bars())
+    weights = torch.tensor([[1.0, 0.0]])
+    with torch.no_grad():
+        expected = model(torch.tensor([tokens]), weights)[0][0]  # (T, V)
+    for stepper in (PlainStepper(model), FastStepper(model)):
+        with stepper.context():
+            stepper.set_genre(weights)
+            state = stepper.warm(torch.tensor([tokens[:3]]), weights, stepper.start(weights))
+            for t in range(3, len(tokens)):
+                logits, state = stepper.step([tokens[t]], state)
+                assert torch.allclose(logits[0], expected[t], atol=1e-4), (type(stepper).__name__, t)
+
+
+def test_rows_moved_between_batches_keep_their_own_context():
+    model = context_network()
+    stepper = FastStepper(model)
+    tokens = piece_to_tokens(chorale_bars())
+    weights = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    with stepper.context():
+        stepper.set_genre(weights)
+        state = stepper.start(weights)
+        for t in range(len(tokens)):
+            _, state = stepper.step([tokens[t], tokens[min(t, 5)]], state)
+        second = stepper.select(state, torch.tensor([1]))
+        joined = stepper.concat([second, stepper.select(state, torch.tensor([0]))])
+    assert joined[2][1].tolist() == raw_after(tokens)
+    assert joined[2][0].tolist() == raw_after(tokens[:6] + [tokens[5]] * (len(tokens) - 6))

@@ -6,7 +6,7 @@ import torch
 
 from musicgen.model.config import ModelConfig
 from musicgen.model.network import GenreRNN
-from musicgen.music.piece import Note, make_piece
+from musicgen.music.piece import make_piece
 from musicgen.sampling.fast_step import FastStepper, PlainStepper
 from musicgen.tokens import voice_context
 from musicgen.tokens.codec import DUR, PITCH, SHIFT, VOCAB_SIZE, piece_to_tokens

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..tokens import voice_context
 from ..files.writing import atomic_write_bytes
 from ..model.model_files import LoadedModel, model_file
 from ..progress import Progress
@@ -51,9 +52,12 @@ def nats_under_every_genre(model, dataset: Dataset, batch: list[int], n_genres: 
     """Total NLL in nats of each piece's ``tokens[1:]`` under each genre's conditioning; (B, G)."""
     model.eval()
     x, y = next_token_batch(dataset, batch)
+    context = None  # a voice context is read once per piece, not once per genre
+    if model.config.voice_context:
+        context = torch.from_numpy(voice_context.batch_features(x.numpy())[0]).repeat_interleave(n_genres, 0)
     x, y = x.repeat_interleave(n_genres, 0), y.repeat_interleave(n_genres, 0)  # (B*G, T): piece-major
     genre = torch.arange(n_genres).repeat(len(batch))  # (B*G,)
-    logits, _ = model(x, genre)  # (B*G, T, V)
+    logits, _ = model(x, genre, None, context)  # (B*G, T, V)
     nats = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=IGNORE, reduction="none").sum(1)
     return nats.view(len(batch), n_genres).double().numpy()
 

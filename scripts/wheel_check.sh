@@ -3,9 +3,10 @@
 # virtual environment of its own): build the wheel, install it into a fresh virtual environment with
 # pip alone (no Debian step, no checkout on the path), then from another folder list the models,
 # compose a jig with `musicgen generate`, open the app offscreen until the shipped model has loaded,
-# and start and stop `musicgen-gui` itself, with $HOME a scratch folder (the platformdirs defaults).
+# start and stop `musicgen-gui` itself and add its menu entry, with $HOME a scratch folder (the
+# platformdirs defaults).
 # The wheel is built by pip with the .venv of scripts/setup.sh ($BUILD_PYTHON: any Python with pip);
-# pip's cache (filled by setup.sh) makes the install quick. Prints its timings.
+# pip's cache (filled by setup.sh's install) spares the downloads. Prints its timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -65,10 +66,11 @@ print("wheel check: the app's model", *outcome or ["did not load in time"], flus
 os._exit(0 if outcome == ["loaded"] else 1)
 EOF
 
-# The installed command itself: it must start, and quit cleanly (status 0) on SIGTERM.
+# The installed command itself: it must start, and quit cleanly (status 0, settings saved) on SIGTERM.
+rm -f "$HOME/.config/musicgen/musicgen-gui.conf"
 "$bin/musicgen-gui" &
 app=$!
-sleep 5
+sleep 8
 kill -TERM "$app" 2>/dev/null || true
 status=0
 wait "$app" || status=$?
@@ -78,6 +80,11 @@ if [ "$status" != 0 ]; then
 fi
 test -f "$HOME/.config/musicgen/musicgen-gui.conf" || {
   echo "wheel check: musicgen-gui saved no settings in ~/.config/musicgen" >&2
+  exit 1
+}
+"$bin/musicgen-gui" --install-desktop-entry >/dev/null
+grep -qx "Exec=$bin/musicgen-gui" "$HOME/.local/share/applications/musicgen.desktop" || {
+  echo "wheel check: the menu entry does not run $bin/musicgen-gui" >&2
   exit 1
 }
 echo "wheel check: passed in $((SECONDS - began)) s"

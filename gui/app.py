@@ -59,6 +59,25 @@ def create_application(argv: list[str]):
     return app
 
 
+def open_settings():
+    """The app's settings: an INI file in the user settings folder (``musicgen.paths.settings_file``:
+    ``~/.config/musicgen/musicgen-gui.conf`` on Linux, the file Qt used before). Where Qt kept them
+    elsewhere (the registry on Windows, a plist on macOS) they are copied over the first time."""
+    from PySide6.QtCore import QSettings
+
+    from musicgen.paths import settings_file
+
+    path = settings_file()
+    settings = QSettings(str(path), QSettings.IniFormat)
+    if not path.exists():
+        earlier = QSettings(QSettings.NativeFormat, QSettings.UserScope, ORGANISATION, APPLICATION)
+        if os.path.abspath(earlier.fileName()) != os.path.abspath(path):
+            for key in earlier.allKeys():
+                settings.setValue(key, earlier.value(key))
+            settings.sync()
+    return settings
+
+
 def quit_on_signals(app) -> None:
     """Close the app's windows and quit on SIGINT or SIGTERM.
 
@@ -103,11 +122,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     app = create_application(sys.argv[:1])
     quit_on_signals(app)  # before the window makes its temporary folder
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QTimer
 
     from .main_window import MainWindow
 
-    window = MainWindow(QSettings(ORGANISATION, APPLICATION), model_name=args.model)
+    window = MainWindow(open_settings(), model_name=args.model)
     window.show()
     QTimer.singleShot(0, window.start)  # after the first paint
     status = app.exec()

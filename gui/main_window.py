@@ -8,14 +8,17 @@ long titles are shortened with "…".
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import weakref
 from pathlib import Path
 
-from PySide6.QtCore import QDeadlineTimer, QSettings, QStandardPaths, QThread, Signal
+from PySide6.QtCore import QDeadlineTimer, QSettings, QThread, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
+
+from musicgen.paths import TAKES_FOLDER, settings_file, takes_dir
 
 from . import jobs, window_layout, window_menus
 from .file_actions import FileActions, midi_paths_in
@@ -29,14 +32,17 @@ from .workers import JobReport, JobWorker, outlive, start_in_thread
 
 COMPACT_WIDTH = 1100  # px: narrower windows show one side panel at a time
 CLOSE_DEADLINE_MS = 1_000  # closing waits this long for background jobs, then quits without them
-TAKES_FOLDER = "takes"
 
 
 def takes_folder(settings: QSettings) -> Path:
-    """Where takes are kept: next to an INI settings file (tests, screenshots), else the user data folder."""
+    """Where takes are kept: next to a settings file of its own (tests, screenshots), else in the user data
+    folder (``musicgen.paths.takes_dir``: ``~/.local/share/musicgen/takes`` on Linux), as for the app's
+    settings (``gui.app.open_settings``)."""
     if settings.format() == QSettings.IniFormat:
-        return Path(settings.fileName()).parent / TAKES_FOLDER
-    return Path(QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)) / TAKES_FOLDER
+        own = os.path.abspath(settings.fileName())
+        if own != os.path.abspath(settings_file()):
+            return Path(own).parent / TAKES_FOLDER
+    return takes_dir()
 
 
 class MainWindow(QMainWindow):

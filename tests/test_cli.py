@@ -463,6 +463,9 @@ def test_default_model_is_found_after_a_non_editable_install(tmp_path):
     for path in (REPO / "models").iterdir():
         if path.suffix in (".py", ".json", ".safetensors"):
             shutil.copy(path, source / "models" / path.name)
+    (source / "data" / "corpus").mkdir(parents=True)
+    for name in ("dataset.json", "dataset.npz"):
+        shutil.copy(REPO / "data" / "corpus" / name, source / "data" / "corpus" / name)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, source / name)
     target = tmp_path / "site"
@@ -486,6 +489,7 @@ def test_default_model_is_found_after_a_non_editable_install(tmp_path):
     )
     shipped = sorted(p.name for p in (target / "musicgen_models").iterdir())
     assert "musicgen-default.json" in shipped and "musicgen-default.safetensors" in shipped
+    assert sorted(p.name for p in (target / "musicgen_corpus").iterdir()) == ["dataset.json", "dataset.npz"]
     env = {**os.environ, "PYTHONPATH": str(target), "XDG_DATA_HOME": str(tmp_path / "xdg")}
     env.pop("MUSICGEN_MODELS", None)
     found = subprocess.run(

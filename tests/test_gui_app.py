@@ -29,12 +29,12 @@ QUIT_S = 2.0  # closing the window returns within this, whatever is running
 # read (while the model may still be loading in its worker), then quits as main() does.
 PAINT_AND_QUIT = """
 import os, sys
-from PySide6.QtCore import QSettings, QTimer
-from gui.app import APPLICATION, ORGANISATION, create_application
+from PySide6.QtCore import QTimer
+from gui.app import create_application, open_settings
 from gui.main_window import MainWindow
 
 app = create_application(sys.argv[:1])
-window = MainWindow(QSettings(ORGANISATION, APPLICATION), model_name=sys.argv[1], has_audio_device=False)
+window = MainWindow(open_settings(), model_name=sys.argv[1], has_audio_device=False)
 window.show()
 painted = []
 

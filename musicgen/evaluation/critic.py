@@ -19,7 +19,6 @@ on first use (about 15 s for the committed corpus on one core).
 from __future__ import annotations
 
 import json
-import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -259,9 +258,11 @@ def train_critic(dataset, listening: bool = True) -> StyleCritic:
 
 
 def critic_cache_dir() -> Path:
-    """The user cache folder for critics: ``$XDG_CACHE_HOME/musicgen`` or ``~/.cache/musicgen``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "musicgen"
+    """The user cache folder for critics (``paths.user_cache_dir``: ``$XDG_CACHE_HOME/musicgen``, else the
+    platform's, e.g. ``~/.cache/musicgen``)."""
+    from ..paths import user_cache_dir
+
+    return user_cache_dir()
 
 
 def critic_cache_path(dataset, listening: bool = True) -> Path:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import heapq
 import json
 import math
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..music.piece import Note, Piece
-from ..paths import DEFAULT_DATASET, PACKAGE_ROOT
+from ..paths import DEFAULT_DATASET, PACKAGE_ROOT, user_cache_dir
 
 INDEX_VERSION = 2  # (2: rhythm as ratios of onset gaps) bump when the melody, the symbols or the file layout change
 SEPARATOR = 0  # symbol id between training pieces; queries never hold it, so no match spans two pieces
@@ -272,9 +271,9 @@ def build_index(dataset, dataset_path: str = "") -> OriginalityIndex:
 
 
 def cache_dir() -> Path:
-    """The user cache folder: ``$XDG_CACHE_HOME/musicgen``, else ``~/.cache/musicgen``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "musicgen"
+    """The user cache folder (``paths.user_cache_dir``: ``$XDG_CACHE_HOME/musicgen``, else the platform's,
+    e.g. ``~/.cache/musicgen``)."""
+    return user_cache_dir()
 
 
 def cache_path(fingerprint: str) -> Path:
@@ -289,14 +288,27 @@ def _model_dataset(loaded_model) -> tuple[Path, str | None]:
     if not trained_on.get("path"):
         raise ValueError(f"model {card.get('name', '?')}: its card does not say which dataset it was trained on")
     recorded = Path(trained_on["path"])
+    fingerprint = trained_on.get("fingerprint")
     candidates = [recorded] if recorded.is_absolute() else [Path.cwd() / recorded, PACKAGE_ROOT / recorded]
     for candidate in candidates:
         if (candidate / "dataset.json").is_file():
-            return candidate, trained_on.get("fingerprint")
+            return candidate, fingerprint
+    if fingerprint and _fingerprint_of(DEFAULT_DATASET) == fingerprint:
+        return DEFAULT_DATASET, fingerprint  # trained elsewhere on the committed corpus (a wheel carries it)
     raise ValueError(
         f"model {card.get('name', '?')} was trained on {recorded}, which is not on this machine; "
         "give the dataset folder"
     )
+
+
+def _fingerprint_of(folder: Path) -> str | None:
+    """The fingerprint of the dataset in ``folder``, or None when there is none (or it cannot be read)."""
+    from ..training.dataset import load_dataset
+
+    try:
+        return load_dataset(folder).fingerprint if (folder / "dataset.json").is_file() else None
+    except ValueError:
+        return None
 
 
 def load_index(loaded_model=None, dataset_path=None) -> OriginalityIndex:

@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from ..files.writing import atomic_write_bytes
 from ..genres import Genre, genre_from_dict, genre_to_dict
-from ..paths import DEFAULT_MODEL, REPO_MODELS, user_models_dir
+from ..paths import DEFAULT_MODEL, IN_CHECKOUT, REPO_MODELS, installed_package_dir, legacy_models_dirs, user_models_dir
 from ..tokens.codec import codec_mismatch, codec_params
 from .card import check_card_fields
 from .network import GenreRNN, ModelConfig
@@ -39,17 +39,8 @@ def model_file(path, suffix: str) -> Path:
     return path.with_name(path.name + suffix)
 
 
-def _packaged_models() -> Path:
-    """Where ``pip install .`` put the shipped models (the ``musicgen_models`` package)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("musicgen_models")
-    if spec is None or not spec.submodule_search_locations:
-        return REPO_MODELS
-    return Path(list(spec.submodule_search_locations)[0])
-
-
-PACKAGED_MODELS = _packaged_models()
+# where a wheel (``pipx install .``, ``pip install .``) put the shipped models: the package musicgen_models
+PACKAGED_MODELS = installed_package_dir("musicgen_models") or REPO_MODELS
 DATA_LICENCE = (
     "Trained on the music21 corpus. Some of its encodings (notably parts of the Essen folk song "
     "collection and other contributed files) are licensed for non-commercial research use only; "
@@ -77,11 +68,13 @@ class LoadedModel:
 
 
 def search_path() -> list[Path]:
-    """Folders searched for models, in order: $MUSICGEN_MODELS, user folder, repo/package models."""
+    """Folders searched for models, in order: $MUSICGEN_MODELS, the user's model folder (then where earlier
+    versions kept it), the checkout's and the installed shipped models."""
     folders = []
     if os.environ.get("MUSICGEN_MODELS"):
         folders.extend(Path(p) for p in os.environ["MUSICGEN_MODELS"].split(os.pathsep) if p)
-    folders.extend([user_models_dir(), REPO_MODELS, PACKAGED_MODELS])
+    folders.extend([user_models_dir(), *legacy_models_dirs()])
+    folders.extend([REPO_MODELS, PACKAGED_MODELS] if IN_CHECKOUT else [PACKAGED_MODELS])
     unique = []
     for folder in folders:  # an editable install has REPO_MODELS == PACKAGED_MODELS
         if folder not in unique:

@@ -58,7 +58,7 @@ from .request import (
     weights_text,
     with_genre_defaults,
 )
-from .token_draw import kept_tokens, pick, rank_chords_and_temperatures
+from .token_draw import PickSettings, RankSettings, kept_tokens, pick, rank_settings
 
 PRIMER_MAX_TOKENS = 1500  # the primer's last tokens warm the state (its notes are all kept)
 PRECISIONS = ("int8", "fp32")
@@ -180,29 +180,31 @@ class Generator:
             self._bias[key] = row
         return row
 
-    def _draw_args(self, rows: list[PieceState], partners: list[int], strengths: list[float]) -> tuple[tuple, tuple]:
-        """What the draw needs besides the logits (``musicgen.sampling.token_draw``): for ``rank`` the masks,
-        guidance, chords downwards and temperature; for ``pick`` top-k, top-p and a uniform
-        number per row (-1 where the next token is forced)."""
-        top_ks, top_ps = [row.request.top_k for row in rows], [row.request.top_p for row in rows]
-        rank_args = (
-            [self._mask(row.mask_key()) for row in rows],
-            partners,
-            [0.0 if rows[i].in_ending else w for i, w in zip(partners, strengths)],  # no guidance in the final bar
-            *rank_chords_and_temperatures(
-                [row.follower.chord_low for row in rows], PITCH.stop, [row.request.temperature for row in rows]
-            ),
-            kept_tokens(top_ks, top_ps, PARTIAL_SORT, VOCAB_SIZE),
+    def _draw_settings(self, rows: list[PieceState], partners: list[int]) -> tuple[RankSettings, PickSettings]:
+        """What the draw needs besides the logits (``token_draw``), from each row's
+        ``SamplingSettings`` and position: for ``rank`` the masks, guidance (none in the final bar),
+        chords downwards and temperature; for ``pick`` top-k, top-p and a uniform number per row
+        (-1 where the next token is forced)."""
+        settings = [row.sampling for row in rows]
+        top_ks, top_ps = [s.top_k for s in settings], [s.top_p for s in settings]
+        ranking = rank_settings(
+            masks=[self._mask(row.mask_key()) for row in rows],
+            partners=partners,
+            scales=[0.0 if rows[i].in_ending else settings[i].style_strength for i in partners],
+            chord_lows=[row.follower.chord_low for row in rows],
+            pitch_stop=PITCH.stop,
+            temperatures=[s.temperature for s in settings],
+            partial_sort=kept_tokens(top_ks, top_ps, PARTIAL_SORT, VOCAB_SIZE),
         )
-        pick_args = (top_ks, top_ps, [row.uniform() if row.needs_sample else -1.0 for row in rows])
-        return rank_args, pick_args
+        picking = PickSettings(top_ks, top_ps, [row.uniform() if row.needs_sample else -1.0 for row in rows])
+        return ranking, picking
 
-    def _layout(self, rows: list[PieceState]) -> tuple[torch.Tensor, list[int], list[float]]:
+    def _layout(self, rows: list[PieceState]) -> tuple[torch.Tensor, list[int]]:
         """Batch layout: the rows, then one companion per row with style strength. Returns the
-        genre weights (B', G), the row position of each companion and its strength."""
+        genre weights (B', G) and the row position of each companion."""
         partners = [i for i, row in enumerate(rows) if row.companion]
         weights = [row.weights() for row in rows] + [self.even_weights] * len(partners)
-        return torch.stack(weights), partners, [rows[i].request.style_strength for i in partners]
+        return torch.stack(weights), partners
 
     def _keep_or_restore(self, state, active: list[PieceState], partners: list[int]):
         """Keep the network state of rows that just wrote LAST_BAR; restore it for rows whose
@@ -236,16 +238,16 @@ class Generator:
                 states.append(state)
             state = stepper.concat(states)
         active = list(rows)
-        weights, partners, strengths = self._layout(active)
+        weights, partners = self._layout(active)
         while active:
             with stepper.context():
                 # Set again after every pause: another iterator may have used the engine meanwhile.
                 stepper.set_genre(weights)
                 for _ in range(PROGRESS_EVERY):
                     fed = [row.tokens[-1] for row in active]
-                    rank_args, pick_args = self._draw_args(active, partners, strengths)
-                    ranked, state = stepper.step_ranked(fed + [fed[i] for i in partners], state, rank_args)
-                    sampled = pick(ranked, *pick_args)
+                    ranking, picking = self._draw_settings(active, partners)
+                    ranked, state = stepper.step_ranked(fed + [fed[i] for i in partners], state, ranking)
+                    sampled = pick(ranked, picking)
                     genre_moved = False
                     for row, token in zip(active, sampled):
                         genre_moved |= row.advance(None if token < 0 else token)
@@ -259,7 +261,7 @@ class Generator:
                         state = stepper.select(state, torch.tensor(keep + keep_partners))
                         genre_moved = True
                     if genre_moved:
-                        weights, partners, strengths = self._layout(active)
+                        weights, partners = self._layout(active)
                         stepper.set_genre(weights)
             yield
 

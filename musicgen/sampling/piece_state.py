@@ -33,7 +33,7 @@ from ..tokens.codec import (
 )
 from ..tokens.grammar import AFTER_PITCH, AFTER_VOICE, ALL_VOICES, Follower, MaskKey, allowed
 from .kept_notes import KeptNotes
-from .request import GenerationRequest, Plan
+from .request import GenerationRequest, Plan, SamplingSettings
 
 MAX_GAP = 4 * MAX_SHIFT  # steps (four whole notes) without a new note before a note must come ...
 GAP_BARS = 2  # ... or two bars of the metre, whichever is shorter
@@ -105,6 +105,7 @@ class PieceState:
         pickup: int | None = None,
     ):
         self.request, self.plan = request, plan
+        self.sampling = SamplingSettings.of(request)  # how its tokens are drawn
         self.generator = torch.Generator().manual_seed(request.seed)
         self._uniforms: list[float] = []
         self.blend, self.end_blend = blend, end_blend
@@ -130,7 +131,7 @@ class PieceState:
         self.closing = False  # at a closing bar line, waiting for the EOS decision
         self.stop_reason = ""
         self.morph = 0.0  # 0 = start blend, 1 = end blend
-        self.companion = request.style_strength > 0
+        self.companion = self.sampling.style_strength > 0
         # A passage inside a piece (regenerate): it stops at the bar line after its last bar, with
         # no ending, and marks the strain ends the piece had there (bar numbers of the passage).
         self.open_end, self.strain_ends = open_end, strain_ends

@@ -81,6 +81,25 @@ class GenerationRequest:
 
 
 @dataclass(frozen=True)
+class SamplingSettings:
+    """How a piece's tokens are drawn, as one typed value: built once from a request whose genre
+    defaults are filled in (``with_genre_defaults``), kept by the piece's sampling row and passed on
+    whole to the draw (``token_draw.RankSettings`` and ``PickSettings``, per step for the batch)."""
+
+    temperature: float
+    top_k: int  # 0 = off
+    top_p: float  # 1.0 = off
+    style_strength: float  # genre guidance W; 0 = no style companion
+
+    @classmethod
+    def of(cls, request: GenerationRequest) -> SamplingSettings:
+        """The settings of a resolved request (ValueError when top-p or style strength is still open)."""
+        if request.top_p is None or request.style_strength is None:
+            raise ValueError("top-p and style strength are open: resolve the request (with_genre_defaults) first")
+        return cls(float(request.temperature), int(request.top_k), float(request.top_p), float(request.style_strength))
+
+
+@dataclass(frozen=True)
 class Plan:
     """A request's length and form made concrete: ``parts`` letters, ``part_bars`` bars each."""
 

@@ -34,6 +34,7 @@ from torch import Tensor
 from .token_draw import RankSettings, rank
 
 Packed = torch.classes.quantized.LinearPackedParamsBase
+StepResult = Tuple[Tensor, List[Tensor], List[Tensor]]  # logits (B, V), then per layer the new h and c (B, H)
 
 
 class StepWeights(NamedTuple):
@@ -81,9 +82,7 @@ def fused_preactivation(layer: int, tokens: List[int], x: Tensor, hs: List[Tenso
     return linear(torch.cat([x, hs[layer]], 1), layer, w) + w.genre_gates[layer]
 
 
-def lstm_step(
-    tokens: List[int], hs: List[Tensor], cs: List[Tensor], w: StepWeights
-) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
+def lstm_step(tokens: List[int], hs: List[Tensor], cs: List[Tensor], w: StepWeights) -> StepResult:
     """tokens (B) -> logits (B, V), new hs and cs (each a list of (B, H))."""
     H = hs[0].size(1)
     new_h: List[Tensor] = []
@@ -100,9 +99,7 @@ def lstm_step(
     return logits, new_h, new_c
 
 
-def rnn_step(
-    tokens: List[int], hs: List[Tensor], cs: List[Tensor], w: StepWeights
-) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
+def rnn_step(tokens: List[int], hs: List[Tensor], cs: List[Tensor], w: StepWeights) -> StepResult:
     """The tanh RNN: h' = tanh(W_x x + W_h h + b); ``cs`` passes through unchanged."""
     new_h: List[Tensor] = []
     x = hs[0]
@@ -113,9 +110,7 @@ def rnn_step(
     return logits, new_h, cs
 
 
-def gru_step(
-    tokens: List[int], hs: List[Tensor], cs: List[Tensor], w: StepWeights
-) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
+def gru_step(tokens: List[int], hs: List[Tensor], cs: List[Tensor], w: StepWeights) -> StepResult:
     """The GRU: r, z = sigmoid(...), n = tanh(x part + r * (W_hn h + b_hn)), h' = n + z (h - n)."""
     H = hs[0].size(1)
     new_h: List[Tensor] = []
@@ -136,9 +131,7 @@ def gru_step(
     return logits, new_h, cs
 
 
-def network_step(
-    cell: str, tokens: List[int], hs: List[Tensor], cs: List[Tensor], w: StepWeights
-) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
+def network_step(cell: str, tokens: List[int], hs: List[Tensor], cs: List[Tensor], w: StepWeights) -> StepResult:
     """The step of ``cell`` ("lstm", "gru" or "rnn"): tokens (B) -> logits (B, V), hs, cs."""
     if cell == "lstm":
         return lstm_step(tokens, hs, cs, w)

@@ -38,7 +38,7 @@ from typing import Iterator
 import torch
 
 from ..files.midi import midi_to_piece
-from ..genres import Genre
+from ..genres import Genre, main_genre, weights_text
 from ..model.model_files import LoadedModel
 from ..music.keys import estimate_key, key_name, transpose_to_key
 from ..music.meter import DANCE_METERS, Meter, bar_steps, meter_text, parse_meter
@@ -49,15 +49,7 @@ from ..tokens.codec import BOS, PITCH, VOCAB_SIZE, meter_token, tokens_to_piece
 from ..tokens.grammar import MaskKey, allowed
 from .fast_step import FastStepper, PlainStepper
 from .piece_state import PieceState, primer_prefix
-from .request import (
-    GeneratedPiece,
-    GenerationRequest,
-    main_genre,
-    parse_genre_spec,
-    plan_request,
-    weights_text,
-    with_genre_defaults,
-)
+from .request import CheckedRequest, GeneratedPiece, GenerationRequest, check_request, plan_request
 from .token_draw import PickSettings, RankSettings, kept_tokens, pick, rank_settings
 
 PRIMER_MAX_TOKENS = 1500  # the primer's last tokens warm the state (its notes are all kept)
@@ -129,16 +121,18 @@ class Generator:
             raise ValueError(f"this model never saw metre {meter_text(meter)}; it knows {', '.join(known)}")
         return meter
 
-    def with_genre_defaults(self, request: GenerationRequest) -> GenerationRequest:
-        """``request.with_genre_defaults`` for this model's genres: style strength and top-p left
-        open (None) become the main genre's (from the model card)."""
-        return with_genre_defaults(request, self.genres)
+    def check(self, request: GenerationRequest | CheckedRequest) -> CheckedRequest:
+        """``request.check_request`` for this model's genres: the request checked once, its genres
+        parsed, style strength and top-p left open (None) the main genre's (from the model card)."""
+        return check_request(request, self.genres)
 
-    def _make_row(self, request: GenerationRequest) -> PieceState:
-        request = self.with_genre_defaults(request)
-        start = parse_genre_spec(request.genre, self.genre_keys)
-        end = parse_genre_spec(request.morph_to, self.genre_keys) if request.morph_to is not None else None
-        genre = self.genres[self.genre_keys.index(main_genre(start, self.genre_keys))]
+    def with_genre_defaults(self, request: GenerationRequest) -> GenerationRequest:
+        """The request with style strength and top-p left open (None) the main genre's (``check``)."""
+        return self.check(request).request
+
+    def _make_row(self, request: GenerationRequest | CheckedRequest) -> PieceState:
+        checked = self.check(request)
+        request, genre = checked.request, checked.main
         tempo = float(request.tempo if request.tempo is not None else genre.tempo)
         meter = self._meter_for(request, genre.key)
         prefix = [BOS, meter_token(meter)]
@@ -156,8 +150,8 @@ class Generator:
         return PieceState(
             request,
             plan,
-            start,
-            end,
+            checked.blend.weights,
+            checked.morph_to.weights if checked.morph_to is not None else None,
             self.genre_keys,
             tempo,
             prefix,
@@ -278,6 +272,7 @@ class Generator:
         for index, (step, _) in enumerate(row.part_starts[: plan.bars // plan.part_bars]):
             stop = row.part_starts[index + 1][0] if index + 1 < len(row.part_starts) else row.follower.clock
             parts.append({"label": plan.parts[index], "start": step, "end": stop})
+        main = self.genres[self.genre_keys.index(main_genre(row.blend, self.genre_keys))]
         meta = {"model": self.loaded.name, "genre": weights_text(row.blend), "form": plan.form, "parts": parts}
         piece = make_piece(notes, piece.bars, primer_end, meta, piece.meters, piece.last_bars)
         transpose, detected, result = 0, None, None
@@ -285,12 +280,11 @@ class Generator:
         if key is None and row.kept is None and not row.primed:
             # a key the style's real pieces are in, with their odds (not where the network wandered);
             # a harmonised melody or a continued primer stays in its own key
-            counts = self.genre_keys_counts.get(main_genre(row.blend, self.genre_keys), {})
+            counts = self.genre_keys_counts.get(main.key, {})
             detected = estimate_key(piece)
             key = draw_key(counts, detected[1], request.seed)
         if key is not None:
             piece, transpose, detected, result = transpose_to_key(piece, key, detected)
-        main = self.genres[self.genre_keys.index(main_genre(row.blend, self.genre_keys))]
         return GeneratedPiece(
             piece=piece,
             request=request,
@@ -317,7 +311,7 @@ class Generator:
             precision=self.precision,
         )
 
-    def generate(self, request: GenerationRequest) -> Iterator:
+    def generate(self, request: GenerationRequest | CheckedRequest) -> Iterator:
         """Sample one piece, yielding ``Progress`` in bars; returns the ``GeneratedPiece``
         (the generator's return value; ``run_job`` and the GUI worker deliver it).
 
@@ -350,7 +344,7 @@ class Generator:
         seconds = time.perf_counter() - began
         return [self._finish(row, seconds) for row in rows]
 
-    def generate_batch(self, requests: list[GenerationRequest]) -> list[GeneratedPiece]:
+    def generate_batch(self, requests: list[GenerationRequest | CheckedRequest]) -> list[GeneratedPiece]:
         """Sample several pieces in one batched pass (one step for all rows per token), in request order."""
         began = time.perf_counter()
         rows = []
@@ -367,7 +361,7 @@ class Generator:
         return [self._finish(row, seconds) for row in rows]
 
 
-def generate_piece(generator: Generator, request: GenerationRequest) -> GeneratedPiece:
+def generate_piece(generator: Generator, request: GenerationRequest | CheckedRequest) -> GeneratedPiece:
     """Run ``generator.generate`` to the end and return its piece (no progress shown)."""
     result = None
     for progress in generator.generate(request):

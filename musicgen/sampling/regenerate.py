@@ -28,15 +28,8 @@ from ..training.nll import IGNORE, padded_next_token_batch, scored_nll
 from .generate import Generator
 from .kept_notes import KeptNotes
 from .piece_state import PieceState
-from .request import (
-    GeneratedPiece,
-    GenerationRequest,
-    Plan,
-    event_cap,
-    main_genre,
-    parse_genre_spec,
-    weights_text,
-)
+from ..genres import main_genre, parse_genre_spec, weights_text
+from .request import GeneratedPiece, GenerationRequest, Plan, event_cap
 
 DEFAULT_CANDIDATES = 4
 MAX_CANDIDATES = 32
@@ -175,11 +168,12 @@ def regenerate(
         blend = parse_genre_spec(genre, generator.genre_keys)
     elif blend is None:
         blend = _likeliest_genre(generator, piece_to_tokens(piece))
-    voices = generator.genre_voices(main_genre(blend, generator.genre_keys))
+    main = main_genre(blend, generator.genre_keys)
+    voices = generator.genre_voices(main)
     if voices > 1:
         piece = assign_voices(piece)  # a four-voice style writes each note in its voice
     elif voice is not None:
-        raise ValueError(f"{main_genre(blend, generator.genre_keys)} is one voice; --voice needs a four-voice style")
+        raise ValueError(f"{main} is one voice; --voice needs a four-voice style")
     elif piece.voiced:  # a one-line style reads the notes without voices
         raw = [(n.start, n.pitch, n.duration) for n in piece.notes]
         piece = make_piece(raw, piece.bars, piece.primer_end, piece.meta, piece.meters, piece.last_bars)
@@ -208,7 +202,7 @@ def regenerate(
     )
     rows = []
     for k in range(candidates):
-        row_request = GenerationRequest(**{**request.__dict__, "seed": seed + k})
+        row_request = request.with_seed(seed + k)
         rows.append(
             PieceState(
                 row_request,

@@ -42,13 +42,24 @@ from ..genres import Genre, main_genre, weights_text
 from ..model.model_files import LoadedModel
 from ..music.keys import estimate_key, key_name, transpose_to_key
 from ..music.meter import DANCE_METERS, Meter, bar_steps, meter_text, parse_meter
-from ..music.piece import make_piece
+from ..music.piece import Piece, make_piece
 from ..music.piece_shape import draw_bars, draw_key, draw_meter, length_range, meter_odds
 from ..music.voices import POLYPHONIC_GENRES
-from ..tokens.codec import BOS, PITCH, VOCAB_SIZE, meter_token, tokens_to_piece
-from ..tokens.grammar import MaskKey, allowed
+from ..tokens.codec import (
+    BAR,
+    BOS,
+    MAX_SHIFT,
+    PITCH,
+    SHIFT,
+    VOCAB_SIZE,
+    meter_token,
+    piece_to_tokens,
+    split_steps,
+    tokens_to_piece,
+)
+from ..tokens.grammar import Follower, MaskKey, allowed
 from .fast_step import FastStepper, PlainStepper
-from .piece_state import PieceState, primer_prefix
+from .piece_state import PieceState
 from .request import CheckedRequest, GeneratedPiece, GenerationRequest, check_request, plan_request
 from .token_draw import PickSettings, RankSettings, kept_tokens, pick, rank_settings
 
@@ -60,6 +71,29 @@ PRECISIONS = ("int8", "fp32")
 DEFAULT_PRECISION = "int8"
 PARTIAL_SORT = 32  # tokens sorted per step when they hold the top-p mass (else all are)
 PROGRESS_EVERY = 32  # tokens sampled between progress reports (and cancel points)
+
+
+def primer_prefix(primer: Piece, meter: Meter) -> list[int]:
+    """The primer's tokens (no end), padded with rests to its next bar line, which is written:
+    new music starts on a downbeat in the primer's metre."""
+    tokens = piece_to_tokens(primer, add_end=False)
+    follower = Follower()
+    for token in tokens:
+        follower.follow(token)
+    if follower.meter is None:
+        tokens.insert(1, meter_token(meter))
+        follower.meter = meter
+    if follower.last_bar < 0:  # no bar lines at all: the primer's end is the first one
+        tokens.extend(SHIFT.token(k) for k in split_steps(max(0, primer.length - follower.clock), MAX_SHIFT))
+        return tokens + [BAR]
+    while follower.clock < primer.length or follower.last_bar != follower.clock:
+        target = follower.next_bar_line
+        for k in split_steps(target - follower.clock, MAX_SHIFT):
+            tokens.append(SHIFT.token(k))
+            follower.follow(tokens[-1])
+        tokens.append(BAR)
+        follower.follow(BAR)
+    return tokens
 
 
 class Generator:
@@ -150,12 +184,12 @@ class Generator:
         return PieceState(
             request,
             plan,
-            checked.blend.weights,
-            checked.morph_to.weights if checked.morph_to is not None else None,
-            self.genre_keys,
-            tempo,
-            prefix,
-            request.primer is not None,
+            blend=checked.blend.weights,
+            end_blend=checked.morph_to.weights if checked.morph_to is not None else None,
+            genre_keys=self.genre_keys,
+            tempo=tempo,
+            prefix=prefix,
+            primed=request.primer is not None,
             voices=self.genre_voices(genre.key),
         )
 
@@ -208,12 +242,10 @@ class Generator:
                 continue
             rows_of = [position] + [len(active) + k for k, i in enumerate(partners) if i == position]
             if row.snapshot_due:
-                row.saved_state = [self.stepper.select(state, torch.tensor([r])) for r in rows_of]
-                row.snapshot_due = False
+                row.keep_network_state([self.stepper.select(state, torch.tensor([r])) for r in rows_of])
             if row.rewind_due:
-                for r, saved in zip(rows_of, row.saved_state):
+                for r, saved in zip(rows_of, row.network_state_to_restore()):
                     self.stepper.put(state, r, saved)
-                row.rewind_due = False
         return state
 
     def _run(self, rows: list[PieceState]) -> Iterator[None]:

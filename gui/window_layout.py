@@ -2,7 +2,7 @@
 in view below it), the take in the middle (header, roll, transport, take tools) and the takes column.
 
 ``build_layout`` creates them on the window and connects them to its slots; the window decides
-what they do.
+what they do. ``LayoutWidgets`` declares them (``MainWindow`` inherits the declarations).
 """
 
 from __future__ import annotations
@@ -36,6 +36,43 @@ SIDEBAR_WIDTH, SIDEBAR_MIN_WIDTH = 300, 250  # px
 HISTORY_WIDTH, HISTORY_MIN_WIDTH = 260, 200
 DEFAULT_SIZE = (1440, 880)
 MIN_SIZE = (800, 560)  # px: below this the settings column is cut (on a smaller screen: the screen)
+
+
+class LayoutWidgets:
+    """The widgets ``build_layout`` makes on the window (declarations only, for the window and its readers)."""
+
+    # the settings column
+    sidebar: QWidget
+    controls: ControlPanel
+    generate_button: QPushButton
+    harmonise_button: QPushButton
+    progress_bar: QProgressBar
+    cancel_button: QPushButton
+    progress_label: ElidedLabel
+    # the take: its header, roll, transport (and the playback it drives), voices and tools
+    piece_title: ElidedLabel
+    piece_details: ElidedLabel
+    key_label: QLabel
+    settings_button: QToolButton
+    history_button: QToolButton
+    save_button: QPushButton
+    export_button: QToolButton
+    export_menu: QMenu
+    roll: PianoRoll
+    transport: TransportBar
+    play_button: QPushButton
+    stop_button: QPushButton
+    time_label: QLabel
+    playback: PlaybackControl
+    voice_legend: VoiceLegend
+    take_tools: TakeTools
+    audio_label: QLabel
+    # the takes column, the splitter holding the three columns, the status bar's labels
+    history: HistoryPanel
+    history_box: QWidget
+    splitter: QSplitter
+    model_label: ElidedLabel
+    speed_label: ElidedLabel
 
 
 def _build_header(window) -> QHBoxLayout:

@@ -1,20 +1,47 @@
 """The main window's menus and shortcuts, and which actions and buttons are enabled when.
 
 Every action is a QAction on the window (so its shortcut works anywhere in it) and in a menu (so the
-Help menu can list it).
+Help menu can list it). ``MenuActions`` declares them (``MainWindow`` inherits the declarations).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMenu, QMessageBox
 
 from .file_actions import harmony_style
 from .help import ShortcutsDialog, about_text
 from .take_commands import DeleteTake, StarTake
 
 NO_MODEL_TOOLTIP = "No model loaded \u2014 start the app with --model NAME or PATH"
+
+
+class MenuActions:
+    """The actions ``build_menus`` makes on the window (declarations only), menu by menu."""
+
+    open_primer_action: QAction
+    harmonise_action: QAction
+    save_action: QAction
+    export_action: QAction
+    export_stereo_action: QAction
+    export_score_action: QAction
+    undo_action: QAction
+    redo_action: QAction
+    generate_action: QAction
+    cancel_action: QAction
+    regenerate_action: QAction
+    continue_action: QAction
+    use_settings_action: QAction
+    star_action: QAction
+    rename_action: QAction
+    delete_action: QAction
+    play_action: QAction
+    stop_action: QAction
+    loop_action: QAction
+    output_menu: QMenu
+    settings_panel_action: QAction
+    history_panel_action: QAction
 
 
 def _action(window, text, slot, shortcuts=(), menu=None, checkable=False) -> QAction:

@@ -1,7 +1,11 @@
 """What a user asks for and what they get back: ``GenerationRequest`` and ``GeneratedPiece``.
 
 Torch-free, so the CLI, the batch runner, the GUI and the sampler share one definition of every
-setting, its limits and its checks (``validate_request``) without loading the network.
+setting and its checks without loading the network (the limits: ``musicgen.limits``). A request is
+checked once, where it comes in, for a model's genres: ``check_request`` parses its genre text into
+a ``genres.Blend``, fills in the settings it leaves to the genre and checks every setting; the
+``CheckedRequest`` it returns (with the ``SamplingSettings`` the draw uses) is what the sampler
+takes without checking again. ``validate_request`` checks a request without a model's genre defaults.
 
 Length and form: a piece is ``bars`` whole bars of its metre (plus a pickup, if the model writes
 one). A form such as ``"AABB"`` splits it into parts of ``part_bars`` bars; each new letter is

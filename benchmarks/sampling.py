@@ -34,7 +34,8 @@ import torch
 from musicgen.model.model_files import load_model
 from musicgen.sampling.fast_step import FastStepper
 from musicgen.sampling.generate import Generator
-from musicgen.sampling.request import DEFAULT_STYLE_STRENGTH, MAX_BARS, GenerationRequest
+from musicgen.limits import DEFAULT_STYLE_STRENGTH, MAX_BARS
+from musicgen.sampling.request import GenerationRequest
 from musicgen.sampling.step_kernels import Packed
 from musicgen.tokens.codec import BOS
 

@@ -1,12 +1,13 @@
 """The values behind the settings panel, without Qt: genre blends as text, keys, temperature words.
 
-Genre texts are read with ``musicgen.sampling.request.parse_genre_spec`` (the one parser of the CLI and the
+Genre texts are read with ``musicgen.genres.parse_genre_spec`` (the one parser of the CLI and the
 sampler); this module only writes them.
 """
 
 from __future__ import annotations
 
-from musicgen.sampling.request import DANCE_FORM, DANCE_GENRES, FREE, parse_genre_spec
+from musicgen.genres import parse_genre_spec
+from musicgen.sampling.request import DANCE_FORM, DANCE_GENRES, FREE
 
 TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 TONIC_LABELS = {"C#": "C\u266f", "Eb": "E\u266d", "F#": "F\u266f", "Ab": "A\u266d", "Bb": "B\u266d"}

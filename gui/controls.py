@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from musicgen.sampling.request import DEFAULT_STYLE_STRENGTH, MAX_STYLE_STRENGTH
+from musicgen.limits import DEFAULT_STYLE_STRENGTH, MAX_STYLE_STRENGTH
 
 from .control_values import adventurousness_word, blend_spec, default_form, form_label, split_blend_spec, strength_word
 from .piece_box import PieceBox, combo, hint

@@ -27,7 +27,8 @@ from .playback import NO_DEVICE_MESSAGE, audio_output_available
 from .take_actions import TakeActions
 from .take_commands import AddTake
 from .takes import Take, TakeStore, continuation_fields
-from .window_layout import DEFAULT_SIZE, MIN_SIZE
+from .window_layout import DEFAULT_SIZE, MIN_SIZE, LayoutWidgets
+from .window_menus import MenuActions
 from .workers import JobReport, JobWorker, outlive, start_in_thread
 
 COMPACT_WIDTH = 1100  # px: narrower windows show one side panel at a time
@@ -45,9 +46,10 @@ def takes_folder(settings: QSettings) -> Path:
     return takes_dir()
 
 
-class MainWindow(QMainWindow):
+class MainWindow(QMainWindow, LayoutWidgets, MenuActions):
     """The app window. Call ``start()`` after ``show()`` to read the takes, find the audio output and load
-    the model in the background."""
+    the model in the background. Its widgets and actions are declared where they are made
+    (``window_layout.LayoutWidgets``, ``window_menus.MenuActions``)."""
 
     model_ready = Signal()
     model_failed = Signal(str)

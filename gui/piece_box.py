@@ -6,7 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QSpinBox
 
-from musicgen.sampling.request import FREE, MAX_BARS, parse_form
+from musicgen.limits import MAX_BARS
+from musicgen.sampling.request import FREE, parse_form
 
 from .control_values import FORM_CHOICES, KEYS
 

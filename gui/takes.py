@@ -23,7 +23,8 @@ from pathlib import Path
 from musicgen.files.writing import atomic_write_json
 from musicgen.music.keys import estimate_key, key_name
 from musicgen.music.piece import make_piece
-from musicgen.sampling.request import GeneratedPiece, GenerationRequest, piece_file_name, weights_text
+from musicgen.genres import weights_text
+from musicgen.sampling.request import GeneratedPiece, GenerationRequest, piece_file_name
 
 from .music_text import format_duration
 

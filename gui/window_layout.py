@@ -2,7 +2,7 @@
 in view below it), the take in the middle (header, roll, transport, take tools) and the takes column.
 
 ``build_layout`` creates them on the window and connects them to its slots; the window decides
-what they do.
+what they do. ``LayoutWidgets`` declares them (``MainWindow`` inherits the declarations).
 """
 
 from __future__ import annotations
@@ -36,6 +36,43 @@ SIDEBAR_WIDTH, SIDEBAR_MIN_WIDTH = 300, 250  # px
 HISTORY_WIDTH, HISTORY_MIN_WIDTH = 260, 200
 DEFAULT_SIZE = (1440, 880)
 MIN_SIZE = (800, 560)  # px: below this the settings column is cut (on a smaller screen: the screen)
+
+
+class LayoutWidgets:
+    """The widgets ``build_layout`` makes on the window (declarations only, for the window and its readers)."""
+
+    # the settings column
+    sidebar: QWidget
+    controls: ControlPanel
+    generate_button: QPushButton
+    harmonise_button: QPushButton
+    progress_bar: QProgressBar
+    cancel_button: QPushButton
+    progress_label: ElidedLabel
+    # the take: its header, roll, transport (and the playback it drives), voices and tools
+    piece_title: ElidedLabel
+    piece_details: ElidedLabel
+    key_label: QLabel
+    settings_button: QToolButton
+    history_button: QToolButton
+    save_button: QPushButton
+    export_button: QToolButton
+    export_menu: QMenu
+    roll: PianoRoll
+    transport: TransportBar
+    play_button: QPushButton
+    stop_button: QPushButton
+    time_label: QLabel
+    playback: PlaybackControl
+    voice_legend: VoiceLegend
+    take_tools: TakeTools
+    audio_label: QLabel
+    # the takes column, the splitter holding the three columns, the status bar's labels
+    history: HistoryPanel
+    history_box: QWidget
+    splitter: QSplitter
+    model_label: ElidedLabel
+    speed_label: ElidedLabel
 
 
 def _build_header(window) -> QHBoxLayout:
@@ -75,6 +112,21 @@ def _build_header(window) -> QHBoxLayout:
 
 def build_layout(window) -> None:
     """Create the widgets of ``window`` (a MainWindow) and connect them."""
+    window.sidebar = _build_sidebar(window)
+    centre = _build_centre(window)
+    window.history_box = _build_history(window)
+    window.splitter = QSplitter(Qt.Horizontal)
+    for widget in (window.sidebar, centre, window.history_box):
+        window.splitter.addWidget(widget)
+    window.splitter.setStretchFactor(1, 1)
+    window.splitter.setChildrenCollapsible(False)
+    window.splitter.setSizes([SIDEBAR_WIDTH, DEFAULT_SIZE[0] - SIDEBAR_WIDTH - HISTORY_WIDTH, HISTORY_WIDTH])
+    window.setCentralWidget(window.splitter)
+    _build_status_bar(window)
+
+
+def _build_sidebar(window) -> QWidget:
+    """The settings column: the controls (scrolling), then Generate, Harmonise and the progress below."""
     window.controls = ControlPanel()
     window.controls.primer_open_requested.connect(window.files.open_primer)
     window.controls.notice.connect(lambda text: window.statusBar().showMessage(text, 8000))
@@ -98,33 +150,24 @@ def build_layout(window) -> None:
     progress_row = QHBoxLayout()
     progress_row.addWidget(window.progress_bar, 1)
     progress_row.addWidget(window.cancel_button)
-    window.sidebar = QWidget()
-    sidebar_layout = QVBoxLayout(window.sidebar)
+    sidebar = QWidget()
+    sidebar_layout = QVBoxLayout(sidebar)
     sidebar_layout.setContentsMargins(10, 4, 6, 8)
     sidebar_layout.addWidget(controls_scroll, 1)  # the settings scroll; Generate stays in view below
     sidebar_layout.addWidget(window.generate_button)
     sidebar_layout.addWidget(window.harmonise_button)
     sidebar_layout.addLayout(progress_row)
     sidebar_layout.addWidget(window.progress_label)
-    window.sidebar.setMinimumWidth(SIDEBAR_MIN_WIDTH)
+    sidebar.setMinimumWidth(SIDEBAR_MIN_WIDTH)
+    return sidebar
 
+
+def _build_centre(window) -> QWidget:
+    """The take: the header, the roll, the voice legend, the transport, the take tools and the audio note."""
     window.roll = PianoRoll()
     window.roll.drag_requested.connect(lambda: window.files.drag_current_take(window.roll))
     header = _build_header(window)
-
-    window.transport = TransportBar()
-    window.transport.zoom_out_button.clicked.connect(window.roll.zoom_out)
-    window.transport.zoom_fit_button.clicked.connect(window.roll.zoom_to_fit)
-    window.transport.zoom_in_button.clicked.connect(window.roll.zoom_in)
-    window.play_button, window.stop_button = window.transport.play_button, window.transport.stop_button
-    window.time_label = window.transport.time_label
-    window.playback = PlaybackControl(window.run_job, window.roll, window.transport, window)
-    window.playback.changed.connect(window._update_actions)
-    window.playback.failed.connect(lambda title, message: window._playback_failed(title, message))
-    window.playback.message.connect(lambda text: window.statusBar().showMessage(text, 6000))
-    window.play_button.clicked.connect(window.playback.toggle)
-    window.stop_button.clicked.connect(window.playback.stop)
-    window.roll.seek_requested.connect(window.playback.seek_to_step)
+    _build_transport(window)
     window.voice_legend = VoiceLegend()
     window.voice_legend.audible_changed.connect(window.take_actions.hear_voices)
     window.take_tools = TakeTools()
@@ -146,26 +189,44 @@ def build_layout(window) -> None:
     centre_layout.addWidget(window.transport)
     centre_layout.addWidget(window.take_tools)
     centre_layout.addWidget(window.audio_label)
+    return centre
 
+
+def _build_transport(window) -> None:
+    """The transport bar (zoom, play, stop, time) and the playback it drives."""
+    window.transport = TransportBar()
+    window.transport.zoom_out_button.clicked.connect(window.roll.zoom_out)
+    window.transport.zoom_fit_button.clicked.connect(window.roll.zoom_to_fit)
+    window.transport.zoom_in_button.clicked.connect(window.roll.zoom_in)
+    window.play_button, window.stop_button = window.transport.play_button, window.transport.stop_button
+    window.time_label = window.transport.time_label
+    window.playback = PlaybackControl(window.run_job, window.roll, window.transport, window)
+    window.playback.changed.connect(window._update_actions)
+    window.playback.failed.connect(lambda title, message: window._playback_failed(title, message))
+    window.playback.message.connect(lambda text: window.statusBar().showMessage(text, 6000))
+    window.play_button.clicked.connect(window.playback.toggle)
+    window.stop_button.clicked.connect(window.playback.stop)
+    window.roll.seek_requested.connect(window.playback.seek_to_step)
+
+
+def _build_history(window) -> QWidget:
+    """The takes column."""
     window.history = HistoryPanel()
     window.history.take_chosen.connect(window.take_actions.show_take)
     window.history.use_settings_requested.connect(window.take_actions.use_settings_of)
     window.history.star_requested.connect(lambda take_id: window.take_actions.push(StarTake, take_id))
     window.history.rename_requested.connect(window.take_actions.rename_take)
     window.history.delete_requested.connect(lambda take_id: window.take_actions.push(DeleteTake, take_id))
-    window.history_box = QWidget()
-    history_layout = QVBoxLayout(window.history_box)
+    history_box = QWidget()
+    history_layout = QVBoxLayout(history_box)
     history_layout.setContentsMargins(6, 8, 10, 8)
     history_layout.addWidget(window.history)
-    window.history_box.setMinimumWidth(HISTORY_MIN_WIDTH)
+    history_box.setMinimumWidth(HISTORY_MIN_WIDTH)
+    return history_box
 
-    window.splitter = QSplitter(Qt.Horizontal)
-    for widget in (window.sidebar, centre, window.history_box):
-        window.splitter.addWidget(widget)
-    window.splitter.setStretchFactor(1, 1)
-    window.splitter.setChildrenCollapsible(False)
-    window.splitter.setSizes([SIDEBAR_WIDTH, DEFAULT_SIZE[0] - SIDEBAR_WIDTH - HISTORY_WIDTH, HISTORY_WIDTH])
-    window.setCentralWidget(window.splitter)
+
+def _build_status_bar(window) -> None:
+    """The model's name and the sampling speed, at the right of the status bar."""
     window.model_label = ElidedLabel("Model: loading\u2026")
     window.model_label.setMinimumWidth(120)
     window.speed_label = ElidedLabel("")

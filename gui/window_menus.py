@@ -1,14 +1,14 @@
 """The main window's menus and shortcuts, and which actions and buttons are enabled when.
 
 Every action is a QAction on the window (so its shortcut works anywhere in it) and in a menu (so the
-Help menu can list it).
+Help menu can list it). ``MenuActions`` declares them (``MainWindow`` inherits the declarations).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMenu, QMessageBox
 
 from .file_actions import harmony_style
 from .help import ShortcutsDialog, about_text
@@ -17,113 +17,162 @@ from .take_commands import DeleteTake, StarTake
 NO_MODEL_TOOLTIP = "No model loaded \u2014 start the app with --model NAME or PATH"
 
 
+class MenuActions:
+    """The actions ``build_menus`` makes on the window (declarations only), menu by menu."""
+
+    open_primer_action: QAction
+    harmonise_action: QAction
+    save_action: QAction
+    export_action: QAction
+    export_stereo_action: QAction
+    export_score_action: QAction
+    undo_action: QAction
+    redo_action: QAction
+    generate_action: QAction
+    cancel_action: QAction
+    regenerate_action: QAction
+    continue_action: QAction
+    use_settings_action: QAction
+    star_action: QAction
+    rename_action: QAction
+    delete_action: QAction
+    play_action: QAction
+    stop_action: QAction
+    loop_action: QAction
+    output_menu: QMenu
+    settings_panel_action: QAction
+    history_panel_action: QAction
+
+
+def _action(window, text, slot, shortcuts=(), menu=None, checkable=False) -> QAction:
+    """A QAction on ``window`` (its shortcut works anywhere in it) calling ``slot``, listed in ``menu``."""
+    act = QAction(text, window)
+    act.setShortcuts([QKeySequence(s) for s in shortcuts])
+    act.setShortcutContext(Qt.WindowShortcut)
+    act.setCheckable(checkable)
+    act.triggered.connect(slot)
+    window.addAction(act)
+    if menu is not None:
+        menu.addAction(act)
+    return act
+
+
 def build_menus(window) -> None:
     """Create the menu bar of ``window`` (a MainWindow) and its actions."""
-
-    def action(text, slot, shortcuts=(), menu=None, checkable=False):
-        act = QAction(text, window)
-        act.setShortcuts([QKeySequence(s) for s in shortcuts])
-        act.setShortcutContext(Qt.WindowShortcut)
-        act.setCheckable(checkable)
-        act.triggered.connect(slot)
-        window.addAction(act)
-        if menu is not None:
-            menu.addAction(act)
-        return act
-
-    files, take, bar = window.files, lambda: window.current, window.menuBar()
-    file_menu = bar.addMenu("&File")
-    window.open_primer_action = action("Continue a MIDI file\u2026", files.open_primer, ["Ctrl+O"], file_menu)
-    window.harmonise_action = action("Harmonise melody\u2026", files.open_melody, ["Ctrl+Shift+H"], file_menu)
-    window.harmonise_button.clicked.connect(window.harmonise_action.trigger)
-    window.save_action = action("Save MIDI\u2026", files.save_midi, [QKeySequence.Save], file_menu)
-    window.export_action = action("Export WAV\u2026", lambda: files.export_wav(False), ["Ctrl+E"], file_menu)
-    window.export_stereo_action = action(
-        "Export WAV (stereo)\u2026", lambda: files.export_wav(True), ["Ctrl+Shift+E"], file_menu
+    bar = window.menuBar()
+    _file_menu(window, bar.addMenu("&File"))
+    _edit_menu(window, bar.addMenu("&Edit"))
+    music_menu = bar.addMenu("&Compose")
+    window.generate_action = _action(window, "Generate", window.generate, ["Ctrl+G", "Ctrl+Return"], music_menu)
+    window.cancel_action = _action(window, "Cancel generation", window.cancel_generation, ["Esc"], music_menu)
+    _take_menu(window, bar.addMenu("&Take"))
+    _playback_menu(window, bar.addMenu("&Playback"))
+    _view_menu(window, bar.addMenu("&View"))
+    help_menu = bar.addMenu("&Help")
+    shortcuts = [QKeySequence.HelpContents]
+    _action(
+        window, "Keyboard shortcuts", lambda: ShortcutsDialog(window.actions(), window).exec(), shortcuts, help_menu
     )
-    window.export_score_action = action(
-        "Export score (MusicXML or ABC)\u2026", files.export_score, ["Ctrl+Shift+S"], file_menu
+
+    def about() -> None:
+        QMessageBox.about(window, "About musicgen", about_text())
+
+    _action(window, "About musicgen", about, (), help_menu)
+
+
+def _file_menu(window, menu) -> None:
+    """Continue a MIDI file, Harmonise, Save, the exports (also in the header's Export menu), Quit."""
+    files = window.files
+    window.open_primer_action = _action(window, "Continue a MIDI file\u2026", files.open_primer, ["Ctrl+O"], menu)
+    window.harmonise_action = _action(window, "Harmonise melody\u2026", files.open_melody, ["Ctrl+Shift+H"], menu)
+    window.harmonise_button.clicked.connect(window.harmonise_action.trigger)
+    window.save_action = _action(window, "Save MIDI\u2026", files.save_midi, [QKeySequence.Save], menu)
+    window.export_action = _action(window, "Export WAV\u2026", lambda: files.export_wav(False), ["Ctrl+E"], menu)
+    window.export_stereo_action = _action(
+        window, "Export WAV (stereo)\u2026", lambda: files.export_wav(True), ["Ctrl+Shift+E"], menu
+    )
+    window.export_score_action = _action(
+        window, "Export score (MusicXML or ABC)\u2026", files.export_score, ["Ctrl+Shift+S"], menu
     )
     for act in (window.export_action, window.export_stereo_action, window.export_score_action):
         window.export_menu.addAction(act)
-    file_menu.addSeparator()
-    action("Quit", window.close, [QKeySequence.Quit], file_menu)
+    menu.addSeparator()
+    _action(window, "Quit", window.close, [QKeySequence.Quit], menu)
 
-    edit_menu = bar.addMenu("&Edit")
+
+def _edit_menu(window, menu) -> None:
+    """Undo and Redo, from the window's undo stack."""
     window.undo_action = window.undo_stack.createUndoAction(window, "Undo")
     window.undo_action.setShortcuts(QKeySequence.Undo)
     window.redo_action = window.undo_stack.createRedoAction(window, "Redo")
     window.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
     for act in (window.undo_action, window.redo_action):
         window.addAction(act)
-        edit_menu.addAction(act)
+        menu.addAction(act)
 
-    music_menu = bar.addMenu("&Compose")
-    window.generate_action = action("Generate", window.generate, ["Ctrl+G", "Ctrl+Return"], music_menu)
-    window.cancel_action = action("Cancel generation", window.cancel_generation, ["Esc"], music_menu)
 
-    take_menu = bar.addMenu("&Take")
-    tools = window.take_tools
-    window.regenerate_action = action(
+def _take_menu(window, menu) -> None:
+    """Regenerate, Continue, and what the takes column offers for the current take."""
+    tools, take, actions = window.take_tools, lambda: window.current, window.take_actions
+    window.regenerate_action = _action(
+        window,
         "Regenerate the chosen bars",
         lambda: window.regenerate_bars(tools.first_spin.value(), tools.last_spin.value()),
         ["Ctrl+R"],
-        take_menu,
+        menu,
     )
-    window.continue_action = action("Continue this take", window.continue_take, ["Ctrl+Shift+C"], take_menu)
-    take_menu.addSeparator()
-    window.use_settings_action = action(
-        "Use these settings", lambda: take() and window.take_actions.use_settings_of(take().id), ["Ctrl+U"], take_menu
+    window.continue_action = _action(window, "Continue this take", window.continue_take, ["Ctrl+Shift+C"], menu)
+    menu.addSeparator()
+    window.use_settings_action = _action(
+        window, "Use these settings", lambda: take() and actions.use_settings_of(take().id), ["Ctrl+U"], menu
     )
-    window.star_action = action(
-        "Star", lambda: take() and window.take_actions.push(StarTake, take().id), ["Ctrl+D"], take_menu
+    window.star_action = _action(window, "Star", lambda: take() and actions.push(StarTake, take().id), ["Ctrl+D"], menu)
+    window.rename_action = _action(
+        window, "Rename\u2026", lambda: take() and actions.rename_take(take().id), ["F2"], menu
     )
-    window.rename_action = action(
-        "Rename\u2026", lambda: take() and window.take_actions.rename_take(take().id), ["F2"], take_menu
-    )
-    window.delete_action = action(
-        "Delete", lambda: take() and window.take_actions.push(DeleteTake, take().id), ["Ctrl+Delete"], take_menu
+    window.delete_action = _action(
+        window, "Delete", lambda: take() and actions.push(DeleteTake, take().id), ["Ctrl+Delete"], menu
     )
 
-    playback_menu = bar.addMenu("&Playback")
-    window.play_action = action("Play / Pause", window.playback.toggle, ["Space"], playback_menu)
-    window.stop_action = action("Stop", window.playback.stop, ["Ctrl+."], playback_menu)
-    window.loop_action = action(
-        "Loop the chosen bars", window.playback.set_loop, ["Ctrl+L"], playback_menu, checkable=True
-    )
+
+def _playback_menu(window, menu) -> None:
+    """Play, Stop, Loop (with the transport's loop button) and the MIDI output."""
+    playback = window.playback
+    window.play_action = _action(window, "Play / Pause", playback.toggle, ["Space"], menu)
+    window.stop_action = _action(window, "Stop", playback.stop, ["Ctrl+."], menu)
+    window.loop_action = _action(window, "Loop the chosen bars", playback.set_loop, ["Ctrl+L"], menu, checkable=True)
     window.loop_action.toggled.connect(window.transport.loop_button.setChecked)
     window.transport.loop_button.clicked.connect(window.loop_action.trigger)
-    playback_menu.addSeparator()
-    window.output_menu = playback_menu.addMenu("Output")
-    window.output_menu.aboutToShow.connect(lambda: window.playback.fill_port_menu(window.output_menu))
-    window.playback.fill_port_menu(window.output_menu)
+    menu.addSeparator()
+    window.output_menu = menu.addMenu("Output")
+    window.output_menu.aboutToShow.connect(lambda: playback.fill_port_menu(window.output_menu))
+    playback.fill_port_menu(window.output_menu)
 
-    view_menu = bar.addMenu("&View")
+
+def _view_menu(window, menu) -> None:
+    """Zoom, and the side panels (with the header's Settings and Takes buttons)."""
     roll = window.roll
-    action("Zoom in", roll.zoom_in, [QKeySequence.ZoomIn, "Ctrl+="], view_menu)
-    action("Zoom out", roll.zoom_out, [QKeySequence.ZoomOut], view_menu)
-    action("Show whole piece", roll.zoom_to_fit, ["Ctrl+0"], view_menu)
-    view_menu.addSeparator()
-    window.settings_panel_action = action(
-        "Settings panel", lambda on: window.set_panel_visible(window.sidebar, on), ["Ctrl+1"], view_menu, checkable=True
+    _action(window, "Zoom in", roll.zoom_in, [QKeySequence.ZoomIn, "Ctrl+="], menu)
+    _action(window, "Zoom out", roll.zoom_out, [QKeySequence.ZoomOut], menu)
+    _action(window, "Show whole piece", roll.zoom_to_fit, ["Ctrl+0"], menu)
+    menu.addSeparator()
+    window.settings_panel_action = _action(
+        window,
+        "Settings panel",
+        lambda on: window.set_panel_visible(window.sidebar, on),
+        ["Ctrl+1"],
+        menu,
+        checkable=True,
     )
-    window.history_panel_action = action(
+    window.history_panel_action = _action(
+        window,
         "Takes panel",
         lambda on: window.set_panel_visible(window.history_box, on),
         ["Ctrl+2"],
-        view_menu,
+        menu,
         checkable=True,
     )
     _connect_panel_buttons(window)
-
-    help_menu = bar.addMenu("&Help")
-    action(
-        "Keyboard shortcuts",
-        lambda: ShortcutsDialog(window.actions(), window).exec(),
-        [QKeySequence.HelpContents],
-        help_menu,
-    )
-    action("About musicgen", lambda: QMessageBox.about(window, "About musicgen", about_text()), (), help_menu)
 
 
 def _connect_panel_buttons(window) -> None:

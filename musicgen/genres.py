@@ -1,10 +1,13 @@
-"""The styles musicgen knows from the music21 corpus: names, descriptions, render defaults."""
+"""The styles musicgen knows from the music21 corpus (names, descriptions, render defaults), and
+the one reader of a genre text: a genre or a blend (``"bach=0.7,reel=0.3"``) parsed once into a
+``Blend`` where a request comes in (``parse_blend``)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from .sampling.request import DEFAULT_STYLE_STRENGTH, DEFAULT_TOP_P
+from .limits import DEFAULT_STYLE_STRENGTH, DEFAULT_TOP_P
 
 
 @dataclass(frozen=True)
@@ -66,3 +69,67 @@ def genre_to_dict(genre: Genre) -> dict:
         "style_strength": genre.style_strength,
         "top_p": genre.top_p,
     }
+
+
+@dataclass(frozen=True)
+class Blend:
+    """A genre text parsed once: ``weights`` (genre key -> share, summing to 1, in the order the
+    text names them) and ``main``, the heaviest genre (the model's first listed on a tie)."""
+
+    weights: dict[str, float]
+    main: str
+
+    @property
+    def text(self) -> str:
+        """``"bach=0.7,reel=0.3"`` (``weights_text``)."""
+        return weights_text(self.weights)
+
+
+def parse_blend(spec: str | None, genre_keys: list[str]) -> Blend:
+    """``parse_genre_spec`` and the main genre in one typed value; ValueError for a bad text."""
+    weights = parse_genre_spec(spec, genre_keys)
+    return Blend(weights, main_genre(weights, genre_keys))
+
+
+def parse_genre_spec(spec: str, genre_keys: list[str]) -> dict[str, float]:
+    """``"reel"`` or ``"bach=0.7,reel=0.3"`` -> weights summing to 1 ("" = the first genre).
+
+    A part without ``=`` weighs 1, so ``"bach,reel"`` is an even blend.
+    """
+    valid = ", ".join(genre_keys)
+    if spec is None or not str(spec).strip():
+        return {genre_keys[0]: 1.0}
+    weights: dict[str, float] = {}
+    for part in str(spec).split(","):
+        name, _, value = part.partition("=")
+        name = name.strip().lower()
+        if name not in genre_keys:
+            raise ValueError(f"unknown genre '{name}' in '{spec}'; valid genres: {valid}")
+        if name in weights:
+            raise ValueError(f"genre '{name}' appears twice in '{spec}'")
+        try:
+            weight = float(value) if value.strip() else 1.0
+        except ValueError:
+            raise ValueError(f"genre weight '{value.strip()}' for '{name}' is not a number") from None
+        if not math.isfinite(weight) or weight < 0:
+            raise ValueError(f"genre weight for '{name}' must be zero or positive, got {value.strip()}")
+        weights[name] = weight
+    total = sum(weights.values())
+    if total <= 0:
+        raise ValueError(f"genre weights in '{spec}' add up to zero")
+    if not math.isfinite(total):  # finite weights whose sum overflows (1e308 + 1e308): scale first
+        largest = max(weights.values())
+        weights = {name: weight / largest for name, weight in weights.items()}
+        total = sum(weights.values())
+    return {name: weight / total for name, weight in weights.items() if weight > 0}
+
+
+def main_genre(weights: dict[str, float], genre_keys: list[str]) -> str:
+    """The genre with the largest weight (the first listed on a tie)."""
+    best = max(weights.values())
+    return next(k for k in genre_keys if weights.get(k, 0.0) == best)
+
+
+def weights_text(weights: dict[str, float]) -> str:
+    """``{"bach": 0.7, "reel": 0.3}`` -> ``"bach=0.7,reel=0.3"``."""
+    return ",".join(f"{k}={v:.3g}" for k, v in weights.items())

@@ -8,7 +8,7 @@ import random
 import pytest
 import torch
 
-from musicgen.sampling.token_draw import draw
+from musicgen.sampling.token_draw import PickSettings, draw, rank_settings
 from musicgen.tokens.codec import PITCH, VOCAB_SIZE
 
 
@@ -51,9 +51,8 @@ def test_draw_matches_a_plain_python_sampler(partial_sort):
         top_ks = [rng.choice((0, 0, 1, 5, 40)) for _ in range(rows)]
         top_ps = [rng.choice((1.0, 0.95, 0.5)) for _ in range(rows)]
         uniforms = [rng.random() if rng.random() > 0.1 else -1.0 for _ in range(rows)]
-        chosen = draw(
-            logits, partners, scales, masks, lows, PITCH.stop, temperatures, top_ks, top_ps, uniforms, partial_sort
-        )
+        ranking = rank_settings(masks, partners, scales, lows, PITCH.stop, temperatures, partial_sort)
+        chosen = draw(logits, ranking, PickSettings(top_ks, top_ps, uniforms))
         for r in range(rows):
             if uniforms[r] < 0:
                 assert chosen[r] == -1  # a forced token: nothing drawn

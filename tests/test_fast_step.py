@@ -165,6 +165,14 @@ def test_unknown_cell_is_a_clear_error():
         ModelConfig(VOCAB_SIZE, n_genres=2, cell="transformer")
 
 
+def test_the_kernels_compile_with_torchscript():
+    """The kernels take their weights and draw settings as named tuples; TorchScript must compile
+    them (else the sampler would fall back, silently, to the slower eager functions)."""
+    from musicgen.sampling.step_kernels import kernels
+
+    assert kernels().compiled
+
+
 def test_the_engine_runs_eagerly_where_torchscript_is_missing(wide_model, monkeypatch):
     import musicgen.sampling.step_kernels as step_kernels
 
@@ -187,7 +195,7 @@ def test_the_engine_runs_eagerly_where_torchscript_is_missing(wide_model, monkey
 def test_the_step_with_its_ranking_is_the_step_then_the_ranking(wide_model, engine_kind):
     """``step_ranked`` (one compiled call on the fast engines) gives exactly ``draw.rank`` of
     ``step``'s logits, with guidance, masks, chords downwards and temperature in play."""
-    from musicgen.sampling.token_draw import rank
+    from musicgen.sampling.token_draw import RankSettings, rank
     from musicgen.tokens.codec import PITCH
 
     def engine():
@@ -200,7 +208,16 @@ def test_the_step_with_its_ranking_is_the_step_then_the_ranking(wide_model, engi
     masks = [torch.zeros(VOCAB_SIZE), torch.zeros(VOCAB_SIZE)]
     masks[1][PITCH.offset :] = float("-inf")
     temperatures = torch.tensor([[1.0], [0.8]])
-    rank_args = (masks, [0], [1.5], [1], [PITCH.offset + 30], PITCH.stop, temperatures, 16)
+    settings = RankSettings(
+        masks=masks,
+        partners=[0],
+        scales=[1.5],
+        chord_rows=[1],
+        chord_lows=[PITCH.offset + 30],
+        pitch_stop=PITCH.stop,
+        temperatures=temperatures,
+        partial_sort=16,
+    )
     separate, fused = engine(), engine()
     with separate.context():
         state_a = separate.concat([separate.start(weights[i : i + 1]) for i in range(3)])
@@ -209,8 +226,8 @@ def test_the_step_with_its_ranking_is_the_step_then_the_ranking(wide_model, engi
         fused.set_genre(weights)
         for t in range(5):
             logits, state_a = separate.step(tokens[:, t].tolist(), state_a)
-            expected = rank(logits, *rank_args)
-            ranked, state_b = fused.step_ranked(tokens[:, t].tolist(), state_b, rank_args)
+            expected = rank(logits, settings)
+            ranked, state_b = fused.step_ranked(tokens[:, t].tolist(), state_b, settings)
             for got, want in zip(ranked, expected):
                 assert torch.equal(got, want)
     assert expected[0].shape == (2, 16) and expected[2].shape == (2, VOCAB_SIZE)

@@ -15,7 +15,8 @@ from musicgen.music.keys import estimate_key, key_name, parse_key, smallest_shif
 from musicgen.music.piece import make_piece
 from musicgen.sampling.generate import Generator
 from musicgen.sampling.piece_state import MAX_GAP
-from musicgen.sampling.request import GenerationRequest, parse_genre_spec, validate_request
+from musicgen.genres import parse_genre_spec
+from musicgen.sampling.request import GenerationRequest, validate_request
 from musicgen.tokens.codec import BAR, EOS, PITCH, SHIFT, piece_to_tokens
 
 GENRES = ["rise", "fall"]
@@ -165,7 +166,7 @@ def test_sampling_defaults_come_from_the_main_genre_of_the_card_and_can_be_overr
     import shutil
 
     from musicgen.genres import genre_from_dict
-    from musicgen.sampling.request import DEFAULT_STYLE_STRENGTH, DEFAULT_TOP_P
+    from musicgen.limits import DEFAULT_STYLE_STRENGTH, DEFAULT_TOP_P
 
     card = json.loads(tiny_model.read_text())
     assert all("style_strength" in g for g in card["genres"])  # train writes them

@@ -133,6 +133,23 @@ def notes_outside(piece, start, stop):
 
 
 # --- generating, saving, cancelling ------------------------------------------------------------------
+def test_the_window_declares_every_widget_and_action_where_they_are_made(window):
+    """``window_layout.LayoutWidgets`` and ``window_menus.MenuActions`` name exactly what the builders
+    set on the window, with the right kinds."""
+    import re
+    import typing
+
+    from gui import window_layout, window_menus
+
+    for module, declared in ((window_layout, window_layout.LayoutWidgets), (window_menus, window_menus.MenuActions)):
+        made = set(re.findall(r"window\.(\w+)(?:, window\.(\w+))? = ", Path(module.__file__).read_text()))
+        names = {name for pair in made for name in pair if name}
+        hints = typing.get_type_hints(declared)
+        assert names == set(hints), module.__name__
+        for name, kind in hints.items():
+            assert isinstance(getattr(window, name), kind), name
+
+
 def test_generate_in_a_chosen_style_shows_the_notes_in_the_roll(qtbot, window, dialogs):
     controls = window.controls
     assert [controls.genre_combo.itemText(i) for i in range(2)] == ["Rising scales", "Falling arpeggios"]

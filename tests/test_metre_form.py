@@ -82,9 +82,9 @@ def test_the_network_hears_each_part_once_as_the_corpus_writes_a_tune(generator,
     fed = []
     step_ranked = generator.stepper.step_ranked
 
-    def spy(tokens, state, rank_args):
+    def spy(tokens, state, settings):
         fed.append(list(tokens)[0])
-        return step_ranked(tokens, state, rank_args)
+        return step_ranked(tokens, state, settings)
 
     monkeypatch.setattr(generator.stepper, "step_ranked", spy)
     result = generate_piece(generator, GenerationRequest(genre="rise", form=form, part_bars=4, seed=7))

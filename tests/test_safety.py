@@ -207,7 +207,7 @@ def test_midi_and_wav_are_written_together_or_not_at_all(tiny_model, tmp_path, m
 
 
 def test_huge_genre_weights_are_normalised_not_lost():
-    from musicgen.sampling.request import parse_genre_spec
+    from musicgen.genres import parse_genre_spec
 
     assert parse_genre_spec("rise=1e308,fall=1e308", ["rise", "fall"]) == {"rise": 0.5, "fall": 0.5}
     weights = parse_genre_spec("rise=1.5e308,fall=0.5e308", ["rise", "fall"])

@@ -211,7 +211,7 @@ def test_cell_flag_is_checked_by_the_cli():
 
 
 def test_balance_genres_evens_the_tokens_per_genre_and_keeps_the_epoch_length():
-    from musicgen.training.train import balance_genres, transpose_ranges
+    from musicgen.training.streams import balance_genres, transpose_ranges
 
     dataset = load_dataset()
     pieces = dataset.indices("train")

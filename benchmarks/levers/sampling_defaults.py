@@ -20,7 +20,7 @@ import json
 import re
 
 from musicgen.files.writing import atomic_write_json
-from musicgen.sampling.request import DEFAULT_STYLE_STRENGTH, DEFAULT_TOP_P
+from musicgen.limits import DEFAULT_STYLE_STRENGTH, DEFAULT_TOP_P
 
 MARGIN = 0.05  # real-vs-generated accuracy a setting must gain over the default to replace it
 RECALL_SHARE = 0.9  # of the critic's recall of real pieces

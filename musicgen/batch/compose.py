@@ -23,8 +23,8 @@ from typing import Iterator
 from ..files.writing import FolderLock, atomic_write_bytes, check_regular_target, refuse_link, stray_temp_files
 from ..progress import Progress
 from ..sampling.request import (
+    check_request,
     piece_file_name,  # re-exported: the one file-name scheme ("reel-seed7.mid")
-    with_genre_defaults,
 )
 from .folder import (
     MANIFEST_NAME,  # re-exported: the manifest's name and reader
@@ -52,25 +52,28 @@ class BatchProgress(Progress):
 def plan_batch(template, genre: str, count: int, seed_base: int, genre_keys: list[str]) -> list:
     """One GenerationRequest per piece: ``template``'s settings, seeds ``seed_base + i``.
 
-    ``genre`` is "all" (cycle over ``genre_keys``), one genre, or a blend.
+    ``genre`` is "all" (cycle over ``genre_keys``), one genre, or a blend. The requests are checked
+    once, by ``check_requests`` (``run_batch`` checks those given unchecked).
     """
-    from ..sampling.request import validate_request
-
     if not 1 <= count <= MAX_COUNT:
         raise ValueError(f"--count must be between 1 and {MAX_COUNT}, got {count}")
     if not genre_keys:
         raise ValueError("the model has no genres to compose in")
     genres = list(genre_keys) if genre.strip().lower() == ALL_GENRES else [genre]
-    requests = [replace(template, genre=genres[i % len(genres)], seed=seed_base + i) for i in range(count)]
-    for request in requests[: len(genres)] + requests[-1:]:  # every genre once, and the largest seed
-        validate_request(request, genre_keys)
-    return requests
+    return [replace(template, genre=genres[i % len(genres)], seed=seed_base + i) for i in range(count)]
+
+
+def check_requests(requests: list, genres: list) -> list:
+    """Every request checked once for the model's ``genres`` (``sampling.request.check_request``:
+    its genre parsed, the settings it leaves open the genre's, so the manifest and a resumed run
+    agree); ValueError naming the first bad one."""
+    return [check_request(request, genres) for request in requests]
 
 
 def _check_same_settings(entry: dict, request) -> None:
-    """ValueError if a piece already in the folder was made with other settings than ``request``."""
+    """ValueError if a piece already in the folder was made with other settings than ``request`` (checked)."""
     made_with = entry.get("request", {})
-    for name, wanted in asdict(request).items():
+    for name, wanted in asdict(request.request).items():
         if name == "seed" and "planned_seed" in entry:  # resampled (--max-copied): compare the planned seed
             made_with = {**made_with, "seed": entry["planned_seed"]}
         if name in made_with and made_with[name] != wanted and not _same_number(made_with[name], wanted):
@@ -190,8 +193,7 @@ def run_batch(
         if not 1 <= best_of <= MAX_BEST_OF:
             raise ValueError(f"--best-of must be between 1 and {MAX_BEST_OF}, got {best_of}")
         critic = critic_for_model(loaded)  # trained and cached on first use
-    # Settings left open take the genre's defaults now, so the manifest and a resumed run agree.
-    requests = [with_genre_defaults(request, loaded.genres) for request in requests]
+    requests = check_requests(requests, loaded.genres)  # those planned by the CLI are checked already
     index = _originality_index(loaded, max_copied)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

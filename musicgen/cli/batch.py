@@ -46,20 +46,21 @@ def _check_batch_folder(out_dir: Path) -> None:
 
 def _batch_steps(args, out_dir: Path, workers: int):
     """The planned batch (its ``--shard`` part, if given) as a generator of progress; checks happen now."""
-    from ..batch.compose import plan_batch, run_batch
+    from ..batch.compose import check_requests, plan_batch, run_batch
     from ..batch.shards import parse_shard, shard_record, shard_requests
 
     loaded = load_model_or_fail(args.model)
     requests = plan_batch(request_from_args(args, "", 0), args.genre, args.count, args.seed_base, loaded.genre_keys)
+    checked = check_requests(requests, loaded.genres)  # every piece of the whole batch, once, before any work
     record = None
     if args.shard:
         shard = parse_shard(args.shard, args.count)
         options = {"best_of": args.best_of, "max_copied": args.max_copied, "precision": args.precision}
-        record = shard_record(loaded, requests, shard, **options)
-        requests = shard_requests(requests, shard)
+        record = shard_record(loaded, requests, shard, **options)  # the settings as asked (open ones open)
+        checked = shard_requests(checked, shard)
     return run_batch(
         loaded,
-        requests,
+        checked,
         out_dir,
         workers=workers,
         max_copied=args.max_copied,

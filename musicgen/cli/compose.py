@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..sampling.request import weights_text
+from ..genres import weights_text
 from ..tokens.codec import VOICE_NAMES
 from .common import UserError, check_outputs, check_writable, consume, load_model_or_fail, minutes, read_model_card
 
@@ -108,7 +108,7 @@ def cmd_generate(args) -> None:
         check_writable(Path("piece.mid"))  # the default name lands in the current folder (checked again below)
     _check_score_outputs(args)
     from ..sampling.generate import Generator
-    from ..sampling.request import validate_request
+    from ..sampling.request import check_request
 
     loaded = load_model_or_fail(args.model)
     request = request_from_args(args, args.genre or "", seed)
@@ -117,9 +117,9 @@ def cmd_generate(args) -> None:
     if not args.output:
         check_outputs(_generate_outputs(args, midi_path))
         _check_not_onto_primer(args, midi_path)
-    validate_request(request, loaded.genre_keys)
-    _check_abc_genre(args, request, loaded.genre_keys)
-    result = consume(Generator(loaded, precision=args.precision).generate(request), "Composing").result
+    checked = check_request(request, loaded.genres)  # the one check: genres parsed, genre defaults filled in
+    _check_abc_genre(args, checked.main.key)
+    result = consume(Generator(loaded, precision=args.precision).generate(checked), "Composing").result
     audio_note = _write_outputs(args, result, midi_path)
     style = genre + (f" -> {request.morph_to}" if request.morph_to else "")
     primer_note = " after the primer" if result.piece.primer_end else ""
@@ -172,14 +172,12 @@ def _check_score_outputs(args) -> None:
             check_output(path, kind)
 
 
-def _check_abc_genre(args, request, genre_keys) -> None:
-    """Refuse --abc for a genre written in several voices before composing (ABC holds one voice)."""
+def _check_abc_genre(args, genre: str) -> None:
+    """Refuse --abc for a main ``genre`` written in several voices before composing (ABC holds one voice)."""
     from ..music.voices import voices_for_genre
-    from ..sampling.request import main_genre, parse_genre_spec
 
     if not args.abc:
         return
-    genre = main_genre(parse_genre_spec(request.genre, genre_keys), genre_keys)
     if voices_for_genre(genre) > 1:
         raise UserError(
             f"--abc writes one-voice tunes; {genre} is written in {voices_for_genre(genre)} voices: use --musicxml"

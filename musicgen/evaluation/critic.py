@@ -74,7 +74,7 @@ class StyleCritic:
 
     def genre_weights(self, genre: str) -> np.ndarray:
         """Weights (G,) of a genre spec ("reel" or a blend "bach=0.7,reel=0.3"); ValueError if unknown."""
-        from ..sampling.request import parse_genre_spec
+        from ..genres import parse_genre_spec
 
         try:
             spec = parse_genre_spec(genre, self.genre_keys)
@@ -381,7 +381,7 @@ def critic_for_model(loaded, dataset_path=None) -> StyleCritic:
 
 def candidate_seeds(seed: int, count: int) -> list[int]:
     """Seeds of the ``count`` candidates of a piece planned with ``seed`` (the first is ``seed`` itself)."""
-    from ..sampling.request import MAX_SEED
+    from ..limits import MAX_SEED
 
     return [(seed + k * CANDIDATE_SEED_STEP) % (MAX_SEED + 1) for k in range(count)]
 
@@ -390,13 +390,11 @@ def best_of(generate_batch, critic: StyleCritic, count: int):
     """Wrap ``generate_batch`` (requests -> GeneratedPieces): each request is sampled ``count`` times
     (``candidate_seeds``) in one batch and the candidate with the highest style fit for the request's
     genre is kept (the first one on a tie), its ``style_fit`` filled in."""
-    from dataclasses import replace
-
     if not 1 <= count <= MAX_BEST_OF:
         raise ValueError(f"--best-of must be between 1 and {MAX_BEST_OF}, got {count}")
 
     def generate(requests: list) -> list:
-        candidates = [replace(r, seed=seed) for r in requests for seed in candidate_seeds(r.seed, count)]
+        candidates = [r.with_seed(seed) for r in requests for seed in candidate_seeds(r.seed, count)]
         pieces = generate_batch(candidates)
         fits = critic.style_fits([p.piece for p in pieces], [r.genre for r in candidates])
         kept = []

@@ -346,8 +346,6 @@ def compose_original(generate_batch, requests: list, index: OriginalityIndex, ma
     """Sample ``requests`` with ``generate_batch``; with ``max_copied``, resample (seed + k *
     RESAMPLE_SEED_STEP) each piece whose longest shared run is over it, up to MAX_RESAMPLES times,
     keeping the least copied take. Returns ``(piece, Originality, resamples)`` per request."""
-    from dataclasses import replace
-
     if max_copied is not None and max_copied < 1:
         raise ValueError(f"--max-copied must be at least 1 note, got {max_copied}")
     best = [(piece, index.check(piece.piece), 0) for piece in generate_batch(requests)]
@@ -355,7 +353,7 @@ def compose_original(generate_batch, requests: list, index: OriginalityIndex, ma
         over = [i for i, (_, found, _) in enumerate(best) if max_copied is not None and found.notes > max_copied]
         if not over:
             break
-        retries = [replace(requests[i], seed=requests[i].seed + attempt * RESAMPLE_SEED_STEP) for i in over]
+        retries = [requests[i].with_seed(requests[i].seed + attempt * RESAMPLE_SEED_STEP) for i in over]
         for i, piece in zip(over, generate_batch(retries)):
             found = index.check(piece.piece)
             if found.notes < best[i][1].notes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ..sampling.request import MAX_PROGRAM, MAX_STYLE_STRENGTH, MAX_TEMPO, MIN_TEMPO
+from ..limits import MAX_PROGRAM, MAX_STYLE_STRENGTH, MAX_TEMPO, MIN_TEMPO
 from .config import CELLS
 
 NETWORK_SIZES = ("vocab_size", "n_genres", "n_layer", "n_hidden", "n_embd", "genre_dim")  # whole numbers >= 1

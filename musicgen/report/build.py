@@ -82,8 +82,7 @@ def build_report(
     (``critic.load_critic``, trained on first use). ``top_p`` None and the style strength: each
     genre's defaults (``Genre``, from the model card), as ``generate`` uses them."""
     from ..sampling.generate import Generator
-    from ..sampling.request import GenerationRequest, with_genre_defaults
-    from ..training.evaluate import check_genres_match, evaluate_model
+    from ..training.evaluate import check_genres_match
 
     if pieces_per_genre < 1:
         raise ValueError(f"pieces per genre must be at least 1 (got {pieces_per_genre})")
@@ -100,12 +99,7 @@ def build_report(
     total = len(keys) * pieces_per_genre + (test_pieces if evaluation is None else 0) + len(FEATURES) + 6
     done = 0
     yield ReportProgress(done, total, "measuring the real test pieces")
-
-    samples: dict[str, GenreSample] = {}
-    real_pieces: dict[str, list] = {}
-    for g, key in enumerate(keys):
-        real = real_pieces[key] = dataset_pieces(dataset, "test", g)
-        samples[key] = GenreSample([], [piece_features(p) for p in real], [], 0)
+    samples, real_pieces = _real_samples(dataset)
     if critic is None:
         from ..evaluation.critic import load_critic
 
@@ -117,99 +111,35 @@ def build_report(
         )
     done += 1
 
-    # One flat list over all genres, sampled in large batches: a batch of 100 rows samples ~4x more
-    # events per second than a batch of 10 on a CPU.
-    # Default settings: each genre's own metre and form (AABB in 8-bar parts for the dances).
-    requests = [
-        GenerationRequest(
-            genre=key, temperature=temperature, top_p=top_p, top_k=top_k, seed=seed + g * pieces_per_genre + i
-        )
-        for g, key in enumerate(keys)
-        for i in range(pieces_per_genre)
-    ]
+    settings = dict(pieces_per_genre=pieces_per_genre, seed=seed, temperature=temperature, top_p=top_p, top_k=top_k)
+    requests = _requests(keys, settings)
     generator = Generator(loaded)
-    generation_seconds, events, examples = 0.0, 0, {key: [] for key in keys}
-    generated_pieces: dict[str, list] = {key: [] for key in keys}
-    generated_seeds: dict[str, list[int]] = {key: [] for key in keys}
-    results_by_genre: dict[str, list] = {key: [] for key in keys}
+    generated = _Generated(keys)
     for first in range(0, len(requests), batch_size):
-        tick = time.time()
-        results = generator.generate_batch(requests[first : first + batch_size])
-        generation_seconds += time.time() - tick
-        for result in results:
-            key = result.request.genre
-            events += result.events
-            samples[key].generated.append(piece_features(result.piece))
-            samples[key].ended_naturally.append(bool(result.ended_naturally))
-            samples[key].bars = result.bars_requested  # the genre's own form length (default settings)
-            generated_pieces[key].append(result.piece)
-            generated_seeds[key].append(result.request.seed)
-            results_by_genre[key].append(result)
-            if len(examples[key]) < EXAMPLES_PER_GENRE:
-                examples[key].append(result)
-        done += len(results)
-        made = sum(len(pieces) for pieces in generated_pieces.values())
-        yield ReportProgress(done, total, f"generated {made} of {len(requests)} pieces")
+        done += generated.sample(generator, requests[first : first + batch_size], samples)
+        yield ReportProgress(done, total, f"generated {generated.count} of {len(requests)} pieces")
 
+    evaluation_source = "model card"
     if evaluation is None:
-        base = done
-        for step in evaluate_model(loaded, dataset, "test"):
-            yield ReportProgress(base + step.done, total, f"test NLL and genre ID: {step.message}")
-            if step.result is not None:
-                evaluation = step.result
+        evaluation = yield from _evaluate(loaded, dataset, done, total)
         evaluation_source = "computed for this report"
-        done = base + test_pieces
-    else:
-        evaluation_source = "model card"
+        done += test_pieces
 
     metrics = {
         "model": loaded.name,
         "model_path": str(loaded.path),
         "dataset_fingerprint": dataset.fingerprint,
         "created": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "settings": {
-            "pieces_per_genre": pieces_per_genre,
-            "seed": seed,
-            "temperature": temperature,
-            "top_p": top_p,
-            "top_k": top_k,
-            # What each genre's pieces were sampled with (the request's None taken from the genre).
-            "genre_sampling": {
-                request.genre: {"style_strength": request.style_strength, "top_p": request.top_p}
-                for request in (
-                    with_genre_defaults(GenerationRequest(genre=key, top_p=top_p), loaded.genres) for key in keys
-                )
-            },
-            "in_key_threshold": IN_KEY_THRESHOLD,
-        },
+        "settings": _settings_metrics(loaded, keys, settings),
         "genres": {key: genre_metrics(samples[key], seed) for key in keys},
         "evaluation": evaluation,
         "evaluation_source": evaluation_source,
-        "generation": {
-            "seconds": round(generation_seconds, 1),
-            "events": events,
-            "events_per_second": round(events / max(generation_seconds, 1e-9), 1),
-        },
+        "generation": generated.speed(),
     }
-    metrics["form"] = form_metrics(results_by_genre)  # metre, exact length, endings, read back from MIDI
+    metrics["form"] = form_metrics(generated.results)  # metre, exact length, endings, read back from MIDI
     yield ReportProgress(done, total, "the style critic judges the pieces")
-    metrics["critic"] = critic_metrics(critic, real_pieces, generated_pieces, generated_seeds)
-    if critic_notated is None:  # the critic before the listening one, for the figures beside
-        from ..evaluation.critic import load_critic
-
-        critic_notated = load_critic(dataset=dataset, listening=False)
-    notated = critic_metrics(critic_notated, real_pieces, generated_pieces, generated_seeds)
-    metrics["critic_notated"] = {
-        "genres": {key: {k: v for k, v in g.items() if k != "style_fit"} for key, g in notated["genres"].items()}
-    }
-    metrics["voice_leading"] = {
-        key: {
-            "real": measure_all(real_pieces[key]).figures(),
-            "generated": measure_all(generated_pieces[key]).figures(),
-        }
-        for key in keys
-        if generator.genre_voices(key) > 1
-    }
+    _judge(metrics, dataset, critic, critic_notated, real_pieces, generated)
+    metrics["voice_leading"] = _voice_leading(generator, real_pieces, generated.pieces)
     done += 1
     ratios = [m["mean_ratio"] for m in metrics["genres"].values() if m["mean_ratio"] is not None]
     metrics["mean_ratio"] = round(float(np.mean(ratios)), 4) if ratios else None
@@ -223,6 +153,139 @@ def build_report(
     figures["confusion"] = plot_confusion(evaluation, out_dir) if evaluation else None
     figures["critic_confusion"] = plot_critic_confusion(metrics["critic"], out_dir)
     done += 3
+    _write_files(loaded, out_dir, metrics, figures, generated.examples, started)
+    done += 1
+    yield ReportProgress(done, total, f"wrote {out_dir / 'index.html'}", json_safe(metrics))
+
+
+# --- the steps of build_report -------------------------------------------------------------------
+
+
+def _real_samples(dataset: Dataset) -> tuple[dict[str, GenreSample], dict[str, list]]:
+    """Per genre: a sample holding the features of its real test pieces, and those pieces."""
+    samples: dict[str, GenreSample] = {}
+    real_pieces: dict[str, list] = {}
+    for g, key in enumerate(dataset.genre_keys):
+        real = real_pieces[key] = dataset_pieces(dataset, "test", g)
+        samples[key] = GenreSample([], [piece_features(p) for p in real], [], 0)
+    return samples, real_pieces
+
+
+def _requests(keys: list[str], settings: dict) -> list:
+    """Piece ``i`` of genre number ``g`` with seed ``seed + g * pieces_per_genre + i``, in one flat
+    list over all genres (sampled in large batches: a batch of 100 rows samples ~4x more events per
+    second than a batch of 10 on a CPU). Default settings otherwise: each genre's own metre and form
+    (AABB in 8-bar parts for the dances)."""
+    from ..sampling.request import GenerationRequest
+
+    per_genre, seed = settings["pieces_per_genre"], settings["seed"]
+    sampling = {name: settings[name] for name in ("temperature", "top_p", "top_k")}
+    return [
+        GenerationRequest(genre=key, **sampling, seed=seed + g * per_genre + i)
+        for g, key in enumerate(keys)
+        for i in range(per_genre)
+    ]
+
+
+class _Generated:
+    """The report's generated pieces, per genre, as they come: pieces, seeds, results, examples
+    to link, and the sampling speed."""
+
+    def __init__(self, keys: list[str]):
+        self.pieces: dict[str, list] = {key: [] for key in keys}
+        self.seeds: dict[str, list[int]] = {key: [] for key in keys}
+        self.results: dict[str, list] = {key: [] for key in keys}
+        self.examples: dict[str, list] = {key: [] for key in keys}
+        self.events, self.seconds = 0, 0.0
+
+    @property
+    def count(self) -> int:
+        return sum(len(pieces) for pieces in self.pieces.values())
+
+    def sample(self, generator, requests: list, samples: dict[str, GenreSample]) -> int:
+        """Sample ``requests`` in one batch; each piece's features go to its genre's sample. Returns
+        the number of pieces."""
+        tick = time.time()
+        results = generator.generate_batch(requests)
+        self.seconds += time.time() - tick
+        for result in results:
+            key = result.request.genre
+            self.events += result.events
+            samples[key].generated.append(piece_features(result.piece))
+            samples[key].ended_naturally.append(bool(result.ended_naturally))
+            samples[key].bars = result.bars_requested  # the genre's own form length (default settings)
+            self.pieces[key].append(result.piece)
+            self.seeds[key].append(result.request.seed)
+            self.results[key].append(result)
+            if len(self.examples[key]) < EXAMPLES_PER_GENRE:
+                self.examples[key].append(result)
+        return len(results)
+
+    def speed(self) -> dict:
+        return {
+            "seconds": round(self.seconds, 1),
+            "events": self.events,
+            "events_per_second": round(self.events / max(self.seconds, 1e-9), 1),
+        }
+
+
+def _evaluate(loaded: LoadedModel, dataset: Dataset, done: int, total: int):
+    """Test NLL and genre ID on the test pieces (the card has none for this dataset); yields
+    progress from ``done``, returns the evaluation."""
+    from ..training.evaluate import evaluate_model
+
+    evaluation = None
+    for step in evaluate_model(loaded, dataset, "test"):
+        yield ReportProgress(done + step.done, total, f"test NLL and genre ID: {step.message}")
+        if step.result is not None:
+            evaluation = step.result
+    return evaluation
+
+
+def _settings_metrics(loaded: LoadedModel, keys: list[str], settings: dict) -> dict:
+    """The report's settings, with what each genre's pieces were sampled with (the request's None
+    taken from the genre)."""
+    from ..sampling.request import GenerationRequest, with_genre_defaults
+
+    resolved = (
+        with_genre_defaults(GenerationRequest(genre=key, top_p=settings["top_p"]), loaded.genres) for key in keys
+    )
+    return {
+        **settings,
+        "genre_sampling": {r.genre: {"style_strength": r.style_strength, "top_p": r.top_p} for r in resolved},
+        "in_key_threshold": IN_KEY_THRESHOLD,
+    }
+
+
+def _judge(metrics: dict, dataset: Dataset, critic, critic_notated, real_pieces: dict, generated: _Generated) -> None:
+    """The style critic's verdicts (``metrics["critic"]``), and the notated critic's beside them
+    (``metrics["critic_notated"]``, the critic before the listening one)."""
+    metrics["critic"] = critic_metrics(critic, real_pieces, generated.pieces, generated.seeds)
+    if critic_notated is None:
+        from ..evaluation.critic import load_critic
+
+        critic_notated = load_critic(dataset=dataset, listening=False)
+    notated = critic_metrics(critic_notated, real_pieces, generated.pieces, generated.seeds)
+    metrics["critic_notated"] = {
+        "genres": {key: {k: v for k, v in g.items() if k != "style_fit"} for key, g in notated["genres"].items()}
+    }
+
+
+def _voice_leading(generator, real_pieces: dict, generated_pieces: dict) -> dict:
+    """Voice-leading figures of the real and the generated pieces of every four-voice genre."""
+    return {
+        key: {
+            "real": measure_all(real_pieces[key]).figures(),
+            "generated": measure_all(generated_pieces[key]).figures(),
+        }
+        for key in real_pieces
+        if generator.genre_voices(key) > 1
+    }
+
+
+def _write_files(loaded: LoadedModel, out_dir: Path, metrics: dict, figures: dict, examples: dict, started: float):
+    """The examples, ``metrics.json`` and ``index.html``; files of an earlier report not written again go."""
+    keys = list(examples)
     example_files = {key: [write_example(result, key, out_dir) for result in examples[key]] for key in keys}
     metrics["examples"] = example_files
     metrics["seconds"] = round(time.time() - started, 1)
@@ -231,8 +294,6 @@ def build_report(
     page = report_html(metrics, figures, {key: loaded.genres[g].display_name for g, key in enumerate(keys)})
     atomic_write_bytes(out_dir / "index.html", lambda temp: Path(temp).write_text(page, encoding="utf-8"))
     remove_stale_files(out_dir, [f for f in figures.values() if f] + [f for fs in example_files.values() for f in fs])
-    done += 1
-    yield ReportProgress(done, total, f"wrote {out_dir / 'index.html'}", json_safe(metrics))
 
 
 # --- files -------------------------------------------------------------------------------------------

@@ -38,8 +38,8 @@ import torch
 
 from ..model.network import GenreRNN, State
 from ..tokens import voice_context
-from .step_kernels import kernels
-from .token_draw import rank
+from .step_kernels import StepWeights, kernels
+from .token_draw import RankSettings, rank
 
 LayerState = tuple  # (hs, cs[, context]): per layer (B, H) each; a voice context (B, RAW_SIZE)
 
@@ -132,10 +132,10 @@ class PlainStepper:
         logits, new_state = self.model.step(tokens, self.weights, state[:2], features)
         return logits, (*new_state, raws)
 
-    def step_ranked(self, tokens: list[int], state: State, rank_args: tuple) -> tuple[tuple, State]:
-        """``step``, then ``draw.rank(logits, *rank_args)``: (the ranked likeliest tokens, the new state)."""
+    def step_ranked(self, tokens: list[int], state: State, settings: RankSettings) -> tuple[tuple, State]:
+        """``step``, then ``token_draw.rank(logits, settings)``: (the ranked likeliest tokens, the new state)."""
         logits, state = self.step(tokens, state)
-        return rank(logits, *rank_args), state
+        return rank(logits, settings), state
 
     @staticmethod
     def select(state: State, rows: torch.Tensor) -> State:
@@ -292,9 +292,9 @@ class FastStepper(PlainStepper):
         layer0 = self.genre_gates[0] + summed.sum(1) @ self.context_to_gates
         return [layer0, *self.genre_gates[1:]], (raws,)
 
-    def _weights(self, genre_gates: list[torch.Tensor]) -> tuple:
-        """The prepared weights, in the order the kernels take them after the state."""
-        return (
+    def _weights(self, genre_gates: list[torch.Tensor]) -> StepWeights:
+        """The prepared weights as the kernels take them, with this step's genre biases."""
+        return StepWeights(
             self.token_gates,
             genre_gates,
             self.mats,
@@ -310,13 +310,13 @@ class FastStepper(PlainStepper):
         if torch.is_tensor(tokens):
             tokens = tokens.tolist()
         genre_gates, context = self._advance(tokens, state)
-        logits, hs, cs = self.kernels.network_step(self.cell, tokens, state[0], state[1], *self._weights(genre_gates))
+        logits, hs, cs = self.kernels.network_step(self.cell, tokens, state[0], state[1], self._weights(genre_gates))
         return logits, (hs, cs, *context)
 
-    def step_ranked(self, tokens: list[int], state: LayerState, rank_args: tuple) -> tuple[tuple, LayerState]:
-        """``step`` and ``draw.rank`` in one compiled call (``step_kernels.network_step_ranked``)."""
+    def step_ranked(self, tokens: list[int], state: LayerState, settings: RankSettings) -> tuple[tuple, LayerState]:
+        """``step`` and ``token_draw.rank`` in one compiled call (``step_kernels.network_step_ranked``)."""
         genre_gates, context = self._advance(tokens, state)
         ranked, hs, cs = self.kernels.network_step_ranked(
-            self.cell, tokens, state[0], state[1], *self._weights(genre_gates), *rank_args
+            self.cell, tokens, state[0], state[1], self._weights(genre_gates), settings
         )
         return ranked, (hs, cs, *context)

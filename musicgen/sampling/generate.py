@@ -38,27 +38,30 @@ from typing import Iterator
 import torch
 
 from ..files.midi import midi_to_piece
-from ..genres import Genre
+from ..genres import Genre, main_genre, weights_text
 from ..model.model_files import LoadedModel
 from ..music.keys import estimate_key, key_name, transpose_to_key
 from ..music.meter import DANCE_METERS, Meter, bar_steps, meter_text, parse_meter
-from ..music.piece import make_piece
+from ..music.piece import Piece, make_piece
 from ..music.piece_shape import draw_bars, draw_key, draw_meter, length_range, meter_odds
 from ..music.voices import POLYPHONIC_GENRES
-from ..tokens.codec import BOS, PITCH, VOCAB_SIZE, meter_token, tokens_to_piece
-from ..tokens.grammar import MaskKey, allowed
-from .fast_step import FastStepper, PlainStepper
-from .piece_state import PieceState, primer_prefix
-from .request import (
-    GeneratedPiece,
-    GenerationRequest,
-    main_genre,
-    parse_genre_spec,
-    plan_request,
-    weights_text,
-    with_genre_defaults,
+from ..tokens.codec import (
+    BAR,
+    BOS,
+    MAX_SHIFT,
+    PITCH,
+    SHIFT,
+    VOCAB_SIZE,
+    meter_token,
+    piece_to_tokens,
+    split_steps,
+    tokens_to_piece,
 )
-from .token_draw import kept_tokens, pick, rank_chords_and_temperatures
+from ..tokens.grammar import Follower, MaskKey, allowed
+from .fast_step import FastStepper, PlainStepper
+from .piece_state import PieceState
+from .request import CheckedRequest, GeneratedPiece, GenerationRequest, check_request, plan_request
+from .token_draw import PickSettings, RankSettings, kept_tokens, pick, rank_settings
 
 PRIMER_MAX_TOKENS = 1500  # the primer's last tokens warm the state (its notes are all kept)
 PRECISIONS = ("int8", "fp32")
@@ -68,6 +71,29 @@ PRECISIONS = ("int8", "fp32")
 DEFAULT_PRECISION = "int8"
 PARTIAL_SORT = 32  # tokens sorted per step when they hold the top-p mass (else all are)
 PROGRESS_EVERY = 32  # tokens sampled between progress reports (and cancel points)
+
+
+def primer_prefix(primer: Piece, meter: Meter) -> list[int]:
+    """The primer's tokens (no end), padded with rests to its next bar line, which is written:
+    new music starts on a downbeat in the primer's metre."""
+    tokens = piece_to_tokens(primer, add_end=False)
+    follower = Follower()
+    for token in tokens:
+        follower.follow(token)
+    if follower.meter is None:
+        tokens.insert(1, meter_token(meter))
+        follower.meter = meter
+    if follower.last_bar < 0:  # no bar lines at all: the primer's end is the first one
+        tokens.extend(SHIFT.token(k) for k in split_steps(max(0, primer.length - follower.clock), MAX_SHIFT))
+        return tokens + [BAR]
+    while follower.clock < primer.length or follower.last_bar != follower.clock:
+        target = follower.next_bar_line
+        for k in split_steps(target - follower.clock, MAX_SHIFT):
+            tokens.append(SHIFT.token(k))
+            follower.follow(tokens[-1])
+        tokens.append(BAR)
+        follower.follow(BAR)
+    return tokens
 
 
 class Generator:
@@ -129,16 +155,18 @@ class Generator:
             raise ValueError(f"this model never saw metre {meter_text(meter)}; it knows {', '.join(known)}")
         return meter
 
-    def with_genre_defaults(self, request: GenerationRequest) -> GenerationRequest:
-        """``request.with_genre_defaults`` for this model's genres: style strength and top-p left
-        open (None) become the main genre's (from the model card)."""
-        return with_genre_defaults(request, self.genres)
+    def check(self, request: GenerationRequest | CheckedRequest) -> CheckedRequest:
+        """``request.check_request`` for this model's genres: the request checked once, its genres
+        parsed, style strength and top-p left open (None) the main genre's (from the model card)."""
+        return check_request(request, self.genres)
 
-    def _make_row(self, request: GenerationRequest) -> PieceState:
-        request = self.with_genre_defaults(request)
-        start = parse_genre_spec(request.genre, self.genre_keys)
-        end = parse_genre_spec(request.morph_to, self.genre_keys) if request.morph_to is not None else None
-        genre = self.genres[self.genre_keys.index(main_genre(start, self.genre_keys))]
+    def with_genre_defaults(self, request: GenerationRequest) -> GenerationRequest:
+        """The request with style strength and top-p left open (None) the main genre's (``check``)."""
+        return self.check(request).request
+
+    def _make_row(self, request: GenerationRequest | CheckedRequest) -> PieceState:
+        checked = self.check(request)
+        request, genre = checked.request, checked.main
         tempo = float(request.tempo if request.tempo is not None else genre.tempo)
         meter = self._meter_for(request, genre.key)
         prefix = [BOS, meter_token(meter)]
@@ -156,12 +184,12 @@ class Generator:
         return PieceState(
             request,
             plan,
-            start,
-            end,
-            self.genre_keys,
-            tempo,
-            prefix,
-            request.primer is not None,
+            blend=checked.blend.weights,
+            end_blend=checked.morph_to.weights if checked.morph_to is not None else None,
+            genre_keys=self.genre_keys,
+            tempo=tempo,
+            prefix=prefix,
+            primed=request.primer is not None,
             voices=self.genre_voices(genre.key),
         )
 
@@ -180,29 +208,31 @@ class Generator:
             self._bias[key] = row
         return row
 
-    def _draw_args(self, rows: list[PieceState], partners: list[int], strengths: list[float]) -> tuple[tuple, tuple]:
-        """What the draw needs besides the logits (``musicgen.sampling.token_draw``): for ``rank`` the masks,
-        guidance, chords downwards and temperature; for ``pick`` top-k, top-p and a uniform
-        number per row (-1 where the next token is forced)."""
-        top_ks, top_ps = [row.request.top_k for row in rows], [row.request.top_p for row in rows]
-        rank_args = (
-            [self._mask(row.mask_key()) for row in rows],
-            partners,
-            [0.0 if rows[i].in_ending else w for i, w in zip(partners, strengths)],  # no guidance in the final bar
-            *rank_chords_and_temperatures(
-                [row.follower.chord_low for row in rows], PITCH.stop, [row.request.temperature for row in rows]
-            ),
-            kept_tokens(top_ks, top_ps, PARTIAL_SORT, VOCAB_SIZE),
+    def _draw_settings(self, rows: list[PieceState], partners: list[int]) -> tuple[RankSettings, PickSettings]:
+        """What the draw needs besides the logits (``token_draw``), from each row's
+        ``SamplingSettings`` and position: for ``rank`` the masks, guidance (none in the final bar),
+        chords downwards and temperature; for ``pick`` top-k, top-p and a uniform number per row
+        (-1 where the next token is forced)."""
+        settings = [row.sampling for row in rows]
+        top_ks, top_ps = [s.top_k for s in settings], [s.top_p for s in settings]
+        ranking = rank_settings(
+            masks=[self._mask(row.mask_key()) for row in rows],
+            partners=partners,
+            scales=[0.0 if rows[i].in_ending else settings[i].style_strength for i in partners],
+            chord_lows=[row.follower.chord_low for row in rows],
+            pitch_stop=PITCH.stop,
+            temperatures=[s.temperature for s in settings],
+            partial_sort=kept_tokens(top_ks, top_ps, PARTIAL_SORT, VOCAB_SIZE),
         )
-        pick_args = (top_ks, top_ps, [row.uniform() if row.needs_sample else -1.0 for row in rows])
-        return rank_args, pick_args
+        picking = PickSettings(top_ks, top_ps, [row.uniform() if row.needs_sample else -1.0 for row in rows])
+        return ranking, picking
 
-    def _layout(self, rows: list[PieceState]) -> tuple[torch.Tensor, list[int], list[float]]:
+    def _layout(self, rows: list[PieceState]) -> tuple[torch.Tensor, list[int]]:
         """Batch layout: the rows, then one companion per row with style strength. Returns the
-        genre weights (B', G), the row position of each companion and its strength."""
+        genre weights (B', G) and the row position of each companion."""
         partners = [i for i, row in enumerate(rows) if row.companion]
         weights = [row.weights() for row in rows] + [self.even_weights] * len(partners)
-        return torch.stack(weights), partners, [rows[i].request.style_strength for i in partners]
+        return torch.stack(weights), partners
 
     def _keep_or_restore(self, state, active: list[PieceState], partners: list[int]):
         """Keep the network state of rows that just wrote LAST_BAR; restore it for rows whose
@@ -212,12 +242,10 @@ class Generator:
                 continue
             rows_of = [position] + [len(active) + k for k, i in enumerate(partners) if i == position]
             if row.snapshot_due:
-                row.saved_state = [self.stepper.select(state, torch.tensor([r])) for r in rows_of]
-                row.snapshot_due = False
+                row.keep_network_state([self.stepper.select(state, torch.tensor([r])) for r in rows_of])
             if row.rewind_due:
-                for r, saved in zip(rows_of, row.saved_state):
+                for r, saved in zip(rows_of, row.network_state_to_restore()):
                     self.stepper.put(state, r, saved)
-                row.rewind_due = False
         return state
 
     def _run(self, rows: list[PieceState]) -> Iterator[None]:
@@ -236,16 +264,16 @@ class Generator:
                 states.append(state)
             state = stepper.concat(states)
         active = list(rows)
-        weights, partners, strengths = self._layout(active)
+        weights, partners = self._layout(active)
         while active:
             with stepper.context():
                 # Set again after every pause: another iterator may have used the engine meanwhile.
                 stepper.set_genre(weights)
                 for _ in range(PROGRESS_EVERY):
                     fed = [row.tokens[-1] for row in active]
-                    rank_args, pick_args = self._draw_args(active, partners, strengths)
-                    ranked, state = stepper.step_ranked(fed + [fed[i] for i in partners], state, rank_args)
-                    sampled = pick(ranked, *pick_args)
+                    ranking, picking = self._draw_settings(active, partners)
+                    ranked, state = stepper.step_ranked(fed + [fed[i] for i in partners], state, ranking)
+                    sampled = pick(ranked, picking)
                     genre_moved = False
                     for row, token in zip(active, sampled):
                         genre_moved |= row.advance(None if token < 0 else token)
@@ -259,7 +287,7 @@ class Generator:
                         state = stepper.select(state, torch.tensor(keep + keep_partners))
                         genre_moved = True
                     if genre_moved:
-                        weights, partners, strengths = self._layout(active)
+                        weights, partners = self._layout(active)
                         stepper.set_genre(weights)
             yield
 
@@ -276,6 +304,7 @@ class Generator:
         for index, (step, _) in enumerate(row.part_starts[: plan.bars // plan.part_bars]):
             stop = row.part_starts[index + 1][0] if index + 1 < len(row.part_starts) else row.follower.clock
             parts.append({"label": plan.parts[index], "start": step, "end": stop})
+        main = self.genres[self.genre_keys.index(main_genre(row.blend, self.genre_keys))]
         meta = {"model": self.loaded.name, "genre": weights_text(row.blend), "form": plan.form, "parts": parts}
         piece = make_piece(notes, piece.bars, primer_end, meta, piece.meters, piece.last_bars)
         transpose, detected, result = 0, None, None
@@ -283,12 +312,11 @@ class Generator:
         if key is None and row.kept is None and not row.primed:
             # a key the style's real pieces are in, with their odds (not where the network wandered);
             # a harmonised melody or a continued primer stays in its own key
-            counts = self.genre_keys_counts.get(main_genre(row.blend, self.genre_keys), {})
+            counts = self.genre_keys_counts.get(main.key, {})
             detected = estimate_key(piece)
             key = draw_key(counts, detected[1], request.seed)
         if key is not None:
             piece, transpose, detected, result = transpose_to_key(piece, key, detected)
-        main = self.genres[self.genre_keys.index(main_genre(row.blend, self.genre_keys))]
         return GeneratedPiece(
             piece=piece,
             request=request,
@@ -315,7 +343,7 @@ class Generator:
             precision=self.precision,
         )
 
-    def generate(self, request: GenerationRequest) -> Iterator:
+    def generate(self, request: GenerationRequest | CheckedRequest) -> Iterator:
         """Sample one piece, yielding ``Progress`` in bars; returns the ``GeneratedPiece``
         (the generator's return value; ``run_job`` and the GUI worker deliver it).
 
@@ -348,7 +376,7 @@ class Generator:
         seconds = time.perf_counter() - began
         return [self._finish(row, seconds) for row in rows]
 
-    def generate_batch(self, requests: list[GenerationRequest]) -> list[GeneratedPiece]:
+    def generate_batch(self, requests: list[GenerationRequest | CheckedRequest]) -> list[GeneratedPiece]:
         """Sample several pieces in one batched pass (one step for all rows per token), in request order."""
         began = time.perf_counter()
         rows = []
@@ -365,7 +393,7 @@ class Generator:
         return [self._finish(row, seconds) for row in rows]
 
 
-def generate_piece(generator: Generator, request: GenerationRequest) -> GeneratedPiece:
+def generate_piece(generator: Generator, request: GenerationRequest | CheckedRequest) -> GeneratedPiece:
     """Run ``generator.generate`` to the end and return its piece (no progress shown)."""
     result = None
     for progress in generator.generate(request):

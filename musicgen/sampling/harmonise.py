@@ -32,7 +32,8 @@ from ..training.nll import scored_nll
 from .generate import Generator
 from .kept_notes import KeptNotes
 from .piece_state import PieceState
-from .request import GenerationRequest, Plan, event_cap, main_genre, parse_genre_spec
+from ..genres import Blend, parse_blend
+from .request import GenerationRequest, Plan, event_cap
 
 SOPRANO, REWRITE_BELOW_SOPRANO = 0, 0b1110  # the kept voice, and the voices the network writes
 DEFAULT_CANDIDATES = 8  # harmonisations sampled side by side; the likeliest melody wins
@@ -84,9 +85,10 @@ def prepare_melody(piece: Piece, meter: Meter | None = None) -> Melody:
     return Melody(notes, meter, pickup, bars, shift, piece.meta.get("tempo"))
 
 
-def check_style(generator: Generator, genre: str, melody: Melody) -> str:
-    """The main genre of ``genre``; ValueError unless it is a four-voice style that knows the metre."""
-    main = main_genre(parse_genre_spec(genre, generator.genre_keys), generator.genre_keys)
+def check_style(generator: Generator, genre: str | Blend, melody: Melody) -> str:
+    """The main genre of ``genre`` (a genre text or a parsed blend); ValueError unless it is a
+    four-voice style that knows the metre."""
+    main = (genre if isinstance(genre, Blend) else parse_blend(genre, generator.genre_keys)).main
     if generator.genre_voices(main) < 4:
         four = [key for key in generator.genre_keys if generator.genre_voices(key) >= 4]
         raise ValueError(f"{main} is written in one voice; harmonise in a four-voice style: {', '.join(four)}")
@@ -128,27 +130,26 @@ def harmonise(
     began = time.perf_counter()
     if candidates < 1:
         raise ValueError(f"candidates must be at least 1, got {candidates}")
-    main = check_style(generator, genre, melody)
-    blend = parse_genre_spec(genre, generator.genre_keys)
+    parsed = parse_blend(genre, generator.genre_keys)
+    main = check_style(generator, parsed, melody)
+    blend = parsed.weights
     genre_info = generator.genres[generator.genre_keys.index(main)]
     tempo = float(melody.tempo or genre_info.tempo)
     plan = Plan(melody.meter, "free", "A", melody.bars, event_cap(melody.bars, melody.meter))
     yield Progress(0, 2, f"harmonising {len(melody.notes)} melody notes in {main} ({candidates} candidates)")
+    checked = generator.check(
+        GenerationRequest(genre=genre, bars=melody.bars, seed=seed, tempo=tempo, style_strength=style_strength)
+    )
     rows = []
     for k in range(candidates):
-        request = generator.with_genre_defaults(
-            GenerationRequest(genre=genre, bars=melody.bars, seed=seed + k, tempo=tempo, style_strength=style_strength)
-        )
         rows.append(
             PieceState(
-                request,
+                checked.with_seed(seed + k).request,
                 plan,
-                blend,
-                None,
-                generator.genre_keys,
-                tempo,
-                [BOS, meter_token(melody.meter)],
-                False,
+                blend=blend,
+                genre_keys=generator.genre_keys,
+                tempo=tempo,
+                prefix=[BOS, meter_token(melody.meter)],
                 voices=4,
                 kept=KeptNotes(melody.notes, REWRITE_BELOW_SOPRANO),
                 pickup=melody.pickup,

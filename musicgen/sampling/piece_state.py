@@ -9,13 +9,13 @@ musician sees in the result: bars done, parts, whether the network ended the pie
 from __future__ import annotations
 
 import copy
+import enum
 from collections import deque
 from dataclasses import replace
 
 import torch
 
 from ..music.keys import estimate_key
-from ..music.meter import Meter
 from ..music.piece import Piece
 from ..tokens.codec import (
     BAR,
@@ -24,16 +24,12 @@ from ..tokens.codec import (
     LAST_BAR,
     MAX_SHIFT,
     PART_BAR,
-    SHIFT,
     VOICE,
-    meter_token,
-    piece_to_tokens,
-    split_steps,
     tokens_to_piece,
 )
 from ..tokens.grammar import AFTER_PITCH, AFTER_VOICE, ALL_VOICES, Follower, MaskKey, allowed
 from .kept_notes import KeptNotes
-from .request import GenerationRequest, Plan
+from .request import GenerationRequest, Plan, SamplingSettings
 
 MAX_GAP = 4 * MAX_SHIFT  # steps (four whole notes) without a new note before a note must come ...
 GAP_BARS = 2  # ... or two bars of the metre, whichever is shorter
@@ -52,29 +48,6 @@ def weight_vector(weights: dict[str, float], genre_keys: list[str]) -> torch.Ten
     return torch.tensor([weights.get(k, 0.0) for k in genre_keys], dtype=torch.float32)
 
 
-def primer_prefix(primer: Piece, meter: Meter) -> list[int]:
-    """The primer's tokens (no end), padded with rests to its next bar line, which is written:
-    new music starts on a downbeat in the primer's metre."""
-    tokens = piece_to_tokens(primer, add_end=False)
-    follower = Follower()
-    for token in tokens:
-        follower.follow(token)
-    if follower.meter is None:
-        tokens.insert(1, meter_token(meter))
-        follower.meter = meter
-    if follower.last_bar < 0:  # no bar lines at all: the primer's end is the first one
-        tokens.extend(SHIFT.token(k) for k in split_steps(max(0, primer.length - follower.clock), MAX_SHIFT))
-        return tokens + [BAR]
-    while follower.clock < primer.length or follower.last_bar != follower.clock:
-        target = follower.next_bar_line
-        for k in split_steps(target - follower.clock, MAX_SHIFT):
-            tokens.append(SHIFT.token(k))
-            follower.follow(tokens[-1])
-        tokens.append(BAR)
-        follower.follow(BAR)
-    return tokens
-
-
 def ends_on_tonic(piece: Piece) -> bool:
     """True when the lowest note of the piece's last onset is the tonic of its estimated key (a
     piece without notes counts as ending well)."""
@@ -85,19 +58,37 @@ def ends_on_tonic(piece: Piece) -> bool:
     return min(note.pitch for note in piece.notes if note.start == last) % 12 == tonic
 
 
+class Ending(enum.Enum):
+    """Where a piece stands towards its end (``PieceState.ending``); ``PieceState.done`` ends it in
+    any of them (the piece is complete, or stopped early).
+
+    WRITING -> FINAL_BAR when LAST_BAR is written (the sampler keeps the network state there) ->
+    CLOSING at the closing bar line, where the network decides whether to end (EOS) -> DECIDED; or
+    CLOSING -> FINAL_BAR when the final bar is sampled again (the network state restored). A
+    primer that already holds the final bar's line goes WRITING -> CLOSING; a passage inside a
+    piece (``open_end``) stays WRITING until done.
+    """
+
+    WRITING = "writing"
+    FINAL_BAR = "final bar"
+    CLOSING = "closing"
+    DECIDED = "decided"
+
+
 class PieceState:
-    """Sampling state of one piece: settings, plan, random stream, position, parts."""
+    """Sampling state of one piece: settings, plan, random stream, position, parts, ending."""
 
     def __init__(
         self,
         request: GenerationRequest,
         plan: Plan,
+        *,
         blend: dict,
-        end_blend: dict | None,
+        end_blend: dict | None = None,
         genre_keys: list[str],
         tempo: float,
         prefix: list[int],
-        primed: bool,
+        primed: bool = False,
         open_end: bool = False,
         strain_ends: frozenset = frozenset(),
         voices: int = 0,
@@ -105,6 +96,7 @@ class PieceState:
         pickup: int | None = None,
     ):
         self.request, self.plan = request, plan
+        self.sampling = SamplingSettings.of(request)  # how its tokens are drawn
         self.generator = torch.Generator().manual_seed(request.seed)
         self._uniforms: list[float] = []
         self.blend, self.end_blend = blend, end_blend
@@ -124,13 +116,12 @@ class PieceState:
         self.part_starts: list[tuple[int, int]] = [(self.start_clock, len(self.tokens))] if primed else []
         self.forced: deque[int] = deque()
         self.events = 0
-        self.done = False
-        self.ended_naturally = False
-        self.decided = False  # the EOS decision at the closing bar line has been taken
-        self.closing = False  # at a closing bar line, waiting for the EOS decision
+        self.ending = Ending.WRITING
+        self.done = False  # complete, or stopped early (``stop_reason``)
+        self.ended_naturally = False  # the network chose EOS at the closing bar line
         self.stop_reason = ""
         self.morph = 0.0  # 0 = start blend, 1 = end blend
-        self.companion = request.style_strength > 0
+        self.companion = self.sampling.style_strength > 0
         # A passage inside a piece (regenerate): it stops at the bar line after its last bar, with
         # no ending, and marks the strain ends the piece had there (bar numbers of the passage).
         self.open_end, self.strain_ends = open_end, strain_ends
@@ -143,8 +134,9 @@ class PieceState:
         # Endings: the final bar is sampled up to ENDING_TRIES times until the network ends it, on the tonic.
         self.ending_mark = None  # (tokens, follower, bars begun, parts) just after LAST_BAR
         self.ending_tries = 1
+        # What the sampler is asked to do with the network state: keep it at the mark, put it back.
         self.snapshot_due = self.rewind_due = False
-        self.saved_state = None  # the network state at the mark (kept by the sampler)
+        self.saved_state = None  # the network state at the mark (``keep_network_state``)
 
     # ----- the plan ------------------------------------------------------------------------
     @property
@@ -179,7 +171,7 @@ class PieceState:
             self.done = number > self.plan.bars
             return
         if number == self.decision_bar and not self.decided:
-            self.closing = True
+            self.ending = Ending.CLOSING
         if number > self.plan.bars:
             return
         if (number - 1) % part_bars == 0:
@@ -303,6 +295,8 @@ class PieceState:
     def _mark_ending(self) -> None:
         """Remember the position after LAST_BAR, so the final bar can be sampled again."""
         self.ending_mark = (len(self.tokens), copy.copy(self.follower), self.bars_begun, len(self.part_starts))
+        if not self.closing:
+            self.ending = Ending.FINAL_BAR
         self.snapshot_due = True  # the sampler keeps this row's network state from here
 
     def _ends_well(self, sampled: int | None) -> bool:
@@ -323,7 +317,7 @@ class PieceState:
         self.follower, self.bars_begun = copy.copy(follower), bars_begun
         self.forced.clear()
         self.kept_queue.clear()
-        self.closing = False
+        self.ending = Ending.FINAL_BAR
         self.ending_tries += 1
         self.rewind_due = True
 
@@ -368,7 +362,7 @@ class PieceState:
             if self.ending_mark is not None and self.ending_tries < ENDING_TRIES and not self._ends_well(sampled):
                 self._rewind_ending()  # the network would go on, or off the tonic: sample the final bar again
                 return False
-            self.closing, self.decided = False, True
+            self.ending = Ending.DECIDED
             self.ended_naturally = sampled == EOS
             if self.bars_begun > self.plan.bars:
                 self.tokens.append(EOS)
@@ -403,10 +397,29 @@ class PieceState:
             )
         return self._morph_moved()
 
+    def keep_network_state(self, saved: list) -> None:
+        """The sampler's network state at the ending mark, this row's then its style companion's."""
+        self.saved_state, self.snapshot_due = saved, False
+
+    def network_state_to_restore(self) -> list:
+        """The network state to put back for a final bar sampled again (the request is answered)."""
+        self.rewind_due = False
+        return self.saved_state
+
+    @property
+    def closing(self) -> bool:
+        """At the closing bar line, waiting for the network's EOS decision."""
+        return self.ending is Ending.CLOSING
+
+    @property
+    def decided(self) -> bool:
+        """The EOS decision at the closing bar line has been taken."""
+        return self.ending is Ending.DECIDED
+
     @property
     def in_ending(self) -> bool:
         """True in the final bar and at the closing bar line, until the network has ended the piece."""
-        return self.closing or (self.ending_mark is not None and not self.decided)
+        return self.ending in (Ending.FINAL_BAR, Ending.CLOSING)
 
     @property
     def needs_sample(self) -> bool:

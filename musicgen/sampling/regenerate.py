@@ -11,6 +11,7 @@ Bars are numbered as a musician counts them: bar 1 is the first whole bar after 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Iterator
@@ -28,15 +29,8 @@ from ..training.nll import IGNORE, padded_next_token_batch, scored_nll
 from .generate import Generator
 from .kept_notes import KeptNotes
 from .piece_state import PieceState
-from .request import (
-    GeneratedPiece,
-    GenerationRequest,
-    Plan,
-    event_cap,
-    main_genre,
-    parse_genre_spec,
-    weights_text,
-)
+from ..genres import main_genre, parse_genre_spec, weights_text
+from .request import GeneratedPiece, GenerationRequest, Plan, event_cap
 
 DEFAULT_CANDIDATES = 4
 MAX_CANDIDATES = 32
@@ -142,6 +136,114 @@ def _repeat_in_form(piece: Piece, kept: list, new_notes: list, start: int, stop:
     return kept, new_notes
 
 
+@dataclasses.dataclass(frozen=True)
+class _Passage:
+    """Bars ``first..last`` (1-based, inclusive) of a piece: steps ``start`` to ``end``, in ``meter``."""
+
+    first: int
+    last: int
+    start: int
+    end: int
+    to_the_end: bool  # the passage ends the piece
+    meter: tuple[int, int]
+
+    @property
+    def bars(self) -> int:
+        return self.last - self.first + 1
+
+    def rewritten(self, note, voice: int | None) -> bool:
+        """True for a note of the passage that is written anew (only ``voice``'s, when given)."""
+        return self.start <= note.start < self.end and (voice is None or note.voice == voice)
+
+
+def _passage(piece: Piece, first_bar: int, last_bar: int | None) -> _Passage:
+    """The passage ``first_bar..last_bar`` (None = to the end); ValueError when it is not in the piece."""
+    whole_bars = len(piece.bars) - 1
+    if whole_bars < 1:
+        raise ValueError("the piece has no whole bars to regenerate")
+    last = whole_bars if last_bar is None else last_bar
+    if not 1 <= first_bar <= last <= whole_bars:
+        raise ValueError(f"bars {first_bar}-{last} are not in the piece (bars 1-{whole_bars})")
+    start, end = piece.bars[first_bar - 1], piece.bars[last]
+    return _Passage(first_bar, last, start, end, last == whole_bars, piece.meter_at(start) or (4, 4))
+
+
+def _in_style(
+    generator: Generator, piece: Piece, blend: dict | None, genre: str | None, voice: int | None
+) -> tuple[dict, Piece, int]:
+    """The blend to write in (``genre``, else the source's, else the likeliest for the piece), the
+    piece as that style reads it (four voices assigned, or one line) and its voices."""
+    if genre is not None:
+        blend = parse_genre_spec(genre, generator.genre_keys)
+    elif blend is None:
+        blend = _likeliest_genre(generator, piece_to_tokens(piece))
+    main = main_genre(blend, generator.genre_keys)
+    voices = generator.genre_voices(main)
+    if voices > 1:
+        piece = assign_voices(piece)  # a four-voice style writes each note in its voice
+    elif voice is not None:
+        raise ValueError(f"{main} is one voice; --voice needs a four-voice style")
+    elif piece.voiced:  # a one-line style reads the notes without voices
+        raw = [(n.start, n.pitch, n.duration) for n in piece.notes]
+        piece = make_piece(raw, piece.bars, piece.primer_end, piece.meta, piece.meters, piece.last_bars)
+    return blend, piece, voices
+
+
+def _candidate_rows(
+    generator: Generator,
+    piece: Piece,
+    passage: _Passage,
+    request: GenerationRequest,
+    blend: dict,
+    voices: int,
+    voice: int | None,
+    candidates: int,
+) -> list[PieceState]:
+    """One sampling row per candidate (seeds ``request.seed + k``), each starting after the piece's
+    tokens up to the passage and ending at its last bar line (or as a piece ends)."""
+    kept_notes = None
+    if voice is not None:  # the other voices' notes of the passage are kept, note for note
+        inside = [n for n in piece.notes if passage.start <= n.start < passage.end and n.voice != voice]
+        kept_notes = KeptNotes(inside, 1 << voice)
+    prefix = piece_to_tokens(_sub_piece(piece, 0, passage.start), add_end=False)
+    if prefix[-1] not in BAR_TOKENS:  # the bar line at the passage's start must be written
+        prefix = prefix + [BAR]
+    plan = Plan(passage.meter, "free", "A", passage.bars, event_cap(passage.bars, passage.meter))
+    # Strain ends the piece marks in the passage, as bar numbers of the passage (1 = its first bar).
+    strain_ends = frozenset(
+        piece.bars.index(b) - passage.first + 2 for b in piece.last_bars if passage.start <= b <= passage.end
+    )
+    return [
+        PieceState(
+            request.with_seed(request.seed + k),
+            plan,
+            blend=blend,
+            genre_keys=generator.genre_keys,
+            tempo=request.tempo,
+            prefix=prefix,
+            primed=True,
+            open_end=not passage.to_the_end,
+            strain_ends=strain_ends,
+            voices=voices,
+            kept=kept_notes,
+        )
+        for k in range(candidates)
+    ]
+
+
+def _joined_piece(piece: Piece, chosen: Piece, passage: _Passage, voice: int | None, meta: dict) -> Piece:
+    """``piece`` with the passage's rewritten notes taken from ``chosen`` (cut at its end), in every
+    repeat of its part of a form."""
+    new_notes = [
+        (n.start, n.pitch, min(n.duration, passage.end - n.start), n.voice)
+        for n in chosen.notes
+        if passage.rewritten(n, voice)
+    ]
+    kept = [(n.start, n.pitch, n.duration, n.voice) for n in piece.notes if not passage.rewritten(n, voice)]
+    kept, new_notes = _repeat_in_form(piece, kept, new_notes, passage.start, passage.end)
+    return make_piece(kept + new_notes, piece.bars, piece.primer_end, meta, piece.meters, piece.last_bars)
+
+
 def regenerate(
     generator: Generator,
     source,
@@ -162,95 +264,36 @@ def regenerate(
     if not 1 <= candidates <= MAX_CANDIDATES:
         raise ValueError(f"candidates must be from 1 to {MAX_CANDIDATES}, got {candidates}")
     piece, tempo, program, blend = _source_piece(source, generator)
-    whole_bars = len(piece.bars) - 1
-    if whole_bars < 1:
-        raise ValueError("the piece has no whole bars to regenerate")
-    last = whole_bars if last_bar is None else last_bar
-    if not 1 <= first_bar <= last <= whole_bars:
-        raise ValueError(f"bars {first_bar}-{last} are not in the piece (bars 1-{whole_bars})")
-    region_start, region_end = piece.bars[first_bar - 1], piece.bars[last]
-    to_the_end = last == whole_bars
-    meter = piece.meter_at(region_start) or (4, 4)
-    if genre is not None:
-        blend = parse_genre_spec(genre, generator.genre_keys)
-    elif blend is None:
-        blend = _likeliest_genre(generator, piece_to_tokens(piece))
-    voices = generator.genre_voices(main_genre(blend, generator.genre_keys))
-    if voices > 1:
-        piece = assign_voices(piece)  # a four-voice style writes each note in its voice
-    elif voice is not None:
-        raise ValueError(f"{main_genre(blend, generator.genre_keys)} is one voice; --voice needs a four-voice style")
-    elif piece.voiced:  # a one-line style reads the notes without voices
-        raw = [(n.start, n.pitch, n.duration) for n in piece.notes]
-        piece = make_piece(raw, piece.bars, piece.primer_end, piece.meta, piece.meters, piece.last_bars)
-    kept_notes = None
-    if voice is not None:  # the other voices' notes of the passage are kept, note for note
-        inside = [n for n in piece.notes if region_start <= n.start < region_end and n.voice != voice]
-        kept_notes = KeptNotes(inside, 1 << voice)
-    prefix = piece_to_tokens(_sub_piece(piece, 0, region_start), add_end=False)
-    if prefix[-1] not in BAR_TOKENS:  # the bar line at the passage's start must be written
-        prefix = prefix + [BAR]
+    passage = _passage(piece, first_bar, last_bar)
+    first, last = passage.first, passage.last
+    blend, piece, voices = _in_style(generator, piece, blend, genre, voice)
     request = GenerationRequest(
         genre=weights_text(blend),
-        bars=last - first_bar + 1,
+        bars=passage.bars,
         seed=seed,
         style_strength=style_strength,
         tempo=tempo,
         program=program,
     )
     request = generator.with_genre_defaults(request)  # style strength None: the genre's own
-    yield Progress(0, candidates + 1, f"sampling {candidates} candidates for bars {first_bar}-{last}")
-    n_bars = last - first_bar + 1
-    plan = Plan(meter, "free", "A", n_bars, event_cap(n_bars, meter))
-    # Strain ends the piece marks in the passage, as bar numbers of the passage (1 = its first bar).
-    strain_ends = frozenset(
-        piece.bars.index(b) - first_bar + 2 for b in piece.last_bars if region_start <= b <= region_end
-    )
-    rows = []
-    for k in range(candidates):
-        row_request = GenerationRequest(**{**request.__dict__, "seed": seed + k})
-        rows.append(
-            PieceState(
-                row_request,
-                plan,
-                blend,
-                None,
-                generator.genre_keys,
-                tempo,
-                prefix,
-                True,
-                open_end=not to_the_end,
-                strain_ends=strain_ends,
-                voices=voices,
-                kept=kept_notes,
-            )
-        )
+    yield Progress(0, candidates + 1, f"sampling {candidates} candidates for bars {first}-{last}")
+    rows = _candidate_rows(generator, piece, passage, request, blend, voices, voice, candidates)
     sampled = generator.sample_rows(rows)
     yield Progress(candidates, candidates + 1, "scoring how each candidate leads into the kept bars")
-    suffix = [] if to_the_end else _suffix_tokens(piece, region_end)
+    suffix = [] if passage.to_the_end else _suffix_tokens(piece, passage.end)
     sequences = [row.tokens + suffix for row in rows]
     weights = torch.tensor([blend.get(key, 0.0) for key in generator.genre_keys])
     nll = _continuation_nll(generator, sequences, len(suffix), weights)
     best = int(np.argmin(nll))
     chosen = sampled[best]
-
-    def rewritten(n) -> bool:  # a note of the passage that was written anew
-        return region_start <= n.start < region_end and (voice is None or n.voice == voice)
-
-    new_notes = [
-        (n.start, n.pitch, min(n.duration, region_end - n.start), n.voice) for n in chosen.piece.notes if rewritten(n)
-    ]
-    kept = [(n.start, n.pitch, n.duration, n.voice) for n in piece.notes if not rewritten(n)]
-    kept, new_notes = _repeat_in_form(piece, kept, new_notes, region_start, region_end)
     meta = {
         **piece.meta,
-        "regenerated_bars": [first_bar, last],
+        "regenerated_bars": [first, last],
         "candidates": candidates,
         "continuation_nll": [round(float(v), 3) for v in nll],
     }
-    result_piece = make_piece(kept + new_notes, piece.bars, piece.primer_end, meta, piece.meters, piece.last_bars)
     result = GeneratedPiece(
-        piece=result_piece,
+        piece=_joined_piece(piece, chosen.piece, passage, voice, meta),
         request=rows[best].request,
         tokens=sequences[best],
         tempo=tempo,
@@ -258,12 +301,12 @@ def regenerate(
         transpose=0,
         events=sum(r.events for r in sampled),
         seconds_taken=time.perf_counter() - began,
-        ended_naturally=chosen.ended_naturally if to_the_end else False,
+        ended_naturally=chosen.ended_naturally if passage.to_the_end else False,
         model_name=generator.loaded.name,
         genre_weights=dict(blend),
-        bars_generated=n_bars,
-        bars_requested=n_bars,
-        meter=f"{meter[0]}/{meter[1]}",
+        bars_generated=passage.bars,
+        bars_requested=passage.bars,
+        meter=f"{passage.meter[0]}/{passage.meter[1]}",
         form=(source.form if isinstance(source, GeneratedPiece) else "free"),
         parts=list(piece.meta.get("parts", [])),
         stop_reason=chosen.stop_reason,
@@ -271,7 +314,7 @@ def regenerate(
     yield Progress(
         candidates + 1,
         candidates + 1,
-        f"bars {first_bar}-{last} regenerated (candidate {best + 1} of {candidates} leads in best)",
+        f"bars {first}-{last} regenerated (candidate {best + 1} of {candidates} leads in best)",
         result,
     )
     return result

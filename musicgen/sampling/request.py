@@ -1,7 +1,11 @@
 """What a user asks for and what they get back: ``GenerationRequest`` and ``GeneratedPiece``.
 
 Torch-free, so the CLI, the batch runner, the GUI and the sampler share one definition of every
-setting, its limits and its checks (``validate_request``) without loading the network.
+setting and its checks without loading the network (the limits: ``musicgen.limits``). A request is
+checked once, where it comes in, for a model's genres: ``check_request`` parses its genre text into
+a ``genres.Blend``, fills in the settings it leaves to the genre and checks every setting; the
+``CheckedRequest`` it returns (with the ``SamplingSettings`` the draw uses) is what the sampler
+takes without checking again. ``validate_request`` checks a request without a model's genre defaults.
 
 Length and form: a piece is ``bars`` whole bars of its metre (plus a pickup, if the model writes
 one). A form such as ``"AABB"`` splits it into parts of ``part_bars`` bars; each new letter is
@@ -21,24 +25,22 @@ import stat
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from ..genres import Blend, Genre, parse_blend, parse_genre_spec
+from ..limits import (
+    MAX_BARS,
+    MAX_EVENTS,
+    MAX_PROGRAM,
+    MAX_SECONDS,
+    MAX_SEED,
+    MAX_STYLE_STRENGTH,
+    MAX_TEMPERATURE,
+    MAX_TEMPO,
+    MIN_TEMPO,
+)
 from ..music.keys import parse_key
 from ..music.meter import Meter, bars_for_seconds, parse_meter
 from ..music.piece import STEPS_PER_BEAT, Piece
 
-MAX_BARS = 512
-MAX_SECONDS = 1800.0  # 30 minutes
-MAX_EVENTS = 200_000
-MIN_TEMPO, MAX_TEMPO = 20.0, 400.0  # quarter notes per minute
-MAX_TEMPERATURE = 10.0  # beyond this the distribution is flat noise
-MAX_SEED = 2**63 - 1
-MAX_PROGRAM = 127
-MAX_STYLE_STRENGTH = 4.0
-# Sampling defaults of a genre whose model card names none (``Genre.style_strength`` / ``top_p``;
-# the shipped card names its own per genre, measured: docs/style_levers.md). At style strength 0.5
-# the style critic recognised every genre at >= 0.9x its recall of real pieces (at 0: Scottish
-# 0.66x, hornpipes 0.90x); at 1.0 some chorales degenerate into runs of short notes.
-DEFAULT_STYLE_STRENGTH = 0.5
-DEFAULT_TOP_P = 0.95
 DEFAULT_FREE_BARS = 16  # a through-composed piece without a length
 DEFAULT_PART_BARS = 8  # a strain of a dance tune
 FREE = "free"
@@ -79,6 +81,29 @@ class GenerationRequest:
     primer: str | None = None  # MIDI file to continue
     max_events: int | None = None  # cap on sampled tokens; None = from the length
 
+    def with_seed(self, seed: int) -> GenerationRequest:
+        """The same request with another seed (a candidate, a resample)."""
+        return replace(self, seed=seed)
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """How a piece's tokens are drawn, as one typed value: built once from a request whose genre
+    defaults are filled in (``with_genre_defaults``), kept by the piece's sampling row and passed on
+    whole to the draw (``token_draw.RankSettings`` and ``PickSettings``, per step for the batch)."""
+
+    temperature: float
+    top_k: int  # 0 = off
+    top_p: float  # 1.0 = off
+    style_strength: float  # genre guidance W; 0 = no style companion
+
+    @classmethod
+    def of(cls, request: GenerationRequest) -> SamplingSettings:
+        """The settings of a resolved request (ValueError when top-p or style strength is still open)."""
+        if request.top_p is None or request.style_strength is None:
+            raise ValueError("top-p and style strength are open: resolve the request (with_genre_defaults) first")
+        return cls(float(request.temperature), int(request.top_k), float(request.top_p), float(request.style_strength))
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -94,45 +119,6 @@ class Plan:
     def bars(self) -> int:
         """Whole bars of the piece (after the pickup)."""
         return len(self.parts) * self.part_bars
-
-
-def parse_genre_spec(spec: str, genre_keys: list[str]) -> dict[str, float]:
-    """``"reel"`` or ``"bach=0.7,reel=0.3"`` -> weights summing to 1 ("" = the first genre).
-
-    A part without ``=`` weighs 1, so ``"bach,reel"`` is an even blend.
-    """
-    valid = ", ".join(genre_keys)
-    if spec is None or not str(spec).strip():
-        return {genre_keys[0]: 1.0}
-    weights: dict[str, float] = {}
-    for part in str(spec).split(","):
-        name, _, value = part.partition("=")
-        name = name.strip().lower()
-        if name not in genre_keys:
-            raise ValueError(f"unknown genre '{name}' in '{spec}'; valid genres: {valid}")
-        if name in weights:
-            raise ValueError(f"genre '{name}' appears twice in '{spec}'")
-        try:
-            weight = float(value) if value.strip() else 1.0
-        except ValueError:
-            raise ValueError(f"genre weight '{value.strip()}' for '{name}' is not a number") from None
-        if not math.isfinite(weight) or weight < 0:
-            raise ValueError(f"genre weight for '{name}' must be zero or positive, got {value.strip()}")
-        weights[name] = weight
-    total = sum(weights.values())
-    if total <= 0:
-        raise ValueError(f"genre weights in '{spec}' add up to zero")
-    if not math.isfinite(total):  # finite weights whose sum overflows (1e308 + 1e308): scale first
-        largest = max(weights.values())
-        weights = {name: weight / largest for name, weight in weights.items()}
-        total = sum(weights.values())
-    return {name: weight / total for name, weight in weights.items() if weight > 0}
-
-
-def main_genre(weights: dict[str, float], genre_keys: list[str]) -> str:
-    """The genre with the largest weight (the first listed on a tie)."""
-    best = max(weights.values())
-    return next(k for k in genre_keys if weights.get(k, 0.0) == best)
 
 
 def parse_form(text: str) -> str:
@@ -163,7 +149,16 @@ def validate_request(request: GenerationRequest, genre_keys: list[str]) -> None:
     parse_genre_spec(request.genre, genre_keys)
     if request.morph_to is not None:
         parse_genre_spec(request.morph_to, genre_keys)
-    r = request
+    _check_settings(request)
+
+
+def _check_seed(seed) -> None:
+    if not _is_whole(seed) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed}")
+
+
+def _check_settings(r: GenerationRequest) -> None:
+    """``validate_request`` of every setting but the genres."""
     if not _is_number(r.temperature) or not 0 < r.temperature <= MAX_TEMPERATURE:
         raise ValueError(f"temperature must be above 0 and at most {MAX_TEMPERATURE:g}, got {r.temperature}")
     if r.top_p is not None and (not _is_number(r.top_p) or not 0 < r.top_p <= 1):
@@ -174,6 +169,22 @@ def validate_request(request: GenerationRequest, genre_keys: list[str]) -> None:
         not _is_number(r.style_strength) or not 0 <= r.style_strength <= MAX_STYLE_STRENGTH
     ):
         raise ValueError(f"style strength must be from 0 to {MAX_STYLE_STRENGTH:g}, got {r.style_strength}")
+    _check_length(r)
+    if r.tempo is not None and (not _is_number(r.tempo) or not MIN_TEMPO <= r.tempo <= MAX_TEMPO):
+        raise ValueError(f"tempo must be from {MIN_TEMPO:g} to {MAX_TEMPO:g} quarter notes per minute, got {r.tempo}")
+    if r.key is not None:
+        parse_key(r.key)
+    if r.program is not None and (not _is_whole(r.program) or not 0 <= r.program <= MAX_PROGRAM):
+        raise ValueError(f"instrument program must be a whole number from 0 to {MAX_PROGRAM}, got {r.program}")
+    _check_seed(r.seed)
+    if r.primer is not None:
+        check_primer(r.primer)
+    if r.primer is not None and r.form is not None and parse_form(r.form) != FREE:
+        raise ValueError("a continued primer is through-composed: leave --form out (or use 'free')")
+
+
+def _check_length(r: GenerationRequest) -> None:
+    """The settings of a request's length and form: seconds, bars, part bars, metre, form, events."""
     if r.seconds is not None and (not _is_number(r.seconds) or not 0 < r.seconds <= MAX_SECONDS):
         raise ValueError(f"length in seconds must be above 0 and at most {MAX_SECONDS:g}, got {r.seconds}")
     if r.bars is not None and (not _is_whole(r.bars) or not 1 <= r.bars <= MAX_BARS):
@@ -186,18 +197,6 @@ def validate_request(request: GenerationRequest, genre_keys: list[str]) -> None:
         parse_form(r.form)
     if r.max_events is not None and (not _is_whole(r.max_events) or not 1 <= r.max_events <= MAX_EVENTS):
         raise ValueError(f"max events must be a whole number from 1 to {MAX_EVENTS}, got {r.max_events}")
-    if r.tempo is not None and (not _is_number(r.tempo) or not MIN_TEMPO <= r.tempo <= MAX_TEMPO):
-        raise ValueError(f"tempo must be from {MIN_TEMPO:g} to {MAX_TEMPO:g} quarter notes per minute, got {r.tempo}")
-    if r.key is not None:
-        parse_key(r.key)
-    if r.program is not None and (not _is_whole(r.program) or not 0 <= r.program <= MAX_PROGRAM):
-        raise ValueError(f"instrument program must be a whole number from 0 to {MAX_PROGRAM}, got {r.program}")
-    if not _is_whole(r.seed) or not 0 <= r.seed <= MAX_SEED:
-        raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {r.seed}")
-    if r.primer is not None:
-        check_primer(r.primer)
-    if r.primer is not None and r.form is not None and parse_form(r.form) != FREE:
-        raise ValueError("a continued primer is through-composed: leave --form out (or use 'free')")
 
 
 def check_primer(path) -> None:
@@ -215,19 +214,61 @@ def check_primer(path) -> None:
         raise ValueError(f"primer {shown} is not a regular file; give a MIDI file")
 
 
-def with_genre_defaults(request: GenerationRequest, genres: list) -> GenerationRequest:
-    """The request with the sampling settings it leaves open (None) taken from its main genre:
-    style strength and top-p (``genres``: the model's ``Genre`` list, whose values the model card
-    holds, measured per genre). ValueError for a bad request."""
-    keys = [genre.key for genre in genres]
-    genre = genres[keys.index(main_genre(parse_genre_spec(request.genre, keys), keys))]  # names a bad genre
+@dataclass(frozen=True)
+class CheckedRequest:
+    """A request checked once for a model's genres (``check_request``), as the sampler takes it:
+    ``request`` with the settings it left open taken from its main genre, its genre text and morph
+    parsed (``blend``, ``morph_to``), its ``main`` genre and its ``sampling`` settings. ``seed``,
+    ``genre`` (the text) and ``with_seed`` read as a ``GenerationRequest``'s do."""
+
+    request: GenerationRequest
+    blend: Blend
+    morph_to: Blend | None
+    main: Genre  # the start blend's main genre
+    sampling: SamplingSettings
+    genre_keys: tuple[str, ...]  # the genres it was checked for
+
+    @property
+    def seed(self) -> int:
+        return self.request.seed
+
+    @property
+    def genre(self) -> str:
+        """The request's genre text, as written."""
+        return self.request.genre
+
+    def with_seed(self, seed: int) -> CheckedRequest:
+        """The same checked request with another seed (a candidate, a resample); ValueError for a bad seed."""
+        _check_seed(seed)
+        return replace(self, request=replace(self.request, seed=seed))
+
+
+def check_request(request: GenerationRequest | CheckedRequest, genres: list[Genre]) -> CheckedRequest:
+    """Check ``request`` once for a model's ``genres``: its genre and morph parsed, style strength
+    and top-p left open (None) taken from its main genre (values the model card holds, measured per
+    genre), every setting checked. A request already checked for these genres is returned as it is.
+    ValueError with one line naming the first problem."""
+    keys = tuple(genre.key for genre in genres)
+    if isinstance(request, CheckedRequest):
+        if request.genre_keys == keys:
+            return request
+        request = request.request
+    blend = parse_blend(request.genre, list(keys))
+    morph_to = parse_blend(request.morph_to, list(keys)) if request.morph_to is not None else None
+    main = genres[keys.index(blend.main)]
     resolved = replace(
         request,
-        style_strength=genre.style_strength if request.style_strength is None else request.style_strength,
-        top_p=genre.top_p if request.top_p is None else request.top_p,
+        style_strength=main.style_strength if request.style_strength is None else request.style_strength,
+        top_p=main.top_p if request.top_p is None else request.top_p,
     )
-    validate_request(resolved, keys)  # every setting, the card's values among them
-    return resolved
+    _check_settings(resolved)  # every setting, the card's values among them
+    return CheckedRequest(resolved, blend, morph_to, main, SamplingSettings.of(resolved), keys)
+
+
+def with_genre_defaults(request: GenerationRequest, genres: list) -> GenerationRequest:
+    """The request with the sampling settings it leaves open (None) taken from its main genre
+    (``check_request``'s request). ValueError for a bad request."""
+    return check_request(request, genres).request
 
 
 def plan_request(
@@ -280,11 +321,6 @@ def event_cap(bars: int, meter: Meter) -> int:
     """The most tokens sampled for ``bars`` bars of ``meter`` (EVENTS_PER_BEAT a beat, and a margin)."""
     beats = bars * meter[0] * 4 / meter[1]
     return min(MAX_EVENTS, int(EVENT_MARGIN + beats * EVENTS_PER_BEAT))
-
-
-def weights_text(weights: dict[str, float]) -> str:
-    """``{"bach": 0.7, "reel": 0.3}`` -> ``"bach=0.7,reel=0.3"``."""
-    return ",".join(f"{k}={v:.3g}" for k, v in weights.items())
 
 
 @dataclass

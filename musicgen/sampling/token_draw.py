@@ -15,35 +15,77 @@ ones from Python, each slowed by the weights that stream through the cache betwe
 from __future__ import annotations
 
 import bisect
-from typing import List, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 import torch
 from torch import Tensor
 
 
-def rank(
-    logits: Tensor,
-    masks: List[Tensor],
-    partners: List[int],
-    scales: List[float],
-    chord_rows: List[int],
-    chord_lows: List[int],
+class RankSettings(NamedTuple):
+    """What ``rank`` needs besides the logits, for the B rows of one step (a TorchScript named
+    tuple: the compiled step takes it whole). Build it with ``rank_settings``.
+
+    ``masks``: B additive (V,) rows of 0 and -inf. ``partners[k]``: the row of style companion k
+    (logits row B + k), guided with ``scales[k]``. Row ``chord_rows[k]`` may have no pitch from token
+    ``chord_lows[k]`` up to ``pitch_stop`` (chords go downwards, as the codec writes them).
+    ``temperatures`` (B, 1), or None when all are 1. ``partial_sort``: the likeliest tokens kept.
+    """
+
+    masks: List[Tensor]
+    partners: List[int]
+    scales: List[float]
+    chord_rows: List[int]
+    chord_lows: List[int]
+    pitch_stop: int
+    temperatures: Optional[Tensor]
+    partial_sort: int
+
+
+class PickSettings(NamedTuple):
+    """What ``pick`` needs besides ``rank``'s output, per row: top-k (0 = off), top-p (1.0 = off)
+    and a uniform number in [0, 1) (negative: the row's next token is forced, nothing is drawn)."""
+
+    top_ks: list[int]
+    top_ps: list[float]
+    uniforms: list[float]
+
+
+def rank_settings(
+    masks: list[Tensor],
+    partners: list[int],
+    scales: list[float],
+    chord_lows: list[int],
     pitch_stop: int,
-    temperatures: Optional[Tensor],
+    temperatures: list[float],
     partial_sort: int,
-) -> Tuple[Tensor, Tensor, Tensor]:
+) -> RankSettings:
+    """``RankSettings`` from per-row chord lows (-1 = none) and temperatures: only the rows with
+    a chord are named, and the temperatures become a column (None when all are 1)."""
+    rows = [row for row, low in enumerate(chord_lows) if low >= 0]
+    scaled = any(t != 1.0 for t in temperatures)
+    return RankSettings(
+        masks,
+        partners,
+        scales,
+        rows,
+        [chord_lows[row] for row in rows],
+        pitch_stop,
+        torch.tensor(temperatures, dtype=torch.float32).unsqueeze(1) if scaled else None,
+        partial_sort,
+    )
+
+
+def rank(logits: Tensor, settings: RankSettings) -> Tuple[Tensor, Tensor, Tensor]:
     """Guided, masked, tempered distributions of the rows and their likeliest tokens.
 
-    logits (B + P, V): the B rows, then one style companion per partner row (``partners[k]`` is
-    the row of companion k, guided as l + scale (l - l_companion)). ``masks`` are B additive (V,)
-    rows of 0 and -inf (adding them before the guidance changes no allowed logit). Row
-    ``chord_rows[k]`` may have no pitch from token ``chord_lows[k]`` up to ``pitch_stop`` (chords
-    go downwards, as the codec writes them). ``temperatures`` (B, 1), or None when all are 1.
-    Only the rows named are looped over (a loop in TorchScript costs about a microsecond a turn).
-    Returns the running probabilities of the likeliest
+    logits (B + P, V): the B rows, then one style companion per partner row, guided as
+    l + scale (l - l_companion) (see ``RankSettings``; adding the masks before the guidance
+    changes no allowed logit). Only the rows named are looped over (a loop in TorchScript costs
+    about a microsecond a turn). Returns the running probabilities of the likeliest
     ``partial_sort`` tokens per row (B, k) (float32 sums), their token ids (B, k) and the full
     probabilities (B, V), for a row whose top-k / top-p choice reaches past them.
     """
+    masks, partners, scales = settings.masks, settings.partners, settings.scales
     rows = len(masks)
     if rows == 1:
         guided = logits[:1] + masks[0]
@@ -53,26 +95,24 @@ def rank(
         if scales[k] != 0.0:
             row = guided[partners[k]]
             row.add_(scales[k] * (row - logits[rows + k]))
+    chord_rows, chord_lows = settings.chord_rows, settings.chord_lows
     for k in range(len(chord_rows)):
         low = chord_lows[k]
-        guided[chord_rows[k]].narrow(0, low, pitch_stop - low).fill_(float("-inf"))
+        guided[chord_rows[k]].narrow(0, low, settings.pitch_stop - low).fill_(float("-inf"))
+    temperatures = settings.temperatures
     if temperatures is not None:
         guided /= temperatures
     probs = torch.softmax(guided, dim=-1)
-    ordered, order = probs.topk(min(partial_sort, probs.size(1)), dim=-1)
+    ordered, order = probs.topk(min(settings.partial_sort, probs.size(1)), dim=-1)
     return ordered.cumsum_(dim=-1), order, probs
 
 
-def pick(
-    ranked: Tuple[Tensor, Tensor, Tensor],
-    top_ks: list[int],
-    top_ps: list[float],
-    uniforms: list[float],
-) -> list[int]:
-    """One token per row from ``rank``'s output (-1 where ``uniforms`` is negative: the row's
+def pick(ranked: Tuple[Tensor, Tensor, Tensor], settings: PickSettings) -> list[int]:
+    """One token per row from ``rank``'s output (-1 where the uniform is negative: the row's
     next token is forced). Only the likeliest tokens ``rank`` kept are searched when they hold the
     row's top-k / top-p choice (almost always at top-p < 1: music is peaked; the prefix is a full
     sort's, so the draw is too); else that row's tokens are all sorted (unless ``rank`` kept them all)."""
+    top_ks, top_ps, uniforms = settings
     cdf_rows, order, probs = ranked
     kept = cdf_rows.size(1)
     cdfs = cdf_rows.tolist()  # float64 lists of float32 sums
@@ -115,34 +155,6 @@ def kept_tokens(top_ks: list[int], top_ps: list[float], partial_sort: int, vocab
     return vocab_size
 
 
-def draw(
-    logits: Tensor,
-    partners: list[int],
-    scales: list[float],
-    masks: list[Tensor],
-    chord_lows: list[int],
-    pitch_stop: int,
-    temperatures: list[float],
-    top_ks: list[int],
-    top_ps: list[float],
-    uniforms: list[float],
-    partial_sort: int,
-) -> list[int]:
-    """``rank`` then ``pick``: one token per row (-1 where ``uniforms`` is negative);
-    ``chord_lows[r]`` >= 0 forbids row r's pitches from that token up, ``temperatures`` per row."""
-    chords_and_temperatures = rank_chords_and_temperatures(chord_lows, pitch_stop, temperatures)
-    ranked = rank(logits, masks, partners, scales, *chords_and_temperatures, partial_sort)
-    return pick(ranked, top_ks, top_ps, uniforms)
-
-
-def rank_chords_and_temperatures(chord_lows: list[int], pitch_stop: int, temperatures: list[float]) -> tuple:
-    """``rank``'s arguments from per-row chord lows (-1 = none) and temperatures: (rows with a
-    chord, their lows, ``pitch_stop``, temperatures (B, 1) or None when all are 1)."""
-    rows = [row for row, low in enumerate(chord_lows) if low >= 0]
-    scaled = any(t != 1.0 for t in temperatures)
-    return (
-        rows,
-        [chord_lows[row] for row in rows],
-        pitch_stop,
-        torch.tensor(temperatures, dtype=torch.float32).unsqueeze(1) if scaled else None,
-    )
+def draw(logits: Tensor, ranking: RankSettings, picking: PickSettings) -> list[int]:
+    """``rank`` then ``pick``: one token per row (-1 where the row's uniform is negative)."""
+    return pick(rank(logits, ranking), picking)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import os
 import platform
-import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,13 +29,11 @@ from ..model.network import GenreRNN
 from ..music.piece import MAX_VOICES
 from ..music.piece_shape import bar_counts
 from ..progress import Progress
-from ..tokens import voice_context
-from ..tokens.codec import PAD, VOICE, VOICE_RANGES, pitch_span, transpose_tokens, voice_spans
 from .config import TrainConfig
-from .dataset import Dataset, load_dataset
+from .dataset import load_dataset
 from .nll import IGNORE, evaluate_nll
+from .streams import StreamBatcher, balance_genres, transpose_ranges
 
-MAX_TRANSPOSE = 6  # semitones either way
 CHECKPOINT_FORMAT = 1
 
 
@@ -56,28 +53,6 @@ class TrainingError(Exception):
     """Training cannot go on (bad data, NaN loss); the last good checkpoint is kept."""
 
 
-def transpose_ranges(dataset: Dataset, pieces: list[int]) -> list[tuple[int, int]]:
-    """Allowed transpositions per piece: stay inside its genre's pitch span, at most +-MAX_TRANSPOSE."""
-    piece_spans = [pitch_span(dataset.piece_tokens(i)) for i in pieces]
-    spans: dict[int, tuple[int, int]] = {}
-    for i, (lo, hi) in zip(pieces, piece_spans):
-        g = int(dataset.genre[i])
-        old = spans.get(g, (999, -1))
-        spans[g] = (min(old[0], lo), max(old[1], hi))
-    ranges = []
-    for i, (lo, hi) in zip(pieces, piece_spans):
-        g_lo, g_hi = spans[int(dataset.genre[i])]
-        down, up = (max(-MAX_TRANSPOSE, g_lo - lo), min(MAX_TRANSPOSE, g_hi - hi)) if hi >= lo else (0, 0)
-        tokens = dataset.piece_tokens(i)
-        if (tokens >= VOICE.offset).any():  # a four-voice piece: every voice stays in its range
-            for voice, (v_lo, v_hi) in voice_spans(tokens).items():
-                r_lo, r_hi = VOICE_RANGES[voice]
-                down, up = max(down, r_lo - v_lo), min(up, r_hi - v_hi)
-            down, up = (down, up) if down <= up else (0, 0)
-        ranges.append((down, up))
-    return ranges
-
-
 def genre_voices(pieces: list[dict], genre_keys: list[str]) -> dict[str, int]:
     """Per genre, the voices its pieces are written in: 4 when most of its training pieces have
     several voices (codec 4's VOICE tokens), else 1."""
@@ -88,94 +63,6 @@ def genre_voices(pieces: list[dict], genre_keys: list[str]) -> dict[str, int]:
             counts[0] += int(piece.get("voices", 1) > 1)
             counts[1] += 1
     return {key: MAX_VOICES if 2 * several > total else 1 for key, (several, total) in voiced.items()}
-
-
-def balance_genres(dataset: Dataset, pieces: list[int], ranges, seed: int) -> tuple[list[int], list]:
-    """Pieces (and their transposition ranges) repeated or thinned so every genre brings about the
-    mean genre's number of tokens: a genre with a share w of that mean has each piece kept
-    floor(1 / w) times, once more with probability frac(1 / w). The total stays about the same."""
-    tokens: dict[int, int] = {}
-    for i in pieces:
-        g = int(dataset.genre[i])
-        tokens[g] = tokens.get(g, 0) + len(dataset.piece_tokens(i))
-    target = sum(tokens.values()) / max(1, len(tokens))
-    rng = random.Random(seed)
-    kept, kept_ranges = [], []
-    for i, span in zip(pieces, ranges):
-        copies = target / tokens[int(dataset.genre[i])]
-        for _ in range(int(copies) + (rng.random() < copies - int(copies))):
-            kept.append(i)
-            kept_ranges.append(span)
-    return kept, kept_ranges
-
-
-class StreamBatcher:
-    """Yields (x, y, genre, reset, context) windows: x, y (B, T) int64; genre (B,); reset (B,) bool;
-    context (B, T, N_SLOTS) int64, each x token's voice context (``tokens.voice_context``), or None
-    when the network reads none."""
-
-    def __init__(
-        self, dataset: Dataset, pieces: list[int], ranges, batch: int, bptt: int, seed: int, voice_context: bool = False
-    ):
-        self.dataset, self.batch, self.bptt, self.voice_context = dataset, batch, bptt, voice_context
-        rng = random.Random(seed)
-        order = list(range(len(pieces)))
-        rng.shuffle(order)
-        # Deal pieces to streams round-robin so every stream has about the same number of tokens.
-        self.queues = [[] for _ in range(batch)]
-        loads = [0] * batch
-        for k in order:
-            s = loads.index(min(loads))
-            shift = rng.randint(*ranges[k])
-            self.queues[s].append((pieces[k], shift))
-            loads[s] += len(dataset.piece_tokens(pieces[k]))
-        if not pieces:
-            raise ValueError("no training pieces to make batches from")
-        for s, queue in enumerate(self.queues):  # fewer pieces than streams: some streams repeat one
-            if not queue:
-                k = order[s % len(order)]
-                queue.append((pieces[k], rng.randint(*ranges[k])))
-        # Windows until the shortest stream has been through its pieces once; streams wrap
-        # around their queue, so the trainer may ask for any fixed number of steps instead.
-        self.steps = max(
-            1, min(sum(math.ceil((len(dataset.piece_tokens(p)) - 1) / bptt) for p, _ in q) for q in self.queues)
-        )
-
-    def __iter__(self):
-        cursors = [(0, None, 0) for _ in range(self.batch)]  # (queue index, tokens, position)
-        contexts = [None] * self.batch  # per stream: its piece's voice context at every token
-        for _ in range(self.steps):
-            x = np.full((self.batch, self.bptt), PAD, dtype=np.int64)
-            context = np.zeros((self.batch, self.bptt, voice_context.N_SLOTS), dtype=np.int64)
-            y = np.full((self.batch, self.bptt), IGNORE, dtype=np.int64)
-            genre = np.zeros(self.batch, dtype=np.int64)
-            reset = np.zeros(self.batch, dtype=bool)
-            for b in range(self.batch):
-                q, tokens, pos = cursors[b]
-                if tokens is None or pos >= len(tokens) - 1:  # start this stream's next piece
-                    if tokens is not None:
-                        q += 1
-                    piece, shift = self.queues[b][q % len(self.queues[b])]
-                    tokens = transpose_tokens(self.dataset.piece_tokens(piece), shift)
-                    if self.voice_context:
-                        contexts[b] = voice_context.sequence_features(tokens)[0]
-                    pos = 0
-                    reset[b] = True
-                piece, _ = self.queues[b][q % len(self.queues[b])]
-                chunk = tokens[pos : pos + self.bptt + 1]
-                x[b, : len(chunk) - 1] = chunk[:-1]
-                y[b, : len(chunk) - 1] = chunk[1:]
-                if self.voice_context:
-                    context[b, : len(chunk) - 1] = contexts[b][pos : pos + len(chunk) - 1]
-                genre[b] = int(self.dataset.genre[piece])
-                cursors[b] = (q, tokens, pos + self.bptt)
-            yield (
-                torch.from_numpy(x),
-                torch.from_numpy(y),
-                torch.from_numpy(genre),
-                torch.from_numpy(reset),
-                torch.from_numpy(context) if self.voice_context else None,
-            )
 
 
 def _lr_at(step: int, total: int, config: TrainConfig) -> float:
@@ -225,8 +112,9 @@ def hardware_summary(world: int) -> str:
     return f"{world} x {device}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
 
 
-def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
-    """Train a model; yields progress; writes ``<out>.safetensors/.json`` (best) and ``<out>.ckpt``."""
+def _start_processes(config: TrainConfig) -> tuple[bool, int, int]:
+    """Join the ``torchrun`` process group when there is one; set threads and the seed. Returns
+    (distributed, rank, world)."""
     distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
     if distributed and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
@@ -235,191 +123,281 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed + rank)
+    return distributed, rank, world
 
-    try:
-        dataset = load_dataset(config.dataset)
-    except ValueError as error:
-        raise TrainingError(str(error)) from None
-    train_pieces = dataset.indices("train")
-    if config.max_train_pieces:
-        train_pieces = train_pieces[: config.max_train_pieces]
-    valid_pieces = dataset.indices("valid")
-    if not train_pieces or not valid_pieces:
-        raise TrainingError(f"{config.dataset}: dataset needs pieces in both train and valid splits")
-    ranges = transpose_ranges(dataset, train_pieces)
-    mine = train_pieces[rank::world]
-    my_ranges = ranges[rank::world]
 
-    model_config = config.model_config(int(dataset.manifest["codec"]["vocab_size"]), len(dataset.genres))
-    model = GenreRNN(model_config)
-    raw_model = model
-    if distributed:
-        model = torch.nn.parallel.DistributedDataParallel(model)
-    optimizer = torch.optim.AdamW(raw_model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+class _Run:
+    """One training run (this process's share under ``torchrun``): the data, the network and its
+    optimiser, and where the run stands (step, epoch, best validation NLL, epochs without gain,
+    history), restored from ``<out>.ckpt`` when it resumes. ``train`` drives it."""
 
-    out = Path(config.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    ckpt_path = model_file(out, ".ckpt")
-    step, epoch, best, bad_epochs, history, elapsed_before = 0, 0, float("inf"), 0, [], 0.0
-    resumed_stream_state = None
-    if resume:
-        if not ckpt_path.is_file():
-            raise TrainingError(f"{ckpt_path}: no checkpoint to resume from")
-        state = torch.load(ckpt_path, weights_only=True)
+    def __init__(self, config: TrainConfig, resume: bool):
+        self.config = config
+        self.distributed, self.rank, self.world = _start_processes(config)
+        self._read_data()
+        self._build_network()
+        self.out = Path(config.out)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.ckpt_path = model_file(self.out, ".ckpt")
+        self.step, self.epoch, self.best, self.bad_epochs, self.history, self.elapsed_before = (
+            0,
+            0,
+            math.inf,
+            0,
+            [],
+            0.0,
+        )
+        self.resumed_stream_state = None
+        if resume:
+            self._restore()
+        self.steps_per_epoch = self._steps_per_epoch()
+        self.total_steps = self.steps_per_epoch * config.epochs
+        self.autocast = config.bf16 and not torch.cuda.is_available()
+        self.started = time.time()
+        self.last_checkpoint = time.time()
+        self.tokens_seen, self.rate_start, self.steps_this_run = 0, time.time(), 0
+
+    # ----- setting up ---------------------------------------------------------------------------
+    def _read_data(self) -> None:
+        """The dataset, its training and validation pieces, and this process's share of the training ones."""
+        config = self.config
+        try:
+            self.dataset = load_dataset(config.dataset)
+        except ValueError as error:
+            raise TrainingError(str(error)) from None
+        self.train_pieces = self.dataset.indices("train")
+        if config.max_train_pieces:
+            self.train_pieces = self.train_pieces[: config.max_train_pieces]
+        self.valid_pieces = self.dataset.indices("valid")
+        if not self.train_pieces or not self.valid_pieces:
+            raise TrainingError(f"{config.dataset}: dataset needs pieces in both train and valid splits")
+        ranges = transpose_ranges(self.dataset, self.train_pieces)
+        self.mine = self.train_pieces[self.rank :: self.world]
+        self.my_ranges = ranges[self.rank :: self.world]
+
+    def _build_network(self) -> None:
+        """The network (wrapped for DistributedDataParallel under torchrun) and its AdamW optimiser."""
+        config = self.config
+        model_config = config.model_config(int(self.dataset.manifest["codec"]["vocab_size"]), len(self.dataset.genres))
+        self.raw_model = GenreRNN(model_config)
+        self.model = self.raw_model
+        if self.distributed:
+            self.model = torch.nn.parallel.DistributedDataParallel(self.raw_model)
+        self.optimizer = torch.optim.AdamW(self.raw_model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+
+    def _restore(self) -> None:
+        """Weights, optimiser, position, data stream and random state from the checkpoint."""
+        if not self.ckpt_path.is_file():
+            raise TrainingError(f"{self.ckpt_path}: no checkpoint to resume from")
+        state = torch.load(self.ckpt_path, weights_only=True)
         if state.get("format") != CHECKPOINT_FORMAT:
-            raise TrainingError(f"{ckpt_path}: checkpoint from another musicgen version")
-        raw_model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        step, epoch, best, bad_epochs = state["step"], state["epoch"], state["best"], state["bad_epochs"]
-        history, elapsed_before = state["history"], state["elapsed"]
-        resumed_stream_state = tuple(state["stream_state"]) or None
+            raise TrainingError(f"{self.ckpt_path}: checkpoint from another musicgen version")
+        self.raw_model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step, self.epoch, self.best, self.bad_epochs = (
+            state["step"],
+            state["epoch"],
+            state["best"],
+            state["bad_epochs"],
+        )
+        self.history, self.elapsed_before = state["history"], state["elapsed"]
+        self.resumed_stream_state = tuple(state["stream_state"]) or None
         torch.set_rng_state(state["torch_rng"])
 
-    # Steps per epoch must agree across processes: every rank uses the smallest count.
-    def batchers(e: int) -> StreamBatcher:
-        seed = config.seed * 1000 + e * world + rank
-        pieces, spans = balance_genres(dataset, mine, my_ranges, seed) if config.balance_genres else (mine, my_ranges)
-        return StreamBatcher(dataset, pieces, spans, config.batch_size, config.bptt, seed, config.voice_context)
+    def batcher(self, epoch: int) -> StreamBatcher:
+        """The data stream of ``epoch`` (its order a function of the seed, the epoch and the rank)."""
+        config = self.config
+        seed = config.seed * 1000 + epoch * self.world + self.rank
+        pieces, spans = self.mine, self.my_ranges
+        if config.balance_genres:
+            pieces, spans = balance_genres(self.dataset, pieces, spans, seed)
+        return StreamBatcher(self.dataset, pieces, spans, config.batch_size, config.bptt, seed, config.voice_context)
 
-    steps_per_epoch = batchers(0).steps
-    if distributed:
-        count = torch.tensor([steps_per_epoch])
-        dist.all_reduce(count, op=dist.ReduceOp.MIN)
-        steps_per_epoch = int(count)
-    total_steps = steps_per_epoch * config.epochs
-    autocast = config.bf16 and not torch.cuda.is_available()
+    def _steps_per_epoch(self) -> int:
+        """Steps per epoch; they must agree across processes: every rank uses the smallest count."""
+        steps = self.batcher(0).steps
+        if self.distributed:
+            count = torch.tensor([steps])
+            dist.all_reduce(count, op=dist.ReduceOp.MIN)
+            steps = int(count)
+        return steps
 
-    def save_checkpoint(path_step: int, path_epoch: int, stream_state=None) -> None:
-        if rank != 0:
+    # ----- files -------------------------------------------------------------------------------
+    def save_checkpoint(self, step: int, epoch: int, stream_state=None) -> None:
+        """Write ``<out>.ckpt`` (rank 0 only): everything a resumed run needs to go on exactly."""
+        if self.rank != 0:
             return
         _atomic_torch_save(
             {
                 "stream_state": list(stream_state) if stream_state is not None else [],
                 "torch_rng": torch.get_rng_state(),
                 "format": CHECKPOINT_FORMAT,
-                "model": raw_model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "step": path_step,
-                "epoch": path_epoch,
-                "best": best,
-                "bad_epochs": bad_epochs,
-                "history": history,
-                "elapsed": elapsed_before + time.time() - started,
-                "train_config": asdict(config),
+                "model": self.raw_model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "step": step,
+                "epoch": epoch,
+                "best": self.best,
+                "bad_epochs": self.bad_epochs,
+                "history": self.history,
+                "elapsed": self._elapsed(),
+                "train_config": asdict(self.config),
             },
-            ckpt_path,
+            self.ckpt_path,
         )
 
-    started = time.time()
-    last_checkpoint = time.time()
-    tokens_seen, rate_start, steps_this_run = 0, time.time(), 0
-    yield TrainProgress(
-        step,
-        total_steps,
-        epoch=epoch + 1,
-        message=f"{len(train_pieces)} training pieces, "
-        f"{raw_model.num_parameters():,} parameters, {steps_per_epoch} steps per epoch",
-    )
-    while epoch < config.epochs:
-        model.train()
-        state, resumed_stream_state = resumed_stream_state, None
-        skip = step - epoch * steps_per_epoch  # >0 only when resuming mid-epoch
-        batcher = batchers(epoch)
-        batcher.steps = steps_per_epoch  # every epoch and every rank runs exactly this many steps
+    def _elapsed(self) -> float:
+        """Seconds trained, resumed runs' included."""
+        return self.elapsed_before + time.time() - self.started
+
+    def _save_model(self, valid_by_key: dict) -> None:
+        """Write the best model so far: weights and card (rank 0 only)."""
+        if self.rank != 0:
+            return
+        dataset, pieces = self.dataset, self.dataset.manifest.get("pieces", [])
+        training = {
+            "config": asdict(self.config),
+            "epochs": self.epoch,
+            "steps": self.step,
+            "minutes": round(self._elapsed() / 60, 1),
+            "hardware": hardware_summary(self.world),
+            "history": self.history,
+        }
+        card = {
+            "training": training,
+            "dataset": {
+                "path": self.config.dataset,
+                "fingerprint": dataset.fingerprint,
+                "pieces": int(len(dataset.genre)),
+                "tokens": int(len(dataset.tokens)),
+            },
+            "meters": dataset.manifest.get("meters", {}),
+            "keys": dataset.manifest.get("keys", {}),
+            "voices": genre_voices(pieces, dataset.genre_keys),
+            "bar_counts": bar_counts(pieces, dataset.genre_keys),
+            "metrics": {"valid_nll": valid_by_key},
+        }
+        save_model(self.raw_model, dataset.genres, self.out, card)
+
+    # ----- training ----------------------------------------------------------------------------
+    def first_report(self) -> TrainProgress:
+        return TrainProgress(
+            self.step,
+            self.total_steps,
+            epoch=self.epoch + 1,
+            message=f"{len(self.train_pieces)} training pieces, "
+            f"{self.raw_model.num_parameters():,} parameters, {self.steps_per_epoch} steps per epoch",
+        )
+
+    def train_epoch(self) -> Iterator[TrainProgress]:
+        """The steps of one epoch (the ones before the checkpoint skipped when resuming mid-epoch)."""
+        self.model.train()
+        state, self.resumed_stream_state = self.resumed_stream_state, None
+        skip = self.step - self.epoch * self.steps_per_epoch  # >0 only when resuming mid-epoch
+        batcher = self.batcher(self.epoch)
+        batcher.steps = self.steps_per_epoch  # every epoch and every rank runs exactly this many steps
         for i, (x, y, genre, reset, context) in enumerate(batcher):
-            if i >= steps_per_epoch:
+            if i >= self.steps_per_epoch:
                 break
             if i < skip:
                 continue  # replay the data order without computing (resume)
-            seed_h, seed_c = raw_model.initial_state(genre, x.shape[0])
-            if state is None:
-                state = (seed_h, seed_c)
-            else:
-                keep = (~reset).float().view(1, -1, 1)
-                state = (state[0].detach() * keep + seed_h * (1 - keep), state[1].detach() * keep + seed_c * (1 - keep))
-            for group in optimizer.param_groups:
-                group["lr"] = _lr_at(step, total_steps, config)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-                logits, new_state = model(x, genre, state, context)
-            loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=IGNORE)
-            if not torch.isfinite(loss):
-                raise TrainingError(
-                    f"loss became {float(loss.detach())} at step {step}; the last checkpoint "
-                    f"({ckpt_path}) is kept — try a lower --lr"
-                )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(raw_model.parameters(), config.grad_clip)
-            optimizer.step()
-            state = (new_state[0].detach().float(), new_state[1].detach().float())
-            step += 1
-            tokens_seen += int((y != IGNORE).sum()) * world
-            rate = tokens_seen / max(1e-9, time.time() - rate_start)
-            steps_this_run += 1
-            eta = (total_steps - step) * (time.time() - rate_start) / steps_this_run
-            if time.time() - last_checkpoint >= config.checkpoint_minutes * 60 and step % steps_per_epoch:
-                save_checkpoint(step, epoch, state)
-                last_checkpoint = time.time()
-            yield TrainProgress(  # epoch counted from 1
-                step, total_steps, epoch=epoch + 1, loss=float(loss.detach()), tokens_per_second=rate, eta_seconds=eta
+            state = self._carried_state(state, genre, reset, x.shape[0])
+            loss, state = self._optimise(x, y, genre, context, state)
+            yield self._step_done(loss, y, state)
+        self.epoch += 1
+
+    def _carried_state(self, state, genre, reset, batch: int):
+        """The state each stream starts its window with: carried on, or seeded from the genre where
+        a new piece starts (``reset``)."""
+        seed_h, seed_c = self.raw_model.initial_state(genre, batch)
+        if state is None:
+            return seed_h, seed_c
+        keep = (~reset).float().view(1, -1, 1)
+        return state[0].detach() * keep + seed_h * (1 - keep), state[1].detach() * keep + seed_c * (1 - keep)
+
+    def _optimise(self, x, y, genre, context, state):
+        """One optimiser step on a window: (the loss, the state carried to the next window)."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = _lr_at(self.step, self.total_steps, self.config)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.autocast):
+            logits, new_state = self.model(x, genre, state, context)
+        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=IGNORE)
+        if not torch.isfinite(loss):
+            raise TrainingError(
+                f"loss became {float(loss.detach())} at step {self.step}; the last checkpoint "
+                f"({self.ckpt_path}) is kept — try a lower --lr"
             )
-        epoch += 1
-        valid = evaluate_nll(raw_model, dataset, valid_pieces)
-        valid_by_key = {dataset.genres[g].key: round(v, 4) for g, v in sorted(valid.items())}
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.raw_model.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        self.step += 1
+        return loss, (new_state[0].detach().float(), new_state[1].detach().float())
+
+    def _step_done(self, loss, y, state) -> TrainProgress:
+        """Count the step's tokens, checkpoint when one is due (mid-epoch), and report."""
+        self.tokens_seen += int((y != IGNORE).sum()) * self.world
+        rate = self.tokens_seen / max(1e-9, time.time() - self.rate_start)
+        self.steps_this_run += 1
+        eta = (self.total_steps - self.step) * (time.time() - self.rate_start) / self.steps_this_run
+        due = time.time() - self.last_checkpoint >= self.config.checkpoint_minutes * 60
+        if due and self.step % self.steps_per_epoch:
+            self.save_checkpoint(self.step, self.epoch, state)
+            self.last_checkpoint = time.time()
+        return TrainProgress(  # epoch counted from 1
+            self.step,
+            self.total_steps,
+            epoch=self.epoch + 1,
+            loss=float(loss.detach()),
+            tokens_per_second=rate,
+            eta_seconds=eta,
+        )
+
+    def end_epoch(self) -> tuple[TrainProgress, bool]:
+        """Validate the finished epoch, keep the model when it is the best so far, checkpoint;
+        returns the report and whether to stop early (no gain for ``patience`` epochs)."""
+        valid = evaluate_nll(self.raw_model, self.dataset, self.valid_pieces)
+        valid_by_key = {self.dataset.genres[g].key: round(v, 4) for g, v in sorted(valid.items())}
         mean_valid = float(np.mean(list(valid.values())))
-        history.append(
+        self.history.append(
             {
-                "epoch": epoch,
-                "step": step,
+                "epoch": self.epoch,
+                "step": self.step,
                 "valid_nll": valid_by_key,
                 "valid_mean": round(mean_valid, 4),
-                "minutes": round((elapsed_before + time.time() - started) / 60, 2),
+                "minutes": round(self._elapsed() / 60, 2),
             }
         )
-        improved = mean_valid < best
+        improved = mean_valid < self.best
         if improved:
-            best, bad_epochs = mean_valid, 0
-            if rank == 0:
-                save_model(
-                    raw_model,
-                    dataset.genres,
-                    out,
-                    {
-                        "training": {
-                            "config": asdict(config),
-                            "epochs": epoch,
-                            "steps": step,
-                            "minutes": round((elapsed_before + time.time() - started) / 60, 1),
-                            "hardware": hardware_summary(world),
-                            "history": history,
-                        },
-                        "dataset": {
-                            "path": config.dataset,
-                            "fingerprint": dataset.fingerprint,
-                            "pieces": int(len(dataset.genre)),
-                            "tokens": int(len(dataset.tokens)),
-                        },
-                        "meters": dataset.manifest.get("meters", {}),
-                        "keys": dataset.manifest.get("keys", {}),
-                        "voices": genre_voices(dataset.manifest.get("pieces", []), dataset.genre_keys),
-                        "bar_counts": bar_counts(dataset.manifest.get("pieces", []), dataset.genre_keys),
-                        "metrics": {"valid_nll": valid_by_key},
-                    },
-                )
+            self.best, self.bad_epochs = mean_valid, 0
+            self._save_model(valid_by_key)
         else:
-            bad_epochs += 1
-        save_checkpoint(step, epoch)
-        last_checkpoint = time.time()
-        yield TrainProgress(
-            step,
-            total_steps,
-            epoch=epoch,
-            message=f"epoch {epoch}: valid NLL {mean_valid:.4f}"
-            + (" (best)" if improved else f" (no gain {bad_epochs}/{config.patience})"),
+            self.bad_epochs += 1
+        self.save_checkpoint(self.step, self.epoch)
+        self.last_checkpoint = time.time()
+        gain = " (best)" if improved else f" (no gain {self.bad_epochs}/{self.config.patience})"
+        report = TrainProgress(
+            self.step,
+            self.total_steps,
+            epoch=self.epoch,
+            message=f"epoch {self.epoch}: valid NLL {mean_valid:.4f}" + gain,
             valid_nll=valid_by_key,
         )
-        if bad_epochs >= config.patience:
-            yield TrainProgress(step, total_steps, epoch=epoch, message="early stop: validation loss stopped improving")
+        return report, self.bad_epochs >= self.config.patience
+
+
+def train(config: TrainConfig, resume: bool = False) -> Iterator[TrainProgress]:
+    """Train a model; yields progress; writes ``<out>.safetensors/.json`` (best) and ``<out>.ckpt``."""
+    run = _Run(config, resume)
+    yield run.first_report()
+    while run.epoch < config.epochs:
+        yield from run.train_epoch()
+        report, stop = run.end_epoch()
+        yield report
+        if stop:
+            yield TrainProgress(
+                run.step, run.total_steps, epoch=run.epoch, message="early stop: validation loss stopped improving"
+            )
             break
-    if distributed:
+    if run.distributed:
         dist.barrier()

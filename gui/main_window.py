@@ -412,6 +412,7 @@ class MainWindow(QMainWindow, LayoutWidgets, MenuActions):
             thread.quit()
             if not thread.wait(deadline):
                 self.unfinished_jobs.append(thread)
+                self._jobs.pop(thread)  # the outliving set owns it now: never deleted while it runs
                 outlive(thread, worker)
         if self.generator is not None:
             save_panel(self.controls, self.settings)

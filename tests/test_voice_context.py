@@ -9,7 +9,7 @@ from musicgen.model.network import GenreRNN
 from musicgen.music.piece import make_piece
 from musicgen.sampling.fast_step import FastStepper, PlainStepper
 from musicgen.tokens import voice_context
-from musicgen.tokens.codec import DUR, PITCH, SHIFT, VOCAB_SIZE, piece_to_tokens
+from musicgen.tokens.codec import BOS, DUR, PITCH, SHIFT, VOCAB_SIZE, piece_to_tokens
 
 
 def chorale_bars():
@@ -106,3 +106,20 @@ def test_rows_moved_between_batches_keep_their_own_context():
         joined = stepper.concat([second, stepper.select(state, torch.tensor([0]))])
     assert joined[2][1].tolist() == raw_after(tokens)
     assert joined[2][0].tolist() == raw_after(tokens[:6] + [tokens[5]] * (len(tokens) - 6))
+
+
+def test_the_batched_torch_reading_equals_the_one_row_reading_on_any_tokens():
+    from musicgen.sampling import context_step
+
+    generator = torch.Generator().manual_seed(11)
+    rows, steps = 16, 300
+    tokens = torch.randint(0, VOCAB_SIZE, (rows, steps), generator=generator)
+    tokens[:, 0] = BOS
+    raws = torch.zeros(rows, voice_context.RAW_SIZE, dtype=torch.long)
+    one_row = [voice_context.fresh() for _ in range(rows)]
+    for t in range(steps):
+        raws = context_step.advance(raws, tokens[:, t])
+        for b in range(rows):
+            voice_context.advance(one_row[b], int(tokens[b, t]))
+        assert raws.tolist() == one_row, t
+        assert context_step.features(raws).tolist() == [voice_context.features(raw) for raw in one_row], t

@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--settings", default="1.0:1.0,1.0:0.9,1.0:0.8,0.9:1.0", help="temperature:top-p, ...")
     parser.add_argument("--seed", type=int, default=9000, help="first seed (other seeds than the report's)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--style-strength", type=float, default=None, help="None: each genre's default from the card")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     dataset = load_dataset()
@@ -41,7 +42,7 @@ def main() -> None:
         for setting in args.settings.split(","):
             temperature, top_p = (float(v) for v in setting.split(":"))
             requests = [
-                GenerationRequest(genre=genre, seed=args.seed + i, temperature=temperature, top_p=top_p)
+                GenerationRequest(genre=genre, seed=args.seed + i, temperature=temperature, top_p=top_p, style_strength=args.style_strength)
                 for i in range(args.pieces)
             ]
             pieces = [result.piece for result in generator.generate_batch(requests)]

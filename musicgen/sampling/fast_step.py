@@ -38,6 +38,7 @@ import torch
 
 from ..model.network import GenreRNN, State
 from ..tokens import voice_context
+from . import context_step
 from .step_kernels import StepWeights, kernels
 from .token_draw import RankSettings, rank
 
@@ -83,10 +84,8 @@ def _reorder_gates(weight: torch.Tensor, hidden: int, cell: str) -> torch.Tensor
 def advance_contexts(raws: torch.Tensor, tokens: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     """Voice contexts (B, RAW_SIZE) after one more token per row: (the new contexts, their
     embedding rows (B, N_SLOTS)); see ``tokens.voice_context``."""
-    rows = raws.tolist()
-    for raw, token in zip(rows, tokens):
-        voice_context.advance(raw, token)
-    return torch.tensor(rows, dtype=torch.long), torch.tensor([voice_context.features(raw) for raw in rows])
+    raws = context_step.advance(raws, torch.tensor(tokens, dtype=torch.long))
+    return raws, context_step.features(raws)
 
 
 class PlainStepper:

@@ -26,7 +26,7 @@ class TrainConfig:
     genre_dim: int = ModelConfig.genre_dim
     dropout: float = ModelConfig.dropout
     cell: str = ModelConfig.cell
-    voice_context: bool = True  # new models read what each voice sings (models without it still load)
+    voice_context: bool = False  # the network also reads what each voice sings (measured in docs/voices.md)
     batch_size: int = 32  # streams per process
     bptt: int = 128  # tokens per window
     lr: float = 3e-3

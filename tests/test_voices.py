@@ -191,3 +191,21 @@ def test_rewriting_one_voice_of_a_midi_file_finds_its_four_voice_style(choir_mod
         return sorted((n.start, n.pitch, n.voice) for n in piece.notes if n.voice != 2 or not start <= n.start < end)
 
     assert others(last.result.piece) == others(before)
+
+
+def test_a_drawn_key_moves_four_voices_the_way_that_keeps_them_in_their_ranges():
+    from musicgen.music.keys import estimate_key, transpose_to_key
+    from musicgen.music.piece import make_piece
+    from musicgen.tokens.codec import VOICE_RANGES
+
+    # F major, the soprano high (up to F5 = 77): B major's tonic is a tritone either way
+    chords = [(72, 69, 65, 53), (74, 70, 65, 46), (72, 67, 64, 48), (77, 69, 60, 53)]
+    notes = [(8 * i, pitch, 8, voice) for i, chord in enumerate(chords) for voice, pitch in enumerate(chord)]
+    piece = make_piece(notes, [0, 32])
+    assert estimate_key(piece) == (5, "major")
+    moved, shift, _, result = transpose_to_key(piece, "B major", voice_ranges=VOICE_RANGES)
+    assert result == (11, "major") and shift == -6  # +6 would lift the soprano to B5, over its range
+    assert all(VOICE_RANGES[n.voice][0] <= n.pitch <= VOICE_RANGES[n.voice][1] for n in moved.notes)
+    # a low piece goes up: the bass down at D2 would fall under its range a tritone lower
+    low = make_piece([(s, p - 12 if v == 3 else p, d, v) for s, p, d, v in notes], [0, 32])
+    assert transpose_to_key(low, "B major", voice_ranges=VOICE_RANGES)[1] == 6

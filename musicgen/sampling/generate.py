@@ -52,6 +52,7 @@ from ..tokens.codec import (
     PITCH,
     SHIFT,
     VOCAB_SIZE,
+    VOICE_RANGES,
     meter_token,
     piece_to_tokens,
     split_steps,
@@ -316,7 +317,7 @@ class Generator:
             detected = estimate_key(piece)
             key = draw_key(counts, detected[1], request.seed)
         if key is not None:
-            piece, transpose, detected, result = transpose_to_key(piece, key, detected)
+            piece, transpose, detected, result = transpose_to_key(piece, key, detected, VOICE_RANGES)
         return GeneratedPiece(
             piece=piece,
             request=request,

@@ -131,10 +131,12 @@ class FileActions(QObject):
             self.window.settings.setValue(LAST_OUTPUT_KEY, folder)
 
     # --- a MIDI file to continue ---------------------------------------------------------------
+    def ask_midi_file(self, title: str) -> str:
+        """A MIDI file the user picks in the primer folder ('' when cancelled)."""
+        return file_dialogs.ask_open_path(self.window, title, self.folder("primer"), f"{MIDI_FILTER};;All files (*)")
+
     def open_primer(self) -> None:
-        path = file_dialogs.ask_open_path(
-            self.window, "Continue a MIDI file", self.folder("primer"), f"{MIDI_FILTER};;All files (*)"
-        )
+        path = self.ask_midi_file("Continue a MIDI file")
         if path:
             self.use_primer(path)
 
@@ -180,9 +182,7 @@ class FileActions(QObject):
 
     # --- a melody to harmonise -----------------------------------------------------------------
     def open_melody(self) -> None:
-        path = file_dialogs.ask_open_path(
-            self.window, "Harmonise a melody", self.folder("primer"), f"{MIDI_FILTER};;All files (*)"
-        )
+        path = self.ask_midi_file("Harmonise a melody")
         if path:
             self.harmonise_file(path)
 

@@ -60,24 +60,21 @@ class PlaybackState:
     def load(self, source: Path | None) -> None:
         self.source, self.preparing, self.status = source, False, Status.STOPPED
 
+    def _move(self, allowed: bool, status: "Status") -> bool:
+        """Go to ``status`` when ``allowed``; whether it did."""
+        if allowed:
+            self.status = status
+        return allowed
+
     def play(self) -> bool:
         """Start or resume; False when playing is not possible now."""
-        if not self.can_play:
-            return False
-        self.status = Status.PLAYING
-        return True
+        return self._move(self.can_play, Status.PLAYING)
 
     def pause(self) -> bool:
-        if not self.can_pause:
-            return False
-        self.status = Status.PAUSED
-        return True
+        return self._move(self.can_pause, Status.PAUSED)
 
     def stop(self) -> bool:
-        if not self.can_stop:
-            return False
-        self.status = Status.STOPPED
-        return True
+        return self._move(self.can_stop, Status.STOPPED)
 
     def toggle(self) -> bool:
         """Space bar: pause when playing, otherwise play."""

@@ -98,3 +98,10 @@ def test_a_passage_in_a_repeated_part_changes_in_every_repeat(generator):
     assert notes_of(a1) != [
         (n.start - a1["start"], n.pitch, n.duration) for n in take.piece.notes if a1["start"] <= n.start < a1["end"]
     ]
+
+
+def test_a_regenerated_take_records_the_engine_and_the_ending_it_was_sampled_with(tiny_model, take):
+    int8 = Generator(load_model(tiny_model), precision="int8")
+    result = run(regenerate(int8, take, 2, 3, seed=4))
+    assert result.precision == "int8"  # was recorded as fp32 whatever the engine
+    assert result.primer_tokens > 0  # the kept bars before the passage were fed in as its primer

@@ -292,7 +292,9 @@ def regenerate(
         "candidates": candidates,
         "continuation_nll": [round(float(v), 3) for v in nll],
     }
-    result = GeneratedPiece(
+    # the generator built the candidate (engine, ending tries, primer): only the passage's own fields change
+    result = dataclasses.replace(
+        chosen,
         piece=_joined_piece(piece, chosen.piece, passage, voice, meta),
         request=rows[best].request,
         tokens=sequences[best],

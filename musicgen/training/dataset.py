@@ -206,24 +206,24 @@ def part_last_bars(bars: list[int], part_ends: list[int]) -> list[int]:
     return sorted(set(starts))
 
 
-def meter_counts(pieces: list[dict], genre_keys: list[str]) -> dict[str, dict[str, int]]:
-    """Per genre, how many pieces are written in each metre (most common first)."""
+def _counts_per_genre(pieces: list[dict], genre_keys: list[str], field: str) -> dict[str, dict[str, int]]:
+    """Per genre, how many pieces have each value of the manifest's ``field`` (commonest first)."""
     counts: dict[str, dict[str, int]] = {key: {} for key in genre_keys}
     for piece in pieces:
-        if piece.get("meter"):
+        if piece.get(field):
             table = counts[piece["genre"]]
-            table[piece["meter"]] = table.get(piece["meter"], 0) + 1
+            table[piece[field]] = table.get(piece[field], 0) + 1
     return {key: dict(sorted(table.items(), key=lambda item: -item[1])) for key, table in counts.items()}
+
+
+def meter_counts(pieces: list[dict], genre_keys: list[str]) -> dict[str, dict[str, int]]:
+    """Per genre, how many pieces are written in each metre (most common first)."""
+    return _counts_per_genre(pieces, genre_keys, "meter")
 
 
 def key_counts(pieces: list[dict], genre_keys: list[str]) -> dict[str, dict[str, int]]:
     """Per genre, how many pieces are in each key (``keys.estimate_key``; commonest first)."""
-    counts: dict[str, dict[str, int]] = {key: {} for key in genre_keys}
-    for piece in pieces:
-        if piece.get("key"):
-            table = counts[piece["genre"]]
-            table[piece["key"]] = table.get(piece["key"], 0) + 1
-    return {key: dict(sorted(table.items(), key=lambda item: -item[1])) for key, table in counts.items()}
+    return _counts_per_genre(pieces, genre_keys, "key")
 
 
 def voice_ranges(all_tokens: list, records: list[dict], genre_keys: list[str]) -> dict[str, list]:

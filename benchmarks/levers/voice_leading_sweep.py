@@ -42,7 +42,13 @@ def main() -> None:
         for setting in args.settings.split(","):
             temperature, top_p = (float(v) for v in setting.split(":"))
             requests = [
-                GenerationRequest(genre=genre, seed=args.seed + i, temperature=temperature, top_p=top_p, style_strength=args.style_strength)
+                GenerationRequest(
+                    genre=genre,
+                    seed=args.seed + i,
+                    temperature=temperature,
+                    top_p=top_p,
+                    style_strength=args.style_strength,
+                )
                 for i in range(args.pieces)
             ]
             pieces = [result.piece for result in generator.generate_batch(requests)]

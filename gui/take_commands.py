@@ -15,12 +15,19 @@ EMPTY_DETAILS = "Choose a style on the left and press Generate."
 
 
 # --- primitives ----------------------------------------------------------------------------------
+def _stored(window, change, take, failure: str) -> bool:
+    """Apply ``change`` (a takes-store method) to ``take``; a failure is one dialog titled ``failure``."""
+    try:
+        change(take)
+    except OSError as error:
+        window.show_error(failure, str(error))
+        return False
+    return True
+
+
 def drop_take(window, take) -> None:
     """Take a take out of the list (its folder is moved aside, so Undo can bring it back)."""
-    try:
-        window.store.delete(take)
-    except OSError as error:
-        window.show_error("Could not delete the take", str(error))
+    if not _stored(window, window.store.delete, take, "Could not delete the take"):
         return
     window.history.remove(take.id)
     if window.current is take:
@@ -38,10 +45,7 @@ def drop_take(window, take) -> None:
 
 
 def bring_back_take(window, take) -> None:
-    try:
-        window.store.restore(take)
-    except OSError as error:
-        window.show_error("Could not bring the take back", str(error))
+    if not _stored(window, window.store.restore, take, "Could not bring the take back"):
         return
     window.history.add(take)
     window.take_actions.show_take(take.id)

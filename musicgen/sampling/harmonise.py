@@ -130,16 +130,16 @@ def harmonise(
     began = time.perf_counter()
     if candidates < 1:
         raise ValueError(f"candidates must be at least 1, got {candidates}")
-    parsed = parse_blend(genre, generator.genre_keys)
-    main = check_style(generator, parsed, melody)
-    blend = parsed.weights
-    genre_info = generator.genres[generator.genre_keys.index(main)]
-    tempo = float(melody.tempo or genre_info.tempo)
+    # the genre text is parsed once, by the request's check; a melody without a tempo takes the style's
+    checked = generator.check(
+        GenerationRequest(genre=genre, bars=melody.bars, seed=seed, tempo=melody.tempo, style_strength=style_strength)
+    )
+    main = check_style(generator, checked.blend, melody)
+    blend = checked.blend.weights
+    tempo = float(melody.tempo or checked.main.tempo)
+    checked = dataclasses.replace(checked, request=dataclasses.replace(checked.request, tempo=tempo))
     plan = Plan(melody.meter, "free", "A", melody.bars, event_cap(melody.bars, melody.meter))
     yield Progress(0, 2, f"harmonising {len(melody.notes)} melody notes in {main} ({candidates} candidates)")
-    checked = generator.check(
-        GenerationRequest(genre=genre, bars=melody.bars, seed=seed, tempo=tempo, style_strength=style_strength)
-    )
     rows = []
     for k in range(candidates):
         rows.append(

@@ -503,3 +503,27 @@ def test_default_model_is_found_after_a_non_editable_install(tmp_path):
     )
     # pyfluidsynth prints where it found its library when $CI is set: the path is the last line
     assert Path(found.stdout.strip().splitlines()[-1]) == target / "musicgen_models" / "musicgen-default.json"
+
+
+def test_a_reader_that_stops_early_ends_the_listing_quietly(tiny_model):
+    """`musicgen models | head -1`: the pipe closes before the listing is written; no traceback."""
+    listing = subprocess.Popen(
+        [sys.executable, "-m", "musicgen", "genres", "--model", str(tiny_model)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    listing.stdout.close()  # the reader is gone before the first line
+    _, errors = listing.communicate(timeout=120)
+    assert listing.returncode == 0, errors.decode()
+    assert b"Traceback" not in errors and b"BrokenPipe" not in errors
+
+
+def test_python_dash_m_gui_is_the_app_command():
+    run = subprocess.run(
+        [sys.executable, "-m", "gui", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert run.returncode == 0 and run.stdout.startswith("usage: musicgen-gui")

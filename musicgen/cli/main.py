@@ -51,6 +51,16 @@ def _handle_sigterm():
     return signal.signal(signal.SIGTERM, _terminate)
 
 
+def _quiet_closed_stdout() -> None:
+    """Point stdout at /dev/null so Python's flush at exit does not report the closed pipe again."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test's captured stdout)
+        pass
+
+
 def main(argv=None) -> int:
     """Entry point of the ``musicgen`` console script."""
     parser = build_parser()
@@ -61,6 +71,9 @@ def main(argv=None) -> int:
     except (UserError, ValueError) as error:  # bad input of any command: one line
         print(f"musicgen: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`musicgen models | head`): stop quietly, as Unix tools do
+        _quiet_closed_stdout()
+        return 0
     except KeyboardInterrupt as stop:
         if argv is None:  # run from a shell: a further Ctrl+C while exiting must not print a traceback
             signal.signal(signal.SIGINT, signal.SIG_IGN)

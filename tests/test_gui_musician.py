@@ -3,6 +3,8 @@ regenerating with the take's own settings, bars chosen on the ruler, and the sma
 
 from __future__ import annotations
 
+import wave
+
 from pathlib import Path
 
 import pytest
@@ -229,18 +231,25 @@ def test_a_chorale_gets_a_voice_legend_whose_mute_and_solo_reach_the_roll_and_th
     )
     take = Take("chorale", generated, "Chorale", voices=tuple(i % 4 for i in range(len(chorale_like.notes))))
     take.voice_names = ("Soprano", "Alto", "Tenor", "Bass")
-    window.history.add(take)
-    window.take_actions.show_take(take.id)
-    legend = window.voice_legend
-    assert legend.isVisible() and legend.names == take.voice_names and legend.audible() is None
     rendered = []
 
     def render(generated, path, voices=None, stereo=False, only=None):
+        """A quick stand-in for the synthesiser (also for the take's first sound, so no real render
+        competes with the ones asked for below): a tenth of a second of silence."""
         rendered.append(only)
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(8000)
+            out.writeframes(b"\0\0" * 800)
         return str(path), "test"
         yield
 
     monkeypatch.setattr(jobs, "render_audio", render)
+    window.history.add(take)
+    window.take_actions.show_take(take.id)
+    legend = window.voice_legend
+    assert legend.isVisible() and legend.names == take.voice_names and legend.audible() is None
     legend.mute_buttons[1].click()
     assert window.roll.audible_voices == {0, 2, 3}
     qtbot.waitUntil(lambda: bool(rendered) and rendered[-1] == {0, 2, 3}, timeout=WAIT_MS)  # the sound of those heard

@@ -13,7 +13,6 @@ import threading
 import time
 from typing import Callable, Iterator
 
-import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 PROGRESS_INTERVAL_S = 0.05  # at most ~20 progress signals per second reach the GUI
@@ -50,7 +49,7 @@ def outlive(thread: QThread, worker: QObject) -> None:
 
 def outliving_threads() -> list[QThread]:
     """Threads kept alive by ``outlive`` that are still running."""
-    return [thread for thread, _ in list(_outliving) if shiboken6.isValid(thread) and thread.isRunning()]
+    return [thread for thread, _ in list(_outliving) if thread.isRunning()]
 
 
 class JobWorker(QObject):

@@ -23,13 +23,18 @@ def _within(tokens: torch.Tensor, block) -> torch.Tensor:
     return (tokens >= block.offset) & (tokens < block.stop)
 
 
-def advance(raws: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-    """Contexts (B, RAW_SIZE) int64 after one more token per row, tokens (B,) int64."""
-    latest, before, flags = (
+def _voices(raws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The latest pitches, the ones before and the started-at-this-onset flags, each (B, V)."""
+    return (
         raws[:, vc.LATEST : vc.LATEST + _V],
         raws[:, vc.BEFORE : vc.BEFORE + _V],
         raws[:, vc.FLAGS : vc.FLAGS + _V],
     )
+
+
+def advance(raws: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    """Contexts (B, RAW_SIZE) int64 after one more token per row, tokens (B,) int64."""
+    latest, before, flags = _voices(raws)
     next_voice = raws[:, vc.NEXT_VOICE]
     is_pitch, is_voice = _within(tokens, PITCH), _within(tokens, VOICE)
     sings = torch.nn.functional.one_hot(next_voice, _V).bool() & is_pitch.unsqueeze(1)  # (B, V): the voice that sings
@@ -51,11 +56,7 @@ def _interval(upper: torch.Tensor, lower: torch.Tensor) -> torch.Tensor:
 
 def features(raws: torch.Tensor) -> torch.Tensor:
     """Embedding rows (B, N_SLOTS) int64 of contexts (B, RAW_SIZE), offsets included."""
-    latest, before, flags = (
-        raws[:, vc.LATEST : vc.LATEST + _V],
-        raws[:, vc.BEFORE : vc.BEFORE + _V],
-        raws[:, vc.FLAGS : vc.FLAGS + _V],
-    )
+    latest, before, flags = _voices(raws)
     before_onset = torch.where(flags.bool(), before, latest)
     pairs = _interval(before_onset[:, _UPPER], before_onset[:, _LOWER]) * vc.INTERVALS + _interval(
         latest[:, _UPPER], latest[:, _LOWER]

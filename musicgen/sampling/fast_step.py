@@ -188,9 +188,8 @@ class FastStepper(PlainStepper):
             bias0 = weight(0, "bias_ih_l0") + (weight(0, "bias_hh_l0") if fused else 0)
             # Token part of layer 0's input projection, with its biases: (V, G H).
             self.token_gates = torch.addmm(bias0, model.token_embedding.weight.detach().float(), w_ih0[:, :E].t())
-            if self.voice_context:  # a row's context vectors (B, E) are summed, then projected (E, G H)
-                self.context_table = model.context_embedding.weight.detach().float().clone()  # (TABLE_SIZE, E)
-                self.context_to_gates = w_ih0[:, :E].t().contiguous()
+            if self.voice_context:  # each context row's part of layer 0's input projection: (TABLE_SIZE, G H)
+                self.context_gates = model.context_embedding.weight.detach().float() @ w_ih0[:, :E].t()
             self.genre_embedding = model.genre_embedding.weight.detach().float().t().contiguous()  # (G, D)
             # Per layer: the genre's columns of the input weights (D, G H) and the input biases (G H,)
             # (layer 0's are in token_gates already).
@@ -287,9 +286,9 @@ class FastStepper(PlainStepper):
         if not self.voice_context:
             return self.genre_gates, ()
         raws, rows = advance_contexts(state[2], tokens)
-        summed = self.context_table.index_select(0, rows.view(-1)).view(len(tokens), -1, self.context_table.shape[1])
-        layer0 = self.genre_gates[0] + summed.sum(1) @ self.context_to_gates
-        return [layer0, *self.genre_gates[1:]], (raws,)
+        # row lookups summed per row, like the token's table row: a row's result never depends on its batch
+        gates = self.context_gates.index_select(0, rows.view(-1)).view(len(tokens), -1, self.context_gates.shape[1])
+        return [self.genre_gates[0] + gates.sum(1), *self.genre_gates[1:]], (raws,)
 
     def _weights(self, genre_gates: list[torch.Tensor]) -> StepWeights:
         """The prepared weights as the kernels take them, with this step's genre biases."""

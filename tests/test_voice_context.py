@@ -123,3 +123,23 @@ def test_the_batched_torch_reading_equals_the_one_row_reading_on_any_tokens():
             voice_context.advance(one_row[b], int(tokens[b, t]))
         assert raws.tolist() == one_row, t
         assert context_step.features(raws).tolist() == [voice_context.features(raw) for raw in one_row], t
+
+
+def test_a_model_trained_with_the_voice_context_saves_loads_and_composes(tiny_dataset, tmp_path):
+    from musicgen.model.model_files import load_model
+    from musicgen.sampling.generate import Generator
+    from musicgen.sampling.request import GenerationRequest
+    from musicgen.training.train import TrainConfig, train
+
+    torch.manual_seed(0)
+    config = TrainConfig(
+        dataset=str(tiny_dataset), out=str(tmp_path / "ctx"), n_layer=1, n_hidden=16, n_embd=8, genre_dim=4,
+        dropout=0.0, batch_size=4, bptt=16, epochs=2, bf16=False, seed=3, voice_context=True,
+    )  # fmt: skip
+    for _ in train(config):
+        pass
+    loaded = load_model(str(tmp_path / "ctx.json"))
+    assert loaded.model.config.voice_context and hasattr(loaded.model, "context_embedding")
+    for precision in ("int8", "fp32"):
+        piece = Generator(loaded, precision=precision).generate_batch([GenerationRequest(genre="rise", bars=4, seed=1)])
+        assert piece[0].piece.notes

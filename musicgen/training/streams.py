@@ -98,7 +98,9 @@ class StreamBatcher:
         contexts = [None] * self.batch  # per stream: its piece's voice context at every token
         for _ in range(self.steps):
             x = np.full((self.batch, self.bptt), PAD, dtype=np.int64)
-            context = np.zeros((self.batch, self.bptt, voice_context.N_SLOTS), dtype=np.int64)
+            context = (
+                np.zeros((self.batch, self.bptt, voice_context.N_SLOTS), dtype=np.int64) if self.voice_context else None
+            )
             y = np.full((self.batch, self.bptt), IGNORE, dtype=np.int64)
             genre = np.zeros(self.batch, dtype=np.int64)
             reset = np.zeros(self.batch, dtype=bool)
@@ -126,5 +128,5 @@ class StreamBatcher:
                 torch.from_numpy(y),
                 torch.from_numpy(genre),
                 torch.from_numpy(reset),
-                torch.from_numpy(context) if self.voice_context else None,
+                None if context is None else torch.from_numpy(context),
             )

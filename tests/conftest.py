@@ -145,12 +145,18 @@ def choir_records(n: int = 10):
 
 
 @pytest.fixture(scope="session")
-def choir_model(tmp_path_factory):
-    """Card of a baby model trained on a four-voice toy genre ("choir") and a one-line one ("rise")."""
+def choir_dataset(tmp_path_factory):
+    """A dataset folder of a four-voice toy genre ("choir") and a one-line one ("rise")."""
     from musicgen.genres import Genre
     from musicgen.training.dataset import assemble
 
     data = tmp_path_factory.mktemp("choir_dataset")
     genres = [Genre("choir", "Choir", "Toy four-voice chords.", 19, 80), Genre("rise", "Rising", "Toy scales.", 0, 120)]
     assemble([{"pieces": choir_records(), "failed": []}], genres, data, {"source": "synthetic"})
-    return train_baby(data, tmp_path_factory.mktemp("choir_model") / "choir", epochs=25)
+    return data
+
+
+@pytest.fixture(scope="session")
+def choir_model(choir_dataset, tmp_path_factory):
+    """Card of a baby model trained on ``choir_dataset``."""
+    return train_baby(choir_dataset, tmp_path_factory.mktemp("choir_model") / "choir", epochs=25)

@@ -116,6 +116,28 @@ def cmd_train(args) -> None:
     )
 
 
+def cmd_train_voice_head(args) -> None:
+    """Fit the voice head (a learned voice-leading score of each pitch against the other voices) to a trained model's four-voice pieces; the network itself is kept as it is."""
+    from ..model.model_files import model_file
+    from ..progress import run_with_bar
+    from ..training.voice_head_fit import VoiceHeadConfig, fit_voice_head
+
+    config = VoiceHeadConfig(
+        base=args.model or "musicgen-default",
+        out=args.out,
+        **{name: getattr(args, name) for name in ("epochs", "shifts", "lr", "seed") if getattr(args, name) is not None},
+        **({"dataset": args.dataset} if args.dataset else {}),
+    )
+    if config.epochs <= 0 or config.shifts <= 0 or config.lr <= 0:
+        raise UserError("--epochs, --shifts and --lr must be positive")
+    _check_train_out(config.out, resume=False, force=args.force)
+    try:
+        last = run_with_bar(fit_voice_head(config), "Voice head")
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    print(f"model with a voice head: {model_file(last.result, '.safetensors')} / .json")
+
+
 def cmd_evaluate(args) -> None:
     """Score a model on held-out pieces: NLL per genre vs an n-gram baseline, and genre identification."""
     from ..model.model_files import load_model
@@ -232,6 +254,24 @@ def add_commands(commands) -> None:
         help="replace an existing model and checkpoint at <out> (without it, or --resume, train refuses)",
     )
     train_cmd.set_defaults(func=cmd_train)
+    head = commands.add_parser(
+        "train-voice-head",
+        help=cmd_train_voice_head.__doc__,
+        description=(
+            f"{cmd_train_voice_head.__doc__} It reads the training chorales and Palestrina movements once through the "
+            "network, then fits the head's tables by maximum likelihood (a few minutes on a CPU); one-line tunes are "
+            "unchanged."
+        ),
+    )
+    head.add_argument("--model", help="the trained model to add the head to (default: musicgen-default)")
+    head.add_argument("--out", required=True, help="model to write: <out>.safetensors + <out>.json")
+    head.add_argument("--dataset", help="dataset folder (default: data/corpus)")
+    head.add_argument("--epochs", type=int, help="passes over the notes (default 6)")
+    head.add_argument("--shifts", type=int, help="readings of each piece: as written, then transposed (default 2)")
+    head.add_argument("--lr", type=float, help="Adam learning rate (default 0.05)")
+    head.add_argument("--seed", type=int, help="random seed (default 1337)")
+    head.add_argument("--force", action="store_true", help="replace an existing model at <out>")
+    head.set_defaults(func=cmd_train_voice_head)
     evaluate = commands.add_parser(
         "evaluate",
         help=cmd_evaluate.__doc__,

@@ -43,8 +43,9 @@ def check_config(config, card_name: str) -> None:
         raise CardError(card_name, "config.dropout", f"must be from 0 to below 1, got {dropout!r}")
     if config.get("cell", CELLS[0]) not in CELLS:
         raise CardError(card_name, "config.cell", f"must be one of {', '.join(CELLS)}, got {config['cell']!r}")
-    if not isinstance(config.get("voice_context", False), bool):
-        raise CardError(card_name, "config.voice_context", f"must be true or false, got {config['voice_context']!r}")
+    for flag in ("voice_context", "voice_head"):
+        if not isinstance(config.get(flag, False), bool):
+            raise CardError(card_name, f"config.{flag}", f"must be true or false, got {config[flag]!r}")
 
 
 def _check_genre(genre, field: str, card_name: str) -> None:

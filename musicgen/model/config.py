@@ -26,6 +26,7 @@ class ModelConfig:
     dropout: float = 0.25
     cell: str = "lstm"  # the recurrent cell: "lstm", "gru" or "rnn" (the article's tanh RNN)
     voice_context: bool = False  # the input also tells what each voice sings (tokens.voice_context)
+    voice_head: bool = False  # a learned voice-leading score joins the pitch logits (model.voice_head)
 
     def __post_init__(self):
         if self.cell not in CELLS:

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from ..tokens import voice_context
 from .config import STATE_SHARE, ModelConfig  # the sizes, torch-free so the CLI reads defaults cheaply
+from .voice_head import VoiceHead, add_voice_bias
 
 State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (L, B, H); c is zeros for the GRU and the RNN
 CELL_MODULES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}  # nn.RNN: tanh
@@ -64,6 +65,8 @@ class GenreRNN(nn.Module):
         self.layers = nn.ModuleList(cell(size + config.genre_dim, config.n_hidden, batch_first=True) for size in inputs)
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.n_hidden, config.vocab_size)
+        if config.voice_head:  # learned voice-leading scores of the pitch logits (model.voice_head)
+            self.voice_head = VoiceHead()
 
     def embed_genre(self, genre, batch: int | None = None) -> torch.Tensor:
         """Genre embedding (B, D) or (B, T, D) from indices or weights."""
@@ -92,8 +95,17 @@ class GenreRNN(nn.Module):
             context = torch.from_numpy(voice_context.batch_features(tokens.cpu().numpy())[0]).to(tokens.device)
         return x + self.context_embedding(context).sum(dim=2)
 
-    def forward(self, tokens: torch.Tensor, genre, state: State | None = None, context: torch.Tensor | None = None):
-        """tokens (B, T) int64 -> logits (B, T, V) and the final state. ``context``: see ``embed_tokens``."""
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        genre,
+        state: State | None = None,
+        context: torch.Tensor | None = None,
+        raws: torch.Tensor | None = None,
+    ):
+        """tokens (B, T) int64 -> logits (B, T, V) and the final state. ``context``: see ``embed_tokens``;
+        ``raws`` (B, T, RAW_SIZE): the voice contexts after each token, for ``config.voice_head`` (None
+        reads them from tokens that start a piece)."""
         B, T = tokens.shape
         if state is None:
             state = self.initial_state(genre, B)
@@ -119,13 +131,29 @@ class GenreRNN(nn.Module):
             hs.append(h)
             cs.append(c)
         logits = self.head(self.dropout(x))  # (B, T, V)
+        if self.config.voice_head:
+            if raws is None:
+                raws = torch.from_numpy(voice_context.batch_raws(tokens.cpu().numpy())).to(tokens.device)
+            flat = add_voice_bias(
+                self.voice_head, logits.reshape(B * T, -1), tokens.reshape(-1), raws.reshape(B * T, -1)
+            )
+            logits = flat.view(B, T, -1)
         return logits, (torch.cat(hs), torch.cat(cs))
 
     @torch.no_grad()
-    def step(self, token: torch.Tensor, genre, state: State | None = None, context: torch.Tensor | None = None):
-        """One token per sequence: token (B,) -> logits (B, V) and the new state; context (B, N_SLOTS)."""
+    def step(
+        self,
+        token: torch.Tensor,
+        genre,
+        state: State | None = None,
+        context: torch.Tensor | None = None,
+        raws: torch.Tensor | None = None,
+    ):
+        """One token per sequence: token (B,) -> logits (B, V) and the new state; context (B, N_SLOTS),
+        raws (B, RAW_SIZE) the voice contexts after the token (needed with ``config.voice_head``)."""
         context = None if context is None else context.view(context.shape[0], 1, -1)
-        logits, state = self.forward(token.view(-1, 1), genre, state, context)
+        raws = None if raws is None else raws.view(raws.shape[0], 1, -1)
+        logits, state = self.forward(token.view(-1, 1), genre, state, context, raws)
         return logits[:, 0], state
 
     def num_parameters(self) -> int:

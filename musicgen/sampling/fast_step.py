@@ -37,9 +37,11 @@ import warnings
 import torch
 
 from ..model.network import GenreRNN, State
+from ..model.voice_head import CANDIDATES, DISTANCE_EDGES, OTHERS, scripted_voice_bias
 from ..tokens import voice_context
 from . import context_step
 from .step_kernels import StepWeights, kernels
+from ..tokens.codec import BOS, LAST_BAR, PITCH, SHIFT, VOICE
 from .token_draw import RankSettings, rank
 
 LayerState = tuple  # (hs, cs[, context]): per layer (B, H) each; a voice context (B, RAW_SIZE)
@@ -81,23 +83,41 @@ def _reorder_gates(weight: torch.Tensor, hidden: int, cell: str) -> torch.Tensor
     return torch.cat([i, f, o, g], dim=0)
 
 
-def advance_contexts(raws: torch.Tensor, tokens: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+def advance_contexts(raws: torch.Tensor, tokens: list[int], features: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Voice contexts (B, RAW_SIZE) after one more token per row: (the new contexts, their
-    embedding rows (B, N_SLOTS)); see ``tokens.voice_context``."""
-    raws = context_step.advance(raws, torch.tensor(tokens, dtype=torch.long))
-    return raws, context_step.features(raws)
+    embedding rows (B, N_SLOTS), or None without ``features``); see ``tokens.voice_context``."""
+    raws = context_step.scripted_advance()(raws, torch.tensor(tokens, dtype=torch.long))
+    return raws, context_step.features(raws) if features else None
+
+
+_MOVES_VOICES = frozenset((BOS, LAST_BAR, *range(PITCH.offset, PITCH.stop), *range(VOICE.offset, VOICE.stop)))
+_MOVES_VOICES |= frozenset(range(SHIFT.offset, SHIFT.stop))  # the tokens that change a voice context
+
+
+def _context_unchanged(raws: torch.Tensor, tokens: list[int]) -> bool:
+    """True when a step cannot change what the voice head reads: no token changes a context (a
+    duration, a bar line), or no row has named a voice or reached its final bar yet (a one-line
+    tune: its context is read only after a VOICE token, which it never writes). Checked in Python,
+    cheaper than the step it saves."""
+    if not any(token in _MOVES_VOICES for token in tokens):
+        return True
+    named = any(VOICE.offset <= token < VOICE.stop or token == LAST_BAR for token in tokens)
+    return not named and not bool(raws.any())
 
 
 class PlainStepper:
     """The textbook sampler engine: ``GenreRNN.step`` once per token, default settings.
 
-    A network with a voice context (``ModelConfig.voice_context``) carries it in its state as a
-    third part, (B, RAW_SIZE) integers, so it follows the rows wherever the sampler moves them."""
+    A network that reads the voices (``ModelConfig.voice_context`` or ``voice_head``) carries their
+    raw context in its state as a third part, (B, RAW_SIZE) integers, so it follows the rows
+    wherever the sampler moves them."""
 
     def __init__(self, model: GenreRNN):
         self.model = model.eval()
         self.weights: torch.Tensor | None = None  # (B, G)
         self.voice_context = model.config.voice_context
+        self.voice_head = model.config.voice_head
+        self.tracks_voices = self.voice_context or self.voice_head  # the state carries the voices' raw context
 
     def context(self):
         """Autograd off; everything else as torch sets it."""
@@ -106,16 +126,19 @@ class PlainStepper:
     def start(self, weights: torch.Tensor) -> State:
         """Genre-seeded state for weights (B, G)."""
         state = self.model.initial_state(weights)
-        if self.voice_context:
+        if self.tracks_voices:
             return (*state, torch.zeros(state[0].shape[1], voice_context.RAW_SIZE, dtype=torch.long))
         return state
 
     def warm(self, tokens: torch.Tensor, weights: torch.Tensor, state: State) -> State:
         """Run tokens (B, T) through the network in one pass; returns the state after them."""
-        if not self.voice_context:
+        if not self.tracks_voices:
             return self.model(tokens, weights, state)[1]
-        features, raws = voice_context.batch_features(tokens.numpy(), state[2].tolist())
-        new_state = self.model(tokens, weights, state[:2], torch.from_numpy(features))[1]
+        starts = state[2].tolist()
+        features, raws = voice_context.batch_features(tokens.numpy(), starts)
+        features = torch.from_numpy(features) if self.voice_context else None
+        every = torch.from_numpy(voice_context.batch_raws(tokens.numpy(), starts)) if self.voice_head else None
+        new_state = self.model(tokens, weights, state[:2], features, every)[1]
         return (*new_state, torch.tensor(raws, dtype=torch.long))
 
     def set_genre(self, weights: torch.Tensor) -> None:
@@ -125,10 +148,12 @@ class PlainStepper:
     def step(self, tokens: list[int] | torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """tokens (B,) -> logits (B, V) and the new state."""
         tokens = torch.as_tensor(tokens)
-        if not self.voice_context:
+        if not self.tracks_voices:
             return self.model.step(tokens, self.weights, state)
-        raws, features = advance_contexts(state[2], tokens.tolist())
-        logits, new_state = self.model.step(tokens, self.weights, state[:2], features)
+        raws, features = advance_contexts(state[2], tokens.tolist(), self.voice_context)
+        logits, new_state = self.model.step(
+            tokens, self.weights, state[:2], features, raws if self.voice_head else None
+        )
         return logits, (*new_state, raws)
 
     def step_ranked(self, tokens: list[int], state: State, settings: RankSettings) -> tuple[tuple, State]:
@@ -280,18 +305,42 @@ class FastStepper(PlainStepper):
         )
         return (*joined, *_joined_contexts(states))
 
-    def _advance(self, tokens: list[int], state: LayerState) -> tuple[list[torch.Tensor], tuple]:
-        """The per-layer genre biases for this step (layer 0's with the rows' voice context added)
-        and the context part of the new state (empty without a voice context)."""
-        if not self.voice_context:
-            return self.genre_gates, ()
-        raws, rows = advance_contexts(state[2], tokens)
-        # row lookups summed per row, like the token's table row: a row's result never depends on its batch
-        gates = self.context_gates.index_select(0, rows.view(-1)).view(len(tokens), -1, self.context_gates.shape[1])
-        return [self.genre_gates[0] + gates.sum(1), *self.genre_gates[1:]], (raws,)
+    def _advance(self, tokens: list[int], state: LayerState) -> tuple[StepWeights, tuple]:
+        """This step's weights (layer 0's genre bias with the rows' voice context added, the head's
+        bias with the voice head's pitch scores) and the context part of the new state (empty
+        when the network reads no voices)."""
+        if not self.tracks_voices:
+            return self._weights(self.genre_gates, self.head_bias), ()
+        if not self.voice_context and _context_unchanged(state[2], tokens):
+            return self._weights(self.genre_gates, self.head_bias), (state[2],)
+        raws, rows = advance_contexts(state[2], tokens, self.voice_context)
+        genre_gates, head_bias = self.genre_gates, self.head_bias
+        if self.voice_context:
+            # row lookups summed per row, like the token's table row: a row's result never depends on its batch
+            gates = self.context_gates.index_select(0, rows.view(-1)).view(len(tokens), -1, self.context_gates.shape[1])
+            genre_gates = [self.genre_gates[0] + gates.sum(1), *self.genre_gates[1:]]
+        voiced = (
+            [row for row, token in enumerate(tokens) if VOICE.offset <= token < VOICE.stop] if self.voice_head else []
+        )
+        if voiced:  # rows about to write a pitch: the voice head scores it
+            head_bias = self.voice_scores(head_bias, raws, voiced)
+        return self._weights(genre_gates, head_bias), (raws,)
 
-    def _weights(self, genre_gates: list[torch.Tensor]) -> StepWeights:
-        """The prepared weights as the kernels take them, with this step's genre biases."""
+    def voice_scores(self, head_bias: torch.Tensor, raws: torch.Tensor, rows: list[int]) -> torch.Tensor:
+        """The head's biases (B, V) for this step: ``head_bias`` (V,) with the voice head's pitch
+        scores added to the rows ``rows`` (their token is a VOICE token); raws (B, RAW_SIZE)."""
+        head = self.model.voice_head
+        chosen = raws if len(rows) == raws.shape[0] else raws[rows]
+        scores = scripted_voice_bias()(*head.tables(), chosen, OTHERS, CANDIDATES, DISTANCE_EDGES)  # (K, P)
+        biases = head_bias.repeat(raws.shape[0], 1)
+        if len(rows) == raws.shape[0]:
+            biases[:, PITCH.offset : PITCH.stop] += scores
+        else:
+            biases[rows, PITCH.offset : PITCH.stop] += scores
+        return biases
+
+    def _weights(self, genre_gates: list[torch.Tensor], head_bias: torch.Tensor) -> StepWeights:
+        """The prepared weights as the kernels take them, with this step's genre and head biases."""
         return StepWeights(
             self.token_gates,
             genre_gates,
@@ -299,7 +348,7 @@ class FastStepper(PlainStepper):
             self.packed,
             self.spans,
             self.hidden_bias,
-            self.head_bias,
+            head_bias,
             self.int8,
         )
 
@@ -307,14 +356,12 @@ class FastStepper(PlainStepper):
         """tokens (B,) -> logits (B, V) and the new state; call inside ``context()``."""
         if torch.is_tensor(tokens):
             tokens = tokens.tolist()
-        genre_gates, context = self._advance(tokens, state)
-        logits, hs, cs = self.kernels.network_step(self.cell, tokens, state[0], state[1], self._weights(genre_gates))
+        weights, context = self._advance(tokens, state)
+        logits, hs, cs = self.kernels.network_step(self.cell, tokens, state[0], state[1], weights)
         return logits, (hs, cs, *context)
 
     def step_ranked(self, tokens: list[int], state: LayerState, settings: RankSettings) -> tuple[tuple, LayerState]:
         """``step`` and ``token_draw.rank`` in one compiled call (``step_kernels.network_step_ranked``)."""
-        genre_gates, context = self._advance(tokens, state)
-        ranked, hs, cs = self.kernels.network_step_ranked(
-            self.cell, tokens, state[0], state[1], self._weights(genre_gates), settings
-        )
+        weights, context = self._advance(tokens, state)
+        ranked, hs, cs = self.kernels.network_step_ranked(self.cell, tokens, state[0], state[1], weights, settings)
         return ranked, (hs, cs, *context)

@@ -47,7 +47,7 @@ class StepWeights(NamedTuple):
     packed: List[Packed]  # int8 (fbgemm); empty for fp32
     spans: List[Tensor]  # int8: (1, K) each, the activations' fixed range
     hidden_bias: List[Tensor]  # the GRU's recurrent biases; empty for the other cells
-    head_bias: Tensor  # (V,)
+    head_bias: Tensor  # (V,), or (B, V) with the voice head's per-row pitch scores
     int8: bool
 
 

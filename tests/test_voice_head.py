@@ -1,0 +1,137 @@
+"""The voice head: learned scores of each pitch a voice may sing against the other voices."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from musicgen.model.config import ModelConfig
+from musicgen.model.network import GenreRNN
+from musicgen.model.voice_head import N_PAIRS, V_MOTIONS, U_MOTIONS, INTERVALS
+from musicgen.music.piece import make_piece
+from musicgen.sampling.fast_step import FastStepper, PlainStepper
+from musicgen.tokens.codec import PITCH, VOCAB_SIZE, VOICE, piece_to_tokens
+
+
+def chorale():
+    """Soprano G4 -> A4 over a bass C3 -> D3: a parallel fifth, both voices rising."""
+    notes = [(0, 67, 8, 0), (0, 64, 8, 1), (0, 60, 8, 2), (0, 48, 8, 3)]
+    notes += [(8, 69, 8, 0), (8, 65, 8, 1), (8, 60, 8, 2), (8, 50, 8, 3)]
+    return make_piece(notes, [0, 16])
+
+
+def network(voice_head=True, seed=3, scale=1.0):
+    torch.manual_seed(seed)
+    config = ModelConfig(VOCAB_SIZE, 2, n_layer=2, n_hidden=24, n_embd=12, genre_dim=4, voice_head=voice_head)
+    model = GenreRNN(config).eval()
+    if voice_head:
+        with torch.no_grad():
+            for table in model.voice_head.tables():
+                table.normal_(0.0, scale)
+    return model
+
+
+def logits_of(model, tokens):
+    with torch.no_grad():
+        return model(torch.tensor([tokens]), torch.tensor([0]))[0][0]
+
+
+def same_network_without_head(model):
+    base = GenreRNN(ModelConfig(**{**model.config.to_dict(), "voice_head": False})).eval()
+    base.load_state_dict(model.state_dict(), strict=False)
+    return base
+
+
+def test_the_head_scores_only_the_pitch_after_a_voice_token_and_leaves_one_line_tunes_alone():
+    model = network()
+    base = same_network_without_head(model)
+    tokens = piece_to_tokens(chorale())
+    with_head, without = logits_of(model, tokens), logits_of(base, tokens)
+    after_voice = torch.tensor([VOICE.offset <= t < VOICE.stop for t in tokens])
+    changed = (with_head != without).any(dim=1)
+    assert changed[after_voice].all() and not changed[~after_voice].any()
+    columns = (with_head != without).any(dim=0).nonzero().view(-1)
+    assert columns.min() >= PITCH.offset and columns.max() < PITCH.stop
+    tune = piece_to_tokens(make_piece([(0, 60, 4, 0), (4, 62, 4, 0), (8, 64, 8, 0)], [0]))
+    assert torch.equal(logits_of(model, tune), logits_of(base, tune))
+
+
+def test_a_parallel_fifth_is_scored_by_its_own_entry():
+    model = network(scale=0.0)  # all tables zero: the head changes nothing
+    base = same_network_without_head(model)
+    tokens = piece_to_tokens(chorale())
+    assert torch.equal(logits_of(model, tokens), logits_of(base, tokens))
+    # the bass's second note: the token before it is VOICE_3 at the second onset
+    bass_turns = [i for i, t in enumerate(tokens) if t == VOICE.token(3)]
+    at = bass_turns[1]
+    assert tokens[at + 1] == PITCH.token(50)
+    # pair (bass, soprano) is v = 3, the soprano its first "other"; bass - soprano = 5 mod 12 (a fifth
+    # below), before (48 - 67) and with D3 (50 - 69); both rise
+    pair, up = 3 * 3 + 0, 2
+    entry = (((pair * INTERVALS + 5) * 12 + 5) * V_MOTIONS + up) * U_MOTIONS + up
+    assert model.voice_head.moves.numel() == N_PAIRS * INTERVALS * 12 * V_MOTIONS * U_MOTIONS
+    with torch.no_grad():
+        model.voice_head.moves[entry] = -50.0
+    after = logits_of(model, tokens)
+    before = logits_of(base, tokens)
+    drop = (before - after)[at]
+    assert drop[PITCH.token(50)] == 50.0  # D3: a parallel fifth with the soprano's A4
+    assert drop[PITCH.token(51)] == 0.0 and drop[PITCH.token(62)] == 50.0  # an octave higher: the same fifth
+    assert drop[PITCH.token(38)] == 0.0  # D2: the bass falls, contrary to the soprano
+    assert (drop[PITCH.offset : PITCH.stop] > 0).sum() == 5  # D3, D4, D5, D6, D7: every rising D
+    assert after[at - 1].equal(before[at - 1])
+
+
+def test_the_steppers_follow_the_whole_sequence_pass_token_by_token():
+    model = network()
+    tokens = piece_to_tokens(chorale())
+    weights = torch.tensor([[1.0, 0.0]])
+    expected = logits_of(model, tokens)  # (T, V)
+    for stepper in (PlainStepper(model), FastStepper(model)):
+        with stepper.context():
+            stepper.set_genre(weights)
+            state = stepper.warm(torch.tensor([tokens[:3]]), weights, stepper.start(weights))
+            for t in range(3, len(tokens)):
+                logits, state = stepper.step([tokens[t]], state)
+                assert torch.allclose(logits[0], expected[t], atol=1e-4), (type(stepper).__name__, t)
+
+
+def test_a_row_scores_the_same_alone_or_beside_a_one_line_tune():
+    model = network()
+    stepper = FastStepper(model)
+    tokens = piece_to_tokens(chorale())
+    tune = piece_to_tokens(make_piece([(0, 60, 4, 0)] * 1 + [(4, 62, 4, 0)], [0]))
+    tune = (tune * 20)[: len(tokens)]
+    weights = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    alone = logits_of(model, tokens)
+    with stepper.context():
+        stepper.set_genre(weights)
+        state = stepper.start(weights)
+        for t in range(len(tokens)):
+            logits, state = stepper.step([tokens[t], tune[t]], state)
+            assert torch.allclose(logits[0], alone[t], atol=1e-4), t
+
+
+def test_train_voice_head_fits_a_model_that_composes_and_keeps_one_line_tunes(choir_dataset, choir_model, tmp_path):
+    from musicgen.cli.main import main
+    from musicgen.model.model_files import load_model
+    from musicgen.sampling.generate import Generator
+    from musicgen.sampling.request import GenerationRequest
+
+    out = tmp_path / "choir-head"
+    args = ["train-voice-head", "--model", str(choir_model), "--dataset", str(choir_dataset), "--out", str(out)]
+    assert main([*args, "--epochs", "3", "--shifts", "1"]) in (0, None)
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["config"]["voice_head"] is True
+    fit = card["voice_head"]
+    assert fit["valid_pitch_nll_with"]["choir"] < fit["valid_pitch_nll_without"]["choir"]
+    loaded, base = load_model(str(out.with_suffix(".json"))), load_model(str(choir_model))
+    for precision in ("int8", "fp32"):
+        request = [GenerationRequest(genre="choir", bars=4, seed=1)]
+        assert Generator(loaded, precision=precision).generate_batch(request)[0].piece.notes
+        tune = [GenerationRequest(genre="rise", bars=4, seed=2)]
+        with_head = Generator(loaded, precision=precision).generate_batch(tune)[0]
+        assert with_head.tokens == Generator(base, precision=precision).generate_batch(tune)[0].tokens
+    # an existing model is not replaced without --force
+    assert main([*args, "--epochs", "1"]) == 2

@@ -97,20 +97,22 @@ def test_the_steppers_follow_the_whole_sequence_pass_token_by_token():
                 assert torch.allclose(logits[0], expected[t], atol=1e-4), (type(stepper).__name__, t)
 
 
-def test_a_row_scores_the_same_alone_or_beside_a_one_line_tune():
+def test_a_row_scores_the_same_alone_or_beside_other_rows():
     model = network()
-    stepper = FastStepper(model)
     tokens = piece_to_tokens(chorale())
-    tune = piece_to_tokens(make_piece([(0, 60, 4, 0)] * 1 + [(4, 62, 4, 0)], [0]))
+    tune = piece_to_tokens(make_piece([(0, 60, 4, 0), (4, 62, 4, 0)], [0]))
     tune = (tune * 20)[: len(tokens)]
-    weights = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     alone = logits_of(model, tokens)
-    with stepper.context():
-        stepper.set_genre(weights)
-        state = stepper.start(weights)
-        for t in range(len(tokens)):
-            logits, state = stepper.step([tokens[t], tune[t]], state)
-            assert torch.allclose(logits[0], alone[t], atol=1e-4), t
+    for rows in (2, 6):  # row by row, and vectorised (more than ROW_BY_ROW rows)
+        stepper = FastStepper(model)
+        weights = torch.tensor([[1.0, 0.0], [0.0, 1.0]] * (rows // 2))
+        with stepper.context():
+            stepper.set_genre(weights)
+            state = stepper.start(weights)
+            for t in range(len(tokens)):
+                logits, state = stepper.step([tokens[t], tune[t]] * (rows // 2), state)
+                for row in range(0, rows, 2):
+                    assert torch.allclose(logits[row], alone[t], atol=1e-4), (rows, t)
 
 
 def test_train_voice_head_fits_a_model_that_composes_and_keeps_one_line_tunes(choir_dataset, choir_model, tmp_path):
@@ -135,3 +137,64 @@ def test_train_voice_head_fits_a_model_that_composes_and_keeps_one_line_tunes(ch
         assert with_head.tokens == Generator(base, precision=precision).generate_batch(tune)[0].tokens
     # an existing model is not replaced without --force
     assert main([*args, "--epochs", "1"]) == 2
+
+
+def test_the_sampler_s_numpy_reading_and_scores_equal_the_torch_ones_on_any_tokens():
+    import numpy as np
+
+    from musicgen.sampling import context_step, voice_scores
+    from musicgen.tokens import voice_context
+
+    model = network()
+    tables = [table.detach().numpy() for table in model.voice_head.tables()]
+    generator = torch.Generator().manual_seed(5)
+    rows, steps = 12, 400
+    # tokens drawn mostly from the blocks that move voices, so every voice sings often
+    blocks = torch.cat([torch.arange(PITCH.offset, PITCH.stop), torch.arange(VOICE.offset, VOICE.stop).repeat(8)])
+    tokens = torch.randint(0, VOCAB_SIZE, (rows, steps), generator=generator)
+    mostly = torch.rand(rows, steps, generator=generator) < 0.8
+    tokens = torch.where(mostly, blocks[torch.randint(0, len(blocks), (rows, steps), generator=generator)], tokens)
+    raws = torch.zeros(rows, voice_context.RAW_SIZE, dtype=torch.long)
+    array = raws.numpy().copy()
+    scored = 0
+    for t in range(steps):
+        raws = context_step.advance(raws, tokens[:, t])
+        array = voice_scores.advance(array, tokens[:, t].numpy())
+        assert np.array_equal(array, raws.numpy()), t
+        voiced = [b for b in range(rows) if VOICE.offset <= int(tokens[b, t]) < VOICE.stop]
+        if voiced:
+            with torch.no_grad():
+                expected = model.voice_head(raws[voiced]).numpy()
+            assert np.allclose(voice_scores.pitch_scores(tables, array[voiced]), expected, atol=1e-5), t
+            scored += len(voiced)
+    assert scored > 500
+
+
+def test_the_row_by_row_scores_and_reading_equal_the_vectorised_ones():
+    import numpy as np
+
+    from musicgen.sampling import voice_scores
+    from musicgen.tokens import voice_context
+
+    model = network()
+    tables = [table.detach().numpy() for table in model.voice_head.tables()]
+    rows = voice_scores.RowScores(tables)
+    generator = torch.Generator().manual_seed(9)
+    blocks = torch.cat([torch.arange(PITCH.offset, PITCH.stop), torch.arange(VOICE.offset, VOICE.stop).repeat(8)])
+    tokens = torch.where(
+        torch.rand(6, 300, generator=generator) < 0.85,
+        blocks[torch.randint(0, len(blocks), (6, 300), generator=generator)],
+        torch.randint(0, VOCAB_SIZE, (6, 300), generator=generator),
+    ).numpy()
+    array = np.zeros((6, voice_context.RAW_SIZE), dtype=np.int64)
+    compared = 0
+    for t in range(tokens.shape[1]):
+        by_rows = voice_scores.advance_rows(array, tokens[:, t].tolist())
+        array = voice_scores.advance(array, tokens[:, t])
+        assert np.array_equal(by_rows, array), t
+        for b in range(6):
+            if VOICE.offset <= tokens[b, t] < VOICE.stop:
+                expected = voice_scores.pitch_scores(tables, array[b : b + 1])[0]
+                assert np.allclose(rows.scores(array[b].tolist()), expected, atol=1e-5), (t, b)
+                compared += 1
+    assert compared > 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..limits import HARMONISE_CANDIDATES
 from .common import check_distinct, check_writable, consume, load_model_or_fail
 
 
@@ -63,8 +64,8 @@ def add_commands(commands) -> None:
     parser.add_argument(
         "--candidates",
         type=int,
-        default=8,
-        help="harmonisations sampled; the one under which the melody is likeliest wins (1 = none; default 8)",
+        default=HARMONISE_CANDIDATES,
+        help=f"harmonisations sampled; the one under which the melody is likeliest wins (1 = none; default {HARMONISE_CANDIDATES})",
     )
     parser.add_argument("--style-strength", type=float, help="genre guidance 0..4 (default: the genre's)")
     parser.add_argument("--model", help="model name or .json path (default: musicgen-default)")

@@ -25,8 +25,6 @@ training and sampling alike.
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 import torch.nn as nn
 from torch import Tensor
@@ -64,8 +62,8 @@ def voice_bias(
 ) -> Tensor:
     """The biases (N, N_PITCHES) of the PITCH logits of rows whose contexts raws (N, RAW_SIZE) follow
     a VOICE token, from the three tables (see the module docstring); ``others`` is ``OTHERS``,
-    ``candidates`` ``CANDIDATES`` and ``edges`` ``DISTANCE_EDGES``. Written for TorchScript
-    (``scripted_voice_bias``): the sampler calls it once a step."""
+    ``candidates`` ``CANDIDATES`` and ``edges`` ``DISTANCE_EDGES``. The fast sampler runs the same
+    maths in numpy (``sampling.voice_scores``)."""
     latest = raws[:, 0:4]
     before = raws[:, 4:8]
     flags = raws[:, 8:12] > 0
@@ -117,33 +115,13 @@ class VoiceHead(nn.Module):
         return self.moves, self.spacing, self.steps, self.tonal
 
 
-_SCRIPTED = None
-
-
-def scripted_voice_bias():
-    """``voice_bias`` compiled with TorchScript (once per process), or as it is where that fails."""
-    global _SCRIPTED
-    if _SCRIPTED is None:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated", category=DeprecationWarning)
-            try:
-                _SCRIPTED = torch.jit.script(voice_bias)
-            except Exception:  # a torch without TorchScript
-                _SCRIPTED = voice_bias
-    return _SCRIPTED
-
-
 def add_voice_bias(head: VoiceHead, logits: torch.Tensor, tokens: torch.Tensor, raws: torch.Tensor) -> torch.Tensor:
     """``logits`` (N, V) with the head's biases added to the PITCH logits of the rows whose token
     ``tokens`` (N,) is a VOICE token; raws (N, RAW_SIZE) the contexts after those tokens."""
     rows = writes_voice(tokens).nonzero().view(-1)
     if rows.numel() == 0:
         return logits
-    if torch.is_grad_enabled():
-        bias = head(raws.index_select(0, rows))
-    else:  # sampling: the compiled function, the same maths
-        bias = scripted_voice_bias()(*head.tables(), raws.index_select(0, rows), OTHERS, CANDIDATES, DISTANCE_EDGES)
-    bias = bias.to(logits.dtype)
+    bias = head(raws.index_select(0, rows)).to(logits.dtype)
     logits = logits.clone()
     logits[rows, PITCH.offset : PITCH.stop] += bias
     return logits

@@ -34,16 +34,17 @@ from __future__ import annotations
 import contextlib
 import warnings
 
+import numpy as np
 import torch
 
 from ..model.network import GenreRNN, State
-from ..model.voice_head import CANDIDATES, DISTANCE_EDGES, OTHERS, scripted_voice_bias
 from ..tokens import voice_context
-from . import context_step
+from . import context_step, voice_scores
 from .step_kernels import StepWeights, kernels
 from ..tokens.codec import BOS, LAST_BAR, PITCH, SHIFT, VOICE
 from .token_draw import RankSettings, rank
 
+ROW_BY_ROW = 4  # the voice head's work is done row by row up to this many rows, vectorised above
 LayerState = tuple  # (hs, cs[, context]): per layer (B, H) each; a voice context (B, RAW_SIZE)
 
 # torch 2.13 prints deprecation notices for quantized tensors and ops; only the int8 path uses them.
@@ -234,6 +235,10 @@ class FastStepper(PlainStepper):
                 self.genre_to_gates.append(w_ih[:, H:].t().contiguous())
             weights.append(model.head.weight.detach().float())  # (V, H)
             self.head_bias = model.head.bias.detach().float().clone()  # (V,)
+            self.head_bias_array = self.head_bias.numpy()
+            if self.voice_head:  # the voice head's tables, for sampling.voice_scores
+                self.voice_tables = [table.detach().float().numpy().copy() for table in model.voice_head.tables()]
+                self.row_scores = voice_scores.RowScores(self.voice_tables)
             self.weight_shapes = [tuple(w.shape) for w in weights]  # (N, K) of every matmul, in kernel order
             self.mats = [] if int8 else [w.t().contiguous() for w in weights]  # (K, N) each
             self.packed = [_quantize_linear(w, None) for w in weights] if int8 else []
@@ -313,31 +318,31 @@ class FastStepper(PlainStepper):
             return self._weights(self.genre_gates, self.head_bias), ()
         if not self.voice_context and _context_unchanged(state[2], tokens):
             return self._weights(self.genre_gates, self.head_bias), (state[2],)
-        raws, rows = advance_contexts(state[2], tokens, self.voice_context)
         genre_gates, head_bias = self.genre_gates, self.head_bias
         if self.voice_context:
+            raws, rows = advance_contexts(state[2], tokens)
             # row lookups summed per row, like the token's table row: a row's result never depends on its batch
             gates = self.context_gates.index_select(0, rows.view(-1)).view(len(tokens), -1, self.context_gates.shape[1])
             genre_gates = [self.genre_gates[0] + gates.sum(1), *self.genre_gates[1:]]
-        voiced = (
-            [row for row, token in enumerate(tokens) if VOICE.offset <= token < VOICE.stop] if self.voice_head else []
-        )
-        if voiced:  # rows about to write a pitch: the voice head scores it
-            head_bias = self.voice_scores(head_bias, raws, voiced)
+        elif len(tokens) <= ROW_BY_ROW:  # the voice head alone: numpy, or Python for a few rows (voice_scores)
+            raws = torch.from_numpy(voice_scores.advance_rows(state[2].numpy(), tokens))
+        else:
+            raws = torch.from_numpy(voice_scores.advance(state[2].numpy(), np.asarray(tokens, dtype=np.int64)))
+        voiced = [row for row, token in enumerate(tokens) if VOICE.offset <= token < VOICE.stop]
+        if self.voice_head and voiced:  # rows about to write a pitch: the voice head scores them
+            head_bias = self._voice_biases(raws.numpy(), voiced)
         return self._weights(genre_gates, head_bias), (raws,)
 
-    def voice_scores(self, head_bias: torch.Tensor, raws: torch.Tensor, rows: list[int]) -> torch.Tensor:
-        """The head's biases (B, V) for this step: ``head_bias`` (V,) with the voice head's pitch
-        scores added to the rows ``rows`` (their token is a VOICE token); raws (B, RAW_SIZE)."""
-        head = self.model.voice_head
-        chosen = raws if len(rows) == raws.shape[0] else raws[rows]
-        scores = scripted_voice_bias()(*head.tables(), chosen, OTHERS, CANDIDATES, DISTANCE_EDGES)  # (K, P)
-        biases = head_bias.repeat(raws.shape[0], 1)
-        if len(rows) == raws.shape[0]:
-            biases[:, PITCH.offset : PITCH.stop] += scores
+    def _voice_biases(self, raws: np.ndarray, rows: list[int]) -> torch.Tensor:
+        """The head's biases (B, V) for this step: the head's bias with the voice head's pitch scores
+        added to the rows ``rows`` (their token is a VOICE token); raws (B, RAW_SIZE)."""
+        biases = np.tile(self.head_bias_array, (raws.shape[0], 1))
+        if len(rows) <= ROW_BY_ROW:
+            for row in rows:
+                biases[row, PITCH.offset : PITCH.stop] += self.row_scores.scores(raws[row].tolist())
         else:
-            biases[rows, PITCH.offset : PITCH.stop] += scores
-        return biases
+            biases[rows, PITCH.offset : PITCH.stop] += voice_scores.pitch_scores(self.voice_tables, raws[rows])
+        return torch.from_numpy(biases)
 
     def _weights(self, genre_gates: list[torch.Tensor], head_bias: torch.Tensor) -> StepWeights:
         """The prepared weights as the kernels take them, with this step's genre and head biases."""

@@ -33,10 +33,11 @@ from .generate import Generator
 from .kept_notes import KeptNotes
 from .piece_state import PieceState
 from ..genres import Blend, parse_blend
+from ..limits import HARMONISE_CANDIDATES
 from .request import GenerationRequest, Plan, event_cap
 
 SOPRANO, REWRITE_BELOW_SOPRANO = 0, 0b1110  # the kept voice, and the voices the network writes
-DEFAULT_CANDIDATES = 8  # harmonisations sampled side by side; the likeliest melody wins
+DEFAULT_CANDIDATES = HARMONISE_CANDIDATES  # harmonisations sampled side by side (limits.py says why one)
 OCTAVE = 12
 
 

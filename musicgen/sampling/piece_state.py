@@ -40,6 +40,10 @@ PICKUP_GRID = 3  # steps: a pickup ends on a 16th (12 steps per quarter note)
 # and the network still ends by itself in 98-100% of pieces (docs/style_levers.md).
 ENDING_TRIES = 8
 TONIC_TRIES = 4  # tries that must also end on the tonic; later ones take any ending the network chooses
+# A four-voice piece's final bar is cheap next to the piece, and a chorale that stops off its tonic is
+# heard as unfinished: it asks the tonic of more tries (docs/voices.md, "Cadences").
+VOICED_ENDING_TRIES = 12
+VOICED_TONIC_TRIES = 8
 UNIFORM_BLOCK = 256  # random numbers drawn at a time per row (one call instead of one per token)
 
 
@@ -49,13 +53,14 @@ def weight_vector(weights: dict[str, float], genre_keys: list[str]) -> torch.Ten
 
 
 def ends_on_tonic(piece: Piece) -> bool:
-    """True when the lowest note of the piece's last onset is the tonic of its estimated key (a
-    piece without notes counts as ending well)."""
+    """True when the lowest note sounding at the piece's last onset (a chorale's bass, held or
+    struck there; a tune's last note) is the tonic of its estimated key (a piece without notes
+    counts as ending well)."""
     if not piece.notes:
         return True
     tonic, _ = estimate_key(piece)
     last = max(note.start for note in piece.notes)
-    return min(note.pitch for note in piece.notes if note.start == last) % 12 == tonic
+    return min(note.pitch for note in piece.notes if note.start <= last < note.end) % 12 == tonic
 
 
 class Ending(enum.Enum):
@@ -304,7 +309,7 @@ class PieceState:
         tries, the piece (with the repeats still to come) ends on its tonic."""
         if sampled != EOS:
             return False
-        if self.ending_tries > TONIC_TRIES:  # then any ending the network chooses
+        if self.ending_tries > (VOICED_TONIC_TRIES if self.voices > 1 else TONIC_TRIES):  # then any ending
             return True
         return ends_on_tonic(tokens_to_piece(self.tokens + list(self.forced)))
 
@@ -359,7 +364,8 @@ class PieceState:
         """One token: ``sampled``, or the next one of a repeat (``sampled`` None)."""
         if self.closing:
             self.events += 1
-            if self.ending_mark is not None and self.ending_tries < ENDING_TRIES and not self._ends_well(sampled):
+            most = VOICED_ENDING_TRIES if self.voices > 1 else ENDING_TRIES
+            if self.ending_mark is not None and self.ending_tries < most and not self._ends_well(sampled):
                 self._rewind_ending()  # the network would go on, or off the tonic: sample the final bar again
                 return False
             self.ending = Ending.DECIDED

@@ -137,6 +137,8 @@ def test_train_voice_head_fits_a_model_that_composes_and_keeps_one_line_tunes(ch
         assert with_head.tokens == Generator(base, precision=precision).generate_batch(tune)[0].tokens
     # an existing model is not replaced without --force
     assert main([*args, "--epochs", "1"]) == 2
+    evaluate = ["evaluate", "--model", str(out.with_suffix(".json")), "--dataset", str(choir_dataset)]
+    assert main([*evaluate, "--no-update-card"]) in (0, None)
 
 
 def test_the_sampler_s_numpy_reading_and_scores_equal_the_torch_ones_on_any_tokens():
@@ -198,3 +200,14 @@ def test_the_row_by_row_scores_and_reading_equal_the_vectorised_ones():
                 assert np.allclose(rows.scores(array[b].tolist()), expected, atol=1e-5), (t, b)
                 compared += 1
     assert compared > 200
+
+
+def test_train_voice_head_on_a_dataset_without_voices_says_so_in_one_line(tiny_dataset, tiny_model, tmp_path, capsys):
+    from musicgen.cli.main import main
+
+    out = tmp_path / "no-voices"
+    args = ["train-voice-head", "--model", str(tiny_model), "--dataset", str(tiny_dataset), "--out", str(out)]
+    assert main(args) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "no four-voice pieces" in error[0]
+    assert not out.with_suffix(".json").exists()

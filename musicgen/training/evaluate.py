@@ -52,12 +52,14 @@ def nats_under_every_genre(model, dataset: Dataset, batch: list[int], n_genres: 
     """Total NLL in nats of each piece's ``tokens[1:]`` under each genre's conditioning; (B, G)."""
     model.eval()
     x, y = next_token_batch(dataset, batch)
-    context = None  # a voice context is read once per piece, not once per genre
+    context = raws = None  # what the voices sing is read once per piece, not once per genre
     if model.config.voice_context:
         context = torch.from_numpy(voice_context.batch_features(x.numpy())[0]).repeat_interleave(n_genres, 0)
+    if model.config.voice_head:
+        raws = torch.from_numpy(voice_context.batch_raws(x.numpy())).repeat_interleave(n_genres, 0)
     x, y = x.repeat_interleave(n_genres, 0), y.repeat_interleave(n_genres, 0)  # (B*G, T): piece-major
     genre = torch.arange(n_genres).repeat(len(batch))  # (B*G,)
-    logits, _ = model(x, genre, None, context)  # (B*G, T, V)
+    logits, _ = model(x, genre, None, context, raws)  # (B*G, T, V)
     nats = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=IGNORE, reduction="none").sum(1)
     return nats.view(len(batch), n_genres).double().numpy()
 

@@ -211,3 +211,28 @@ def test_train_voice_head_on_a_dataset_without_voices_says_so_in_one_line(tiny_d
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "no four-voice pieces" in error[0]
     assert not out.with_suffix(".json").exists()
+
+
+def test_training_with_the_voice_head_can_start_from_a_trained_model(choir_dataset, choir_model, tmp_path):
+    import pytest
+
+    from musicgen.model.model_files import load_model
+    from musicgen.training.train import TrainConfig, TrainingError, train
+
+    sizes = dict(n_layer=2, n_hidden=32, n_embd=16, genre_dim=8, dropout=0.0, batch_size=4, bptt=32, bf16=False)
+    config = TrainConfig(
+        dataset=str(choir_dataset), out=str(tmp_path / "joint"), epochs=1, lr=1e-3, warmup_steps=2, seed=1,
+        voice_head=True, init_from=str(choir_model), **sizes,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    for _ in train(config):
+        pass
+    joint, base = load_model(str(tmp_path / "joint.json")).model, load_model(str(choir_model)).model
+    assert joint.config.voice_head and any(table.abs().sum() > 0 for table in joint.voice_head.tables())
+    # it started from the base's weights: one epoch at a small rate moves them only a little
+    moved = (joint.head.weight - base.head.weight).abs().max()
+    assert 0 < moved < 0.1
+    wider = TrainConfig(**{**config.__dict__, "n_hidden": 48, "out": str(tmp_path / "wider")})
+    with pytest.raises(TrainingError, match="n_hidden"):
+        for _ in train(wider):
+            pass

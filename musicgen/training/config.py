@@ -9,7 +9,7 @@ from ..model.config import ModelConfig
 from ..paths import DEFAULT_DATASET, user_models_dir
 
 # the fields that shape the network
-MODEL_SIZES = ("n_layer", "n_hidden", "n_embd", "genre_dim", "dropout", "cell", "voice_context")
+MODEL_SIZES = ("n_layer", "n_hidden", "n_embd", "genre_dim", "dropout", "cell", "voice_context", "voice_head")
 
 
 @dataclass
@@ -27,6 +27,8 @@ class TrainConfig:
     dropout: float = ModelConfig.dropout
     cell: str = ModelConfig.cell
     voice_context: bool = False  # the network also reads what each voice sings (measured in docs/voices.md)
+    voice_head: bool = False  # the voice head's scores join the pitch logits, trained with the network
+    init_from: str = ""  # start from this model's weights (same sizes; a voice head it lacks starts at zero)
     batch_size: int = 32  # streams per process
     bptt: int = 128  # tokens per window
     lr: float = 3e-3
@@ -60,6 +62,8 @@ FLAG_HELP = {
     "dropout": "dropout between layers, 0..1",
     "cell": "recurrent cell: lstm, gru or rnn (the tanh RNN)",
     "voice_context": "feed the network, at every token, each voice's latest pitches and the intervals between the voices (what a reader of the score so far sees)",
+    "voice_head": "train the voice head (learned scores of each pitch against the other voices) with the network",
+    "init_from": "start from this model's weights (a model name or card path of the same sizes); a voice head it lacks starts at zero",
     "batch_size": "token streams trained side by side in each process",
     "bptt": "tokens per training window (truncated backpropagation through time)",
     "lr": "peak learning rate (AdamW)",

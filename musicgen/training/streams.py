@@ -62,14 +62,24 @@ def balance_genres(dataset: Dataset, pieces: list[int], ranges, seed: int) -> tu
 
 
 class StreamBatcher:
-    """Yields (x, y, genre, reset, context) windows: x, y (B, T) int64; genre (B,); reset (B,) bool;
-    context (B, T, N_SLOTS) int64, each x token's voice context (``tokens.voice_context``), or None
-    when the network reads none."""
+    """Yields (x, y, genre, reset, context, raws) windows: x, y (B, T) int64; genre (B,); reset (B,)
+    bool; context (B, T, N_SLOTS) int64, each x token's voice context (``tokens.voice_context``), or
+    None when the network reads none; raws (B, T, RAW_SIZE) the raw context after each x token for
+    a voice head, or None."""
 
     def __init__(
-        self, dataset: Dataset, pieces: list[int], ranges, batch: int, bptt: int, seed: int, voice_context: bool = False
+        self,
+        dataset: Dataset,
+        pieces: list[int],
+        ranges,
+        batch: int,
+        bptt: int,
+        seed: int,
+        voice_context: bool = False,
+        voice_head: bool = False,
     ):
         self.dataset, self.batch, self.bptt, self.voice_context = dataset, batch, bptt, voice_context
+        self.voice_head = voice_head
         rng = random.Random(seed)
         order = list(range(len(pieces)))
         rng.shuffle(order)
@@ -96,10 +106,14 @@ class StreamBatcher:
     def __iter__(self):
         cursors = [(0, None, 0) for _ in range(self.batch)]  # (queue index, tokens, position)
         contexts = [None] * self.batch  # per stream: its piece's voice context at every token
+        readings = [None] * self.batch  # per stream: its piece's raw voice context at every token (voice head)
         for _ in range(self.steps):
             x = np.full((self.batch, self.bptt), PAD, dtype=np.int64)
             context = (
                 np.zeros((self.batch, self.bptt, voice_context.N_SLOTS), dtype=np.int64) if self.voice_context else None
+            )
+            raws = (
+                np.zeros((self.batch, self.bptt, voice_context.RAW_SIZE), dtype=np.int64) if self.voice_head else None
             )
             y = np.full((self.batch, self.bptt), IGNORE, dtype=np.int64)
             genre = np.zeros(self.batch, dtype=np.int64)
@@ -113,6 +127,8 @@ class StreamBatcher:
                     tokens = transpose_tokens(self.dataset.piece_tokens(piece), shift)
                     if self.voice_context:
                         contexts[b] = voice_context.sequence_features(tokens)[0]
+                    if self.voice_head:
+                        readings[b] = voice_context.batch_raws(np.asarray(tokens)[None])[0]
                     pos = 0
                     reset[b] = True
                 piece, _ = self.queues[b][q % len(self.queues[b])]
@@ -121,6 +137,8 @@ class StreamBatcher:
                 y[b, : len(chunk) - 1] = chunk[1:]
                 if self.voice_context:
                     context[b, : len(chunk) - 1] = contexts[b][pos : pos + len(chunk) - 1]
+                if self.voice_head:
+                    raws[b, : len(chunk) - 1] = readings[b][pos : pos + len(chunk) - 1]
                 genre[b] = int(self.dataset.genre[piece])
                 cursors[b] = (q, tokens, pos + self.bptt)
             yield (
@@ -129,4 +147,5 @@ class StreamBatcher:
                 torch.from_numpy(genre),
                 torch.from_numpy(reset),
                 None if context is None else torch.from_numpy(context),
+                None if raws is None else torch.from_numpy(raws),
             )

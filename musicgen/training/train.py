@@ -95,6 +95,7 @@ def resume_config(config: TrainConfig, given: set[str]) -> tuple[TrainConfig, st
         raise TrainingError(f"{ckpt_path}: not a readable musicgen checkpoint ({type(error).__name__})") from None
     sizes = {name: stored[name] for name in MODEL_SIZES if name in stored}
     sizes.setdefault("voice_context", False)  # checkpoints from before the voice context had none
+    sizes.setdefault("voice_head", False)
     for name, value in sizes.items():
         if name in given and getattr(config, name) != value:
             flag = "--" + name.replace("_", "-")
@@ -180,10 +181,26 @@ class _Run:
         config = self.config
         model_config = config.model_config(int(self.dataset.manifest["codec"]["vocab_size"]), len(self.dataset.genres))
         self.raw_model = GenreRNN(model_config)
+        if config.init_from:
+            self._start_from(config.init_from)
         self.model = self.raw_model
         if self.distributed:
             self.model = torch.nn.parallel.DistributedDataParallel(self.raw_model)
         self.optimizer = torch.optim.AdamW(self.raw_model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+
+    def _start_from(self, name: str) -> None:
+        """The weights of model ``name`` (same sizes; a voice head it lacks starts at zero)."""
+        from ..model.model_files import load_model
+
+        try:
+            start = load_model(name).model
+        except ValueError as error:
+            raise TrainingError(f"--init-from: {error}") from None
+        mine, theirs = self.raw_model.config.to_dict(), start.config.to_dict()
+        differ = [k for k in mine if k not in ("voice_head", "dropout") and mine[k] != theirs.get(k, False)]
+        if differ:
+            raise TrainingError(f"--init-from {name}: its {', '.join(differ)} differ from this run's")
+        self.raw_model.load_state_dict(start.state_dict(), strict=not (mine["voice_head"] and not theirs["voice_head"]))
 
     def _restore(self) -> None:
         """Weights, optimiser, position, data stream and random state from the checkpoint."""
@@ -211,7 +228,9 @@ class _Run:
         pieces, spans = self.mine, self.my_ranges
         if config.balance_genres:
             pieces, spans = balance_genres(self.dataset, pieces, spans, seed)
-        return StreamBatcher(self.dataset, pieces, spans, config.batch_size, config.bptt, seed, config.voice_context)
+        return StreamBatcher(
+            self.dataset, pieces, spans, config.batch_size, config.bptt, seed, config.voice_context, config.voice_head
+        )
 
     def _steps_per_epoch(self) -> int:
         """Steps per epoch; they must agree across processes: every rank uses the smallest count."""
@@ -295,13 +314,13 @@ class _Run:
         skip = self.step - self.epoch * self.steps_per_epoch  # >0 only when resuming mid-epoch
         batcher = self.batcher(self.epoch)
         batcher.steps = self.steps_per_epoch  # every epoch and every rank runs exactly this many steps
-        for i, (x, y, genre, reset, context) in enumerate(batcher):
+        for i, (x, y, genre, reset, context, raws) in enumerate(batcher):
             if i >= self.steps_per_epoch:
                 break
             if i < skip:
                 continue  # replay the data order without computing (resume)
             state = self._carried_state(state, genre, reset, x.shape[0])
-            loss, state = self._optimise(x, y, genre, context, state)
+            loss, state = self._optimise(x, y, genre, (context, raws), state)
             yield self._step_done(loss, y, state)
         self.epoch += 1
 
@@ -314,12 +333,13 @@ class _Run:
         keep = (~reset).float().view(1, -1, 1)
         return state[0].detach() * keep + seed_h * (1 - keep), state[1].detach() * keep + seed_c * (1 - keep)
 
-    def _optimise(self, x, y, genre, context, state):
-        """One optimiser step on a window: (the loss, the state carried to the next window)."""
+    def _optimise(self, x, y, genre, voices, state):
+        """One optimiser step on a window (``voices``: its voice context and raw context, each
+        None when the network reads none): (the loss, the state carried to the next window)."""
         for group in self.optimizer.param_groups:
             group["lr"] = _lr_at(self.step, self.total_steps, self.config)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.autocast):
-            logits, new_state = self.model(x, genre, state, context)
+            logits, new_state = self.model(x, genre, state, *voices)
         loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=IGNORE)
         if not torch.isfinite(loss):
             raise TrainingError(

@@ -64,10 +64,10 @@ def voice_bias(
     a VOICE token, from the three tables (see the module docstring); ``others`` is ``OTHERS``,
     ``candidates`` ``CANDIDATES`` and ``edges`` ``DISTANCE_EDGES``. The fast sampler runs the same
     maths in numpy (``sampling.voice_scores``)."""
-    latest = raws[:, 0:4]
-    before = raws[:, 4:8]
-    flags = raws[:, 8:12] > 0
-    voice = raws[:, 12]  # (N,): the voice about to sing
+    latest = raws[:, vc.LATEST : vc.LATEST + MAX_VOICES]
+    before = raws[:, vc.BEFORE : vc.BEFORE + MAX_VOICES]
+    flags = raws[:, vc.FLAGS : vc.FLAGS + MAX_VOICES] > 0
+    voice = raws[:, vc.NEXT_VOICE]  # (N,): the voice about to sing
     other = others[voice]  # (N, 3)
     u_now = latest.gather(1, other)
     u_last = before.gather(1, other)
@@ -88,11 +88,11 @@ def voice_bias(
     sounding = (u_now > 0).unsqueeze(2)
     against = ((moves[index] + spacing[spaced]) * sounding).sum(1)  # (N, P)
     leap = torch.where(v_before == 0, torch.full_like(v_before, 25), (p[:, 0] - v_before).clamp(-12, 12) + 12)
-    bass_classes = raws[:, 14:26]  # (N, 12): the bass's notes so far per pitch class
+    bass_classes = raws[:, vc.BASS_CLASSES : vc.BASS_CLASSES + 12]  # (N, 12): the bass's notes so far per pitch class
     tonic = bass_classes.argmax(1, keepdim=True)  # (N, 1): its commonest pitch class
     heard = bass_classes.sum(1, keepdim=True) > 0
     degree = torch.where(heard, torch.remainder(p[:, 0] - tonic, 12), torch.full_like(tonic, 12))  # (N, P)
-    tonal_index = (voice.unsqueeze(1) * 2 + raws[:, 13:14]) * 13 + degree  # (N, P)
+    tonal_index = (voice.unsqueeze(1) * 2 + raws[:, vc.FINAL_BAR : vc.FINAL_BAR + 1]) * 13 + degree  # (N, P)
     return against + steps[voice.unsqueeze(1) * 26 + leap] + tonal[tonal_index]
 
 

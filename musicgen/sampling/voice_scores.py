@@ -50,8 +50,8 @@ def pitch_scores(tables: list[np.ndarray], raws: np.ndarray) -> np.ndarray:
     """The voice head's biases (N, N_PITCHES) float32 for rows whose contexts raws (N, RAW_SIZE)
     follow a VOICE token; ``tables`` the head's (moves, spacing, steps, tonal) as numpy arrays."""
     moves, spacing, steps, tonal = tables
-    latest, before = raws[:, 0:4], raws[:, 4:8]
-    flags, voice = raws[:, 8:12] > 0, raws[:, 12]
+    latest, before = raws[:, vc.LATEST : vc.LATEST + MAX_VOICES], raws[:, vc.BEFORE : vc.BEFORE + MAX_VOICES]
+    flags, voice = raws[:, vc.FLAGS : vc.FLAGS + MAX_VOICES] > 0, raws[:, vc.NEXT_VOICE]
     other = _OTHERS[voice]  # (N, 3)
     u_now = np.take_along_axis(latest, other, 1)
     u_last = np.take_along_axis(before, other, 1)
@@ -72,10 +72,10 @@ def pitch_scores(tables: list[np.ndarray], raws: np.ndarray) -> np.ndarray:
     sounding = (u_now > 0)[:, :, None]
     against = ((moves[index] + spacing[spaced]) * sounding).sum(1)  # (N, P)
     leap = np.where(v_before == 0, 25, np.clip(p[:, 0] - v_before, -12, 12) + 12)
-    bass_classes = raws[:, 14:26]
+    bass_classes = raws[:, vc.BASS_CLASSES : vc.BASS_CLASSES + 12]
     tonic = bass_classes.argmax(1)[:, None]
     degree = np.where(bass_classes.sum(1, keepdims=True) > 0, (p[:, 0] - tonic) % 12, 12)
-    tonal_index = (voice[:, None] * 2 + raws[:, 13:14]) * 13 + degree
+    tonal_index = (voice[:, None] * 2 + raws[:, vc.FINAL_BAR : vc.FINAL_BAR + 1]) * 13 + degree
     return against + steps[voice[:, None] * 26 + leap] + tonal[tonal_index]
 
 

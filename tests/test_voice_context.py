@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+
+from stepping import assert_steppers_follow_the_whole_pass
 
 from musicgen.model.config import ModelConfig
 from musicgen.model.network import GenreRNN
 from musicgen.music.piece import make_piece
-from musicgen.sampling.fast_step import FastStepper, PlainStepper
+from musicgen.sampling.fast_step import FastStepper
 from musicgen.tokens import voice_context
 from musicgen.tokens.codec import BOS, DUR, PITCH, SHIFT, VOCAB_SIZE, piece_to_tokens
 
@@ -78,18 +81,7 @@ def test_the_context_changes_what_the_network_predicts():
 
 
 def test_the_steppers_follow_the_whole_sequence_pass_token_by_token():
-    model = context_network()
-    tokens = piece_to_tokens(chorale_bars())
-    weights = torch.tensor([[1.0, 0.0]])
-    with torch.no_grad():
-        expected = model(torch.tensor([tokens]), weights)[0][0]  # (T, V)
-    for stepper in (PlainStepper(model), FastStepper(model)):
-        with stepper.context():
-            stepper.set_genre(weights)
-            state = stepper.warm(torch.tensor([tokens[:3]]), weights, stepper.start(weights))
-            for t in range(3, len(tokens)):
-                logits, state = stepper.step([tokens[t]], state)
-                assert torch.allclose(logits[0], expected[t], atol=1e-4), (type(stepper).__name__, t)
+    assert_steppers_follow_the_whole_pass(context_network(), piece_to_tokens(chorale_bars()))
 
 
 def test_rows_moved_between_batches_keep_their_own_context():
@@ -115,14 +107,14 @@ def test_the_batched_torch_reading_equals_the_one_row_reading_on_any_tokens():
     rows, steps = 16, 300
     tokens = torch.randint(0, VOCAB_SIZE, (rows, steps), generator=generator)
     tokens[:, 0] = BOS
-    raws = torch.zeros(rows, voice_context.RAW_SIZE, dtype=torch.long)
+    raws = np.zeros((rows, voice_context.RAW_SIZE), dtype=np.int64)
     one_row = [voice_context.fresh() for _ in range(rows)]
     for t in range(steps):
-        raws = context_step.advance(raws, tokens[:, t])
+        raws = context_step.advance(raws, tokens[:, t].numpy())
         for b in range(rows):
             voice_context.advance(one_row[b], int(tokens[b, t]))
         assert raws.tolist() == one_row, t
-        assert context_step.features(raws).tolist() == [voice_context.features(raw) for raw in one_row], t
+        assert context_step.features(torch.from_numpy(raws)).tolist() == [voice_context.features(r) for r in one_row], t
 
 
 def test_a_model_trained_with_the_voice_context_saves_loads_and_composes(tiny_dataset, tmp_path):

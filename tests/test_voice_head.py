@@ -6,11 +6,13 @@ import json
 
 import torch
 
+from stepping import assert_steppers_follow_the_whole_pass
+
 from musicgen.model.config import ModelConfig
 from musicgen.model.network import GenreRNN
 from musicgen.model.voice_head import N_PAIRS, V_MOTIONS, U_MOTIONS, INTERVALS
 from musicgen.music.piece import make_piece
-from musicgen.sampling.fast_step import FastStepper, PlainStepper
+from musicgen.sampling.fast_step import FastStepper
 from musicgen.tokens.codec import PITCH, VOCAB_SIZE, VOICE, piece_to_tokens
 
 
@@ -84,17 +86,7 @@ def test_a_parallel_fifth_is_scored_by_its_own_entry():
 
 
 def test_the_steppers_follow_the_whole_sequence_pass_token_by_token():
-    model = network()
-    tokens = piece_to_tokens(chorale())
-    weights = torch.tensor([[1.0, 0.0]])
-    expected = logits_of(model, tokens)  # (T, V)
-    for stepper in (PlainStepper(model), FastStepper(model)):
-        with stepper.context():
-            stepper.set_genre(weights)
-            state = stepper.warm(torch.tensor([tokens[:3]]), weights, stepper.start(weights))
-            for t in range(3, len(tokens)):
-                logits, state = stepper.step([tokens[t]], state)
-                assert torch.allclose(logits[0], expected[t], atol=1e-4), (type(stepper).__name__, t)
+    assert_steppers_follow_the_whole_pass(network(), piece_to_tokens(chorale()))
 
 
 def test_a_row_scores_the_same_alone_or_beside_other_rows():
@@ -141,7 +133,7 @@ def test_train_voice_head_fits_a_model_that_composes_and_keeps_one_line_tunes(ch
     assert main([*evaluate, "--no-update-card"]) in (0, None)
 
 
-def test_the_sampler_s_numpy_reading_and_scores_equal_the_torch_ones_on_any_tokens():
+def test_the_sampler_s_numpy_reading_and_scores_equal_the_reference_ones_on_any_tokens():
     import numpy as np
 
     from musicgen.sampling import context_step, voice_scores
@@ -156,17 +148,18 @@ def test_the_sampler_s_numpy_reading_and_scores_equal_the_torch_ones_on_any_toke
     tokens = torch.randint(0, VOCAB_SIZE, (rows, steps), generator=generator)
     mostly = torch.rand(rows, steps, generator=generator) < 0.8
     tokens = torch.where(mostly, blocks[torch.randint(0, len(blocks), (rows, steps), generator=generator)], tokens)
-    raws = torch.zeros(rows, voice_context.RAW_SIZE, dtype=torch.long)
-    array = raws.numpy().copy()
+    one_row = [voice_context.fresh() for _ in range(rows)]
+    array = np.zeros((rows, voice_context.RAW_SIZE), dtype=np.int64)
     scored = 0
     for t in range(steps):
-        raws = context_step.advance(raws, tokens[:, t])
-        array = voice_scores.advance(array, tokens[:, t].numpy())
-        assert np.array_equal(array, raws.numpy()), t
+        for b in range(rows):
+            voice_context.advance(one_row[b], int(tokens[b, t]))
+        array = context_step.advance(array, tokens[:, t].numpy())
+        assert array.tolist() == one_row, t
         voiced = [b for b in range(rows) if VOICE.offset <= int(tokens[b, t]) < VOICE.stop]
         if voiced:
             with torch.no_grad():
-                expected = model.voice_head(raws[voiced]).numpy()
+                expected = model.voice_head(torch.tensor([one_row[b] for b in voiced])).numpy()
             assert np.allclose(voice_scores.pitch_scores(tables, array[voiced]), expected, atol=1e-5), t
             scored += len(voiced)
     assert scored > 500
@@ -175,7 +168,7 @@ def test_the_sampler_s_numpy_reading_and_scores_equal_the_torch_ones_on_any_toke
 def test_the_row_by_row_scores_and_reading_equal_the_vectorised_ones():
     import numpy as np
 
-    from musicgen.sampling import voice_scores
+    from musicgen.sampling import context_step, voice_scores
     from musicgen.tokens import voice_context
 
     model = network()
@@ -191,8 +184,8 @@ def test_the_row_by_row_scores_and_reading_equal_the_vectorised_ones():
     array = np.zeros((6, voice_context.RAW_SIZE), dtype=np.int64)
     compared = 0
     for t in range(tokens.shape[1]):
-        by_rows = voice_scores.advance_rows(array, tokens[:, t].tolist())
-        array = voice_scores.advance(array, tokens[:, t])
+        by_rows = context_step.advance_rows(array, tokens[:, t].tolist())
+        array = context_step.advance(array, tokens[:, t])
         assert np.array_equal(by_rows, array), t
         for b in range(6):
             if VOICE.offset <= tokens[b, t] < VOICE.stop:

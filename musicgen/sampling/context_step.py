@@ -1,72 +1,64 @@
-"""The voice context of a batch of sampled rows, advanced one token per row in torch.
+"""The voice contexts of a batch of sampled rows, advanced one token per row, and their embedding rows.
 
-The same reading as ``tokens.voice_context.advance`` and ``features`` (pure Python, one row),
-written as some twenty tensor operations on all rows at once, so a batch of 128 rows costs about
-as much as one (``tests/test_voice_context.py`` checks both give the same numbers).
+The same reading as ``tokens.voice_context.advance`` and ``features`` (pure Python, one row): the
+advance in numpy on all rows at once (``advance``), or row by row in Python for a few rows
+(``advance_rows``), whichever is cheaper (``advance_raws``); the features in torch. Tests check all
+give the same numbers (``tests/test_voice_context.py``, ``tests/test_voice_head.py``).
 """
 
 from __future__ import annotations
 
-import warnings
-
+import numpy as np
 import torch
-from typing import Tuple
 
 from ..music.piece import MAX_VOICES
 from ..tokens import voice_context as vc
 from ..tokens.codec import BOS, LAST_BAR, PITCH, SHIFT, VOICE
 
+ROW_BY_ROW = 4  # rows advanced one at a time in Python up to this many, in numpy above
 _UPPER = torch.tensor([a for a, _ in vc.PAIRS])
 _LOWER = torch.tensor([b for _, b in vc.PAIRS])
 _OFFSETS = torch.tensor(vc.SLOT_OFFSETS)
 _V = MAX_VOICES
+_CLASSES = np.arange(12)
+_VOICES = np.arange(_V)
 
 
-def _within(tokens: torch.Tensor, block) -> torch.Tensor:
-    return (tokens >= block.offset) & (tokens < block.stop)
+def advance(raws: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+    """Contexts (B, RAW_SIZE) int64 after one more token per row, tokens (B,) int64 (a new array)."""
+    latest, before = raws[:, vc.LATEST : vc.LATEST + _V], raws[:, vc.BEFORE : vc.BEFORE + _V]
+    flags, next_voice = raws[:, vc.FLAGS : vc.FLAGS + _V], raws[:, vc.NEXT_VOICE]
+    final_bar, bass_classes = raws[:, vc.FINAL_BAR], raws[:, vc.BASS_CLASSES :]
+    is_pitch = (tokens >= PITCH.offset) & (tokens < PITCH.stop)
+    is_voice = (tokens >= VOICE.offset) & (tokens < VOICE.stop)
+    sings = (next_voice[:, None] == _VOICES) & is_pitch[:, None]  # (B, V)
+    before = np.where(sings, latest, before)
+    latest = np.where(sings, (tokens - PITCH.offset + 1)[:, None], latest)
+    flags = np.where(sings, 1, flags)
+    flags = np.where(((tokens >= SHIFT.offset) & (tokens < SHIFT.stop))[:, None], 0, flags)
+    next_voice = np.where(is_voice, tokens - VOICE.offset, np.where(is_pitch, 0, next_voice))
+    bass_class = (latest[:, _V - 1 : _V] % 12 == _CLASSES) & sings[:, _V - 1 : _V]
+    bass_classes = bass_classes + bass_class
+    final_bar = np.where(tokens == LAST_BAR, 1, final_bar)
+    out = np.concatenate([latest, before, flags, next_voice[:, None], final_bar[:, None], bass_classes], axis=1)
+    return np.where((tokens == BOS)[:, None], 0, out)
 
 
-def _voices(raws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The latest pitches, the ones before and the started-at-this-onset flags, each (B, V)."""
-    return (
-        raws[:, vc.LATEST : vc.LATEST + _V],
-        raws[:, vc.BEFORE : vc.BEFORE + _V],
-        raws[:, vc.FLAGS : vc.FLAGS + _V],
-    )
+def advance_rows(raws: np.ndarray, tokens: list[int]) -> np.ndarray:
+    """``advance`` one row at a time in Python (``tokens.voice_context.advance``): cheaper than the
+    vectorised form for a few rows."""
+    rows = raws.tolist()
+    for raw, token in zip(rows, tokens):
+        vc.advance(raw, token)
+    return np.array(rows, dtype=np.int64).reshape(raws.shape)
 
 
-def advance(
-    raws: torch.Tensor,
-    tokens: torch.Tensor,
-    pitch: Tuple[int, int] = (PITCH.offset, PITCH.stop),
-    voice: Tuple[int, int] = (VOICE.offset, VOICE.stop),
-    shift: Tuple[int, int] = (SHIFT.offset, SHIFT.stop),
-    bos: int = BOS,
-    last_bar: int = LAST_BAR,
-    voices: int = _V,
-) -> torch.Tensor:
-    """Contexts (B, RAW_SIZE) int64 after one more token per row, tokens (B,) int64 (the token
-    blocks come as defaults so TorchScript can compile it, ``scripted_advance``)."""
-    latest, before, flags = raws[:, 0:voices], raws[:, voices : 2 * voices], raws[:, 2 * voices : 3 * voices]
-    next_voice = raws[:, 3 * voices]
-    final_bar, bass_classes = raws[:, 3 * voices + 1], raws[:, 3 * voices + 2 :]
-    is_pitch = (tokens >= pitch[0]) & (tokens < pitch[1])
-    is_voice = (tokens >= voice[0]) & (tokens < voice[1])
-    sings = (next_voice.unsqueeze(1) == torch.arange(voices)) & is_pitch.unsqueeze(1)  # (B, V): the voice that sings
-    before = torch.where(sings, latest, before)
-    latest = torch.where(sings, (tokens - pitch[0] + 1).unsqueeze(1), latest)
-    flags = torch.where(sings, torch.ones_like(flags), flags)
-    new_onset = ((tokens >= shift[0]) & (tokens < shift[1])).unsqueeze(1)
-    flags = torch.where(new_onset, torch.zeros_like(flags), flags)
-    next_voice = torch.where(
-        is_voice, tokens - voice[0], torch.where(is_pitch, torch.zeros_like(next_voice), next_voice)
-    )
-    bass_class = torch.remainder(latest[:, voices - 1 : voices], 12) == torch.arange(12)  # (B, 12)
-    bass_classes = bass_classes + (bass_class & sings[:, voices - 1 : voices]).long()
-    final_bar = torch.where(tokens == last_bar, torch.ones_like(final_bar), final_bar)
-    extra = torch.stack([next_voice, final_bar], dim=1)
-    raws = torch.cat([latest, before, flags, extra, bass_classes], dim=1)
-    return torch.where((tokens == bos).unsqueeze(1), torch.zeros_like(raws), raws)
+def advance_raws(raws: torch.Tensor, tokens: list[int]) -> torch.Tensor:
+    """Contexts (B, RAW_SIZE) int64 after one more token per row (a new tensor), the cheaper way
+    for the batch's size."""
+    if len(tokens) <= ROW_BY_ROW:
+        return torch.from_numpy(advance_rows(raws.numpy(), tokens))
+    return torch.from_numpy(advance(raws.numpy(), np.asarray(tokens, dtype=np.int64)))
 
 
 def _interval(upper: torch.Tensor, lower: torch.Tensor) -> torch.Tensor:
@@ -76,26 +68,11 @@ def _interval(upper: torch.Tensor, lower: torch.Tensor) -> torch.Tensor:
 
 def features(raws: torch.Tensor) -> torch.Tensor:
     """Embedding rows (B, N_SLOTS) int64 of contexts (B, RAW_SIZE), offsets included."""
-    latest, before, flags = _voices(raws)
+    latest = raws[:, vc.LATEST : vc.LATEST + _V]
+    before = raws[:, vc.BEFORE : vc.BEFORE + _V]
+    flags = raws[:, vc.FLAGS : vc.FLAGS + _V]
     before_onset = torch.where(flags.bool(), before, latest)
     pairs = _interval(before_onset[:, _UPPER], before_onset[:, _LOWER]) * vc.INTERVALS + _interval(
         latest[:, _UPPER], latest[:, _LOWER]
     )
     return torch.cat([latest + vc.PITCHES * flags, before, pairs], dim=1) + _OFFSETS
-
-
-_SCRIPTED = None
-
-
-def scripted_advance():
-    """``advance`` compiled with TorchScript (once per process; the sampler calls it every step),
-    or as it is where that fails."""
-    global _SCRIPTED
-    if _SCRIPTED is None:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated", category=DeprecationWarning)
-            try:
-                _SCRIPTED = torch.jit.script(advance)
-            except Exception:  # a torch without TorchScript
-                _SCRIPTED = advance
-    return _SCRIPTED

@@ -44,7 +44,6 @@ from .step_kernels import StepWeights, kernels
 from ..tokens.codec import BOS, LAST_BAR, PITCH, SHIFT, VOICE
 from .token_draw import RankSettings, rank
 
-ROW_BY_ROW = 4  # the voice head's work is done row by row up to this many rows, vectorised above
 LayerState = tuple  # (hs, cs[, context]): per layer (B, H) each; a voice context (B, RAW_SIZE)
 
 # torch 2.13 prints deprecation notices for quantized tensors and ops; only the int8 path uses them.
@@ -87,7 +86,7 @@ def _reorder_gates(weight: torch.Tensor, hidden: int, cell: str) -> torch.Tensor
 def advance_contexts(raws: torch.Tensor, tokens: list[int], features: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Voice contexts (B, RAW_SIZE) after one more token per row: (the new contexts, their
     embedding rows (B, N_SLOTS), or None without ``features``); see ``tokens.voice_context``."""
-    raws = context_step.scripted_advance()(raws, torch.tensor(tokens, dtype=torch.long))
+    raws = context_step.advance_raws(raws, tokens)
     return raws, context_step.features(raws) if features else None
 
 
@@ -135,12 +134,14 @@ class PlainStepper:
         """Run tokens (B, T) through the network in one pass; returns the state after them."""
         if not self.tracks_voices:
             return self.model(tokens, weights, state)[1]
-        starts = state[2].tolist()
-        features, raws = voice_context.batch_features(tokens.numpy(), starts)
-        features = torch.from_numpy(features) if self.voice_context else None
-        every = torch.from_numpy(voice_context.batch_raws(tokens.numpy(), starts)) if self.voice_head else None
-        new_state = self.model(tokens, weights, state[:2], features, every)[1]
-        return (*new_state, torch.tensor(raws, dtype=torch.long))
+        if tokens.shape[1] == 0:
+            return state
+        every = torch.from_numpy(voice_context.batch_raws(tokens.numpy(), state[2].tolist()))  # (B, T, RAW_SIZE)
+        features = None
+        if self.voice_context:  # the embedding rows of the same contexts, (B, T, N_SLOTS)
+            features = context_step.features(every.flatten(0, 1)).view(*tokens.shape, -1)
+        new_state = self.model(tokens, weights, state[:2], features, every if self.voice_head else None)[1]
+        return (*new_state, every[:, -1].clone())
 
     def set_genre(self, weights: torch.Tensor) -> None:
         """Genre weights (B, G) used from the next step on."""
@@ -319,15 +320,11 @@ class FastStepper(PlainStepper):
         if not self.voice_context and _context_unchanged(state[2], tokens):
             return self._weights(self.genre_gates, self.head_bias), (state[2],)
         genre_gates, head_bias = self.genre_gates, self.head_bias
+        raws, rows = advance_contexts(state[2], tokens, self.voice_context)
         if self.voice_context:
-            raws, rows = advance_contexts(state[2], tokens)
             # row lookups summed per row, like the token's table row: a row's result never depends on its batch
             gates = self.context_gates.index_select(0, rows.view(-1)).view(len(tokens), -1, self.context_gates.shape[1])
             genre_gates = [self.genre_gates[0] + gates.sum(1), *self.genre_gates[1:]]
-        elif len(tokens) <= ROW_BY_ROW:  # the voice head alone: numpy, or Python for a few rows (voice_scores)
-            raws = torch.from_numpy(voice_scores.advance_rows(state[2].numpy(), tokens))
-        else:
-            raws = torch.from_numpy(voice_scores.advance(state[2].numpy(), np.asarray(tokens, dtype=np.int64)))
         voiced = [row for row, token in enumerate(tokens) if VOICE.offset <= token < VOICE.stop]
         if self.voice_head and voiced:  # rows about to write a pitch: the voice head scores them
             head_bias = self._voice_biases(raws.numpy(), voiced)
@@ -337,7 +334,7 @@ class FastStepper(PlainStepper):
         """The head's biases (B, V) for this step: the head's bias with the voice head's pitch scores
         added to the rows ``rows`` (their token is a VOICE token); raws (B, RAW_SIZE)."""
         biases = np.tile(self.head_bias_array, (raws.shape[0], 1))
-        if len(rows) <= ROW_BY_ROW:
+        if len(rows) <= context_step.ROW_BY_ROW:  # one row at a time is cheaper for a few
             for row in rows:
                 biases[row, PITCH.offset : PITCH.stop] += self.row_scores.scores(raws[row].tolist())
         else:

@@ -37,7 +37,6 @@ from ..limits import HARMONISE_CANDIDATES
 from .request import GenerationRequest, Plan, event_cap
 
 SOPRANO, REWRITE_BELOW_SOPRANO = 0, 0b1110  # the kept voice, and the voices the network writes
-DEFAULT_CANDIDATES = HARMONISE_CANDIDATES  # harmonisations sampled side by side (limits.py says why one)
 OCTAVE = 12
 
 
@@ -123,7 +122,7 @@ def harmonise(
     melody: Melody,
     genre: str = "bach",
     seed: int = 0,
-    candidates: int = DEFAULT_CANDIDATES,
+    candidates: int = HARMONISE_CANDIDATES,
     style_strength: float | None = None,
 ) -> Iterator[Progress]:
     """Write alto, tenor and bass under ``melody``; yields Progress, the last with ``.result`` (a

@@ -1,11 +1,9 @@
-"""The voice head's work in the sampler, in numpy: the voice context advanced one token per row,
-and the head's pitch scores for the rows about to write a pitch.
+"""The voice head's pitch scores in the sampler, in numpy, for the rows about to write a pitch.
 
-The same maths as ``sampling.context_step.advance`` and ``model.voice_head.voice_bias`` (torch,
-used in training and by ``PlainStepper``), written for the fast sampler's small arrays, where a
-numpy call costs about a microsecond and a torch call five to ten: a step of the voice head went
-from about 400 to about 60 microseconds (``tests/test_voice_head.py`` checks both give the same
-numbers).
+The same maths as ``model.voice_head.voice_bias`` (torch, used in training and by
+``PlainStepper``), written for the fast sampler's small arrays, where a numpy call costs about a
+microsecond and a torch call five to ten (``tests/test_voice_head.py`` checks both give the same
+numbers); ``RowScores`` does one row at a time with slices, cheaper still for a few rows.
 """
 
 from __future__ import annotations
@@ -15,35 +13,12 @@ import numpy as np
 from ..model import voice_head as vh
 from ..music.piece import MAX_VOICES
 from ..tokens import voice_context as vc
-from ..tokens.codec import BOS, LAST_BAR, PITCH, SHIFT, VOICE
 
 _V = MAX_VOICES
 _OTHERS = vh.OTHERS.numpy()
 _CANDIDATES = vh.CANDIDATES.numpy()
 _EDGES = vh.DISTANCE_EDGES.numpy()
 _SLOTS = np.arange(_V - 1)
-_CLASSES = np.arange(12)
-_VOICES = np.arange(_V)
-
-
-def advance(raws: np.ndarray, tokens: np.ndarray) -> np.ndarray:
-    """Contexts (B, RAW_SIZE) int64 after one more token per row, tokens (B,) int64 (a new array)."""
-    latest, before = raws[:, vc.LATEST : vc.LATEST + _V], raws[:, vc.BEFORE : vc.BEFORE + _V]
-    flags, next_voice = raws[:, vc.FLAGS : vc.FLAGS + _V], raws[:, vc.NEXT_VOICE]
-    final_bar, bass_classes = raws[:, vc.FINAL_BAR], raws[:, vc.BASS_CLASSES :]
-    is_pitch = (tokens >= PITCH.offset) & (tokens < PITCH.stop)
-    is_voice = (tokens >= VOICE.offset) & (tokens < VOICE.stop)
-    sings = (next_voice[:, None] == _VOICES) & is_pitch[:, None]  # (B, V)
-    before = np.where(sings, latest, before)
-    latest = np.where(sings, (tokens - PITCH.offset + 1)[:, None], latest)
-    flags = np.where(sings, 1, flags)
-    flags = np.where(((tokens >= SHIFT.offset) & (tokens < SHIFT.stop))[:, None], 0, flags)
-    next_voice = np.where(is_voice, tokens - VOICE.offset, np.where(is_pitch, 0, next_voice))
-    bass_class = (latest[:, _V - 1 : _V] % 12 == _CLASSES) & sings[:, _V - 1 : _V]
-    bass_classes = bass_classes + bass_class
-    final_bar = np.where(tokens == LAST_BAR, 1, final_bar)
-    out = np.concatenate([latest, before, flags, next_voice[:, None], final_bar[:, None], bass_classes], axis=1)
-    return np.where((tokens == BOS)[:, None], 0, out)
 
 
 def pitch_scores(tables: list[np.ndarray], raws: np.ndarray) -> np.ndarray:
@@ -143,12 +118,3 @@ class RowScores:
         else:
             out += self.unplaced[voice, final_bar]
         return out
-
-
-def advance_rows(raws: np.ndarray, tokens: list[int]) -> np.ndarray:
-    """``advance`` one row at a time in Python (``tokens.voice_context.advance``): cheaper than the
-    vectorised form for a few rows."""
-    rows = raws.tolist()
-    for raw, token in zip(rows, tokens):
-        vc.advance(raw, token)
-    return np.array(rows, dtype=np.int64).reshape(raws.shape)

@@ -15,7 +15,7 @@ import random
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Generator, Iterator
 
 import numpy as np
 import torch
@@ -79,8 +79,10 @@ def four_voice_pieces(dataset: Dataset, split: str) -> list[int]:
     return [i for i in dataset.indices(split) if writes_voice(torch.from_numpy(dataset.piece_tokens(i))).any()]
 
 
-def read_notes(model: GenreRNN, dataset: Dataset, split: str, shifts: int, seed: int) -> Iterator[Progress]:
-    """Run the network over ``split``'s four-voice pieces; the last report's ``result`` is ``Notes``."""
+def read_notes(
+    model: GenreRNN, dataset: Dataset, split: str, shifts: int, seed: int
+) -> Generator[Progress, None, Notes]:
+    """Run the network over ``split``'s four-voice pieces, reporting progress; returns their ``Notes``."""
     pieces = four_voice_pieces(dataset, split)
     ranges = transpose_ranges(dataset, pieces)
     rng = random.Random(seed)
@@ -91,13 +93,14 @@ def read_notes(model: GenreRNN, dataset: Dataset, split: str, shifts: int, seed:
             x = torch.from_numpy(np.asarray(tokens[:-1], dtype=np.int64))
             y = torch.from_numpy(np.asarray(tokens[1:], dtype=np.int64))
             genre = int(dataset.genre[piece])
+            raws = torch.from_numpy(voice_context.batch_raws(x[None].numpy()))  # (1, T, RAW_SIZE)
             with torch.no_grad():
-                logits = model(x[None], torch.tensor([genre]))[0][0]  # (T, V)
+                logits = model(x[None], torch.tensor([genre]), None, None, raws if model.config.voice_head else None)
+            logits, raws = logits[0][0], raws[0]  # (T, V), (T, RAW_SIZE)
             rows = (writes_voice(x) & (y >= PITCH.offset) & (y < PITCH.stop)).nonzero().view(-1)
             chosen = logits[rows]
             others = torch.ones(chosen.shape[1], dtype=torch.bool)
             others[PITCH.offset : PITCH.stop] = False
-            raws = torch.from_numpy(voice_context.batch_raws(x[None].numpy())[0])
             parts[0].append(chosen[:, PITCH.offset : PITCH.stop])
             parts[1].append(torch.logsumexp(chosen[:, others], 1))
             parts[2].append(raws[rows])
@@ -106,15 +109,7 @@ def read_notes(model: GenreRNN, dataset: Dataset, split: str, shifts: int, seed:
         yield Progress(done, len(pieces), f"reading the {split} pieces")
     if not pieces:
         raise ValueError(f"the dataset has no four-voice pieces in its {split} split")
-    notes = Notes(*(torch.cat(part) for part in parts))
-    yield Progress(len(pieces), len(pieces), f"{len(notes.target)} notes of {split}", result=notes)
-
-
-def _last_result(steps: Iterator[Progress]) -> Iterator[Progress]:
-    last = None
-    for last in steps:
-        yield last
-    return last.result
+    return Notes(*(torch.cat(part) for part in parts))
 
 
 def fit_voice_head(config: VoiceHeadConfig) -> Iterator[Progress]:
@@ -126,8 +121,8 @@ def fit_voice_head(config: VoiceHeadConfig) -> Iterator[Progress]:
     if dataset.genre_keys != loaded.genre_keys:
         raise ValueError(f"the dataset's genres ({', '.join(dataset.genre_keys)}) are not the model's")
     base = loaded.model.eval()
-    train = yield from _last_result(read_notes(base, dataset, "train", config.shifts, config.seed))
-    valid = yield from _last_result(read_notes(base, dataset, "valid", 1, config.seed))
+    train = yield from read_notes(base, dataset, "train", config.shifts, config.seed)
+    valid = yield from read_notes(base, dataset, "valid", 1, config.seed)
     head = VoiceHead()
     optimiser = torch.optim.Adam(head.parameters(), lr=config.lr)
     best, best_nll = {k: v.clone() for k, v in head.state_dict().items()}, float(valid.nll(None).mean())

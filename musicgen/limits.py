@@ -15,6 +15,7 @@ MAX_TEMPERATURE = 10.0  # beyond this the distribution is flat noise
 MAX_SEED = 2**63 - 1
 MAX_PROGRAM = 127
 MAX_STYLE_STRENGTH = 4.0
+MAX_VOICE_STRENGTH = 4.0  # the voice head's weight when sampling (a card's voice_head.sampling_strength)
 # Sampling defaults of a genre whose model card names none (``Genre.style_strength`` / ``top_p``;
 # the shipped card names its own per genre, measured: docs/style_levers.md). At style strength 0.5
 # the style critic recognised every genre at >= 0.9x its recall of real pieces (at 0: Scottish

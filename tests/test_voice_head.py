@@ -12,7 +12,7 @@ from musicgen.model.config import ModelConfig
 from musicgen.model.network import GenreRNN
 from musicgen.model.voice_head import N_PAIRS, V_MOTIONS, U_MOTIONS, INTERVALS
 from musicgen.music.piece import make_piece
-from musicgen.sampling.fast_step import FastStepper
+from musicgen.sampling.fast_step import FastStepper, PlainStepper
 from musicgen.tokens.codec import PITCH, VOCAB_SIZE, VOICE, piece_to_tokens
 
 
@@ -87,6 +87,43 @@ def test_a_parallel_fifth_is_scored_by_its_own_entry():
 
 def test_the_steppers_follow_the_whole_sequence_pass_token_by_token():
     assert_steppers_follow_the_whole_pass(network(), piece_to_tokens(chorale()))
+
+
+def test_the_sampling_strength_scales_the_head_in_both_engines_and_leaves_the_whole_pass_as_fitted():
+    model = network()
+    base = same_network_without_head(model)
+    tokens = piece_to_tokens(chorale())
+    fitted = logits_of(model, tokens)
+    model.voice_strength = 1.5
+    assert torch.equal(logits_of(model, tokens), fitted)  # training and evaluation: the head as fitted
+    without = logits_of(base, tokens)
+    scaled = without + 1.5 * (fitted - without)
+    weights = torch.tensor([[1.0, 0.0]])
+    for stepper in (PlainStepper(model), FastStepper(model)):
+        with stepper.context():
+            stepper.set_genre(weights)
+            state = stepper.warm(torch.tensor([tokens[:3]]), weights, stepper.start(weights))
+            for t in range(3, len(tokens)):
+                logits, state = stepper.step([tokens[t]], state)
+                assert torch.allclose(logits[0], scaled[t], atol=1e-4), (type(stepper).__name__, t)
+
+
+def test_a_card_s_sampling_strength_is_loaded_and_checked(choir_model, tmp_path):
+    import pytest
+
+    from musicgen.model.model_files import load_model
+
+    card = json.loads(choir_model.with_suffix(".json").read_text())
+    for value, problem in ((1.5, None), (-1, "voice_head.sampling_strength"), ("strong", "must be from 0 to 4")):
+        out = tmp_path / f"strength-{value}"
+        out.with_suffix(".safetensors").write_bytes(choir_model.with_suffix(".safetensors").read_bytes())
+        out.with_suffix(".json").write_text(json.dumps({**card, "voice_head": {"sampling_strength": value}}))
+        if problem is None:
+            assert load_model(str(out.with_suffix(".json"))).model.voice_strength == 1.5
+        else:
+            with pytest.raises(ValueError, match=problem):
+                load_model(str(out.with_suffix(".json")))
+    assert load_model(str(choir_model)).model.voice_strength == 1.0
 
 
 def test_a_row_scores_the_same_alone_or_beside_other_rows():

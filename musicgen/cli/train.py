@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from ..limits import MAX_VOICE_STRENGTH
 from .common import UserError, check_writable
 
 
@@ -125,11 +126,17 @@ def cmd_train_voice_head(args) -> None:
     config = VoiceHeadConfig(
         base=args.model or "musicgen-default",
         out=args.out,
-        **{name: getattr(args, name) for name in ("epochs", "shifts", "lr", "seed") if getattr(args, name) is not None},
+        **{
+            name: getattr(args, name)
+            for name in ("epochs", "shifts", "lr", "seed", "sampling_strength")
+            if getattr(args, name) is not None
+        },
         **({"dataset": args.dataset} if args.dataset else {}),
     )
     if config.epochs <= 0 or config.shifts <= 0 or config.lr <= 0:
         raise UserError("--epochs, --shifts and --lr must be positive")
+    if not 0 <= config.sampling_strength <= MAX_VOICE_STRENGTH:
+        raise UserError(f"--sampling-strength must be from 0 to {MAX_VOICE_STRENGTH:g}, got {config.sampling_strength:g}")
     _check_train_out(config.out, resume=False, force=args.force)
     try:
         last = run_with_bar(fit_voice_head(config), "Voice head")
@@ -270,6 +277,11 @@ def add_commands(commands) -> None:
     head.add_argument("--shifts", type=int, help="readings of each piece: as written, then transposed (default 2)")
     head.add_argument("--lr", type=float, help="Adam learning rate (default 0.05)")
     head.add_argument("--seed", type=int, help="random seed (default 1337)")
+    head.add_argument(
+        "--sampling-strength",
+        type=float,
+        help="how much the head weighs when sampling, 1 = as fitted (default 1; the shipped model 1.5, docs/voices.md)",
+    )
     head.add_argument("--force", action="store_true", help="replace an existing model at <out>")
     head.set_defaults(func=cmd_train_voice_head)
     evaluate = commands.add_parser(

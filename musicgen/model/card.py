@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 
-from ..limits import MAX_PROGRAM, MAX_STYLE_STRENGTH, MAX_TEMPO, MIN_TEMPO
+from ..limits import MAX_PROGRAM, MAX_STYLE_STRENGTH, MAX_TEMPO, MAX_VOICE_STRENGTH, MIN_TEMPO
 from .config import CELLS
 
 NETWORK_SIZES = ("vocab_size", "n_genres", "n_layer", "n_hidden", "n_embd", "genre_dim")  # whole numbers >= 1
-OBJECT_FIELDS = ("dataset", "metrics", "meters", "bar_counts")  # optional fields that must be JSON objects
+OBJECT_FIELDS = ("dataset", "metrics", "meters", "bar_counts", "voice_head")  # optional fields that must be JSON objects
 
 
 class CardError(ValueError):
@@ -100,3 +100,8 @@ def check_card_fields(card: dict, card_name: str) -> None:
                 raise CardError(card_name, f"{name}.{genre}", "must be an object")
     if "parameters" in card and not (_is_whole(card["parameters"]) and card["parameters"] >= 0):
         raise CardError(card_name, "parameters", f"must be a whole number, got {card['parameters']!r}")
+    strength = (card.get("voice_head") or {}).get("sampling_strength", 1.0)
+    if not (_is_number(strength) and 0 <= strength <= MAX_VOICE_STRENGTH):
+        raise CardError(
+            card_name, "voice_head.sampling_strength", f"must be from 0 to {MAX_VOICE_STRENGTH:g}, got {strength!r}"
+        )

@@ -258,5 +258,6 @@ def load_model(name_or_path: str | None = None) -> LoadedModel:
         reason = " ".join(str(error).split())
         raise ValueError(f"{weights_path.name}: weights do not match the card ({reason})") from None
     model.eval()
+    model.voice_strength = float((card.get("voice_head") or {}).get("sampling_strength", 1.0))
     genres = [genre_from_dict(g) for g in card["genres"]]
     return LoadedModel(model, genres, card, card_path)

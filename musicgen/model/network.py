@@ -67,6 +67,9 @@ class GenreRNN(nn.Module):
         self.head = nn.Linear(config.n_hidden, config.vocab_size)
         if config.voice_head:  # learned voice-leading scores of the pitch logits (model.voice_head)
             self.voice_head = VoiceHead()
+        # How much the voice head weighs when sampling (``step``; the card's voice_head.sampling_strength):
+        # 1 = as fitted; training and evaluation always use the head as fitted.
+        self.voice_strength = 1.0
 
     def embed_genre(self, genre, batch: int | None = None) -> torch.Tensor:
         """Genre embedding (B, D) or (B, T, D) from indices or weights."""
@@ -102,10 +105,11 @@ class GenreRNN(nn.Module):
         state: State | None = None,
         context: torch.Tensor | None = None,
         raws: torch.Tensor | None = None,
+        voice_strength: float = 1.0,
     ):
         """tokens (B, T) int64 -> logits (B, T, V) and the final state. ``context``: see ``embed_tokens``;
         ``raws`` (B, T, RAW_SIZE): the voice contexts after each token, for ``config.voice_head`` (None
-        reads them from tokens that start a piece)."""
+        reads them from tokens that start a piece); ``voice_strength`` scales the voice head's scores."""
         B, T = tokens.shape
         if state is None:
             state = self.initial_state(genre, B)
@@ -135,7 +139,11 @@ class GenreRNN(nn.Module):
             if raws is None:
                 raws = torch.from_numpy(voice_context.batch_raws(tokens.cpu().numpy())).to(tokens.device)
             flat = add_voice_bias(
-                self.voice_head, logits.reshape(B * T, -1), tokens.reshape(-1), raws.reshape(B * T, -1)
+                self.voice_head,
+                logits.reshape(B * T, -1),
+                tokens.reshape(-1),
+                raws.reshape(B * T, -1),
+                voice_strength,
             )
             logits = flat.view(B, T, -1)
         return logits, (torch.cat(hs), torch.cat(cs))
@@ -150,10 +158,11 @@ class GenreRNN(nn.Module):
         raws: torch.Tensor | None = None,
     ):
         """One token per sequence: token (B,) -> logits (B, V) and the new state; context (B, N_SLOTS),
-        raws (B, RAW_SIZE) the voice contexts after the token (needed with ``config.voice_head``)."""
+        raws (B, RAW_SIZE) the voice contexts after the token (needed with ``config.voice_head``); the
+        voice head weighs ``voice_strength`` (sampling)."""
         context = None if context is None else context.view(context.shape[0], 1, -1)
         raws = None if raws is None else raws.view(raws.shape[0], 1, -1)
-        logits, state = self.forward(token.view(-1, 1), genre, state, context, raws)
+        logits, state = self.forward(token.view(-1, 1), genre, state, context, raws, self.voice_strength)
         return logits[:, 0], state
 
     def num_parameters(self) -> int:

@@ -115,13 +115,17 @@ class VoiceHead(nn.Module):
         return self.moves, self.spacing, self.steps, self.tonal
 
 
-def add_voice_bias(head: VoiceHead, logits: torch.Tensor, tokens: torch.Tensor, raws: torch.Tensor) -> torch.Tensor:
-    """``logits`` (N, V) with the head's biases added to the PITCH logits of the rows whose token
-    ``tokens`` (N,) is a VOICE token; raws (N, RAW_SIZE) the contexts after those tokens."""
+def add_voice_bias(
+    head: VoiceHead, logits: torch.Tensor, tokens: torch.Tensor, raws: torch.Tensor, strength: float = 1.0
+) -> torch.Tensor:
+    """``logits`` (N, V) with the head's biases, times ``strength``, added to the PITCH logits of the
+    rows whose token ``tokens`` (N,) is a VOICE token; raws (N, RAW_SIZE) the contexts after those tokens."""
     rows = writes_voice(tokens).nonzero().view(-1)
     if rows.numel() == 0:
         return logits
     bias = head(raws.index_select(0, rows)).to(logits.dtype)
+    if strength != 1.0:
+        bias = bias * strength
     logits = logits.clone()
     logits[rows, PITCH.offset : PITCH.stop] += bias
     return logits

@@ -238,7 +238,8 @@ class FastStepper(PlainStepper):
             self.head_bias = model.head.bias.detach().float().clone()  # (V,)
             self.head_bias_array = self.head_bias.numpy()
             if self.voice_head:  # the voice head's tables, for sampling.voice_scores
-                self.voice_tables = [table.detach().float().numpy().copy() for table in model.voice_head.tables()]
+                strength = model.voice_strength  # the head's weight when sampling (as network.step)
+                self.voice_tables = [(table.detach().float() * strength).numpy() for table in model.voice_head.tables()]
                 self.row_scores = voice_scores.RowScores(self.voice_tables)
             self.weight_shapes = [tuple(w.shape) for w in weights]  # (N, K) of every matmul, in kernel order
             self.mats = [] if int8 else [w.t().contiguous() for w in weights]  # (K, N) each

@@ -46,6 +46,9 @@ class VoiceHeadConfig:
     l2: float = 1e-5  # penalty on the squared table entries, per position
     batch: int = 4096  # notes per Adam step
     seed: int = 1337
+    # The head's weight when sampling (written to the card; evaluation uses the head as fitted):
+    # above 1 it corrects the drift of free sampling away from the fitted odds (docs/voices.md).
+    sampling_strength: float = 1.0
 
 
 @dataclass
@@ -120,7 +123,7 @@ def fit_voice_head(config: VoiceHeadConfig) -> Iterator[Progress]:
     dataset = load_dataset(config.dataset)
     if dataset.genre_keys != loaded.genre_keys:
         raise ValueError(f"the dataset's genres ({', '.join(dataset.genre_keys)}) are not the model's")
-    base = loaded.model.eval()
+    base = without_head(loaded.model).eval()  # a head already there is replaced, not fitted on top of
     train = yield from read_notes(base, dataset, "train", config.shifts, config.seed)
     valid = yield from read_notes(base, dataset, "valid", 1, config.seed)
     head = VoiceHead()
@@ -144,7 +147,8 @@ def fit_voice_head(config: VoiceHeadConfig) -> Iterator[Progress]:
         yield Progress(epoch, config.epochs, f"epoch {epoch}: valid pitch NLL {nll:.4f} (best {best_nll:.4f})")
     head.load_state_dict(best)
     summary = {
-        "recipe": {k: v for k, v in asdict(config).items() if k not in ("out", "dataset")},
+        "sampling_strength": config.sampling_strength,
+        "recipe": {k: v for k, v in asdict(config).items() if k not in ("out", "dataset", "sampling_strength")},
         "train_notes": count,
         "valid_pitch_nll_without": before,
         "valid_pitch_nll_with": valid.per_genre(head, dataset.genre_keys),
@@ -152,6 +156,15 @@ def fit_voice_head(config: VoiceHeadConfig) -> Iterator[Progress]:
     }
     path = save_with_head(loaded, head, config.out, summary)
     yield Progress(config.epochs, config.epochs, f"wrote {path}", result=path)
+
+
+def without_head(model: GenreRNN) -> GenreRNN:
+    """``model`` itself, or its network without its voice head when it has one."""
+    if not model.config.voice_head:
+        return model
+    bare = GenreRNN(replace(model.config, voice_head=False))
+    bare.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("voice_head.")})
+    return bare
 
 
 def save_with_head(loaded, head: VoiceHead, out, summary: dict) -> Path:

@@ -108,7 +108,7 @@ def test_the_sampling_strength_scales_the_head_in_both_engines_and_leaves_the_wh
                 assert torch.allclose(logits[0], scaled[t], atol=1e-4), (type(stepper).__name__, t)
 
 
-def test_a_card_s_sampling_strength_is_loaded_and_checked(choir_model, tmp_path):
+def test_a_card_s_sampling_strength_and_sung_ranges_are_loaded_and_checked(choir_model, tmp_path):
     import pytest
 
     from musicgen.model.model_files import load_model
@@ -124,6 +124,11 @@ def test_a_card_s_sampling_strength_is_loaded_and_checked(choir_model, tmp_path)
             with pytest.raises(ValueError, match=problem):
                 load_model(str(out.with_suffix(".json")))
     assert load_model(str(choir_model)).model.voice_strength == 1.0
+    out = tmp_path / "bad-ranges"
+    out.with_suffix(".safetensors").write_bytes(choir_model.with_suffix(".safetensors").read_bytes())
+    out.with_suffix(".json").write_text(json.dumps({**card, "sung_ranges": {"choir": [[72, 60]]}}))
+    with pytest.raises(ValueError, match="sung_ranges.choir"):
+        load_model(str(out.with_suffix(".json")))
 
 
 def test_a_row_scores_the_same_alone_or_beside_other_rows():

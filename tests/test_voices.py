@@ -76,12 +76,36 @@ def test_keys_are_drawn_with_the_corpus_odds_in_the_pieces_mode():
     assert draw_key(counts, "major", 7) == draw_key(counts, "major", 7)
 
 
+def test_a_key_that_puts_notes_out_of_range_is_drawn_only_when_every_key_does():
+    counts = {"G major": 90, "D major": 10, "E major": 40}
+    out = {"G major": 5, "D major": 0, "E major": 1}
+    kept = {draw_key(counts, "major", seed, out.get, 1) for seed in range(200)}
+    assert kept == {"D major", "E major"}  # G major, the commonest, would put 5 notes out
+    assert {draw_key(counts, "major", seed, lambda name: out[name] + 3, 0) for seed in range(200)} == {"D major"}
+
+
 def test_a_piece_left_without_a_key_comes_out_in_a_key_of_its_style(choir_model):
+    from musicgen.music.keys import notes_out_of_range, transpose_piece
+
     generator = Generator(load_model(choir_model))
     card_keys = generator.genre_keys_counts["choir"]
-    for seed in range(3):
+    ranges = generator.sung_ranges["choir"]
+    assert len(ranges) == 4 and all(low < high for low, high in ranges)
+    for seed in range(6):
         result = generator.generate_batch([GenerationRequest(genre="choir", bars=4, seed=seed)])[0]
         assert result.key_result in card_keys
+        # no more notes outside the voices' sung ranges than in the key the network wrote it in
+        written = transpose_piece(result.piece, -result.transpose)
+        assert notes_out_of_range(result.piece, 0, ranges) <= notes_out_of_range(written, 0, ranges)
+
+
+def test_sung_ranges_are_measured_for_styles_of_several_voices(choir_dataset):
+    from musicgen.training.dataset import load_dataset, sung_ranges
+
+    ranges = sung_ranges(load_dataset(choir_dataset))
+    assert list(ranges) == ["choir"]  # the one-line toy scales have none
+    soprano, alto, tenor, bass = ranges["choir"]
+    assert bass[0] < tenor[0] < alto[0] < soprano[0] and bass[1] < soprano[1]
 
 
 def test_parallel_fifths_and_octaves_are_counted():

@@ -136,7 +136,9 @@ def cmd_train_voice_head(args) -> None:
     if config.epochs <= 0 or config.shifts <= 0 or config.lr <= 0:
         raise UserError("--epochs, --shifts and --lr must be positive")
     if not 0 <= config.sampling_strength <= MAX_VOICE_STRENGTH:
-        raise UserError(f"--sampling-strength must be from 0 to {MAX_VOICE_STRENGTH:g}, got {config.sampling_strength:g}")
+        raise UserError(
+            f"--sampling-strength must be from 0 to {MAX_VOICE_STRENGTH:g}, got {config.sampling_strength:g}"
+        )
     _check_train_out(config.out, resume=False, force=args.force)
     try:
         last = run_with_bar(fit_voice_head(config), "Voice head")

@@ -12,7 +12,14 @@ from ..limits import MAX_PROGRAM, MAX_STYLE_STRENGTH, MAX_TEMPO, MAX_VOICE_STREN
 from .config import CELLS
 
 NETWORK_SIZES = ("vocab_size", "n_genres", "n_layer", "n_hidden", "n_embd", "genre_dim")  # whole numbers >= 1
-OBJECT_FIELDS = ("dataset", "metrics", "meters", "bar_counts", "voice_head")  # optional fields that must be JSON objects
+OBJECT_FIELDS = (
+    "dataset",
+    "metrics",
+    "meters",
+    "bar_counts",
+    "voice_head",
+    "sung_ranges",
+)  # optional fields that must be JSON objects
 
 
 class CardError(ValueError):
@@ -100,6 +107,12 @@ def check_card_fields(card: dict, card_name: str) -> None:
                 raise CardError(card_name, f"{name}.{genre}", "must be an object")
     if "parameters" in card and not (_is_whole(card["parameters"]) and card["parameters"] >= 0):
         raise CardError(card_name, "parameters", f"must be a whole number, got {card['parameters']!r}")
+    for genre, ranges in (card.get("sung_ranges") or {}).items():
+        if not (
+            isinstance(ranges, list)
+            and all(isinstance(r, list) and len(r) == 2 and all(map(_is_whole, r)) and r[0] <= r[1] for r in ranges)
+        ):
+            raise CardError(card_name, f"sung_ranges.{genre}", "must list a [low, high] pitch pair per voice")
     strength = (card.get("voice_head") or {}).get("sampling_strength", 1.0)
     if not (_is_number(strength) and 0 <= strength <= MAX_VOICE_STRENGTH):
         raise CardError(

@@ -116,20 +116,27 @@ def notes_out_of_range(piece: Piece, shift: int, voice_ranges) -> int:
     return sum(not voice_ranges[n.voice][0] <= n.pitch + shift <= voice_ranges[n.voice][1] for n in piece.notes)
 
 
-def transpose_to_key(
-    piece: Piece, key: str, detected: tuple[int, str] | None = None, voice_ranges=None
-) -> tuple[Piece, int, tuple[int, str], tuple[int, str]]:
-    """Move ``piece`` to the tonic named by ``key`` by the smallest shift, keeping its mode
-    (``detected``: the piece's (tonic, mode) when already estimated). With ``voice_ranges`` (per
-    voice (low, high) MIDI pitches) a voiced piece goes up or down to that tonic, whichever keeps
-    more notes in their voices' ranges (a chorale in B minor is not lifted a tritone above the
-    soprano's range when a fifth down keeps every voice where it sings).
-
-    Returns (new piece, semitones applied, detected (tonic, mode), resulting (tonic, mode)).
-    """
-    detected = detected or estimate_key(piece)
+def shift_to_key(piece: Piece, key: str, detected: tuple[int, str], voice_ranges=None) -> tuple[int, int]:
+    """(semitones, tonic): the smallest shift that moves ``piece`` (in ``detected`` (tonic, mode)) to
+    the tonic named by ``key``, keeping its mode. With ``voice_ranges`` (per voice (low, high) MIDI
+    pitches) a voiced piece goes up or down to that tonic, whichever keeps more notes in their
+    voices' ranges (a chorale in B minor is not lifted a tritone above the soprano's range when a
+    fifth down keeps every voice where it sings)."""
     tonic = target_tonic(parse_key(key), detected[1])
     shift = smallest_shift(detected[0], tonic)
     if voice_ranges is not None and piece.voiced:
         shift = min((shift, shift - 12, shift + 12), key=lambda s: (notes_out_of_range(piece, s, voice_ranges), abs(s)))
+    return shift, tonic
+
+
+def transpose_to_key(
+    piece: Piece, key: str, detected: tuple[int, str] | None = None, voice_ranges=None
+) -> tuple[Piece, int, tuple[int, str], tuple[int, str]]:
+    """Move ``piece`` to the tonic named by ``key`` (``shift_to_key``; ``detected``: the piece's
+    (tonic, mode) when already estimated).
+
+    Returns (new piece, semitones applied, detected (tonic, mode), resulting (tonic, mode)).
+    """
+    detected = detected or estimate_key(piece)
+    shift, tonic = shift_to_key(piece, key, detected, voice_ranges)
     return transpose_piece(piece, shift), shift, detected, (tonic, detected[1])

@@ -40,7 +40,7 @@ import torch
 from ..files.midi import midi_to_piece
 from ..genres import Genre, main_genre, weights_text
 from ..model.model_files import LoadedModel
-from ..music.keys import estimate_key, key_name, transpose_to_key
+from ..music.keys import estimate_key, key_name, notes_out_of_range, shift_to_key, transpose_to_key
 from ..music.meter import DANCE_METERS, Meter, bar_steps, meter_text, parse_meter
 from ..music.piece import Piece, make_piece
 from ..music.piece_shape import draw_bars, draw_key, draw_meter, length_range, meter_odds
@@ -118,7 +118,23 @@ class Generator:
         self.genre_meters: dict[str, dict[str, int]] = dict(loaded.card.get("meters") or {})
         self.genre_bar_counts: dict[str, dict[str, int]] = dict(loaded.card.get("bar_counts") or {})
         self.genre_keys_counts: dict[str, dict[str, int]] = dict(loaded.card.get("keys") or {})  # pieces per key
+        # Per four-voice genre, where each voice sings ([low, high] per voice; dataset.sung_ranges)
+        self.sung_ranges: dict[str, list] = dict(loaded.card.get("sung_ranges") or {})
         self.even_weights = torch.full((len(self.genres),), 1.0 / len(self.genres))  # (G,)
+
+    def _drawn_key(self, piece: Piece, genre: str, seed: int, ranges) -> tuple[str | None, tuple[int, str]]:
+        """A key for ``piece`` and its (tonic, mode) as written: one the genre's real pieces are in, with
+        their odds (not where the network wandered); for four voices, among the keys that put no more
+        notes outside the voices' sung ``ranges`` than the network's own key (or the fewest)."""
+        detected = estimate_key(piece)
+        counts = self.genre_keys_counts.get(genre, {})
+        if not piece.voiced:
+            return draw_key(counts, detected[1], seed), detected
+
+        def notes_out(name: str) -> int:
+            return notes_out_of_range(piece, shift_to_key(piece, name, detected, ranges)[0], ranges)
+
+        return draw_key(counts, detected[1], seed, notes_out, notes_out_of_range(piece, 0, ranges)), detected
 
     # ----- settings -----------------------------------------------------------------------
     def default_meter(self, genre: str) -> Meter:
@@ -310,14 +326,11 @@ class Generator:
         piece = make_piece(notes, piece.bars, primer_end, meta, piece.meters, piece.last_bars)
         transpose, detected, result = 0, None, None
         key = request.key
-        if key is None and row.kept is None and not row.primed:
-            # a key the style's real pieces are in, with their odds (not where the network wandered);
-            # a harmonised melody or a continued primer stays in its own key
-            counts = self.genre_keys_counts.get(main.key, {})
-            detected = estimate_key(piece)
-            key = draw_key(counts, detected[1], request.seed)
+        ranges = self.sung_ranges.get(main.key, VOICE_RANGES)
+        if key is None and row.kept is None and not row.primed:  # a harmonised melody or a primer keeps its key
+            key, detected = self._drawn_key(piece, main.key, request.seed, ranges)
         if key is not None:
-            piece, transpose, detected, result = transpose_to_key(piece, key, detected, VOICE_RANGES)
+            piece, transpose, detected, result = transpose_to_key(piece, key, detected, ranges)
         return GeneratedPiece(
             piece=piece,
             request=request,

@@ -28,7 +28,16 @@ from ..music.meter import dance_time_scale, meter_text, regular_bars
 from ..music.piece import MAX_VOICES, make_piece
 from ..paths import DEFAULT_DATASET
 from ..progress import Progress
-from ..tokens.codec import VOCAB_SIZE, codec_mismatch, codec_params, piece_to_tokens, voice_spans
+from ..tokens.codec import (
+    PITCH,
+    VOCAB_SIZE,
+    VOICE,
+    VOICE_RANGES,
+    codec_mismatch,
+    codec_params,
+    piece_to_tokens,
+    voice_spans,
+)
 
 SPLITS = ("train", "valid", "test")
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
@@ -236,6 +245,34 @@ def voice_ranges(all_tokens: list, records: list[dict], genre_keys: list[str]) -
             old = table[voice] or [low, high]
             table[voice] = [min(old[0], low), max(old[1], high)]
     return {key: ranges[key] for key in genre_keys if key in ranges}
+
+
+SUNG_PERCENTILES = (1, 99)  # a voice's sung range: where all but its lowest and highest 1% of notes lie
+
+
+def sung_ranges(dataset: Dataset, split: str = "train") -> dict[str, list[list[int]]]:
+    """Per genre of several voices, each voice's sung range [low, high] (MIDI): the 1st and 99th
+    percentile of its notes in ``split``'s pieces as written. Narrower than the codec's
+    ``VOICE_RANGES`` (every note of every style and transposition): where a style's voices sing
+    (Bach's soprano 60-78, bass 40-61), used to choose a four-voice piece's key."""
+    pitches: dict[int, list[list[int]]] = {}
+    for index in dataset.indices(split):
+        voices = pitches.setdefault(int(dataset.genre[index]), [[] for _ in range(MAX_VOICES)])
+        voice = 0
+        for token in dataset.piece_tokens(index).tolist():
+            if token in VOICE:
+                voice = VOICE.value(token)
+            elif token in PITCH:
+                voices[voice].append(PITCH.value(token))
+                voice = 0
+    ranges = {}
+    for genre, voices in sorted(pitches.items()):
+        if sum(bool(voice) for voice in voices) > 1:
+            ranges[dataset.genre_keys[genre]] = [
+                [int(v) for v in np.percentile(voice, SUNG_PERCENTILES, method="nearest")] if voice else list(span)
+                for voice, span in zip(voices, VOICE_RANGES)
+            ]
+    return ranges
 
 
 def _save_npz(temp: str, arrays: dict) -> None:

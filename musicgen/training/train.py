@@ -30,7 +30,7 @@ from ..music.piece import MAX_VOICES
 from ..music.piece_shape import bar_counts
 from ..progress import Progress
 from .config import TrainConfig
-from .dataset import load_dataset
+from .dataset import load_dataset, sung_ranges
 from .nll import IGNORE, evaluate_nll
 from .streams import StreamBatcher, balance_genres, transpose_ranges
 
@@ -292,6 +292,7 @@ class _Run:
             "meters": dataset.manifest.get("meters", {}),
             "keys": dataset.manifest.get("keys", {}),
             "voices": genre_voices(pieces, dataset.genre_keys),
+            "sung_ranges": sung_ranges(dataset),
             "bar_counts": bar_counts(pieces, dataset.genre_keys),
             "metrics": {"valid_nll": valid_by_key},
         }

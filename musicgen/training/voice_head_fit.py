@@ -27,7 +27,7 @@ from ..paths import DEFAULT_DATASET
 from ..progress import Progress
 from ..tokens import voice_context
 from ..tokens.codec import PITCH, transpose_tokens
-from .dataset import Dataset, load_dataset
+from .dataset import Dataset, load_dataset, sung_ranges
 from .streams import transpose_ranges
 
 OWN_CARD_FIELDS = ("format", "version", "name", "config", "codec", "genres", "licence", "parameters")
@@ -154,7 +154,7 @@ def fit_voice_head(config: VoiceHeadConfig) -> Iterator[Progress]:
         "valid_pitch_nll_with": valid.per_genre(head, dataset.genre_keys),
         "seconds": round(time.perf_counter() - began, 1),
     }
-    path = save_with_head(loaded, head, config.out, summary)
+    path = save_with_head(loaded, head, config.out, summary, sung_ranges(dataset))
     yield Progress(config.epochs, config.epochs, f"wrote {path}", result=path)
 
 
@@ -167,12 +167,14 @@ def without_head(model: GenreRNN) -> GenreRNN:
     return bare
 
 
-def save_with_head(loaded, head: VoiceHead, out, summary: dict) -> Path:
-    """Write the base network with ``head`` as a new model; its card keeps the base's record."""
+def save_with_head(loaded, head: VoiceHead, out, summary: dict, ranges: dict) -> Path:
+    """Write the base network with ``head`` as a new model; its card keeps the base's record, with the
+    voices' sung ``ranges`` (``dataset.sung_ranges``)."""
     model = GenreRNN(replace(loaded.model.config, voice_head=True))
     model.load_state_dict(loaded.model.state_dict(), strict=False)
     model.voice_head.load_state_dict(head.state_dict())
     card = read_card(loaded.path)
     extra = {k: v for k, v in card.items() if k not in OWN_CARD_FIELDS}
     extra["voice_head"] = {"base": loaded.name, **summary}
+    extra["sung_ranges"] = ranges
     return save_model(model.eval(), loaded.genres, out, extra)

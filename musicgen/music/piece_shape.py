@@ -105,20 +105,18 @@ def bar_counts(pieces: list[dict], genre_keys: list[str], split: str = "train") 
     return {key: dict(sorted(table.items(), key=lambda item: int(item[0]))) for key, table in counts.items()}
 
 
-def draw_key(
-    counts: dict[str, int], mode: str, seed: int, notes_out: Callable[[str], int] | None = None, most_out: int = 0
-) -> str | None:
+def draw_key(counts: dict[str, int], mode: str, seed: int, notes_out: Callable[[str], int] | None = None) -> str | None:
     """The key (e.g. ``"G major"``) for a piece in ``mode`` with ``seed``, drawn with the odds of the
     genre's training pieces in that mode (``counts``: pieces per key name); None without any.
     ``notes_out`` (key name -> notes the key would put outside their voices' ranges) keeps the draw
-    to keys with at most ``most_out`` such notes, or, when none has so few, to those with the fewest."""
+    to the keys that put the fewest notes out."""
     options = sorted((name, count) for name, count in counts.items() if name.endswith(" " + mode) and count > 0)
     if not options:
         return None
     if notes_out is not None:
         outs = [notes_out(name) for name, _ in options]
-        cap = max(min(outs), most_out)
-        options = [option for option, out in zip(options, outs) if out <= cap]
+        fewest = min(outs)
+        options = [option for option, out in zip(options, outs) if out == fewest]
     weights = np.array([count for _, count in options], dtype=float)
     choice = _stream(seed, KEY_STREAM).choice(len(options), p=weights / weights.sum())
     return options[int(choice)][0]

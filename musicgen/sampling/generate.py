@@ -124,8 +124,8 @@ class Generator:
 
     def _drawn_key(self, piece: Piece, genre: str, seed: int, ranges) -> tuple[str | None, tuple[int, str]]:
         """A key for ``piece`` and its (tonic, mode) as written: one the genre's real pieces are in, with
-        their odds (not where the network wandered); for four voices, among the keys that put no more
-        notes outside the voices' sung ``ranges`` than the network's own key (or the fewest)."""
+        their odds (not where the network wandered); for four voices, among the keys that put the
+        fewest notes outside the voices' sung ``ranges``."""
         detected = estimate_key(piece)
         counts = self.genre_keys_counts.get(genre, {})
         if not piece.voiced:
@@ -134,7 +134,7 @@ class Generator:
         def notes_out(name: str) -> int:
             return notes_out_of_range(piece, shift_to_key(piece, name, detected, ranges)[0], ranges)
 
-        return draw_key(counts, detected[1], seed, notes_out, notes_out_of_range(piece, 0, ranges)), detected
+        return draw_key(counts, detected[1], seed, notes_out), detected
 
     # ----- settings -----------------------------------------------------------------------
     def default_meter(self, genre: str) -> Meter:

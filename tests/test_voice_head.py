@@ -12,7 +12,7 @@ from musicgen.model.config import ModelConfig
 from musicgen.model.network import GenreRNN
 from musicgen.model.voice_head import N_PAIRS, V_MOTIONS, U_MOTIONS, INTERVALS
 from musicgen.music.piece import make_piece
-from musicgen.sampling.fast_step import FastStepper, PlainStepper
+from musicgen.sampling.fast_step import FastStepper
 from musicgen.tokens.codec import PITCH, VOCAB_SIZE, VOICE, piece_to_tokens
 
 
@@ -97,15 +97,7 @@ def test_the_sampling_strength_scales_the_head_in_both_engines_and_leaves_the_wh
     model.voice_strength = 1.5
     assert torch.equal(logits_of(model, tokens), fitted)  # training and evaluation: the head as fitted
     without = logits_of(base, tokens)
-    scaled = without + 1.5 * (fitted - without)
-    weights = torch.tensor([[1.0, 0.0]])
-    for stepper in (PlainStepper(model), FastStepper(model)):
-        with stepper.context():
-            stepper.set_genre(weights)
-            state = stepper.warm(torch.tensor([tokens[:3]]), weights, stepper.start(weights))
-            for t in range(3, len(tokens)):
-                logits, state = stepper.step([tokens[t]], state)
-                assert torch.allclose(logits[0], scaled[t], atol=1e-4), (type(stepper).__name__, t)
+    assert_steppers_follow_the_whole_pass(model, tokens, expected=without + 1.5 * (fitted - without))
 
 
 def test_a_card_s_sampling_strength_and_sung_ranges_are_loaded_and_checked(choir_model, tmp_path):

@@ -113,8 +113,14 @@ def check_card_fields(card: dict, card_name: str) -> None:
             and all(isinstance(r, list) and len(r) == 2 and all(map(_is_whole, r)) and r[0] <= r[1] for r in ranges)
         ):
             raise CardError(card_name, f"sung_ranges.{genre}", "must list a [low, high] pitch pair per voice")
-    strength = (card.get("voice_head") or {}).get("sampling_strength", 1.0)
+    strength = voice_sampling_strength(card)
     if not (_is_number(strength) and 0 <= strength <= MAX_VOICE_STRENGTH):
         raise CardError(
             card_name, "voice_head.sampling_strength", f"must be from 0 to {MAX_VOICE_STRENGTH:g}, got {strength!r}"
         )
+
+
+def voice_sampling_strength(card: dict) -> float:
+    """The voice head's weight when sampling, as a card records it (``voice_head.sampling_strength``;
+    1 = as fitted, and for a card without it)."""
+    return (card.get("voice_head") or {}).get("sampling_strength", 1.0)

@@ -20,7 +20,7 @@ from ..files.writing import atomic_write_bytes
 from ..genres import Genre, genre_from_dict, genre_to_dict
 from ..paths import DEFAULT_MODEL, IN_CHECKOUT, REPO_MODELS, installed_package_dir, legacy_models_dirs, user_models_dir
 from ..tokens.codec import codec_mismatch, codec_params
-from .card import check_card_fields
+from .card import check_card_fields, voice_sampling_strength
 from .network import GenreRNN, ModelConfig
 
 CARD_FORMAT = "musicgen-model"
@@ -258,6 +258,6 @@ def load_model(name_or_path: str | None = None) -> LoadedModel:
         reason = " ".join(str(error).split())
         raise ValueError(f"{weights_path.name}: weights do not match the card ({reason})") from None
     model.eval()
-    model.voice_strength = float((card.get("voice_head") or {}).get("sampling_strength", 1.0))
+    model.voice_strength = float(voice_sampling_strength(card))
     genres = [genre_from_dict(g) for g in card["genres"]]
     return LoadedModel(model, genres, card, card_path)

@@ -35,13 +35,14 @@ from ..tokens.codec import PITCH, VOICE
 
 N_PITCHES = MAX_PITCH - MIN_PITCH + 1  # the PITCH tokens, in order
 OTHERS = torch.tensor([[u for u in range(MAX_VOICES) if u != v] for v in range(MAX_VOICES)])  # (V, V - 1)
-N_PAIRS = MAX_VOICES * (MAX_VOICES - 1)  # ordered (v, u)
-INTERVALS = vc.INTERVALS  # 12 classes and "no earlier note"
-V_MOTIONS = 4  # down, same, up, no earlier note
+OTHER_VOICES = MAX_VOICES - 1
+N_PAIRS = MAX_VOICES * OTHER_VOICES  # ordered (v, u)
+INTERVALS, NO_INTERVAL = vc.INTERVALS, vc.NO_INTERVAL  # 12 classes and "no earlier note" (12)
+V_MOTIONS, FIRST_NOTE = 4, 3  # down, same, up, and "no earlier note" (3)
 U_MOTIONS = 3  # down, none, up
 DISTANCE_EDGES = torch.tensor([-25, -13, -1, 0, 12, 24])  # semitones p - u: 7 bins, the unison alone
 DISTANCES = len(DISTANCE_EDGES) + 1
-LEAPS = 2 * 12 + 2  # -12..12 semitones, and "no earlier note"
+LEAPS, FIRST_LEAP = 2 * 12 + 2, 2 * 12 + 1  # -12..12 semitones (0..24), and "no earlier note" (25)
 CANDIDATES = torch.arange(1, N_PITCHES + 1)  # pitches as the context codes them (0 = none)
 
 
@@ -61,7 +62,7 @@ def voice_bias(
     edges: Tensor,
 ) -> Tensor:
     """The biases (N, N_PITCHES) of the PITCH logits of rows whose contexts raws (N, RAW_SIZE) follow
-    a VOICE token, from the three tables (see the module docstring); ``others`` is ``OTHERS``,
+    a VOICE token, from the four tables (see the module docstring); ``others`` is ``OTHERS``,
     ``candidates`` ``CANDIDATES`` and ``edges`` ``DISTANCE_EDGES``. The fast sampler runs the same
     maths in numpy (``sampling.voice_scores``)."""
     latest = raws[:, vc.LATEST : vc.LATEST + MAX_VOICES]
@@ -75,25 +76,27 @@ def voice_bias(
     u_before = torch.where(u_moved, u_last, u_now)
     v_before = latest.gather(1, voice.unsqueeze(1))  # (N, 1): v has not sung at this onset yet
     silent = (v_before == 0) | (u_before == 0)
-    interval_before = torch.where(silent, torch.full_like(u_now, 12), torch.remainder(v_before - u_before, 12))
+    interval_before = torch.where(silent, torch.full_like(u_now, NO_INTERVAL), torch.remainder(v_before - u_before, 12))
     u_motion = torch.where(u_moved, torch.sign(u_now - u_before) + 1, torch.ones_like(u_now))  # (N, 3)
     p = candidates.view(1, 1, -1)
     interval_now = torch.remainder(p - u_now.unsqueeze(2), 12)  # (N, 3, P)
-    v_motion = torch.where(v_before == 0, torch.full_like(v_before, 3), torch.sign(p[:, 0] - v_before) + 1)  # (N, P)
-    pair = voice.unsqueeze(1) * 3 + torch.arange(3).unsqueeze(0)  # (N, 3): ordered (v, u)
-    index = ((pair * 13 + interval_before).unsqueeze(2) * 12 + interval_now) * 4
-    index = (index + v_motion.unsqueeze(1)) * 3 + u_motion.unsqueeze(2)
+    v_motion = torch.where(
+        v_before == 0, torch.full_like(v_before, FIRST_NOTE), torch.sign(p[:, 0] - v_before) + 1
+    )  # (N, P)
+    pair = voice.unsqueeze(1) * OTHER_VOICES + torch.arange(OTHER_VOICES).unsqueeze(0)  # (N, 3): ordered (v, u)
+    index = ((pair * INTERVALS + interval_before).unsqueeze(2) * 12 + interval_now) * V_MOTIONS
+    index = (index + v_motion.unsqueeze(1)) * U_MOTIONS + u_motion.unsqueeze(2)
     distance = torch.bucketize(p - u_now.unsqueeze(2), edges)
-    spaced = (pair.unsqueeze(2) * 7 + distance) * 4 + v_motion.unsqueeze(1)
+    spaced = (pair.unsqueeze(2) * DISTANCES + distance) * V_MOTIONS + v_motion.unsqueeze(1)
     sounding = (u_now > 0).unsqueeze(2)
     against = ((moves[index] + spacing[spaced]) * sounding).sum(1)  # (N, P)
-    leap = torch.where(v_before == 0, torch.full_like(v_before, 25), (p[:, 0] - v_before).clamp(-12, 12) + 12)
+    leap = torch.where(v_before == 0, torch.full_like(v_before, FIRST_LEAP), (p[:, 0] - v_before).clamp(-12, 12) + 12)
     bass_classes = raws[:, vc.BASS_CLASSES : vc.BASS_CLASSES + 12]  # (N, 12): the bass's notes so far per pitch class
     tonic = bass_classes.argmax(1, keepdim=True)  # (N, 1): its commonest pitch class
     heard = bass_classes.sum(1, keepdim=True) > 0
-    degree = torch.where(heard, torch.remainder(p[:, 0] - tonic, 12), torch.full_like(tonic, 12))  # (N, P)
-    tonal_index = (voice.unsqueeze(1) * 2 + raws[:, vc.FINAL_BAR : vc.FINAL_BAR + 1]) * 13 + degree  # (N, P)
-    return against + steps[voice.unsqueeze(1) * 26 + leap] + tonal[tonal_index]
+    degree = torch.where(heard, torch.remainder(p[:, 0] - tonic, 12), torch.full_like(tonic, NO_INTERVAL))  # (N, P)
+    tonal_index = (voice.unsqueeze(1) * 2 + raws[:, vc.FINAL_BAR : vc.FINAL_BAR + 1]) * INTERVALS + degree  # (N, P)
+    return against + steps[voice.unsqueeze(1) * LEAPS + leap] + tonal[tonal_index]
 
 
 class VoiceHead(nn.Module):

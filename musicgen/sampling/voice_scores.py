@@ -34,24 +34,24 @@ def pitch_scores(tables: list[np.ndarray], raws: np.ndarray) -> np.ndarray:
     u_before = np.where(u_moved, u_last, u_now)
     v_before = np.take_along_axis(latest, voice[:, None], 1)  # (N, 1)
     silent = (v_before == 0) | (u_before == 0)
-    interval_before = np.where(silent, 12, (v_before - u_before) % 12)
+    interval_before = np.where(silent, vh.NO_INTERVAL, (v_before - u_before) % 12)
     u_motion = np.where(u_moved, np.sign(u_now - u_before) + 1, 1)
     p = _CANDIDATES[None, None, :]
     interval_now = (p - u_now[:, :, None]) % 12  # (N, 3, P)
-    v_motion = np.where(v_before == 0, 3, np.sign(p[:, 0] - v_before) + 1)  # (N, P)
-    pair = voice[:, None] * 3 + _SLOTS
-    index = ((pair * 13 + interval_before)[:, :, None] * 12 + interval_now) * 4
-    index = (index + v_motion[:, None]) * 3 + u_motion[:, :, None]
+    v_motion = np.where(v_before == 0, vh.FIRST_NOTE, np.sign(p[:, 0] - v_before) + 1)  # (N, P)
+    pair = voice[:, None] * vh.OTHER_VOICES + _SLOTS
+    index = ((pair * vh.INTERVALS + interval_before)[:, :, None] * 12 + interval_now) * vh.V_MOTIONS
+    index = (index + v_motion[:, None]) * vh.U_MOTIONS + u_motion[:, :, None]
     distance = np.searchsorted(_EDGES, p - u_now[:, :, None], side="left")  # torch.bucketize's bins
-    spaced = (pair[:, :, None] * 7 + distance) * 4 + v_motion[:, None]
+    spaced = (pair[:, :, None] * vh.DISTANCES + distance) * vh.V_MOTIONS + v_motion[:, None]
     sounding = (u_now > 0)[:, :, None]
     against = ((moves[index] + spacing[spaced]) * sounding).sum(1)  # (N, P)
-    leap = np.where(v_before == 0, 25, np.clip(p[:, 0] - v_before, -12, 12) + 12)
+    leap = np.where(v_before == 0, vh.FIRST_LEAP, np.clip(p[:, 0] - v_before, -12, 12) + 12)
     bass_classes = raws[:, vc.BASS_CLASSES : vc.BASS_CLASSES + 12]
     tonic = bass_classes.argmax(1)[:, None]
-    degree = np.where(bass_classes.sum(1, keepdims=True) > 0, (p[:, 0] - tonic) % 12, 12)
-    tonal_index = (voice[:, None] * 2 + raws[:, vc.FINAL_BAR : vc.FINAL_BAR + 1]) * 13 + degree
-    return against + steps[voice[:, None] * 26 + leap] + tonal[tonal_index]
+    degree = np.where(bass_classes.sum(1, keepdims=True) > 0, (p[:, 0] - tonic) % 12, vh.NO_INTERVAL)
+    tonal_index = (voice[:, None] * 2 + raws[:, vc.FINAL_BAR : vc.FINAL_BAR + 1]) * vh.INTERVALS + degree
+    return against + steps[voice[:, None] * vh.LEAPS + leap] + tonal[tonal_index]
 
 
 class RowScores:
@@ -77,10 +77,10 @@ class RowScores:
         self.pairs = np.ascontiguousarray(against + spacing[:, None, None, distance].transpose(0, 1, 2, 4, 3))
         steps = steps.reshape(_V, vh.LEAPS)
         self.leaps = np.ascontiguousarray(steps[:, np.clip(span, -12, 12) + 12])
-        self.first_steps = steps[:, vh.LEAPS - 1]
+        self.first_steps = steps[:, vh.FIRST_LEAP]
         tonal = tonal.reshape(_V, 2, vh.INTERVALS)
         self.degrees = np.ascontiguousarray(tonal[:, :, np.arange(vh.N_PITCHES + 12) % 12])
-        self.unplaced = tonal[:, :, 12]
+        self.unplaced = tonal[:, :, vh.NO_INTERVAL]
 
     def scores(self, raw: list[int]) -> np.ndarray:
         """The head's biases (N_PITCHES,) float32 of one row's context ``raw`` (a list)."""
@@ -94,12 +94,12 @@ class RowScores:
                 continue
             moved = raw[vc.FLAGS + other] and raw[vc.BEFORE + other] > 0
             u_before = raw[vc.BEFORE + other] if moved else u_now
-            before = 12 if v_before == 0 or u_before == 0 else (v_before - u_before) % 12
+            before = vh.NO_INTERVAL if v_before == 0 or u_before == 0 else (v_before - u_before) % 12
             u_motion = (u_now > u_before) - (u_now < u_before) + 1 if moved else 1
-            rows = self.pairs[voice * 3 + slot, before, u_motion]  # (4, 175)
+            rows = self.pairs[voice * vh.OTHER_VOICES + slot, before, u_motion]  # (V_MOTIONS, 175)
             start = 1 - u_now + reach  # the column of pitch 1
             if v_before == 0:
-                out += rows[3, start : start + n]
+                out += rows[vh.FIRST_NOTE, start : start + n]
             else:
                 below = v_before - 1  # pitches under v's last one
                 out[:below] += rows[0, start : start + below]

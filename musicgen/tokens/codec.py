@@ -41,6 +41,7 @@ so every sequence decodes to a valid piece.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -280,18 +281,23 @@ def pitch_span(tokens: np.ndarray) -> tuple[int, int]:
     return int(values.min()), int(values.max())
 
 
-def voice_spans(tokens) -> dict[int, tuple[int, int]]:
-    """Lowest and highest MIDI pitch of each voice that has notes (a bare PITCH is voice 0)."""
-    spans: dict[int, tuple[int, int]] = {}
+def voice_pitches(tokens) -> Iterator[tuple[int, int]]:
+    """(voice, MIDI pitch) of every note of ``tokens`` in order (a bare PITCH is voice 0)."""
     voice = 0
     for token in np.asarray(tokens).tolist():
         if token in VOICE:
             voice = VOICE.value(token)
         elif token in PITCH:
-            pitch = PITCH.value(token)
-            low, high = spans.get(voice, (pitch, pitch))
-            spans[voice] = (min(low, pitch), max(high, pitch))
+            yield voice, PITCH.value(token)
             voice = 0
+
+
+def voice_spans(tokens) -> dict[int, tuple[int, int]]:
+    """Lowest and highest MIDI pitch of each voice that has notes (a bare PITCH is voice 0)."""
+    spans: dict[int, tuple[int, int]] = {}
+    for voice, pitch in voice_pitches(tokens):
+        low, high = spans.get(voice, (pitch, pitch))
+        spans[voice] = (min(low, pitch), max(high, pitch))
     return spans
 
 

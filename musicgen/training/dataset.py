@@ -29,13 +29,12 @@ from ..music.piece import MAX_VOICES, make_piece
 from ..paths import DEFAULT_DATASET
 from ..progress import Progress
 from ..tokens.codec import (
-    PITCH,
     VOCAB_SIZE,
-    VOICE,
     VOICE_RANGES,
     codec_mismatch,
     codec_params,
     piece_to_tokens,
+    voice_pitches,
     voice_spans,
 )
 
@@ -258,13 +257,8 @@ def sung_ranges(dataset: Dataset, split: str = "train") -> dict[str, list[list[i
     pitches: dict[int, list[list[int]]] = {}
     for index in dataset.indices(split):
         voices = pitches.setdefault(int(dataset.genre[index]), [[] for _ in range(MAX_VOICES)])
-        voice = 0
-        for token in dataset.piece_tokens(index).tolist():
-            if token in VOICE:
-                voice = VOICE.value(token)
-            elif token in PITCH:
-                voices[voice].append(PITCH.value(token))
-                voice = 0
+        for voice, pitch in voice_pitches(dataset.piece_tokens(index)):
+            voices[voice].append(pitch)
     ranges = {}
     for genre, voices in sorted(pitches.items()):
         if sum(bool(voice) for voice in voices) > 1:

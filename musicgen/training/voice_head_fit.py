@@ -85,7 +85,8 @@ def four_voice_pieces(dataset: Dataset, split: str) -> list[int]:
 def read_notes(
     model: GenreRNN, dataset: Dataset, split: str, shifts: int, seed: int
 ) -> Generator[Progress, None, Notes]:
-    """Run the network over ``split``'s four-voice pieces, reporting progress; returns their ``Notes``."""
+    """Run the network (one without a voice head, ``without_head``) over ``split``'s four-voice pieces,
+    reporting progress; returns their ``Notes``."""
     pieces = four_voice_pieces(dataset, split)
     ranges = transpose_ranges(dataset, pieces)
     rng = random.Random(seed)
@@ -96,10 +97,9 @@ def read_notes(
             x = torch.from_numpy(np.asarray(tokens[:-1], dtype=np.int64))
             y = torch.from_numpy(np.asarray(tokens[1:], dtype=np.int64))
             genre = int(dataset.genre[piece])
-            raws = torch.from_numpy(voice_context.batch_raws(x[None].numpy()))  # (1, T, RAW_SIZE)
+            raws = torch.from_numpy(voice_context.batch_raws(x[None].numpy()))[0]  # (T, RAW_SIZE)
             with torch.no_grad():
-                logits = model(x[None], torch.tensor([genre]), None, None, raws if model.config.voice_head else None)
-            logits, raws = logits[0][0], raws[0]  # (T, V), (T, RAW_SIZE)
+                logits = model(x[None], torch.tensor([genre]))[0][0]  # (T, V)
             rows = (writes_voice(x) & (y >= PITCH.offset) & (y < PITCH.stop)).nonzero().view(-1)
             chosen = logits[rows]
             others = torch.ones(chosen.shape[1], dtype=torch.bool)

@@ -171,7 +171,8 @@ class TakeActions(QObject):
         def rendered(result) -> None:
             self._rendering.discard(take.id)
             take.wav_path, take.audio_backend = Path(result[0]), result[1]
-            window.playback.sound_ready(take)
+            if take is not window.current or window.voice_legend.audible() is None:
+                window.playback.sound_ready(take)  # (voices muted meanwhile keep the sound of those heard)
             if take is window.current:  # (the status bar keeps what the take got)
                 window._update_actions()
                 window.audio_ready.emit(result[0])

@@ -248,11 +248,19 @@ def test_a_chorale_gets_a_voice_legend_whose_mute_and_solo_reach_the_roll_and_th
     monkeypatch.setattr(jobs, "render_audio", render)
     window.history.add(take)
     window.take_actions.show_take(take.id)
+    qtbot.waitUntil(lambda: rendered == [None], timeout=WAIT_MS)  # the take's first sound, every voice
     legend = window.voice_legend
     assert legend.isVisible() and legend.names == take.voice_names and legend.audible() is None
     legend.mute_buttons[1].click()
     assert window.roll.audible_voices == {0, 2, 3}
     qtbot.waitUntil(lambda: bool(rendered) and rendered[-1] == {0, 2, 3}, timeout=WAIT_MS)  # the sound of those heard
+    qtbot.waitUntil(lambda: window.playback.player.state.source is not None, timeout=WAIT_MS)
+    heard = window.playback.player.state.source
+    assert heard.name.endswith("voices-0-2-3.wav")
+    window.take_actions._render_audio(take)  # the sound of every voice ready only now: it does not replace it
+    qtbot.waitUntil(lambda: rendered[-1] is None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: take.id not in window.take_actions._rendering, timeout=WAIT_MS)
+    assert window.playback.player.state.source == heard
     legend.solo_buttons[3].click()  # a solo wins over the mutes
     assert window.roll.audible_voices == {3}
     qtbot.waitUntil(lambda: rendered[-1] == {3}, timeout=WAIT_MS)

@@ -61,6 +61,7 @@ from ..tokens.codec import (
 from ..tokens.grammar import Follower, MaskKey, allowed
 from .fast_step import FastStepper, PlainStepper
 from .piece_state import PieceState
+from .range_room import RangeRoom
 from .request import CheckedRequest, GeneratedPiece, GenerationRequest, check_request, plan_request
 from .token_draw import PickSettings, RankSettings, kept_tokens, pick, rank_settings
 
@@ -208,7 +209,14 @@ class Generator:
             prefix=prefix,
             primed=request.primer is not None,
             voices=self.genre_voices(genre.key),
+            room=self._range_room(genre.key) if request.primer is None else None,
         )
+
+    def _range_room(self, genre: str) -> RangeRoom | None:
+        """The voices' room in ``genre``'s sung ranges for a piece moved to a key afterwards (None for
+        one-line styles and models without sung ranges)."""
+        ranges = self.sung_ranges.get(genre)
+        return RangeRoom.of(ranges) if ranges and self.genre_voices(genre) > 1 else None
 
     def genre_voices(self, genre: str) -> int:
         """Voices a piece of ``genre`` is written in: 4 for chorales and Palestrina (and a user's

@@ -19,6 +19,8 @@ from ..music.keys import estimate_key
 from ..music.piece import Piece
 from ..tokens.codec import (
     BAR,
+    PITCH,
+    VOICE_RANGES,
     BAR_TOKENS,
     EOS,
     LAST_BAR,
@@ -29,6 +31,7 @@ from ..tokens.codec import (
 )
 from ..tokens.grammar import AFTER_PITCH, AFTER_VOICE, ALL_VOICES, Follower, MaskKey, allowed
 from .kept_notes import KeptNotes
+from .range_room import RangeRoom
 from .request import GenerationRequest, Plan, SamplingSettings
 
 MAX_GAP = 4 * MAX_SHIFT  # steps (four whole notes) without a new note before a note must come ...
@@ -99,6 +102,7 @@ class PieceState:
         voices: int = 0,
         kept: KeptNotes | None = None,
         pickup: int | None = None,
+        room: RangeRoom | None = None,
     ):
         self.request, self.plan = request, plan
         self.sampling = SamplingSettings.of(request)  # how its tokens are drawn
@@ -111,6 +115,9 @@ class PieceState:
         self.primed = primed
         self.follower = Follower()
         self.tokens: list[int] = []
+        # A four-voice piece whose key is drawn afterwards: the room its voices have left in the
+        # style's sung ranges (None: the codec's ranges alone)
+        self.room = room
         for token in prefix:
             self._take(token)
         self.prefix_tokens = len(prefix)
@@ -137,7 +144,7 @@ class PieceState:
         # the tokens of the one being written, and a pickup of a given length (steps; None: free).
         self.kept, self.kept_queue, self.fixed_pickup = kept, deque(), pickup
         # Endings: the final bar is sampled up to ENDING_TRIES times until the network ends it, on the tonic.
-        self.ending_mark = None  # (tokens, follower, bars begun, parts) just after LAST_BAR
+        self.ending_mark = None  # (tokens, follower, bars begun, parts, room) just after LAST_BAR
         self.ending_tries = 1
         # What the sampler is asked to do with the network state: keep it at the mark, put it back.
         self.snapshot_due = self.rewind_due = False
@@ -191,6 +198,8 @@ class PieceState:
 
     # ----- position and masks --------------------------------------------------------------
     def _take(self, token: int) -> None:
+        if self.room is not None and token in PITCH and self.follower.kind == AFTER_VOICE:
+            self.room = self.room.sing(self.follower.voice, PITCH.value(token))
         self.tokens.append(token)
         self.follower.follow(token)
 
@@ -212,7 +221,7 @@ class PieceState:
         if f.kind == AFTER_PITCH or self.kept_queue:  # (a kept note's next token is not sampled)
             return MaskKey(AFTER_PITCH)
         if f.kind == AFTER_VOICE:
-            return MaskKey(AFTER_VOICE, voice=f.voice)
+            return self._voice_key(f.voice)
         if self.kept is not None:
             return self._kept_key()
         free = f.free_voices() if self.voices > 1 else f.free_voices() & 1
@@ -224,6 +233,17 @@ class PieceState:
             return limited  # a voice still singing starts nothing until its note ends (time moves on) ...
         # ... unless nothing else may come here (off the pickup's grid at its very end)
         return replace(key, notes=False, voices=ALL_VOICES) if self.voices > 1 else key
+
+    def _voice_key(self, voice: int) -> MaskKey:
+        """``mask_key`` after VOICE: a PITCH in the voice's range, within the piece's room."""
+        if self.room is None:
+            return MaskKey(AFTER_VOICE, voice=voice)
+        lowest, highest = VOICE_RANGES[voice]
+        low, high = self.room.bounds(voice)
+        low, high = max(low, lowest), min(high, highest)
+        if low > high:  # (cannot happen with the corpus's ranges; never a row with nothing allowed)
+            return MaskKey(AFTER_VOICE, voice=voice)
+        return MaskKey(AFTER_VOICE, voice=voice, low=low, high=high)
 
     def _kept_key(self) -> MaskKey:
         """``mask_key`` with kept notes: the rewritten voices only, time stopping at each kept
@@ -299,7 +319,13 @@ class PieceState:
 
     def _mark_ending(self) -> None:
         """Remember the position after LAST_BAR, so the final bar can be sampled again."""
-        self.ending_mark = (len(self.tokens), copy.copy(self.follower), self.bars_begun, len(self.part_starts))
+        self.ending_mark = (
+            len(self.tokens),
+            copy.copy(self.follower),
+            self.bars_begun,
+            len(self.part_starts),
+            self.room,
+        )
         if not self.closing:
             self.ending = Ending.FINAL_BAR
         self.snapshot_due = True  # the sampler keeps this row's network state from here
@@ -316,7 +342,7 @@ class PieceState:
     def _rewind_ending(self) -> None:
         """Back to just after LAST_BAR: the final bar is sampled again (``rewind_due`` tells the
         sampler to restore the network state it kept)."""
-        length, follower, bars_begun, parts = self.ending_mark
+        length, follower, bars_begun, parts, self.room = self.ending_mark
         del self.tokens[length:]
         del self.part_starts[parts:]
         self.follower, self.bars_begun = copy.copy(follower), bars_begun

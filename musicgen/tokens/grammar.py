@@ -14,7 +14,8 @@ Rules (the codec writes every piece this way, so they cost the network nothing):
   may extend the note; no stray DUR otherwise; chords are written downwards (no PITCH at or above
   the chord's lowest pitch so far at this time); bar lines and metres only where the
   sampler's plan puts them (``MaskKey``); SHIFTs never cross the next bar line.
-  Voices (codec 4): after VOICE v only a PITCH inside v's range (``VOICE_RANGES``); a voice starts a
+  Voices (codec 4): after VOICE v only a PITCH inside v's range (``VOICE_RANGES``, narrowed by the
+  sampler to what fits the style's sung ranges: ``MaskKey.low/high``); a voice starts a
   note only when its last one has ended (one note at a time per voice) and after the voices already
   written at this time in ``VOICE_ORDER``; a one-line tune's bare PITCH likewise waits for its
   last note to end. Parallels, spacing, crossing and cadences are left to the network.
@@ -70,6 +71,10 @@ class MaskKey:
     eos: bool = False
     voices: int = 0  # bit v set: VOICE v may come (a four-voice piece's next note)
     voice: int = 0  # after VOICE: the voice whose range the PITCH must lie in
+    # after VOICE: the sampler's narrower (lowest, highest) MIDI pitch inside the voice's range (its
+    # piece's room in the style's sung ranges, ``sampling.range_room``); (0, 127): the whole range
+    low: int = 0
+    high: int = 127
 
 
 def allowed(key: MaskKey) -> np.ndarray:
@@ -80,6 +85,7 @@ def allowed(key: MaskKey) -> np.ndarray:
         return mask
     if key.kind == AFTER_VOICE:
         low, high = VOICE_RANGES[key.voice]
+        low, high = max(low, key.low), min(high, key.high)
         mask[PITCH.token(low) : PITCH.token(high) + 1] = True
         return mask
     if key.kind == AFTER_FULL_DUR:

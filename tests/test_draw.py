@@ -8,7 +8,7 @@ import random
 import pytest
 import torch
 
-from musicgen.sampling.token_draw import PickSettings, draw, rank_settings
+from musicgen.sampling.token_draw import BATCHED_PICK_ROWS, PickSettings, draw, rank_settings
 from musicgen.tokens.codec import PITCH, VOCAB_SIZE
 
 
@@ -34,11 +34,12 @@ def _reference(logits, companion, scale, mask, chord_low, temperature, top_k, to
 
 
 @pytest.mark.parametrize("partial_sort", [32, VOCAB_SIZE])
-def test_draw_matches_a_plain_python_sampler(partial_sort):
+@pytest.mark.parametrize("batch", [(1, 4), (BATCHED_PICK_ROWS, BATCHED_PICK_ROWS + 24)], ids=["few rows", "batched"])
+def test_draw_matches_a_plain_python_sampler(partial_sort, batch):
     rng = random.Random(0)
     generator = torch.Generator().manual_seed(0)
-    for trial in range(200):
-        rows = rng.randint(1, 4)
+    for trial in range(200 if batch[0] == 1 else 40):
+        rows = rng.randint(*batch)
         partners = sorted(rng.sample(range(rows), rng.randint(0, rows)))
         logits = torch.randn(rows + len(partners), VOCAB_SIZE, generator=generator) * rng.choice((1.0, 3.0, 8.0))
         scales = [rng.choice((0.0, 0.5, 2.0)) for _ in partners]

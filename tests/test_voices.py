@@ -267,3 +267,17 @@ def test_the_range_room_keeps_one_transposition_to_spare_for_every_voice():
         least, most = room.sing(1, pitch).shifts
         assert most - least == 1
     assert room.sing(1, high + 1).shifts[1] - room.sing(1, high + 1).shifts[0] == 0
+
+
+def test_notes_out_of_range_are_counted_alike_for_every_shift():
+    from musicgen.music.keys import NotesOutOfRange, notes_out_of_range
+
+    piece = make_piece(
+        [(0, 79, 12, 0), (0, 60, 12, 1), (12, 52, 12, 2), (12, 38, 12, 3), (24, 62, 12, 3), (24, 81, 12, 0)]
+    )
+    ranges = [[60, 78], [57, 72], [52, 67], [40, 61]]
+    counter = NotesOutOfRange(piece, ranges)
+    assert [counter(shift) for shift in range(-14, 15)] == [
+        notes_out_of_range(piece, s, ranges) for s in range(-14, 15)
+    ]
+    assert counter(0) == 4  # soprano 79 and 81 above 78, alto 60 in range, bass 38 under 40, bass 62 over 61

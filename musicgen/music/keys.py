@@ -7,8 +7,10 @@ profiles rotated to all 12 tonics; the best of the 24 wins.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
+from typing import Callable
 
 from .piece import Piece, make_piece
 
@@ -116,16 +118,36 @@ def notes_out_of_range(piece: Piece, shift: int, voice_ranges) -> int:
     return sum(not voice_ranges[n.voice][0] <= n.pitch + shift <= voice_ranges[n.voice][1] for n in piece.notes)
 
 
-def shift_to_key(piece: Piece, key: str, detected: tuple[int, str], voice_ranges=None) -> tuple[int, int]:
+class NotesOutOfRange:
+    """``notes_out_of_range`` of one piece for any shift, from each voice's sorted pitches (a key is
+    chosen among a style's twenty by counting its notes at three shifts each)."""
+
+    def __init__(self, piece: Piece, voice_ranges):
+        pitches: dict[int, list[int]] = {}
+        for note in piece.notes:
+            pitches.setdefault(note.voice, []).append(note.pitch)
+        self.voices = [(sorted(p), voice_ranges[voice]) for voice, p in pitches.items()]
+
+    def __call__(self, shift: int) -> int:
+        """Notes outside their voice's range once moved by ``shift`` semitones."""
+        out = 0
+        for pitches, (low, high) in self.voices:
+            out += bisect.bisect_left(pitches, low - shift) + len(pitches) - bisect.bisect_right(pitches, high - shift)
+        return out
+
+
+def shift_to_key(
+    piece: Piece, key: str, detected: tuple[int, str], notes_out: Callable[[int], int] | None = None
+) -> tuple[int, int]:
     """(semitones, tonic): the smallest shift that moves ``piece`` (in ``detected`` (tonic, mode)) to
-    the tonic named by ``key``, keeping its mode. With ``voice_ranges`` (per voice (low, high) MIDI
-    pitches) a voiced piece goes up or down to that tonic, whichever keeps more notes in their
-    voices' ranges (a chorale in B minor is not lifted a tritone above the soprano's range when a
-    fifth down keeps every voice where it sings)."""
+    the tonic named by ``key``, keeping its mode. With ``notes_out`` (shift -> notes outside their
+    voices' ranges: ``NotesOutOfRange``) a voiced piece goes up or down to that tonic, whichever
+    keeps more notes in their voices' ranges (a chorale in B minor is not lifted a tritone above the
+    soprano's range when a fifth down keeps every voice where it sings)."""
     tonic = target_tonic(parse_key(key), detected[1])
     shift = smallest_shift(detected[0], tonic)
-    if voice_ranges is not None and piece.voiced:
-        shift = min((shift, shift - 12, shift + 12), key=lambda s: (notes_out_of_range(piece, s, voice_ranges), abs(s)))
+    if notes_out is not None and piece.voiced:
+        shift = min((shift, shift - 12, shift + 12), key=lambda s: (notes_out(s), abs(s)))
     return shift, tonic
 
 
@@ -138,5 +160,6 @@ def transpose_to_key(
     Returns (new piece, semitones applied, detected (tonic, mode), resulting (tonic, mode)).
     """
     detected = detected or estimate_key(piece)
-    shift, tonic = shift_to_key(piece, key, detected, voice_ranges)
+    notes_out = None if voice_ranges is None else NotesOutOfRange(piece, voice_ranges)
+    shift, tonic = shift_to_key(piece, key, detected, notes_out)
     return transpose_piece(piece, shift), shift, detected, (tonic, detected[1])

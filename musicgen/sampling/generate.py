@@ -40,7 +40,7 @@ import torch
 from ..files.midi import midi_to_piece
 from ..genres import Genre, main_genre, weights_text
 from ..model.model_files import LoadedModel
-from ..music.keys import estimate_key, key_name, notes_out_of_range, shift_to_key, transpose_to_key
+from ..music.keys import NotesOutOfRange, estimate_key, key_name, shift_to_key, transpose_to_key
 from ..music.meter import DANCE_METERS, Meter, bar_steps, meter_text, parse_meter
 from ..music.piece import Piece, make_piece
 from ..music.piece_shape import draw_bars, draw_key, draw_meter, length_range, meter_odds
@@ -132,8 +132,10 @@ class Generator:
         if not piece.voiced:
             return draw_key(counts, detected[1], seed), detected
 
+        counter = NotesOutOfRange(piece, ranges)
+
         def notes_out(name: str) -> int:
-            return notes_out_of_range(piece, shift_to_key(piece, name, detected, ranges)[0], ranges)
+            return counter(shift_to_key(piece, name, detected, counter)[0])
 
         return draw_key(counts, detected[1], seed, notes_out), detected
 
@@ -273,6 +275,13 @@ class Generator:
                     self.stepper.put(state, r, saved)
         return state
 
+    def _warm_start(self, warm: tuple, weights: torch.Tensor):
+        """The network state of one row (weights (1, G)) after the tokens ``warm`` (one pass)."""
+        state = self.stepper.start(weights)
+        if warm:
+            state = self.stepper.warm(torch.tensor([warm]), weights, state)
+        return state
+
     def _run(self, rows: list[PieceState]) -> Iterator[None]:
         """Sample all rows together, one batched step per token; yields every PROGRESS_EVERY steps."""
         stepper = self.stepper
@@ -280,14 +289,16 @@ class Generator:
         with stepper.context():
             starts = [(row, row.weights()) for row in rows]
             starts += [(row, self.even_weights) for row in rows if row.companion]
+            # Rows of one batch mostly share their prefix (BOS, metre) and genre: each distinct
+            # start is run once, alone, as it would be for a piece sampled by itself.
+            warmed: dict[tuple, tuple] = {}
             for row, weights in starts:
-                weights = weights.unsqueeze(0)  # (1, G)
-                state = stepper.start(weights)
-                warm = row.tokens[-PRIMER_MAX_TOKENS:]
-                if len(warm) > 1:  # one pass over the prefix; its last token is the first step
-                    state = stepper.warm(torch.tensor([warm[:-1]]), weights, state)
-                states.append(state)
-            state = stepper.concat(states)
+                warm = tuple(row.tokens[-PRIMER_MAX_TOKENS:-1])  # the prefix's last token is the first step
+                key = (warm, tuple(weights.tolist()))
+                if key not in warmed:
+                    warmed[key] = self._warm_start(warm, weights.unsqueeze(0))
+                states.append(warmed[key])
+            state = stepper.concat(states)  # (a copy: rows that shared a start share no tensor)
         active = list(rows)
         weights, partners = self._layout(active)
         while active:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import enum
 from collections import deque
-from dataclasses import replace
 
 import torch
 
@@ -228,11 +227,11 @@ class PieceState:
         key = self._position_key(silence_rule=bool(free))  # with every voice singing it is not silence
         if not key.notes:
             return key
-        limited = replace(key, notes=False, voices=free) if self.voices > 1 else replace(key, notes=bool(free))
+        limited = key._replace(notes=False, voices=free) if self.voices > 1 else key._replace(notes=bool(free))
         if allowed(limited).any():
             return limited  # a voice still singing starts nothing until its note ends (time moves on) ...
         # ... unless nothing else may come here (off the pickup's grid at its very end)
-        return replace(key, notes=False, voices=ALL_VOICES) if self.voices > 1 else key
+        return key._replace(notes=False, voices=ALL_VOICES) if self.voices > 1 else key
 
     def _voice_key(self, voice: int) -> MaskKey:
         """``mask_key`` after VOICE: a PITCH in the voice's range, within the piece's room."""
@@ -255,7 +254,7 @@ class PieceState:
         key = self._position_key(silence_rule=False)
         after = kept.next_onset(f.clock)
         room = key.shift_room if after is None else min(key.shift_room, after - f.clock)
-        limited = replace(key, notes=False, voices=kept.network_voices(f, []) if key.notes else 0, shift_room=room)
+        limited = key._replace(notes=False, voices=kept.network_voices(f, []) if key.notes else 0, shift_room=room)
         return limited if allowed(limited).any() else key
 
     def _bar_due(self) -> bool:

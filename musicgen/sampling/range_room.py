@@ -15,7 +15,7 @@ parallels, spacing and crossings are left to the network.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 RANGE_SLACK = 1  # semitones of transposition kept open beyond one (the key is drawn among them)
 UNBOUNDED = 128  # semitones: no note written yet limits the transposition
@@ -46,7 +46,7 @@ class RangeRoom:
         """The room after ``voice`` sings ``pitch`` (MIDI)."""
         low, high = self.ranges[voice]
         least, most = self.shifts
-        return replace(self, shifts=(max(least, low - pitch), min(most, high - pitch)))
+        return RangeRoom(self.ranges, self.slack, (max(least, low - pitch), min(most, high - pitch)))
 
 
 __all__ = ["RANGE_SLACK", "RangeRoom"]

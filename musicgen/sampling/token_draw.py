@@ -107,41 +107,91 @@ def rank(logits: Tensor, settings: RankSettings) -> Tuple[Tensor, Tensor, Tensor
     return ordered.cumsum_(dim=-1), order, probs
 
 
+BATCHED_PICK_ROWS = 16  # from this many rows on, ``pick`` draws with a few tensor ops, not a loop per row
+
+
 def pick(ranked: Tuple[Tensor, Tensor, Tensor], settings: PickSettings) -> list[int]:
     """One token per row from ``rank``'s output (-1 where the uniform is negative: the row's
     next token is forced). Only the likeliest tokens ``rank`` kept are searched when they hold the
     row's top-k / top-p choice (almost always at top-p < 1: music is peaked; the prefix is a full
-    sort's, so the draw is too); else that row's tokens are all sorted (unless ``rank`` kept them all)."""
+    sort's, so the draw is too); else that row's tokens are all sorted (unless ``rank`` kept them all).
+
+    A few rows are drawn in Python (``bisect``: microseconds a row), many at once in float64 tensor
+    ops with the same arithmetic (``_pick_batched``): a row draws the same token either way."""
     top_ks, top_ps, uniforms = settings
     cdf_rows, order, probs = ranked
-    kept = cdf_rows.size(1)
+    if len(uniforms) >= BATCHED_PICK_ROWS:
+        return _pick_batched(ranked, settings)
     cdfs = cdf_rows.tolist()  # float64 lists of float32 sums
     orders = order.tolist()
-    unsorted = [  # rows whose top-k / top-p choice may reach past the kept tokens
-        row
-        for row, uniform in enumerate(uniforms)
-        if uniform >= 0 and not (0 < top_ks[row] <= kept or (top_ps[row] < 1.0 and cdfs[row][-1] > top_ps[row]))
-    ]
-    if unsorted and kept < probs.size(1):  # only those rows are sorted whole (each row's sort is its own)
+    rows = [row for row, uniform in enumerate(uniforms) if uniform >= 0]
+    _sort_past_kept(rows, cdfs, orders, ranked, settings)
+    chosen = [-1] * len(uniforms)
+    for row in rows:
+        chosen[row] = _draw(cdfs[row], orders[row], top_ks[row], top_ps[row], uniforms[row])
+    return chosen
+
+
+def _beyond_kept(row: int, last: float, kept: int, settings: PickSettings) -> bool:
+    """True when ``row``'s top-k / top-p choice may reach past the ``kept`` tokens (``last``: their
+    running probability)."""
+    top_k, top_p = settings.top_ks[row], settings.top_ps[row]
+    return not (0 < top_k <= kept or (top_p < 1.0 and last > top_p))
+
+
+def _sort_past_kept(rows: list[int], cdfs: list, orders: list, ranked, settings: PickSettings) -> list[int]:
+    """Replace in ``cdfs`` / ``orders`` the rows of ``rows`` whose choice may reach past the kept tokens
+    by their whole sorted distribution (each row's sort is its own); returns those rows."""
+    cdf_rows, _, probs = ranked
+    kept = cdf_rows.size(1)
+    unsorted = [row for row in rows if _beyond_kept(row, cdfs[row][-1], kept, settings)]
+    if unsorted and kept < probs.size(1):
         ordered, full_order = torch.sort(
             probs if len(unsorted) == len(cdfs) else probs[unsorted], dim=-1, descending=True
         )
         for row, cdf, row_order in zip(unsorted, ordered.cumsum_(dim=-1).tolist(), full_order.tolist()):
             cdfs[row], orders[row] = cdf, row_order
-    chosen = []
-    for row, uniform in enumerate(uniforms):
-        if uniform < 0:
-            chosen.append(-1)
-            continue
-        cdf = cdfs[row]
-        size = len(cdf)
-        if top_ps[row] < 1.0:  # the likeliest tokens whose more likely neighbours hold less than top-p
-            size = min(size, bisect.bisect_left(cdf, top_ps[row]) + 1)
-        if top_ks[row] > 0:
-            size = min(size, top_ks[row])
-        # (1 - u) lies in (0, 1], so the draw lands on a token with non-zero probability.
-        target = (1.0 - uniform) * cdf[size - 1]
-        chosen.append(orders[row][min(bisect.bisect_left(cdf, target, 0, size), size - 1)])
+    return unsorted
+
+
+def _draw(cdf: list[float], order: list[int], top_k: int, top_p: float, uniform: float) -> int:
+    """The token of one row: its running probabilities ``cdf`` over the tokens ``order``."""
+    size = len(cdf)
+    if top_p < 1.0:  # the likeliest tokens whose more likely neighbours hold less than top-p
+        size = min(size, bisect.bisect_left(cdf, top_p) + 1)
+    if top_k > 0:
+        size = min(size, top_k)
+    # (1 - u) lies in (0, 1], so the draw lands on a token with non-zero probability.
+    target = (1.0 - uniform) * cdf[size - 1]
+    return order[min(bisect.bisect_left(cdf, target, 0, size), size - 1)]
+
+
+def _pick_batched(ranked: Tuple[Tensor, Tensor, Tensor], settings: PickSettings) -> list[int]:
+    """``pick`` for many rows: ``_draw``'s steps as float64 tensor ops over the kept tokens (a
+    float32 sum is exact in float64, as in the lists ``_draw`` reads), the rare row whose choice
+    reaches past them drawn by ``_draw`` after its full sort."""
+    top_ks, top_ps, uniforms = settings
+    cdf_rows, order, _ = ranked
+    kept = cdf_rows.size(1)
+    cdf = cdf_rows.double()  # (B, k)
+    top_k = torch.tensor(top_ks)
+    top_p = torch.tensor(top_ps, dtype=torch.float64).unsqueeze(1)
+    uniform = torch.tensor(uniforms, dtype=torch.float64).unsqueeze(1)
+    size = torch.full_like(top_k, kept)
+    size = torch.where(top_p[:, 0] < 1.0, torch.minimum(size, torch.searchsorted(cdf, top_p).squeeze(1) + 1), size)
+    size = torch.where(top_k > 0, torch.minimum(size, top_k), size)
+    target = (1.0 - uniform) * cdf.gather(1, (size - 1).unsqueeze(1))
+    index = torch.minimum(torch.searchsorted(cdf, target).squeeze(1), size - 1)
+    chosen = order.gather(1, index.unsqueeze(1)).squeeze(1).tolist()
+    lasts = cdf_rows[:, -1].tolist()
+    for row, u in enumerate(uniforms):
+        if u < 0:
+            chosen[row] = -1
+    past = [row for row, u in enumerate(uniforms) if u >= 0 and _beyond_kept(row, lasts[row], kept, settings)]
+    if past and kept < ranked[2].size(1):
+        ordered, full_order = torch.sort(ranked[2][past], dim=-1, descending=True)
+        for row, row_cdf, row_order in zip(past, ordered.cumsum_(dim=-1).tolist(), full_order.tolist()):
+            chosen[row] = _draw(row_cdf, row_order, top_ks[row], top_ps[row], uniforms[row])
     return chosen
 
 

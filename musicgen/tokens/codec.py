@@ -40,7 +40,7 @@ so every sequence decodes to a valid piece.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
@@ -64,11 +64,10 @@ class TokenRange:
     min: int
     max: int
     offset: int
+    stop: int = field(init=False)  # first token after this block (stored: the sampler asks per token)
 
-    @property
-    def stop(self) -> int:
-        """First token after this block."""
-        return self.offset + self.max - self.min + 1
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stop", self.offset + self.max - self.min + 1)
 
     def __contains__(self, token: int) -> bool:
         return self.offset <= token < self.stop

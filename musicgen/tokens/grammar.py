@@ -23,7 +23,8 @@ Rules (the codec writes every piece this way, so they cost the network nothing):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from typing import NamedTuple
 
 import numpy as np
 
@@ -53,9 +54,9 @@ AFTER_VOICE = 3  # only a PITCH in the voice's range
 ALL_VOICES = (1 << MAX_VOICES) - 1  # bit v set: VOICE v may come
 
 
-@dataclass(frozen=True)
-class MaskKey:
-    """What the sampler allows at one step, besides the grammar state ``kind``.
+class MaskKey(NamedTuple):
+    """What the sampler allows at one step, besides the grammar state ``kind`` (a named tuple: the
+    sampler builds and looks one up per row and token, and a tuple hashes in C).
 
     ``bar``: which bar token may come: None, BAR, PART_BAR or LAST_BAR; ``bar_due``: it must come now (only
     it, or a DUR extending a long note). ``shift_room``: the largest SHIFT allowed (0 = none;
@@ -77,8 +78,15 @@ class MaskKey:
     high: int = 127
 
 
+@functools.lru_cache(maxsize=4096)
 def allowed(key: MaskKey) -> np.ndarray:
-    """Boolean mask (V,) of the tokens allowed in the situation ``key``."""
+    """Boolean mask (V,) of the tokens allowed in the situation ``key`` (cached: read-only)."""
+    mask = _allowed(key)
+    mask.flags.writeable = False
+    return mask
+
+
+def _allowed(key: MaskKey) -> np.ndarray:
     mask = np.zeros(VOCAB_SIZE, dtype=bool)
     if key.kind == AFTER_PITCH:
         mask[DUR.offset : DUR.stop] = True

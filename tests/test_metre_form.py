@@ -158,7 +158,7 @@ def test_final_bars_are_sampled_again_until_they_end_on_the_tonic(generator, mon
 
 
 def test_ends_on_tonic_looks_at_the_lowest_final_note():
-    from musicgen.sampling.piece_state import ends_on_tonic
+    from musicgen.music.keys import ends_on_tonic
 
     tune = (60, 64, 67, 72, 67, 64, 60, 65, 69, 72, 67, 64, 60, 62, 64, 60, 67, 65, 64, 62)  # C major
     melody = [(i * 12, pitch, 12) for i, pitch in enumerate(tune)]

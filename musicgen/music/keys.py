@@ -163,3 +163,14 @@ def transpose_to_key(
     notes_out = None if voice_ranges is None else NotesOutOfRange(piece, voice_ranges)
     shift, tonic = shift_to_key(piece, key, detected, notes_out)
     return transpose_piece(piece, shift), shift, detected, (tonic, detected[1])
+
+
+def ends_on_tonic(piece: Piece) -> bool:
+    """True when the lowest note sounding at the piece's last onset (a chorale's bass, held or
+    struck there; a tune's last note) is the tonic of its estimated key (a piece without notes
+    counts as ending well)."""
+    if not piece.notes:
+        return True
+    tonic, _ = estimate_key(piece)
+    last = max(note.start for note in piece.notes)
+    return min(note.pitch for note in piece.notes if note.start <= last < note.end) % 12 == tonic

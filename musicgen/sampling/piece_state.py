@@ -14,8 +14,7 @@ from collections import deque
 
 import torch
 
-from ..music.keys import estimate_key
-from ..music.piece import Piece
+from ..music.keys import ends_on_tonic
 from ..tokens.codec import (
     BAR,
     PITCH,
@@ -52,17 +51,6 @@ UNIFORM_BLOCK = 256  # random numbers drawn at a time per row (one call instead 
 def weight_vector(weights: dict[str, float], genre_keys: list[str]) -> torch.Tensor:
     """Genre weights as a vector (G,) in the model's genre order."""
     return torch.tensor([weights.get(k, 0.0) for k in genre_keys], dtype=torch.float32)
-
-
-def ends_on_tonic(piece: Piece) -> bool:
-    """True when the lowest note sounding at the piece's last onset (a chorale's bass, held or
-    struck there; a tune's last note) is the tonic of its estimated key (a piece without notes
-    counts as ending well)."""
-    if not piece.notes:
-        return True
-    tonic, _ = estimate_key(piece)
-    last = max(note.start for note in piece.notes)
-    return min(note.pitch for note in piece.notes if note.start <= last < note.end) % 12 == tonic
 
 
 class Ending(enum.Enum):

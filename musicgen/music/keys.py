@@ -113,14 +113,10 @@ def transpose_piece(piece: Piece, semitones: int) -> Piece:
     return make_piece(raw, piece.bars, piece.primer_end, piece.meta, piece.meters, piece.last_bars)
 
 
-def notes_out_of_range(piece: Piece, shift: int, voice_ranges) -> int:
-    """How many notes of ``piece`` moved by ``shift`` semitones leave their voice's (low, high) range."""
-    return sum(not voice_ranges[n.voice][0] <= n.pitch + shift <= voice_ranges[n.voice][1] for n in piece.notes)
-
-
 class NotesOutOfRange:
-    """``notes_out_of_range`` of one piece for any shift, from each voice's sorted pitches (a key is
-    chosen among a style's twenty by counting its notes at three shifts each)."""
+    """How many notes of one piece, moved by any shift, leave their voice's (low, high) range:
+    counted from each voice's sorted pitches (a key is chosen among a style's twenty by counting
+    its notes at three shifts each)."""
 
     def __init__(self, piece: Piece, voice_ranges):
         pitches: dict[int, list[int]] = {}

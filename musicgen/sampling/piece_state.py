@@ -17,14 +17,14 @@ import torch
 from ..music.keys import ends_on_tonic
 from ..tokens.codec import (
     BAR,
-    PITCH,
-    VOICE_RANGES,
     BAR_TOKENS,
     EOS,
     LAST_BAR,
     MAX_SHIFT,
     PART_BAR,
+    PITCH,
     VOICE,
+    VOICE_RANGES,
     tokens_to_piece,
 )
 from ..tokens.grammar import AFTER_PITCH, AFTER_VOICE, ALL_VOICES, Follower, MaskKey, allowed

@@ -119,39 +119,36 @@ def pick(ranked: Tuple[Tensor, Tensor, Tensor], settings: PickSettings) -> list[
     A few rows are drawn in Python (``bisect``: microseconds a row), many at once in float64 tensor
     ops with the same arithmetic (``_pick_batched``): a row draws the same token either way."""
     top_ks, top_ps, uniforms = settings
-    cdf_rows, order, probs = ranked
     if len(uniforms) >= BATCHED_PICK_ROWS:
         return _pick_batched(ranked, settings)
-    cdfs = cdf_rows.tolist()  # float64 lists of float32 sums
-    orders = order.tolist()
-    rows = [row for row, uniform in enumerate(uniforms) if uniform >= 0]
-    _sort_past_kept(rows, cdfs, orders, ranked, settings)
-    chosen = [-1] * len(uniforms)
-    for row in rows:
-        chosen[row] = _draw(cdfs[row], orders[row], top_ks[row], top_ps[row], uniforms[row])
-    return chosen
+    cdfs = ranked[0].tolist()  # float64 lists of float32 sums
+    orders = ranked[1].tolist()
+    for row, (cdf, row_order) in _sorted_past_kept(ranked, settings, [cdf[-1] for cdf in cdfs]).items():
+        cdfs[row], orders[row] = cdf, row_order
+    return [
+        _draw(cdfs[row], orders[row], top_ks[row], top_ps[row], uniform) if uniform >= 0 else -1
+        for row, uniform in enumerate(uniforms)
+    ]
 
 
-def _beyond_kept(row: int, last: float, kept: int, settings: PickSettings) -> bool:
-    """True when ``row``'s top-k / top-p choice may reach past the ``kept`` tokens (``last``: their
-    running probability)."""
-    top_k, top_p = settings.top_ks[row], settings.top_ps[row]
-    return not (0 < top_k <= kept or (top_p < 1.0 and last > top_p))
-
-
-def _sort_past_kept(rows: list[int], cdfs: list, orders: list, ranked, settings: PickSettings) -> list[int]:
-    """Replace in ``cdfs`` / ``orders`` the rows of ``rows`` whose choice may reach past the kept tokens
-    by their whole sorted distribution (each row's sort is its own); returns those rows."""
+def _sorted_past_kept(ranked, settings: PickSettings, lasts: list[float]) -> dict[int, tuple[list, list]]:
+    """The rows drawn whose top-k / top-p choice may reach past the tokens ``rank`` kept (``lasts``:
+    each row's running probability of them), each with its whole distribution sorted: {row: (running
+    probabilities, token ids)} (each row's sort is its own; none when ``rank`` kept every token)."""
     cdf_rows, _, probs = ranked
     kept = cdf_rows.size(1)
-    unsorted = [row for row in rows if _beyond_kept(row, cdfs[row][-1], kept, settings)]
-    if unsorted and kept < probs.size(1):
-        ordered, full_order = torch.sort(
-            probs if len(unsorted) == len(cdfs) else probs[unsorted], dim=-1, descending=True
-        )
-        for row, cdf, row_order in zip(unsorted, ordered.cumsum_(dim=-1).tolist(), full_order.tolist()):
-            cdfs[row], orders[row] = cdf, row_order
-    return unsorted
+    if kept >= probs.size(1):
+        return {}
+    rows = [
+        row
+        for row, uniform in enumerate(settings.uniforms)
+        if uniform >= 0
+        and not (0 < settings.top_ks[row] <= kept or (settings.top_ps[row] < 1.0 and lasts[row] > settings.top_ps[row]))
+    ]
+    if not rows:
+        return {}
+    ordered, order = torch.sort(probs if len(rows) == probs.size(0) else probs[rows], dim=-1, descending=True)
+    return dict(zip(rows, zip(ordered.cumsum_(dim=-1).tolist(), order.tolist())))
 
 
 def _draw(cdf: list[float], order: list[int], top_k: int, top_p: float, uniform: float) -> int:
@@ -182,16 +179,11 @@ def _pick_batched(ranked: Tuple[Tensor, Tensor, Tensor], settings: PickSettings)
     size = torch.where(top_k > 0, torch.minimum(size, top_k), size)
     target = (1.0 - uniform) * cdf.gather(1, (size - 1).unsqueeze(1))
     index = torch.minimum(torch.searchsorted(cdf, target).squeeze(1), size - 1)
-    chosen = order.gather(1, index.unsqueeze(1)).squeeze(1).tolist()
-    lasts = cdf_rows[:, -1].tolist()
-    for row, u in enumerate(uniforms):
-        if u < 0:
-            chosen[row] = -1
-    past = [row for row, u in enumerate(uniforms) if u >= 0 and _beyond_kept(row, lasts[row], kept, settings)]
-    if past and kept < ranked[2].size(1):
-        ordered, full_order = torch.sort(ranked[2][past], dim=-1, descending=True)
-        for row, row_cdf, row_order in zip(past, ordered.cumsum_(dim=-1).tolist(), full_order.tolist()):
-            chosen[row] = _draw(row_cdf, row_order, top_ks[row], top_ps[row], uniforms[row])
+    chosen = [
+        token if u >= 0 else -1 for token, u in zip(order.gather(1, index.unsqueeze(1)).squeeze(1).tolist(), uniforms)
+    ]
+    for row, (row_cdf, row_order) in _sorted_past_kept(ranked, settings, cdf_rows[:, -1].tolist()).items():
+        chosen[row] = _draw(row_cdf, row_order, top_ks[row], top_ps[row], uniforms[row])
     return chosen
 
 

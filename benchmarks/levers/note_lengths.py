@@ -1,8 +1,8 @@
 """Note lengths as the network predicts and samples them: is a style's rhythm lost in the network
 (teacher-forced on real pieces), in the sampler's masks, or in free sampling (exposure bias)?
 
-For the first DUR token after each PITCH, the shares of four length classes (under an eighth,
-eighth to quarter, quarter to half... see CLASSES): the real held-out pieces; the network's mean
+For the first DUR token after each PITCH, the shares of four length classes (CLASSES: shorter
+than a quarter, quarter, half or dotted half, whole or longer): the real held-out pieces; the network's mean
 prediction teacher-forced on them; the lengths it samples (one setting); and its mean prediction
 replayed on its own sampled tokens (equal to the sampled shares unless a mask moved them).
 
@@ -38,18 +38,16 @@ def length_class(steps: np.ndarray) -> np.ndarray:
 def shares(model, sequences: list[list[int]], genre: int) -> tuple[np.ndarray, np.ndarray]:
     """(written, predicted): class shares (4,) of the first DUR after each PITCH in ``sequences``,
     and of the network's mean prediction there (teacher-forced, genre one-hot)."""
-    classes = length_class(np.arange(DUR.min, DUR.max + 1))
+    one_hot = np.eye(4)[length_class(np.arange(DUR.min, DUR.max + 1))]  # (DUR tokens, 4)
     written, predicted = np.zeros(4), np.zeros(4)
     for start in range(0, len(sequences), BATCH):
         x, y = padded_next_token_batch(sequences[start : start + BATCH])
         logits, _ = model(x, torch.full((x.shape[0],), genre))
-        probabilities = torch.softmax(logits.float(), -1)[..., DUR.offset : DUR.stop].numpy()
         inputs, targets = x.numpy(), y.numpy()
         at = (inputs >= PITCH.offset) & (inputs < PITCH.stop) & (targets >= DUR.offset) & (targets < DUR.stop)
-        for b, t in zip(*np.nonzero(at)):
-            p = probabilities[b, t] / probabilities[b, t].sum()
-            predicted += np.bincount(classes, weights=p, minlength=4)
-            written[length_class(np.array([DUR.value(int(targets[b, t]))]))[0]] += 1
+        probabilities = torch.softmax(logits.float(), -1)[..., DUR.offset : DUR.stop].numpy()[at]  # (M, DUR tokens)
+        predicted += ((probabilities / probabilities.sum(1, keepdims=True)) @ one_hot).sum(0)
+        written += one_hot[targets[at] - DUR.offset].sum(0)
     return written / max(written.sum(), 1), predicted / max(predicted.sum(), 1e-9)
 
 
